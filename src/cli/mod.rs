@@ -1,0 +1,31 @@
+//! The command line: `aura` (the desktop window), `aura doctor`, and the headless commands later
+//! issues add. Parsing lives here; `main.rs` only dispatches.
+
+mod doctor;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use doctor::doctor;
+
+/// A native desktop AI coding orchestration IDE.
+///
+/// With no command, opens the desktop window.
+#[derive(Debug, Parser)]
+#[command(name = "aura", version, about, long_about)]
+pub struct Args {
+    /// Where Aura keeps its store [env: AURA_DATA_DIR; default: $XDG_DATA_HOME/aura]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Check the data dir, the store and its schema, and which model providers are configured or
+    /// reachable on this machine
+    Doctor,
+}

@@ -1,0 +1,27 @@
+//! Pure types shared by every module: ids, projects, specs, tasks and their graph, conversations,
+//! change sets, receipts and usage. Nothing here does I/O.
+
+mod change;
+mod drone;
+mod graph;
+mod id;
+mod message;
+mod receipt;
+mod record;
+mod task;
+
+pub use change::{ChangeSet, ChangeSetStatus, ContentHash, FileChange, FileChangeKind, Hunk, HunkDecision};
+pub use drone::{Budget, Drone, ToolPolicy, Trigger};
+pub use graph::{GraphError, TaskGraph, UnknownReference};
+pub use id::{
+    ChangeSetId, DroneId, IdError, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId, ToolCallId,
+};
+pub use message::{Message, MessagePart, Role, Session, SessionKind, ToolCall};
+pub use receipt::{CommandRun, OutcomeClass, Receipt, ReceiptSubject, Usage, Verdict};
+pub use record::Record;
+pub use task::{Project, Spec, Task, TaskStatus, TransitionError};
+
+/// Milliseconds since the Unix epoch; 0 if the clock is before it.
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}

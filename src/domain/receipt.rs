@@ -1,0 +1,135 @@
+//! Receipts and usage: the evidence a finished piece of work leaves behind, and what it cost.
+
+use std::ops::AddAssign;
+
+use serde::{Deserialize, Serialize};
+
+use super::id::{ChangeSetId, DroneId, ReceiptId, SessionId, TaskId};
+
+/// Tokens one request (or a sum of requests) used, as the provider reported them.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    /// Input tokens read from the prompt cache.
+    pub cached_input_tokens: u64,
+    /// Input tokens that were neither cached nor written to the cache.
+    pub input_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub output_tokens: u64,
+    /// Cost in US dollars when the model's prices are known.
+    pub cost_usd: Option<f64>,
+}
+
+impl Usage {
+    pub fn total_input(&self) -> u64 {
+        self.input_tokens + self.cached_input_tokens + self.cache_write_tokens
+    }
+
+    /// Share of input served from the cache, 0.0 to 1.0.
+    pub fn cache_hit_ratio(&self) -> f64 {
+        match self.total_input() {
+            0 => 0.0,
+            total => self.cached_input_tokens as f64 / total as f64,
+        }
+    }
+}
+
+impl AddAssign for Usage {
+    fn add_assign(&mut self, other: Usage) {
+        self.input_tokens += other.input_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+    }
+}
+
+/// How a validation command ended; each class has its own next action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeClass {
+    Passed,
+    /// The code is wrong: fix the code.
+    ProductFailure,
+    NoTestsCollected,
+    MissingDependency,
+    MissingExecutable,
+    WrongWorkingDirectory,
+    Timeout,
+    BlockedByPolicy,
+    Crashed,
+}
+
+/// One validation command and what it showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRun {
+    pub command: String,
+    pub outcome: OutcomeClass,
+    pub passed: Option<u32>,
+    pub failed: Option<u32>,
+    pub failing_tests: Vec<String>,
+    pub duration_ms: u64,
+}
+
+/// What the receipt is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ReceiptSubject {
+    Task { task: TaskId },
+    WorkerRun { session: SessionId },
+    DroneRun { drone: DroneId, session: SessionId },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check passed or no check counted against the work.
+    Verified,
+    Failed,
+    /// Waiting on the user.
+    Blocked,
+    /// The work finished but nothing could check it.
+    Unverified,
+}
+
+/// The evidence behind a claim of "done".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub id: ReceiptId,
+    pub subject: ReceiptSubject,
+    /// What was asked, in full.
+    pub asked: String,
+    pub changesets: Vec<ChangeSetId>,
+    pub files_changed: Vec<String>,
+    pub commands: Vec<CommandRun>,
+    pub craft_findings: Vec<String>,
+    pub usage: Usage,
+    pub verdict: Verdict,
+    /// Why, in one or two sentences.
+    pub summary: String,
+    pub created_at: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_adds_up_and_reports_cache_hits() {
+        let mut total = Usage { input_tokens: 100, cached_input_tokens: 300, ..Usage::default() };
+        total += Usage {
+            input_tokens: 50,
+            cached_input_tokens: 550,
+            output_tokens: 7,
+            cost_usd: Some(0.5),
+            ..Usage::default()
+        };
+        assert_eq!(total.total_input(), 1000);
+        assert_eq!(total.output_tokens, 7);
+        assert!((total.cache_hit_ratio() - 0.85).abs() < 1e-9);
+        assert_eq!(total.cost_usd, Some(0.5));
+        assert_eq!(Usage::default().cache_hit_ratio(), 0.0);
+    }
+}

@@ -1,0 +1,18 @@
+//! The entries of a conversation's append-only log. After a crash, replaying them rebuilds the screen.
+
+use serde::{Deserialize, Serialize};
+
+use super::change::ChangeSet;
+use super::id::TaskId;
+use super::message::Message;
+use super::receipt::Receipt;
+use super::task::TaskStatus;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "record")]
+pub enum Record {
+    Message(Message),
+    TaskTransition { task: TaskId, from: TaskStatus, to: TaskStatus, at: u64 },
+    ChangeSet(ChangeSet),
+    Receipt(Receipt),
+}

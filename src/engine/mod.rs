@@ -1,0 +1,143 @@
+//! The engine: the runtime behind every surface. It receives [`Command`]s, works against the store
+//! (and, as the product grows, providers, tools and the workspace), and emits [`Event`]s.
+//!
+//! Surfaces hold an [`EngineClient`]; the engine runs as one task on the tokio runtime and never
+//! blocks a surface.
+
+mod projects;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+
+use tokio::sync::mpsc;
+
+use crate::protocol::{Command, Envelope, Event, PROTOCOL_VERSION};
+use crate::store::{StoreError, StoreHandle};
+
+/// Called after each event is queued, so a surface can wake up (the desktop passes
+/// `request_repaint`); surfaces that poll can pass a no-op.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// A surface's end of the protocol: send commands, drain events.
+pub struct EngineClient {
+    commands: mpsc::UnboundedSender<Envelope<Command>>,
+    events: std_mpsc::Receiver<Envelope<Event>>,
+    next_seq: u64,
+}
+
+impl EngineClient {
+    /// Sends a command; returns its sequence number, which an [`Event::Error`] about it will name.
+    pub fn send(&mut self, command: Command) -> u64 {
+        self.next_seq += 1;
+        if self.commands.send(Envelope::new(self.next_seq, command)).is_err() {
+            tracing::error!("the engine has stopped; command {} was dropped", self.next_seq);
+        }
+        self.next_seq
+    }
+
+    /// The next event, if one is waiting. Never blocks.
+    pub fn try_recv(&self) -> Option<Envelope<Event>> {
+        self.events.try_recv().ok()
+    }
+
+    /// Waits for the next event (for headless surfaces and tests, never the UI thread).
+    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Option<Envelope<Event>> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+struct Engine {
+    store: StoreHandle,
+    data_dir: PathBuf,
+    events: std_mpsc::Sender<Envelope<Event>>,
+    waker: Waker,
+    next_seq: u64,
+}
+
+/// Starts the engine on `runtime` over an open store.
+pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: PathBuf, waker: Waker) -> EngineClient {
+    let (commands, mut inbox) = mpsc::unbounded_channel::<Envelope<Command>>();
+    let (events, outbox) = std_mpsc::channel();
+    let mut engine = Engine { store, data_dir, events, waker, next_seq: 0 };
+    runtime.spawn(async move {
+        while let Some(envelope) = inbox.recv().await {
+            engine.handle(envelope).await;
+        }
+    });
+    EngineClient { commands, events: outbox, next_seq: 0 }
+}
+
+impl Engine {
+    fn emit(&mut self, event: Event) {
+        self.next_seq += 1;
+        // A closed receiver means the surface is gone; there is nobody left to tell.
+        let _ = self.events.send(Envelope::new(self.next_seq, event));
+        (self.waker)();
+    }
+
+    fn fail(&mut self, command: u64, message: impl Into<String>) {
+        self.emit(Event::Error { command: Some(command), message: message.into() });
+    }
+
+    async fn handle(&mut self, envelope: Envelope<Command>) {
+        let seq = envelope.seq;
+        if envelope.v != PROTOCOL_VERSION {
+            return self
+                .fail(seq, format!("protocol version {} is not {PROTOCOL_VERSION}: update the client", envelope.v));
+        }
+        let result = match envelope.body {
+            Command::Hello { .. } => {
+                self.emit(Event::Welcome {
+                    protocol_version: PROTOCOL_VERSION,
+                    app_version: env!("CARGO_PKG_VERSION").to_string(),
+                    data_dir: self.data_dir.clone(),
+                });
+                Ok(())
+            }
+            Command::ListProjects => self.list_projects(),
+            Command::OpenProject { root } => self.open_project(seq, root).await,
+            Command::CreateSession { project, kind, title } => self.create_session(project, kind, title).await,
+            Command::LoadHistory { session, before, limit } => self.load_history(session, before, limit),
+            other => {
+                let name = serde_json::to_value(&other)
+                    .ok()
+                    .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_string))
+                    .unwrap_or_default();
+                self.fail(seq, format!("`{name}` is not available in this version of Aura yet"));
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.fail(seq, e.to_string());
+        }
+    }
+
+    /// Reports entries the store skipped, so the user sees them instead of silent gaps.
+    fn warn_skipped(&mut self, skipped: Vec<crate::store::DecodeWarning>) {
+        for warning in skipped {
+            self.emit(Event::StoreWarning { message: warning.to_string() });
+        }
+    }
+}
+
+pub(crate) type EngineResult = Result<(), StoreError>;
+
+/// Opens the store at `data_dir` and starts the engine, off the caller's thread (opening writes
+/// to disk). The receiver yields the client, or the reason the store could not be opened.
+pub fn launch(
+    runtime: &tokio::runtime::Handle,
+    data_dir: PathBuf,
+    waker: Waker,
+) -> std_mpsc::Receiver<Result<EngineClient, StoreError>> {
+    let (reply, receiver) = std_mpsc::channel();
+    let handle = runtime.clone();
+    runtime.spawn_blocking(move || {
+        let result = crate::store::Store::open(&data_dir, &crate::store::StoreOptions::default())
+            .and_then(StoreHandle::spawn)
+            .map(|store| start(&handle, store, data_dir, waker.clone()));
+        let _ = reply.send(result);
+        waker();
+    });
+    receiver
+}

@@ -1,0 +1,98 @@
+//! Projects and sessions: opening a workspace folder, and reading back what it holds.
+
+use std::path::PathBuf;
+
+use crate::domain::{Project, ProjectId, Session, SessionId, SessionKind, Spec, Task, now_millis};
+use crate::protocol::{Event, LoopState, ProjectSnapshot};
+
+use super::{Engine, EngineResult};
+
+impl Engine {
+    pub(super) fn list_projects(&mut self) -> EngineResult {
+        let listed = self.store.reader().list::<Project>()?;
+        self.warn_skipped(listed.skipped);
+        let mut projects = listed.items;
+        projects.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+        self.emit(Event::Projects { projects });
+        Ok(())
+    }
+
+    /// Registers the folder the first time, refreshes when it was last opened, and sends the
+    /// project's snapshot.
+    pub(super) async fn open_project(&mut self, command: u64, root: PathBuf) -> EngineResult {
+        let root = match std::fs::canonicalize(&root) {
+            Ok(root) if root.is_dir() => root,
+            Ok(root) => {
+                self.fail(command, format!("{} is a file; open the folder that holds the project", root.display()));
+                return Ok(());
+            }
+            Err(e) => {
+                self.fail(command, format!("cannot open {}: {e}. Check the path and try again", root.display()));
+                return Ok(());
+            }
+        };
+        let listed = self.store.reader().list::<Project>()?;
+        self.warn_skipped(listed.skipped);
+        let mut project = match listed.items.into_iter().find(|p| p.root == root) {
+            Some(project) => project,
+            None => {
+                let name = root
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| root.display().to_string());
+                Project::new(name, root)
+            }
+        };
+        project.opened_at = now_millis();
+        self.store.put(project.clone()).await?;
+        let snapshot = self.snapshot(project)?;
+        self.emit(Event::ProjectOpened { snapshot });
+        Ok(())
+    }
+
+    fn snapshot(&mut self, project: Project) -> Result<ProjectSnapshot, crate::store::StoreError> {
+        let reader = self.store.reader();
+        let specs = reader.list::<Spec>()?;
+        let tasks = reader.list::<Task>()?;
+        let sessions = reader.list::<Session>()?;
+        let mut skipped = specs.skipped;
+        skipped.extend(tasks.skipped);
+        skipped.extend(sessions.skipped);
+        self.warn_skipped(skipped);
+        let specs: Vec<Spec> = specs.items.into_iter().filter(|s| s.project == project.id).collect();
+        let tasks = tasks.items.into_iter().filter(|t| specs.iter().any(|s| s.id == t.spec)).collect();
+        let sessions = sessions.items.into_iter().filter(|s| s.project == Some(project.id)).collect();
+        Ok(ProjectSnapshot { project, specs, tasks, sessions, loop_state: LoopState::Idle })
+    }
+
+    pub(super) async fn create_session(
+        &mut self,
+        project: ProjectId,
+        kind: SessionKind,
+        title: String,
+    ) -> EngineResult {
+        let session = Session::new(Some(project), kind, title);
+        self.store.put(session.clone()).await?;
+        self.emit(Event::SessionCreated { session });
+        Ok(())
+    }
+
+    /// The newest `limit` records before sequence `before` (or the newest overall).
+    pub(super) fn load_history(&mut self, session: SessionId, before: Option<u64>, limit: u32) -> EngineResult {
+        let reader = self.store.reader();
+        let page = match before {
+            None => reader.tail(session, limit as usize)?,
+            Some(before) => {
+                let from = before.saturating_sub(limit as u64).max(1);
+                let mut page = reader.records_from(session, from, before.saturating_sub(from) as usize)?;
+                page.records.retain(|r| r.seq < before);
+                page
+            }
+        };
+        self.warn_skipped(page.skipped);
+        let complete = page.records.first().is_none_or(|r| r.seq <= 1);
+        let records = page.records.into_iter().map(|r| (r.seq, r.record)).collect();
+        self.emit(Event::History { session, records, complete });
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Aura: a native desktop AI coding orchestration IDE.
+//!
+//! The shape (see `specs/`): surfaces (`ui`, `cli`) talk to the engine only through `protocol`;
+//! the engine owns the agent loop; `store` owns durable state; `domain` holds the pure types.
+
+pub mod cli;
+pub mod domain;
+pub mod engine;
+pub mod llm;
+pub mod protocol;
+pub mod store;
+pub mod ui;

@@ -1,0 +1,3 @@
+//! Model providers. For now: which providers are configured, and which local model servers answer.
+
+pub mod discovery;

@@ -1,0 +1,27 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use aura::cli::{Args, CliCommand};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AURA_LOG").unwrap_or_else(|_| "aura=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let data_dir = aura::store::resolve_data_dir(args.data_dir);
+    let result = match args.command {
+        None => aura::ui::run(data_dir),
+        Some(CliCommand::Doctor) => aura::cli::doctor(&data_dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("aura: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

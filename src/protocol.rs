@@ -1,0 +1,449 @@
+//! The one protocol between surfaces (desktop UI, Companion, CLI) and the engine: commands in,
+//! events out, each inside a versioned envelope, JSON on the wire.
+//!
+//! Compatibility rule: within a protocol version, variants and fields are only ever added (new
+//! fields with defaults). A client seeing an envelope with a newer version refuses it with a clear
+//! message instead of misreading it.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    ChangeSet, ChangeSetId, DroneId, HunkDecision, Project, ProjectId, Receipt, Record, Session, SessionId,
+    SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage,
+};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A command or event with the protocol version it was written in. `seq` numbers commands per client
+/// (so errors can name the command) and events per engine (so a reconnecting client can ask for what
+/// it missed, and drop what it already has).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub v: u32,
+    pub seq: u64,
+    pub body: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn new(seq: u64, body: T) -> Self {
+        Envelope { v: PROTOCOL_VERSION, seq, body }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("the message uses protocol version {found}, newer than this Aura speaks ({supported}): update Aura")]
+    NewerVersion { found: u32, supported: u32 },
+    #[error("the message is not valid Aura protocol JSON: {0}")]
+    Malformed(#[from] serde_json::Error),
+}
+
+/// Encodes an envelope as one line of JSON.
+pub fn encode<T: Serialize>(envelope: &Envelope<T>) -> Result<String, ProtocolError> {
+    Ok(serde_json::to_string(envelope)?)
+}
+
+/// Decodes an envelope, checking the version before the body so a newer peer gets the right error.
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Envelope<T>, ProtocolError> {
+    #[derive(Deserialize)]
+    struct VersionOnly {
+        v: u32,
+    }
+    let VersionOnly { v } = serde_json::from_str(text)?;
+    if v > PROTOCOL_VERSION {
+        return Err(ProtocolError::NewerVersion { found: v, supported: PROTOCOL_VERSION });
+    }
+    Ok(serde_json::from_str(text)?)
+}
+
+/// Which surface is talking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Surface {
+    Desktop,
+    Companion,
+    Cli,
+}
+
+/// Controls for the autonomous dev loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopControl {
+    Start,
+    /// Stop at the next safe point (never mid-edit).
+    Pause,
+    Resume,
+    Stop,
+}
+
+/// The user's decision on a proposed ChangeSet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+pub enum ChangeSetDecision {
+    AcceptAll,
+    RejectAll,
+    /// Per hunk: (file index, hunk index, decision); hunks not named stay pending.
+    Hunks {
+        hunks: Vec<(u32, u32, HunkDecision)>,
+    },
+}
+
+/// What surfaces ask the engine to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "command")]
+pub enum Command {
+    /// First command of every connection; answered by [`Event::Welcome`].
+    Hello {
+        surface: Surface,
+        client: String,
+    },
+    ListProjects,
+    /// Opens (and registers, the first time) the workspace folder at `root`.
+    OpenProject {
+        root: PathBuf,
+    },
+    CreateSession {
+        project: ProjectId,
+        kind: SessionKind,
+        title: String,
+    },
+    /// Records older than `before` (all if `None`), newest `limit` of them.
+    LoadHistory {
+        session: SessionId,
+        before: Option<u64>,
+        limit: u32,
+    },
+    /// Queued to the next turn boundary if a turn is running.
+    SendMessage {
+        session: SessionId,
+        text: String,
+    },
+    StopTurn {
+        session: SessionId,
+    },
+    DecideChangeSet {
+        changeset: ChangeSetId,
+        decision: ChangeSetDecision,
+        comment: Option<String>,
+    },
+    UndoChangeSet {
+        changeset: ChangeSetId,
+    },
+    Loop {
+        project: ProjectId,
+        control: LoopControl,
+    },
+    RetryTask {
+        task: TaskId,
+    },
+    RunDrone {
+        drone: DroneId,
+        goal: String,
+    },
+}
+
+/// Where the dev loop of a project stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopState {
+    Idle,
+    Running,
+    Pausing,
+    Paused,
+    Stopped,
+}
+
+/// Everything a surface needs to draw a project after opening it or reconnecting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSnapshot {
+    pub project: Project,
+    pub specs: Vec<Spec>,
+    pub tasks: Vec<Task>,
+    pub sessions: Vec<Session>,
+    pub loop_state: LoopState,
+}
+
+/// What the engine tells surfaces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum Event {
+    Welcome {
+        protocol_version: u32,
+        app_version: String,
+        data_dir: PathBuf,
+    },
+    /// A command failed; `command` is the failed command's envelope `seq`. The message says what to do.
+    Error {
+        command: Option<u64>,
+        message: String,
+    },
+    /// Something stored could not be read and was skipped.
+    StoreWarning {
+        message: String,
+    },
+    Projects {
+        projects: Vec<Project>,
+    },
+    ProjectOpened {
+        snapshot: ProjectSnapshot,
+    },
+    SessionCreated {
+        session: Session,
+    },
+    History {
+        session: SessionId,
+        records: Vec<(u64, Record)>,
+        complete: bool,
+    },
+    /// A record was appended to a session's log (a finished message, a transition, a receipt...).
+    Recorded {
+        session: SessionId,
+        seq: u64,
+        record: Record,
+    },
+    TextDelta {
+        session: SessionId,
+        text: String,
+    },
+    ReasoningDelta {
+        session: SessionId,
+        text: String,
+    },
+    ToolCallStarted {
+        session: SessionId,
+        call: ToolCall,
+    },
+    ToolCallFinished {
+        session: SessionId,
+        call: ToolCallId,
+        is_error: bool,
+        summary: String,
+    },
+    TurnFinished {
+        session: SessionId,
+        usage: Usage,
+    },
+    TaskChanged {
+        task: TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+    },
+    LoopChanged {
+        project: ProjectId,
+        state: LoopState,
+    },
+    ChangeSetProposed {
+        changeset: ChangeSet,
+    },
+    ReceiptIssued {
+        receipt: Receipt,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        ChangeSetStatus, ContentHash, FileChange, FileChangeKind, Hunk, Message, MessagePart, ReceiptId,
+        ReceiptSubject, Role, SpecId, Verdict,
+    };
+    use std::fmt::Debug;
+
+    fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + Debug>(body: T) {
+        let envelope = Envelope::new(7, body);
+        let text = encode(&envelope).unwrap();
+        let back: Envelope<T> = decode(&text).unwrap();
+        assert_eq!(back, envelope, "{text}");
+    }
+
+    fn sample_project() -> Project {
+        Project::new("aura", "/work/aura")
+    }
+
+    fn sample_changeset() -> ChangeSet {
+        let mut cs = ChangeSet::new(
+            Some(SessionId::new()),
+            "rename",
+            vec![FileChange {
+                path: "src/lib.rs".into(),
+                kind: FileChangeKind::Move { from: "src/old.rs".into() },
+                before: Some("a\n".into()),
+                after: Some("b\n".into()),
+                before_hash: Some(ContentHash::of(b"a\n")),
+                hunks: vec![Hunk {
+                    old_start: 1,
+                    old_lines: 1,
+                    new_start: 1,
+                    new_lines: 1,
+                    decision: HunkDecision::Accepted,
+                }],
+            }],
+        );
+        cs.status = ChangeSetStatus::PartlyApplied;
+        cs.comment = Some("keep the old name in docs".into());
+        cs
+    }
+
+    fn sample_receipt() -> Receipt {
+        Receipt {
+            id: ReceiptId::new(),
+            subject: ReceiptSubject::Task { task: TaskId::new() },
+            asked: "make it work".into(),
+            changesets: vec![ChangeSetId::new()],
+            files_changed: vec!["src/lib.rs".into()],
+            commands: vec![crate::domain::CommandRun {
+                command: "cargo test".into(),
+                outcome: crate::domain::OutcomeClass::ProductFailure,
+                passed: Some(39),
+                failed: Some(2),
+                failing_tests: vec!["store::tests::grows".into()],
+                duration_ms: 1234,
+            }],
+            craft_findings: vec!["todo!() left in src/lib.rs:3".into()],
+            usage: Usage {
+                input_tokens: 10,
+                cached_input_tokens: 90,
+                output_tokens: 5,
+                cache_write_tokens: 0,
+                cost_usd: Some(0.01),
+            },
+            verdict: Verdict::Failed,
+            summary: "2 tests fail".into(),
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn every_command_round_trips() {
+        let session = SessionId::new();
+        let commands = vec![
+            Command::Hello { surface: Surface::Companion, client: "phone".into() },
+            Command::ListProjects,
+            Command::OpenProject { root: "/work/aura".into() },
+            Command::CreateSession {
+                project: ProjectId::new(),
+                kind: SessionKind::Worker { task: Some(TaskId::new()) },
+                title: "w".into(),
+            },
+            Command::LoadHistory { session, before: Some(10), limit: 200 },
+            Command::SendMessage { session, text: "hello\nworld ✓".into() },
+            Command::StopTurn { session },
+            Command::DecideChangeSet {
+                changeset: ChangeSetId::new(),
+                decision: ChangeSetDecision::AcceptAll,
+                comment: None,
+            },
+            Command::DecideChangeSet {
+                changeset: ChangeSetId::new(),
+                decision: ChangeSetDecision::Hunks { hunks: vec![(0, 1, HunkDecision::Rejected)] },
+                comment: Some("no".into()),
+            },
+            Command::DecideChangeSet {
+                changeset: ChangeSetId::new(),
+                decision: ChangeSetDecision::RejectAll,
+                comment: None,
+            },
+            Command::UndoChangeSet { changeset: ChangeSetId::new() },
+            Command::Loop { project: ProjectId::new(), control: LoopControl::Pause },
+            Command::RetryTask { task: TaskId::new() },
+            Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },
+        ];
+        for command in commands {
+            round_trip(command);
+        }
+    }
+
+    #[test]
+    fn every_event_round_trips() {
+        let session = SessionId::new();
+        let project = sample_project();
+        let spec = Spec {
+            id: SpecId::new(),
+            project: project.id,
+            order: 1,
+            title: "Domain".into(),
+            path: "specs/01-domain.md".into(),
+            created_at: 3,
+        };
+        let task = Task::new(spec.id, 1, "01.1", "Ids");
+        let message = Message::new(
+            session,
+            Role::Assistant,
+            vec![
+                MessagePart::Reasoning { text: "think".into() },
+                MessagePart::Text { text: "done".into() },
+                MessagePart::ToolResult { call: ToolCallId::new(), content: "ok".into(), is_error: false },
+            ],
+        );
+        let call = ToolCall {
+            id: ToolCallId::new(),
+            provider_id: "toolu_1".into(),
+            name: "read_file".into(),
+            arguments: serde_json::json!({"path": "src/lib.rs"}),
+        };
+        let events = vec![
+            Event::Welcome { protocol_version: PROTOCOL_VERSION, app_version: "0.1.0".into(), data_dir: "/d".into() },
+            Event::Error { command: Some(3), message: "no such project".into() },
+            Event::StoreWarning { message: "skipped".into() },
+            Event::Projects { projects: vec![project.clone()] },
+            Event::ProjectOpened {
+                snapshot: ProjectSnapshot {
+                    project: project.clone(),
+                    specs: vec![spec],
+                    tasks: vec![task.clone()],
+                    sessions: vec![Session::new(Some(project.id), SessionKind::Chat, "main")],
+                    loop_state: LoopState::Paused,
+                },
+            },
+            Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
+            Event::History { session, records: vec![(1, Record::Message(message.clone()))], complete: true },
+            Event::Recorded {
+                session,
+                seq: 2,
+                record: Record::TaskTransition {
+                    task: task.id,
+                    from: TaskStatus::Ready,
+                    to: TaskStatus::InProgress,
+                    at: 9,
+                },
+            },
+            Event::Recorded { session, seq: 3, record: Record::ChangeSet(sample_changeset()) },
+            Event::Recorded { session, seq: 4, record: Record::Receipt(sample_receipt()) },
+            Event::TextDelta { session, text: "He".into() },
+            Event::ReasoningDelta { session, text: "hm".into() },
+            Event::ToolCallStarted { session, call: call.clone() },
+            Event::ToolCallFinished { session, call: call.id, is_error: true, summary: "cancelled".into() },
+            Event::TurnFinished { session, usage: Usage { output_tokens: 3, ..Usage::default() } },
+            Event::TaskChanged { task: task.id, from: TaskStatus::InProgress, to: TaskStatus::Done },
+            Event::LoopChanged { project: project.id, state: LoopState::Running },
+            Event::ChangeSetProposed { changeset: sample_changeset() },
+            Event::ReceiptIssued { receipt: sample_receipt() },
+        ];
+        for event in events {
+            round_trip(event);
+        }
+    }
+
+    #[test]
+    fn the_wire_form_is_tagged_and_readable() {
+        let text = encode(&Envelope::new(1, Command::ListProjects)).unwrap();
+        assert_eq!(text, r#"{"v":1,"seq":1,"body":{"command":"list_projects"}}"#);
+    }
+
+    #[test]
+    fn a_newer_version_is_refused_with_what_to_do() {
+        let text = r#"{"v":99,"seq":1,"body":{"command":"a_command_from_the_future"}}"#;
+        let err = decode::<Command>(text).unwrap_err();
+        assert!(matches!(err, ProtocolError::NewerVersion { found: 99, supported: PROTOCOL_VERSION }));
+        assert!(err.to_string().contains("update Aura"));
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        for text in ["", "{", "[]", r#"{"v":1}"#, r#"{"v":1,"seq":1,"body":{"command":"nope"}}"#, "\u{0}"] {
+            assert!(matches!(decode::<Command>(text), Err(ProtocolError::Malformed(_))), "{text:?}");
+        }
+    }
+}

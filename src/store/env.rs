@@ -1,0 +1,303 @@
+//! Opening the environment safely, the schema check, map growth, and the read side.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use heed::types::Bytes;
+use heed::{CommitOrAbort, Database, Env, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
+
+use super::error::StoreError;
+use super::tables::{Decoded, Entity, Table};
+
+/// The schema this build writes and understands. Bump it with a migration in [`Store::open`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+const MAGIC_KEY: &[u8] = b"magic";
+const MAGIC: &[u8] = b"aura-store";
+const VERSION_KEY: &[u8] = b"schema_version";
+/// LMDB writes this at byte 16 of `data.mdb` (the first meta page), little-endian.
+const LMDB_MAGIC: u32 = 0xBEEF_C0DE;
+
+pub(crate) type Db = Database<'static, Bytes, Bytes>;
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Initial map size in bytes; it doubles whenever it fills. Only address space is reserved.
+    pub map_size: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { map_size: 1 << 30 }
+    }
+}
+
+/// An open Aura store. Reads are methods here; writes go through a [`super::StoreHandle`].
+pub struct Store {
+    pub(crate) env: Env<WithoutTls>,
+    pub(crate) dbs: [Db; Table::ALL.len()],
+    path: PathBuf,
+    /// Resizing the map needs no transaction open in this process: readers hold it shared,
+    /// a resize holds it exclusively.
+    pub(crate) resize_lock: RwLock<()>,
+}
+
+/// Counts and sizes for `aura doctor`.
+#[derive(Debug, Clone)]
+pub struct StoreStats {
+    pub path: PathBuf,
+    pub schema_version: u32,
+    pub map_size: usize,
+    pub used_bytes: u64,
+    pub readers: u32,
+    pub tables: Vec<TableStat>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableStat {
+    pub table: Table,
+    pub entries: u64,
+}
+
+impl Store {
+    /// Opens the store at `path`, creating it if the directory is new or empty. Refuses, without
+    /// changing anything, a file in the way, a directory holding something else, or a newer schema.
+    pub fn open(path: impl AsRef<Path>, options: &StoreOptions) -> Result<Store, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        check_location(&path)?;
+        std::fs::create_dir_all(&path).map_err(|e| io_error(&path, e))?;
+
+        let mut env_options = EnvOpenOptions::new().read_txn_without_tls();
+        env_options.map_size(options.map_size).max_dbs(Table::ALL.len() as u32 + 4);
+        let env = unsafe { env_options.open(&path) }.map_err(|e| open_error(&path, e))?;
+        let lmdb = |source| StoreError::Lmdb { path: path.clone(), source };
+
+        // A fresh environment has nothing in its unnamed database; a foreign one has no meta table.
+        let fresh = env.unnamed_database_stat().entries == 0;
+        if !fresh {
+            let rtxn = env.read_txn().map_err(lmdb)?;
+            let meta: Option<Db> = env
+                .open_databases_and_commit(rtxn, |opener, rtxn| {
+                    opener
+                        .open_database::<Bytes, Bytes>(rtxn, Some(Table::Meta.name()))
+                        .map(CommitOrAbort::<_, ()>::Commit)
+                })
+                .map_err(lmdb)?
+                .unwrap_commit();
+            let Some(meta) = meta else {
+                return Err(StoreError::NotAStore { path, reason: "an LMDB environment without Aura's tables".into() });
+            };
+            let rtxn = env.read_txn().map_err(lmdb)?;
+            if meta.get(&rtxn, MAGIC_KEY).map_err(lmdb)? != Some(MAGIC) {
+                return Err(StoreError::NotAStore { path, reason: "its meta table has no Aura marker".into() });
+            }
+            let found = meta
+                .get(&rtxn, VERSION_KEY)
+                .map_err(lmdb)?
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes)
+                .unwrap_or(0);
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::NewerSchema { path, found, supported: SCHEMA_VERSION });
+            }
+        }
+
+        let wtxn = env.write_txn().map_err(lmdb)?;
+        let dbs = env
+            .create_databases_and_commit(wtxn, |opener, wtxn| {
+                let mut dbs = Vec::with_capacity(Table::ALL.len());
+                for table in Table::ALL {
+                    dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(table.name()))?);
+                }
+                let meta = &dbs[Table::Meta.index()];
+                meta.put(wtxn, MAGIC_KEY, MAGIC)?;
+                meta.put(wtxn, VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+                let dbs: [Database<'_, Bytes, Bytes>; Table::ALL.len()] =
+                    dbs.try_into().map_err(|_| heed::Error::Mdb(MdbError::Problem))?;
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(dbs))
+            })
+            .map_err(lmdb)?
+            .unwrap_commit();
+        tracing::debug!(path = %path.display(), fresh, "store opened");
+        Ok(Store { env, dbs, path, resize_lock: RwLock::new(()) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn db(&self, table: Table) -> &Db {
+        &self.dbs[table.index()]
+    }
+
+    pub(crate) fn lmdb_error(&self, source: heed::Error) -> StoreError {
+        StoreError::Lmdb { path: self.path.clone(), source }
+    }
+
+    /// Runs `f` in a short read transaction, adopting a map another process grew meanwhile.
+    pub(crate) fn read<R>(
+        &self,
+        f: impl FnOnce(&RoTxn<'_, WithoutTls>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut f = Some(f);
+        for _ in 0..3 {
+            let guard = self.resize_lock.read().unwrap_or_else(|p| p.into_inner());
+            match self.env.read_txn() {
+                Ok(rtxn) => {
+                    let f = f.take().ok_or(StoreError::Closed)?;
+                    let result = f(&rtxn);
+                    drop(rtxn);
+                    drop(guard);
+                    return result;
+                }
+                Err(heed::Error::Mdb(MdbError::MapResized)) => {
+                    drop(guard);
+                    self.resize(0)?;
+                }
+                Err(e) => return Err(self.lmdb_error(e)),
+            }
+        }
+        Err(self.lmdb_error(heed::Error::Mdb(MdbError::MapResized)))
+    }
+
+    /// Sets the map size (0 adopts the size another process set). Waits until no transaction of
+    /// this process is open.
+    pub(crate) fn resize(&self, new_size: usize) -> Result<(), StoreError> {
+        let _exclusive = self.resize_lock.write().unwrap_or_else(|p| p.into_inner());
+        unsafe { self.env.resize(new_size) }.map_err(|e| self.lmdb_error(e))
+    }
+
+    pub fn map_size(&self) -> usize {
+        self.env.info().map_size
+    }
+
+    /// One entity by id.
+    pub fn get<E: Entity>(&self, key: [u8; 16]) -> Result<Option<E>, StoreError> {
+        self.read(|rtxn| {
+            let Some(bytes) = self.db(E::TABLE).get(rtxn, &key).map_err(|e| self.lmdb_error(e))? else {
+                return Ok(None);
+            };
+            let mut decoded = Decoded::default();
+            decoded.push(E::TABLE, || crate::domain::RawId::from_bytes(key).to_string(), bytes);
+            Ok(decoded.items.pop())
+        })
+    }
+
+    /// Every entity of a type, in id (creation) order; undecodable ones are reported, not fatal.
+    pub fn list<E: Entity>(&self) -> Result<Decoded<E>, StoreError> {
+        self.read(|rtxn| {
+            let mut decoded = Decoded::default();
+            for entry in self.db(E::TABLE).iter(rtxn).map_err(|e| self.lmdb_error(e))? {
+                let (key, bytes) = entry.map_err(|e| self.lmdb_error(e))?;
+                decoded.push(E::TABLE, || key_text(key), bytes);
+            }
+            Ok(decoded)
+        })
+    }
+
+    /// A JSON value stored under a text key in a keyed table (settings, layout, memory, usage).
+    pub fn get_value<T: serde::de::DeserializeOwned>(&self, table: Table, key: &str) -> Result<Option<T>, StoreError> {
+        self.read(|rtxn| {
+            let Some(bytes) = self.db(table).get(rtxn, key.as_bytes()).map_err(|e| self.lmdb_error(e))? else {
+                return Ok(None);
+            };
+            let mut decoded = Decoded::default();
+            decoded.push(table, || key.to_string(), bytes);
+            Ok(decoded.items.pop())
+        })
+    }
+
+    pub fn stats(&self) -> Result<StoreStats, StoreError> {
+        let info = self.env.info();
+        let page_size = self.env.unnamed_database_stat().page_size as u64;
+        let tables = self.read(|rtxn| {
+            Table::ALL
+                .iter()
+                .map(|&table| {
+                    let entries = self.db(table).len(rtxn).map_err(|e| self.lmdb_error(e))?;
+                    Ok(TableStat { table, entries })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        Ok(StoreStats {
+            path: self.path.clone(),
+            schema_version: SCHEMA_VERSION,
+            map_size: info.map_size,
+            used_bytes: (info.last_page_number as u64 + 1) * page_size,
+            readers: info.number_of_readers,
+            tables,
+        })
+    }
+}
+
+/// Readable form of a table key: an id when it is 16 bytes, else lossy text.
+fn key_text(key: &[u8]) -> String {
+    match <[u8; 16]>::try_from(key) {
+        Ok(bytes) => crate::domain::RawId::from_bytes(bytes).to_string(),
+        Err(_) => String::from_utf8_lossy(key).into_owned(),
+    }
+}
+
+/// Refuses, before anything is created, a path that holds something other than an Aura store.
+fn check_location(path: &Path) -> Result<(), StoreError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error(path, e)),
+    };
+    if !meta.is_dir() {
+        return Err(StoreError::FileInTheWay { path: path.to_path_buf() });
+    }
+    let data = path.join("data.mdb");
+    if data.exists() {
+        return check_lmdb_header(path, &data);
+    }
+    let mut entries = std::fs::read_dir(path).map_err(|e| io_error(path, e))?;
+    match entries.next() {
+        None => Ok(()),
+        Some(entry) => {
+            let name = entry.map(|e| e.file_name().to_string_lossy().into_owned()).unwrap_or_default();
+            Err(StoreError::NotAStore {
+                path: path.to_path_buf(),
+                reason: format!("the directory holds other files, such as {name:?}, and no data.mdb"),
+            })
+        }
+    }
+}
+
+fn check_lmdb_header(dir: &Path, data: &Path) -> Result<(), StoreError> {
+    let mut header = [0u8; 20];
+    let read = std::fs::File::open(data).and_then(|mut f| f.read_exact(&mut header));
+    let magic = u32::from_le_bytes([header[16], header[17], header[18], header[19]]);
+    match read {
+        Ok(()) if magic == LMDB_MAGIC => Ok(()),
+        Ok(()) => Err(StoreError::NotAStore { path: dir.to_path_buf(), reason: "data.mdb is not an LMDB file".into() }),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(StoreError::NotAStore {
+            path: dir.to_path_buf(),
+            reason: "data.mdb is too short to be an LMDB file".into(),
+        }),
+        Err(e) => Err(io_error(dir, e)),
+    }
+}
+
+fn io_error(path: &Path, e: io::Error) -> StoreError {
+    let read_only = matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem)
+        || e.raw_os_error() == Some(30); // EROFS where the kind is not mapped
+    if read_only {
+        StoreError::ReadOnly { path: path.to_path_buf(), reason: e.to_string() }
+    } else {
+        StoreError::Lmdb { path: path.to_path_buf(), source: heed::Error::Io(e) }
+    }
+}
+
+fn open_error(path: &Path, e: heed::Error) -> StoreError {
+    match e {
+        heed::Error::Io(io) => io_error(path, io),
+        heed::Error::EnvAlreadyOpened => StoreError::AlreadyOpen { path: path.to_path_buf() },
+        heed::Error::Mdb(MdbError::Invalid | MdbError::VersionMismatch) => {
+            StoreError::NotAStore { path: path.to_path_buf(), reason: "data.mdb is not a readable LMDB file".into() }
+        }
+        other => StoreError::Lmdb { path: path.to_path_buf(), source: other },
+    }
+}

@@ -1,0 +1,145 @@
+//! The desktop app: a menu bar, the dock of tabs, and a status bar, drawn from the view model.
+
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText, Ui};
+use egui_dock::{DockArea, DockState, NodeIndex, Style};
+
+use crate::engine::EngineClient;
+use crate::protocol::{Command, Surface};
+use crate::store::StoreError;
+
+use super::tabs::{Tab, Tabs};
+use super::view::{Connection, ViewModel};
+
+/// How long one frame may spend applying engine events before it draws.
+const EVENT_BUDGET: Duration = Duration::from_millis(4);
+
+pub struct AuraApp {
+    dock: DockState<Tab>,
+    view: ViewModel,
+    launching: Option<Receiver<Result<EngineClient, StoreError>>>,
+    engine: Option<EngineClient>,
+}
+
+/// The first layout: chat on the left; specs, tasks and review on the right; the rest below them.
+pub fn default_layout() -> DockState<Tab> {
+    let mut dock = DockState::new(vec![Tab::Chat, Tab::Drones]);
+    let tree = dock.main_surface_mut();
+    let [_, right] = tree.split_right(NodeIndex::root(), 0.55, vec![Tab::Specs, Tab::Tasks, Tab::Review]);
+    tree.split_below(right, 0.6, vec![Tab::Memory, Tab::Usage, Tab::Settings]);
+    dock
+}
+
+impl AuraApp {
+    /// `launching` yields the engine once the store is open (see [`crate::engine::launch`]).
+    pub fn new(launching: Receiver<Result<EngineClient, StoreError>>) -> Self {
+        AuraApp { dock: default_layout(), view: ViewModel::default(), launching: Some(launching), engine: None }
+    }
+
+    pub fn view(&self) -> &ViewModel {
+        &self.view
+    }
+
+    /// Brings a tab to the front, reopening it in the focused leaf if it was closed.
+    pub fn show_tab(&mut self, tab: Tab) {
+        match self.dock.find_tab(&tab) {
+            Some(path) => {
+                self.dock.set_focused_node_and_surface(path.node_path());
+                let _ = self.dock.set_active_tab(path);
+            }
+            None => self.dock.push_to_focused_leaf(tab),
+        }
+    }
+
+    pub fn open_tabs(&self) -> Vec<Tab> {
+        self.dock.iter_all_tabs().map(|(_, tab)| *tab).collect()
+    }
+
+    /// Takes the engine once launched, then applies waiting events within the frame budget.
+    fn drain_events(&mut self, ctx: &egui::Context) {
+        if let Some(launching) = &self.launching
+            && let Ok(result) = launching.try_recv()
+        {
+            self.launching = None;
+            match result {
+                Ok(mut engine) => {
+                    engine.send(Command::Hello { surface: Surface::Desktop, client: "desktop".into() });
+                    engine.send(Command::ListProjects);
+                    self.engine = Some(engine);
+                }
+                Err(e) => self.view.connection = Connection::Failed(e.to_string()),
+            }
+        }
+        let Some(engine) = &self.engine else { return };
+        let started = Instant::now();
+        while let Some(envelope) = engine.try_recv() {
+            self.view.apply(envelope.body);
+            if started.elapsed() > EVENT_BUDGET {
+                // More are waiting: come back next frame rather than stall this one.
+                ctx.request_repaint();
+                break;
+            }
+        }
+    }
+
+    /// Everything the window shows; also what the UI tests drive.
+    pub fn ui_contents(&mut self, ui: &mut Ui) {
+        self.drain_events(&ui.ctx().clone());
+        egui::Panel::top("aura-menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("aura-status").show(ui, |ui| status_ui(ui, &self.view));
+        if let Connection::Failed(message) = &self.view.connection {
+            egui::Panel::top("aura-store-error").show(ui, |ui| {
+                ui.colored_label(
+                    Color32::from_rgb(0xE0, 0x60, 0x50),
+                    RichText::new(format!("The store could not be opened: {message}")).strong(),
+                );
+            });
+        }
+        DockArea::new(&mut self.dock).style(Style::from_egui(ui.style().as_ref())).show_inside(ui, &mut Tabs);
+    }
+
+    fn menu_ui(&mut self, ui: &mut Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("View", |ui| {
+                let open = self.open_tabs();
+                for tab in Tab::ALL {
+                    let label =
+                        if open.contains(&tab) { tab.title().to_string() } else { format!("{} (closed)", tab.title()) };
+                    if ui.button(label).clicked() {
+                        self.show_tab(tab);
+                        ui.close();
+                    }
+                }
+                ui.separator();
+                if ui.button("Reset layout").clicked() {
+                    self.dock = default_layout();
+                    ui.close();
+                }
+            });
+        });
+    }
+}
+
+fn status_ui(ui: &mut Ui, view: &ViewModel) {
+    ui.horizontal(|ui| {
+        match &view.connection {
+            Connection::Starting => ui.label("Opening the store…"),
+            Connection::Ready { app_version, data_dir } => {
+                ui.label(format!("Aura {app_version} · store ready at {}", data_dir.display()))
+            }
+            Connection::Failed(_) => ui.colored_label(Color32::from_rgb(0xE0, 0x60, 0x50), "Store unavailable"),
+        };
+        if let Some(notice) = view.notices.last() {
+            ui.separator();
+            ui.label(RichText::new(notice).weak());
+        }
+    });
+}
+
+impl eframe::App for AuraApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.ui_contents(ui);
+    }
+}

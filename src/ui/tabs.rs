@@ -1,0 +1,83 @@
+//! The dock's tabs: a small enum of ids (never content), so a layout serializes cleanly.
+
+use egui::{Id, RichText, Ui, WidgetText};
+use egui_dock::TabViewer;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Tab {
+    Chat,
+    Specs,
+    Tasks,
+    Review,
+    Drones,
+    Memory,
+    Usage,
+    Settings,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 8] =
+        [Tab::Chat, Tab::Specs, Tab::Tasks, Tab::Review, Tab::Drones, Tab::Memory, Tab::Usage, Tab::Settings];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Chat => "Chat",
+            Tab::Specs => "Specs",
+            Tab::Tasks => "Tasks",
+            Tab::Review => "Review",
+            Tab::Drones => "Drones",
+            Tab::Memory => "Memory",
+            Tab::Usage => "Usage",
+            Tab::Settings => "Settings",
+        }
+    }
+
+    /// What the tab will hold, said plainly while it is not built yet.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Tab::Chat => {
+                "The conversation with the model: streamed replies, tool calls as cards, work orders to approve."
+            }
+            Tab::Specs => "The project's specs: an outline with headings and tasks, the rendered text, and an editor.",
+            Tab::Tasks => "Tasks by status with their dependencies, the dev loop's controls, and each task's receipt.",
+            Tab::Review => {
+                "Pending changes as highlighted diffs to accept or reject per hunk, and checkpoints to undo."
+            }
+            Tab::Drones => "Focused workers (tests, docs, review, release notes, custom) running beside the chat.",
+            Tab::Memory => "What the project has learned, carried from task to task.",
+            Tab::Usage => "Tokens, cache hits and cost per request, session and project.",
+            Tab::Settings => "Providers, models, approval policy, validation commands, theme and font size.",
+        }
+    }
+}
+
+/// Draws each tab.
+pub struct Tabs;
+
+impl TabViewer for Tabs {
+    type Tab = Tab;
+
+    fn id(&mut self, tab: &mut Tab) -> Id {
+        Id::new(("aura-tab", *tab))
+    }
+
+    fn title(&mut self, tab: &mut Tab) -> WidgetText {
+        tab.title().into()
+    }
+
+    fn ui(&mut self, ui: &mut Ui, tab: &mut Tab) {
+        not_built_ui(ui, *tab);
+    }
+}
+
+fn not_built_ui(ui: &mut Ui, tab: Tab) {
+    ui.add_space(16.0);
+    ui.vertical_centered(|ui| {
+        ui.heading(tab.title());
+        ui.add_space(6.0);
+        ui.label(RichText::new(format!("The {} tab is not built yet.", tab.title())).strong());
+        ui.add_space(4.0);
+        ui.label(RichText::new(tab.purpose()).weak());
+    });
+}

@@ -1,0 +1,51 @@
+//! The view model: what the desktop draws, built only from engine events.
+
+use std::path::PathBuf;
+
+use crate::domain::Project;
+use crate::protocol::Event;
+
+/// Where the connection to the engine stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    /// The store is being opened.
+    Starting,
+    Ready {
+        app_version: String,
+        data_dir: PathBuf,
+    },
+    /// The store could not be opened; the message says what to do.
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct ViewModel {
+    pub connection: Connection,
+    pub projects: Vec<Project>,
+    /// Errors and warnings the user has not dismissed, newest last.
+    pub notices: Vec<String>,
+}
+
+impl Default for ViewModel {
+    fn default() -> Self {
+        ViewModel { connection: Connection::Starting, projects: Vec::new(), notices: Vec::new() }
+    }
+}
+
+impl ViewModel {
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Welcome { app_version, data_dir, .. } => {
+                self.connection = Connection::Ready { app_version, data_dir }
+            }
+            Event::Error { message, .. } | Event::StoreWarning { message } => self.notices.push(message),
+            Event::Projects { projects } => self.projects = projects,
+            Event::ProjectOpened { snapshot } => {
+                self.projects.retain(|p| p.id != snapshot.project.id);
+                self.projects.insert(0, snapshot.project);
+            }
+            // The panels that show the rest arrive with their features.
+            _ => {}
+        }
+    }
+}
