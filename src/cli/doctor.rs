@@ -20,7 +20,10 @@ pub fn doctor(data_dir: &Path) -> anyhow::Result<()> {
     }
     let _ = writeln!(out, "Local model servers (127.0.0.1):");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    for (server, probe) in runtime.block_on(discovery::probe_all(&LOCAL_SERVERS, Duration::from_millis(800))) {
+    let probes = runtime.block_on(discovery::probe_all(&LOCAL_SERVERS, Duration::from_millis(800)));
+    let any_available = CLOUD_PROVIDERS.iter().any(|p| p.configured())
+        || probes.iter().any(|(_, probe)| matches!(probe, Probe::Reachable { .. }));
+    for (server, probe) in probes {
         let state = match probe {
             Probe::Reachable { models } if models.is_empty() => "reachable, no models yet".to_string(),
             Probe::Reachable { models } => format!("reachable, {} model(s): {}", models.len(), models.join(", ")),
@@ -28,6 +31,12 @@ pub fn doctor(data_dir: &Path) -> anyhow::Result<()> {
             Probe::NotReachable => "not running".to_string(),
         };
         let _ = writeln!(out, "  {:<10} :{:<5} {state}", server.name, server.port);
+    }
+    if !any_available {
+        let _ = writeln!(
+            out,
+            "No model provider is available: set one of the keys above, or start a local server (for example `ollama serve`)."
+        );
     }
     print!("{out}");
     store_result

@@ -1,0 +1,100 @@
+//! The real `aura` binary: help, version, and doctor against real data dirs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use aura::domain::{Message, Record, Role, SessionId};
+use aura::store::{Store, StoreHandle, StoreOptions};
+
+fn aura(args: &[&str], data_dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aura"))
+        .args(args)
+        .env("AURA_DATA_DIR", data_dir)
+        .env_remove("ANTHROPIC_API_KEY")
+        .env("DEEPSEEK_API_KEY", "sk-test-not-a-real-key")
+        .output()
+        .expect("run aura")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn help_names_the_commands_and_the_data_dir_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = aura(&["--help"], dir.path());
+    assert!(output.status.success());
+    let text = stdout(&output);
+    for needle in ["Usage: aura", "doctor", "--data-dir", "AURA_DATA_DIR", "--version"] {
+        assert!(text.contains(needle), "help lacks {needle:?}:\n{text}");
+    }
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = aura(&["--version"], dir.path());
+    assert!(output.status.success());
+    assert_eq!(stdout(&output).trim(), format!("aura {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn doctor_on_a_new_data_dir_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh");
+    let output = aura(&["doctor"], &data);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains(&format!("Data dir:  {}", data.display())), "{text}");
+    assert!(text.contains("Store:     not created yet"), "{text}");
+    assert!(!data.exists(), "doctor must not create the store");
+    assert!(text.contains("Anthropic  no key (ANTHROPIC_API_KEY)"), "{text}");
+    assert!(text.contains("DeepSeek   key set (DEEPSEEK_API_KEY)"), "{text}");
+    assert!(!text.contains("sk-test-not-a-real-key"), "a key must never be printed");
+    for server in ["Ollama     :11434", "llama.cpp  :8080", "LM Studio  :1234", "vLLM       :8000"] {
+        assert!(text.contains(server), "{server} missing:\n{text}");
+    }
+}
+
+#[test]
+fn doctor_reports_schema_and_counts_and_the_flag_beats_the_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store");
+    let handle = StoreHandle::spawn(Store::open(&data, &StoreOptions::default()).unwrap()).unwrap();
+    let session = SessionId::new();
+    let records: Vec<Record> =
+        (0..3).map(|i| Record::Message(Message::text(session, Role::User, format!("m{i}")))).collect();
+    handle.write_blocking(move |w| w.append(session, &records)).unwrap();
+    handle.close();
+
+    let elsewhere = dir.path().join("unused");
+    let output = aura(&["doctor", "--data-dir", data.to_str().unwrap()], &elsewhere);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains(&format!("Data dir:  {}", data.display())), "{text}");
+    assert!(text.contains("Store:     ok, schema version 1"), "{text}");
+    assert!(text.contains("records 3"), "{text}");
+    assert!(!elsewhere.exists());
+}
+
+#[test]
+fn doctor_fails_clearly_on_a_file_in_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("aura");
+    std::fs::write(&file, "not a store").unwrap();
+    let output = aura(&["doctor"], &file);
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("is a file, not an Aura data directory"), "{err}");
+    assert!(err.contains("--data-dir"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a store");
+}
+
+#[test]
+fn an_unknown_command_is_refused_with_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = aura(&["frobnicate"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unrecognized subcommand 'frobnicate'"));
+}

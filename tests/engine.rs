@@ -1,0 +1,111 @@
+//! The engine through the protocol, as every surface uses it, over a real store in a temp dir.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use aura::domain::{Message, Record, Role, SessionKind};
+use aura::engine::{self, EngineClient};
+use aura::protocol::{Command, Event, PROTOCOL_VERSION, Surface};
+
+fn launch(runtime: &tokio::runtime::Runtime, data: &Path, wakes: Arc<AtomicUsize>) -> EngineClient {
+    let waker = Arc::new(move || {
+        wakes.fetch_add(1, Ordering::SeqCst);
+    });
+    engine::launch(runtime.handle(), data.to_path_buf(), waker)
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the engine launches")
+        .expect("the store opens")
+}
+
+fn next(client: &EngineClient) -> Event {
+    client.recv_timeout(Duration::from_secs(10)).expect("an event").body
+}
+
+#[test]
+fn hello_open_project_and_sessions() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let mut client = launch(&runtime, &dir.path().join("data"), wakes.clone());
+
+    client.send(Command::Hello { surface: Surface::Cli, client: "test".into() });
+    let Event::Welcome { protocol_version, data_dir, .. } = next(&client) else { panic!("no welcome") };
+    assert_eq!(protocol_version, PROTOCOL_VERSION);
+    assert_eq!(data_dir, dir.path().join("data"));
+    assert!(wakes.load(Ordering::SeqCst) >= 1, "the surface was woken");
+
+    client.send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not opened") };
+    assert_eq!(snapshot.project.root, workspace.path().canonicalize().unwrap());
+    let project = snapshot.project.id;
+
+    // Opening again finds the same project rather than registering a twin.
+    client.send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not reopened") };
+    assert_eq!(snapshot.project.id, project);
+    client.send(Command::ListProjects);
+    let Event::Projects { projects } = next(&client) else { panic!("no list") };
+    assert_eq!(projects.len(), 1);
+
+    client.send(Command::CreateSession { project, kind: SessionKind::Chat, title: "main".into() });
+    let Event::SessionCreated { session } = next(&client) else { panic!("no session") };
+    assert_eq!(session.project, Some(project));
+
+    // Commands that need a model say so, naming the command they answer.
+    let seq = client.send(Command::SendMessage { session: session.id, text: "hi".into() });
+    let Event::Error { command, message } = next(&client) else { panic!("no error") };
+    assert_eq!(command, Some(seq));
+    assert!(message.contains("send_message"), "{message}");
+}
+
+#[test]
+fn a_missing_folder_is_an_error_that_names_it() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = launch(&runtime, &dir.path().join("data"), Arc::default());
+    let missing = dir.path().join("no-such-project");
+    let seq = client.send(Command::OpenProject { root: missing.clone() });
+    let Event::Error { command, message } = next(&client) else { panic!("no error") };
+    assert_eq!(command, Some(seq));
+    assert!(message.contains(&missing.display().to_string()) && message.contains("Check the path"), "{message}");
+}
+
+#[test]
+fn history_pages_back_through_a_long_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let session = aura::domain::SessionId::new();
+    let handle =
+        aura::store::StoreHandle::spawn(aura::store::Store::open(&data, &Default::default()).unwrap()).unwrap();
+    let records: Vec<Record> =
+        (1..=250).map(|i| Record::Message(Message::text(session, Role::User, format!("m{i}")))).collect();
+    handle.write_blocking(move |w| w.append(session, &records)).unwrap();
+    handle.close();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut client = launch(&runtime, &data, Arc::default());
+    client.send(Command::LoadHistory { session, before: None, limit: 200 });
+    let Event::History { records, complete, .. } = next(&client) else { panic!("no history") };
+    assert_eq!((records.first().unwrap().0, records.last().unwrap().0, records.len()), (51, 250, 200));
+    assert!(!complete);
+    client.send(Command::LoadHistory { session, before: Some(51), limit: 200 });
+    let Event::History { records, complete, .. } = next(&client) else { panic!("no history") };
+    assert_eq!((records.first().unwrap().0, records.last().unwrap().0), (1, 50));
+    assert!(complete);
+    let Record::Message(first) = &records[0].1 else { panic!("not a message") };
+    assert_eq!(first.plain_text(), "m1");
+}
+
+#[test]
+fn a_store_that_cannot_open_is_reported_to_the_surface() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data");
+    std::fs::write(&file, "x").unwrap();
+    let result = engine::launch(runtime.handle(), file, Arc::new(|| {})).recv_timeout(Duration::from_secs(10)).unwrap();
+    let err = result.err().expect("a file is not a store");
+    assert!(err.to_string().contains("is a file, not an Aura data directory"));
+}
