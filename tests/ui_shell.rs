@@ -76,3 +76,16 @@ fn a_store_that_cannot_open_is_shown_not_crashed_on() {
     // The tabs still draw: the window is usable.
     harness.get_by_label("The Chat tab is not built yet.");
 }
+
+#[test]
+fn ctrl_and_a_number_brings_that_tab_forward() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
+    assert!(harness.query_by_label("The Tasks tab is not built yet.").is_none());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num3);
+    harness.run_steps(2);
+    harness.get_by_label("The Tasks tab is not built yet.");
+    assert!(harness.query_by_label("The Specs tab is not built yet.").is_none(), "Tasks replaced Specs in front");
+}

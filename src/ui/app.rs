@@ -3,7 +3,7 @@
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use egui::{Color32, RichText, Ui};
+use egui::{Color32, Key, Modifiers, RichText, Ui};
 use egui_dock::{DockArea, DockState, NodeIndex, Style};
 
 use crate::engine::EngineClient;
@@ -12,6 +12,9 @@ use crate::store::StoreError;
 
 use super::tabs::{Tab, Tabs};
 use super::view::{Connection, ViewModel};
+
+const TAB_KEYS: [Key; Tab::ALL.len()] =
+    [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8];
 
 /// How long one frame may spend applying engine events before it draws.
 const EVENT_BUDGET: Duration = Duration::from_millis(4);
@@ -84,9 +87,20 @@ impl AuraApp {
         }
     }
 
+    /// Ctrl+1 … Ctrl+8 bring the tabs forward, in the order of [`Tab::ALL`].
+    fn shortcuts(&mut self, ui: &Ui) {
+        let pressed = ui.input_mut(|input| {
+            Tab::ALL.iter().zip(TAB_KEYS).find(|(_, key)| input.consume_key(Modifiers::COMMAND, *key)).map(|(t, _)| *t)
+        });
+        if let Some(tab) = pressed {
+            self.show_tab(tab);
+        }
+    }
+
     /// Everything the window shows; also what the UI tests drive.
     pub fn ui_contents(&mut self, ui: &mut Ui) {
         self.drain_events(&ui.ctx().clone());
+        self.shortcuts(ui);
         egui::Panel::top("aura-menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("aura-status").show(ui, |ui| status_ui(ui, &self.view));
         if let Connection::Failed(message) = &self.view.connection {

@@ -19,15 +19,16 @@ pub fn run(data_dir: PathBuf) -> anyhow::Result<()> {
         .thread_name("aura-engine")
         .enable_all()
         .build()?;
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Aura")
-            .with_app_id("aura")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([640.0, 400.0]),
-        renderer: eframe::Renderer::Glow,
-        ..Default::default()
-    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Aura")
+        .with_app_id("aura")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([640.0, 400.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => tracing::warn!("the window icon could not be decoded: {e}"),
+    }
+    let options = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Glow, ..Default::default() };
     eframe::run_native(
         "Aura",
         options,
