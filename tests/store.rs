@@ -30,24 +30,19 @@ fn text_of(record: &Record) -> String {
 }
 
 /// Starts this test binary again, running only [`child`] in the given mode.
-fn spawn_child(mode: &str, dir: &Path, session: SessionId, run_as_nobody: bool) -> Child {
-    let exe = std::env::current_exe().unwrap();
-    let mut command = if run_as_nobody {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(exe);
-        c
-    } else {
-        Command::new(exe)
-    };
+fn spawn_child(mode: &str, dir: &Path, session: SessionId) -> Child {
+    child_command(Command::new(std::env::current_exe().unwrap()), mode, dir, session).spawn().expect("spawn child")
+}
+
+fn child_command(mut command: Command, mode: &str, dir: &Path, session: SessionId) -> Command {
     command
         .args(["--ignored", "--exact", "child", "--nocapture", "--test-threads=1"])
         .env(CHILD_MODE, mode)
         .env(CHILD_DIR, dir)
         .env(CHILD_SESSION, session.to_string())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the child test process")
+        .stderr(Stdio::null());
+    command
 }
 
 /// Not a test of its own: the process the crash and sharing tests start and kill.
@@ -126,7 +121,7 @@ fn assert_log_intact(dir: &Path, session: SessionId, at_least: u64) -> u64 {
 fn kill_9_mid_write_keeps_every_committed_record() {
     let dir = tempfile::tempdir().unwrap();
     let session = SessionId::new();
-    let reported = kill_after(spawn_child("single", dir.path(), session, false), 150);
+    let reported = kill_after(spawn_child("single", dir.path(), session), 150);
     assert_log_intact(dir.path(), session, reported);
 }
 
@@ -134,7 +129,7 @@ fn kill_9_mid_write_keeps_every_committed_record() {
 fn kill_9_mid_batch_leaves_whole_batches_only() {
     let dir = tempfile::tempdir().unwrap();
     let session = SessionId::new();
-    let reported = kill_after(spawn_child("batch", dir.path(), session, false), 1500);
+    let reported = kill_after(spawn_child("batch", dir.path(), session), 1500);
     let count = assert_log_intact(dir.path(), session, reported);
     assert_eq!(count % 100, 0, "a batch of 100 commits whole or not at all; found {count}");
 }
@@ -143,7 +138,7 @@ fn kill_9_mid_batch_leaves_whole_batches_only() {
 fn two_processes_append_to_one_log_without_collisions() {
     let dir = tempfile::tempdir().unwrap();
     let session = SessionId::new();
-    let children: Vec<Child> = (0..2).map(|_| spawn_child("shared", dir.path(), session, false)).collect();
+    let children: Vec<Child> = (0..2).map(|_| spawn_child("shared", dir.path(), session)).collect();
     let mut writers = Vec::new();
     for child in children {
         writers.push(format!("pid{}", child.id()));
@@ -188,7 +183,15 @@ fn make_read_only(path: &Path) {
 /// root test run drops to `nobody` in a child process) and returns what the open said.
 fn open_without_write_permission(dir: &Path) -> String {
     if is_root() {
-        let output = spawn_child("open", dir, SessionId::new(), true).wait_with_output().unwrap();
+        // The test binary may sit under a directory `nobody` cannot enter (a checkout in /root):
+        // run a copy from a world-readable temp dir, removed afterwards.
+        let bin = tempfile::tempdir().unwrap();
+        allow_others_in(bin.path());
+        let copy = bin.path().join("store-test-child");
+        std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
+        let mut setpriv = Command::new("setpriv");
+        setpriv.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&copy);
+        let output = child_command(setpriv, "open", dir, SessionId::new()).output().expect("run setpriv");
         String::from_utf8_lossy(&output.stdout).into_owned()
     } else {
         match open(dir) {
