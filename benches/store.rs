@@ -32,32 +32,38 @@ fn rate(records: usize, took: Duration) -> String {
     format!("{records} records in {:.2} s = {:.0} records/s", took.as_secs_f64(), records as f64 / took.as_secs_f64())
 }
 
-/// Peak resident memory of a child process in KiB, from the kernel's accounting at exit.
-fn peak_rss_kib(mut command: std::process::Command) -> (i64, String) {
-    let child = command.stdout(std::process::Stdio::piped()).spawn().expect("spawn aura doctor");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.expect("stdout");
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut text).expect("read doctor output");
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4 failed");
-    (usage.ru_maxrss, text)
+/// Runs `aura doctor` under GNU time and returns its peak RSS in KiB and its report. Measured by a
+/// separate small parent: a child spawned from this (large) process would inherit its high-water mark.
+fn doctor_peak_rss_kib(data_dir: &Path) -> (u64, String) {
+    let output = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "peak-rss-kib %M", env!("CARGO_BIN_EXE_aura"), "doctor", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .expect("run /usr/bin/time (Debian package `time`)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let kib = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in: {stderr}"));
+    (kib, String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn main() {
-    let root = tempfile::tempdir().expect("temp dir");
-    println!("store benchmark: 1 KiB records, every commit durable (fsync), data in {}", root.path().display());
+    // AURA_BENCH_DIR keeps the stores for a closer look (it must not exist yet); else a temp dir.
+    let kept = std::env::var_os("AURA_BENCH_DIR").map(std::path::PathBuf::from);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let root = kept.as_deref().unwrap_or(temp.path());
+    println!("store benchmark: 1 KiB records, every commit durable (fsync), data in {}", root.display());
 
-    let single_dir = root.path().join("single");
+    let single_dir = root.join("single");
     let handle = open(&single_dir);
     let one = [SessionId::new()];
     let took = append(&handle, &one, 2_000, 1);
     println!("appends, 1 per commit:    {}", rate(2_000, took));
     handle.close();
 
-    let big_dir = root.path().join("big");
+    let big_dir = root.join("big");
     let handle = open(&big_dir);
     let sessions: Vec<SessionId> = (0..100).map(|_| SessionId::new()).collect();
     let took = append(&handle, &sessions, 100_000, 100);
@@ -85,9 +91,7 @@ fn main() {
         samples.len()
     );
 
-    let mut doctor = std::process::Command::new(env!("CARGO_BIN_EXE_aura"));
-    doctor.arg("doctor").arg("--data-dir").arg(&big_dir);
-    let (kib, report) = peak_rss_kib(doctor);
+    let (kib, report) = doctor_peak_rss_kib(&big_dir);
     assert!(report.contains("records 100000"), "doctor did not read the store:\n{report}");
     println!("aura doctor on that store: peak RSS {:.1} MiB", kib as f64 / 1024.0);
 }

@@ -144,6 +144,16 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command's wire name (`send_message`), for messages about it.
+    pub fn name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
 /// Where the dev loop of a project stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -430,6 +440,11 @@ mod tests {
     fn the_wire_form_is_tagged_and_readable() {
         let text = encode(&Envelope::new(1, Command::ListProjects)).unwrap();
         assert_eq!(text, r#"{"v":1,"seq":1,"body":{"command":"list_projects"}}"#);
+    }
+
+    #[test]
+    fn a_command_knows_its_wire_name() {
+        assert_eq!(Command::StopTurn { session: SessionId::new() }.name(), "stop_turn");
     }
 
     #[test]

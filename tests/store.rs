@@ -352,3 +352,16 @@ fn opening_twice_in_one_process_is_refused_clearly() {
     let err = open(dir.path()).err().unwrap();
     assert!(matches!(err, StoreError::AlreadyOpen { .. }), "{err}");
 }
+
+#[test]
+fn a_store_interrupted_at_its_very_first_open_still_opens() {
+    // LMDB's own files as a crash during the first start can leave them: only the lock file, or an
+    // empty data file.
+    let only_lock = tempfile::tempdir().unwrap();
+    std::fs::write(only_lock.path().join("lock.mdb"), b"").unwrap();
+    open(only_lock.path()).expect("a lone lock.mdb is LMDB's, not someone else's");
+    let empty_data = tempfile::tempdir().unwrap();
+    std::fs::write(empty_data.path().join("data.mdb"), b"").unwrap();
+    let store = open(empty_data.path()).expect("an empty data.mdb is initialised");
+    assert_eq!(store.stats().unwrap().schema_version, SCHEMA_VERSION);
+}

@@ -100,11 +100,7 @@ impl Engine {
             Command::CreateSession { project, kind, title } => self.create_session(project, kind, title).await,
             Command::LoadHistory { session, before, limit } => self.load_history(session, before, limit),
             other => {
-                let name = serde_json::to_value(&other)
-                    .ok()
-                    .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_string))
-                    .unwrap_or_default();
-                self.fail(seq, format!("`{name}` is not available in this version of Aura yet"));
+                self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
                 Ok(())
             }
         };

@@ -253,20 +253,26 @@ fn check_location(path: &Path) -> Result<(), StoreError> {
     if data.exists() {
         return check_lmdb_header(path, &data);
     }
-    let mut entries = std::fs::read_dir(path).map_err(|e| io_error(path, e))?;
-    match entries.next() {
+    // LMDB creates lock.mdb before data.mdb: a crash between the two leaves only the lock file.
+    let other = std::fs::read_dir(path)
+        .map_err(|e| io_error(path, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|name| name != "lock.mdb");
+    match other {
         None => Ok(()),
-        Some(entry) => {
-            let name = entry.map(|e| e.file_name().to_string_lossy().into_owned()).unwrap_or_default();
-            Err(StoreError::NotAStore {
-                path: path.to_path_buf(),
-                reason: format!("the directory holds other files, such as {name:?}, and no data.mdb"),
-            })
-        }
+        Some(name) => Err(StoreError::NotAStore {
+            path: path.to_path_buf(),
+            reason: format!("the directory holds other files, such as {name:?}, and no data.mdb"),
+        }),
     }
 }
 
 fn check_lmdb_header(dir: &Path, data: &Path) -> Result<(), StoreError> {
+    // An empty data.mdb is one LMDB created but had not yet initialised (a crash at first start).
+    if std::fs::metadata(data).map(|m| m.len() == 0).unwrap_or(false) {
+        return Ok(());
+    }
     let mut header = [0u8; 20];
     let read = std::fs::File::open(data).and_then(|mut f| f.read_exact(&mut header));
     let magic = u32::from_le_bytes([header[16], header[17], header[18], header[19]]);
