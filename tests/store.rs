@@ -65,7 +65,7 @@ fn child() {
     let handle = StoreHandle::spawn(store).unwrap();
     let writer = format!("pid{}", std::process::id());
     let batch = match mode.as_str() {
-        "single" | "shared" => 1,
+        "single" | "shared" | "grow" => 1,
         "batch" => 100,
         "open" => {
             println!("opened");
@@ -73,7 +73,11 @@ fn child() {
         }
         other => panic!("unknown child mode {other}"),
     };
-    let limit = if mode == "shared" { 300 } else { u64::MAX };
+    let limit = match mode.as_str() {
+        "shared" => 300,
+        "grow" => 2000,
+        _ => u64::MAX,
+    };
     let mut n = 0;
     while n < limit {
         let records: Vec<Record> = (0..batch).map(|i| message(session, &writer, n + i)).collect();
@@ -364,4 +368,19 @@ fn a_store_interrupted_at_its_very_first_open_still_opens() {
     std::fs::write(empty_data.path().join("data.mdb"), b"").unwrap();
     let store = open(empty_data.path()).expect("an empty data.mdb is initialised");
     assert_eq!(store.stats().unwrap().schema_version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_map_grown_by_another_process_is_adopted_for_reads_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = SessionId::new();
+    // This process maps 256 KiB; the child maps the default and writes about 2 MiB.
+    let handle = StoreHandle::spawn(Store::open(dir.path(), &StoreOptions { map_size: 256 * 1024 }).unwrap()).unwrap();
+    let child = spawn_child("grow", dir.path(), session).wait_with_output().unwrap();
+    assert!(child.status.success());
+    assert_eq!(handle.reader().record_count(session).unwrap(), 2000, "reads see the grown map");
+    assert!(handle.reader().map_size() > 256 * 1024);
+    let more = message(session, "parent", 2000);
+    let seqs = handle.write_blocking(move |w| w.append(session, std::slice::from_ref(&more))).unwrap();
+    assert_eq!(seqs, [2001], "writes see it too");
 }

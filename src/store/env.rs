@@ -140,25 +140,23 @@ impl Store {
         &self,
         f: impl FnOnce(&RoTxn<'_, WithoutTls>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let mut f = Some(f);
-        for _ in 0..3 {
+        let mut attempts = 0;
+        let (guard, rtxn) = loop {
             let guard = self.resize_lock.read().unwrap_or_else(|p| p.into_inner());
             match self.env.read_txn() {
-                Ok(rtxn) => {
-                    let f = f.take().ok_or(StoreError::Closed)?;
-                    let result = f(&rtxn);
-                    drop(rtxn);
-                    drop(guard);
-                    return result;
-                }
-                Err(heed::Error::Mdb(MdbError::MapResized)) => {
+                Ok(rtxn) => break (guard, rtxn),
+                Err(heed::Error::Mdb(MdbError::MapResized)) if attempts < 3 => {
+                    attempts += 1;
                     drop(guard);
                     self.resize(0)?;
                 }
                 Err(e) => return Err(self.lmdb_error(e)),
             }
-        }
-        Err(self.lmdb_error(heed::Error::Mdb(MdbError::MapResized)))
+        };
+        let result = f(&rtxn);
+        drop(rtxn);
+        drop(guard);
+        result
     }
 
     /// Sets the map size (0 adopts the size another process set). Waits until no transaction of
