@@ -1,0 +1,240 @@
+//! The part every provider shares: send with retries until a response starts, map failures to
+//! messages that say what to do, then feed the streamed body through the format's decoder.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use tokio::sync::mpsc;
+
+use super::error::LlmError;
+use super::event::StreamEvent;
+use super::request::ToolCallRequest;
+use super::retry::RetryPolicy;
+
+/// How long to wait for a connection; a stream may then run as long as it needs.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// A stream silent for this long is treated as cut.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The HTTP client every provider uses (rustls; loopback servers are reached without a proxy).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT).build().unwrap_or_default()
+}
+
+/// Where and how to reach one provider.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// How messages name it: "Anthropic", "Ollama", "llama.cpp", "the server at 127.0.0.1:9000"...
+    pub provider: String,
+    /// The API's base URL, as its SDKs write it (no trailing slash).
+    pub base_url: String,
+    pub api_key: Option<String>,
+    /// Where the key comes from, for messages about it.
+    pub key_env: &'static str,
+    /// What to try when the server cannot be reached.
+    pub unreachable_hint: String,
+    pub retry: RetryPolicy,
+    pub client: reqwest::Client,
+}
+
+impl Endpoint {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    fn address(&self) -> String {
+        reqwest::Url::parse(&self.base_url)
+            .ok()
+            .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+            .unwrap_or_else(|| self.base_url.clone())
+    }
+}
+
+/// Turns a format's streamed bytes into events.
+pub trait Decode: Send {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
+    /// The body ended: an error if the format's own end marker never came.
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
+}
+
+/// Runs one streamed request to its end, sending events to `tx`. Returns early, dropping the HTTP
+/// response, as soon as the receiver is gone (cancellation).
+pub async fn stream(
+    endpoint: &Endpoint,
+    model: &str,
+    request: impl Fn() -> reqwest::RequestBuilder,
+    mut decoder: Box<dyn Decode>,
+    tx: &mpsc::Sender<Result<StreamEvent, LlmError>>,
+) -> Result<(), LlmError> {
+    let response = send_with_retries(endpoint, model, &request).await?;
+    let mut body = response.bytes_stream();
+    let mut events = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| LlmError::StreamCut { provider: endpoint.provider.clone() })?;
+        let fed = decoder.feed(&chunk, &mut events);
+        for event in events.drain(..) {
+            if tx.send(Ok(event)).await.is_err() {
+                return Ok(()); // the consumer went away: stop reading
+            }
+        }
+        fed?;
+    }
+    let finished = decoder.finish(&mut events);
+    for event in events.drain(..) {
+        if tx.send(Ok(event)).await.is_err() {
+            return Ok(());
+        }
+    }
+    finished
+}
+
+/// A plain (not streamed) JSON request with the same retries and error messages.
+pub async fn fetch_json(
+    endpoint: &Endpoint,
+    model: &str,
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<serde_json::Value, LlmError> {
+    let response = send_with_retries(endpoint, model, &request).await?;
+    let body = response.text().await.map_err(|_| LlmError::StreamCut { provider: endpoint.provider.clone() })?;
+    parse_json(&endpoint.provider, &body)
+}
+
+async fn send_with_retries(
+    endpoint: &Endpoint,
+    model: &str,
+    request: &impl Fn() -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, LlmError> {
+    let policy = endpoint.retry;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let last = attempt >= policy.max_attempts;
+        match request().send().await {
+            Ok(response) if response.status().is_success() => return Ok(response),
+            Ok(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.text().await.unwrap_or_default();
+                if RetryPolicy::is_retryable(status) && !last {
+                    let wait = policy.delay(attempt, Some(&headers));
+                    tracing::info!(provider = %endpoint.provider, %status, ?wait, attempt, "retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                return Err(status_error(endpoint, model, status, &body, attempt));
+            }
+            Err(e) if is_refused(&e) => {
+                return Err(LlmError::Unreachable {
+                    provider: endpoint.provider.clone(),
+                    url: endpoint.base_url.clone(),
+                    address: endpoint.address(),
+                    hint: endpoint.unreachable_hint.clone(),
+                });
+            }
+            Err(e) if (e.is_connect() || e.is_timeout()) && !last => {
+                let wait = policy.delay(attempt, None);
+                tracing::info!(provider = %endpoint.provider, error = %e, ?wait, attempt, "retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) if e.is_timeout() => {
+                return Err(LlmError::Timeout { provider: endpoint.provider.clone(), timeout: CONNECT_TIMEOUT });
+            }
+            Err(e) => return Err(LlmError::Transport { provider: endpoint.provider.clone(), detail: error_chain(&e) }),
+        }
+    }
+}
+
+fn status_error(endpoint: &Endpoint, model: &str, status: StatusCode, body: &str, attempts: u32) -> LlmError {
+    let provider = endpoint.provider.clone();
+    let detail = LlmError::detail_from_body(body);
+    match status.as_u16() {
+        401 | 403 => LlmError::Unauthorized { provider, key_env: endpoint.key_env, detail },
+        404 => LlmError::ModelNotFound { provider, model: model.to_string(), detail },
+        413 => LlmError::ContextTooLong { detail },
+        400 if LlmError::is_context_overflow(&detail) || LlmError::is_context_overflow(body) => {
+            LlmError::ContextTooLong { detail }
+        }
+        429 => LlmError::RateLimited { provider, attempts, detail },
+        s if status.is_server_error() => LlmError::Unavailable { provider, status: s, attempts, detail },
+        s => LlmError::Rejected { provider, status: s, detail },
+    }
+}
+
+fn is_refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(err) = source {
+        text.push_str(": ");
+        text.push_str(&err.to_string());
+        source = err.source();
+    }
+    text
+}
+
+/// Parses one event's JSON, naming the provider when it is malformed.
+pub fn parse_json<T: serde::de::DeserializeOwned>(provider: &str, data: &str) -> Result<T, LlmError> {
+    serde_json::from_str(data).map_err(|e| {
+        let sample: String = data.chars().take(120).collect();
+        LlmError::Malformed { provider: provider.to_string(), detail: format!("{e} in {sample:?}") }
+    })
+}
+
+/// Collects tool calls whose id, name and arguments arrive in pieces, keyed by the stream's index.
+#[derive(Debug, Default)]
+pub struct ToolCalls {
+    open: BTreeMap<usize, (String, String, String)>,
+}
+
+impl ToolCalls {
+    pub fn start(&mut self, index: usize, id: String, name: String, out: &mut Vec<StreamEvent>) {
+        out.push(StreamEvent::ToolCallStart { index, id: id.clone(), name: name.clone() });
+        self.open.insert(index, (id, name, String::new()));
+    }
+
+    pub fn is_open(&self, index: usize) -> bool {
+        self.open.contains_key(&index)
+    }
+
+    pub fn append(&mut self, index: usize, arguments: &str, out: &mut Vec<StreamEvent>) {
+        if arguments.is_empty() {
+            return;
+        }
+        if let Some((_, _, args)) = self.open.get_mut(&index) {
+            args.push_str(arguments);
+            out.push(StreamEvent::ToolCallDelta { index, arguments: arguments.to_string() });
+        }
+    }
+
+    /// Closes one call: its arguments must be a JSON object (empty means `{}`).
+    pub fn end(&mut self, index: usize, out: &mut Vec<StreamEvent>) {
+        let Some((id, name, args)) = self.open.remove(&index) else { return };
+        let call = match serde_json::from_str::<serde_json::Value>(if args.trim().is_empty() { "{}" } else { &args }) {
+            Ok(arguments) if arguments.is_object() => Ok(ToolCallRequest { id, name, arguments }),
+            Ok(other) => Err(format!("the arguments of {name} must be a JSON object, not {other}")),
+            Err(e) => Err(format!("the arguments of {name} are not valid JSON ({e}): {args}")),
+        };
+        out.push(StreamEvent::ToolCallEnd { index, call });
+    }
+
+    /// Closes every call still open, in index order.
+    pub fn end_all(&mut self, out: &mut Vec<StreamEvent>) {
+        let indexes: Vec<usize> = self.open.keys().copied().collect();
+        for index in indexes {
+            self.end(index, out);
+        }
+    }
+}
