@@ -41,6 +41,8 @@ struct Shared {
     next_id: u64,
     cache: PromptCache,
     requests: Vec<RecordedRequest>,
+    /// Streams whose client went away before the end.
+    disconnects: usize,
 }
 
 type Emu = Arc<Mutex<Shared>>;
@@ -109,6 +111,11 @@ impl Emulator {
         }
     }
 
+    /// How many streamed responses lost their client before the end (cancellations).
+    pub fn disconnects(&self) -> usize {
+        lock(&self.shared).disconnects
+    }
+
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared).requests.clone()
@@ -150,7 +157,9 @@ async fn chat(
     let mut state = lock(&shared);
     state.requests.push(RecordedRequest { path: path.to_string(), headers: headers.clone(), body: request.clone() });
     let Some(script) = state.script.clone() else { return error_response(format, 500, "no script") };
+    // Ollama has no authentication of its own.
     if let Some(expected) = &script.api_key
+        && format != Format::Ollama
         && key_of(format, &headers).as_deref() != Some(expected.as_str())
     {
         let message = match format {
@@ -196,12 +205,12 @@ async fn chat(
     let frames = wire::frames(&Reply { format, model: &model, id: state.next_id, turn: &turn, cache: outcome });
     drop(state);
     let content_type = if format == Format::Ollama { "application/x-ndjson" } else { "text/event-stream" };
-    stream_response(frames, script.chunk_delay_ms, content_type)
+    stream_response(Arc::clone(&shared), frames, script.chunk_delay_ms, content_type)
 }
 
 /// Streams the frames with their delays; a cut ends the body with an error, which drops the
 /// connection without the closing chunk, as a dying server does.
-fn stream_response(frames: Vec<Frame>, chunk_delay_ms: u64, content_type: &'static str) -> Response {
+fn stream_response(shared: Emu, frames: Vec<Frame>, chunk_delay_ms: u64, content_type: &'static str) -> Response {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     tokio::spawn(async move {
         for frame in frames {
@@ -213,11 +222,17 @@ fn stream_response(frames: Vec<Frame>, chunk_delay_ms: u64, content_type: &'stat
                 Frame::Data(text) => Ok(Bytes::from(text)),
                 Frame::Cut(text) => {
                     let _ = tx.send(Ok(Bytes::from(text))).await;
+                    // Let what was written reach the client, as it would from a dying server.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "scripted cut"))
                 }
             };
             let last = item.is_err();
-            if tx.send(item).await.is_err() || last {
+            if tx.send(item).await.is_err() {
+                lock(&shared).disconnects += 1;
+                return;
+            }
+            if last {
                 return;
             }
             if chunk_delay_ms > 0 {
