@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     let result = match args.command {
         None => aura::ui::run(data_dir),
         Some(CliCommand::Doctor) => aura::cli::doctor(&data_dir),
+        Some(CliCommand::Chat(chat)) => aura::cli::chat(chat, &data_dir),
+        Some(CliCommand::Emulator(emulator)) => aura::cli::emulator(emulator),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

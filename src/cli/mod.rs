@@ -1,13 +1,17 @@
 //! The command line: `aura` (the desktop window), `aura doctor`, and the headless commands later
 //! issues add. Parsing lives here; `main.rs` only dispatches.
 
+mod chat;
 mod doctor;
+mod emulator;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use chat::{ChatArgs, chat};
 pub use doctor::doctor;
+pub use emulator::{EmulatorArgs, emulator};
 
 /// A native desktop AI coding orchestration IDE.
 ///
@@ -28,4 +32,8 @@ pub enum CliCommand {
     /// Check the data dir, the store and its schema, and which model providers are configured or
     /// reachable on this machine
     Doctor,
+    /// Send one message to a model and stream the reply, then print the usage and cost
+    Chat(ChatArgs),
+    /// Run the provider emulator (Anthropic, OpenAI-compatible and Ollama wire formats) on loopback
+    Emulator(EmulatorArgs),
 }

@@ -112,15 +112,13 @@ impl ProviderConfig {
         let port = url.as_ref().and_then(|u| u.port_or_known_default()).unwrap_or(0);
         let local = is_loopback(&host);
         let (provider, key_env, hint) = describe(self.kind, &host, port, local);
-        let api_key = self.api_key.clone().or_else(|| {
-            // A local server needs no key: never send a cloud key to it.
-            (!local).then(|| std::env::var(key_env).ok().filter(|k| !k.is_empty())).flatten()
-        });
+        let api_key = self.api_key.clone().or_else(|| std::env::var(key_env).ok().filter(|k| !k.is_empty()));
         let endpoint =
             Endpoint { provider, base_url, api_key, key_env, unreachable_hint: hint, retry, client: http::client() };
         let endpoint = Arc::new(endpoint);
         match self.kind {
-            ProviderKind::Anthropic => Arc::new(Anthropic { endpoint, local }),
+            // The Anthropic format is the paid API even through a loopback proxy: always priced.
+            ProviderKind::Anthropic => Arc::new(Anthropic { endpoint, local: false }),
             ProviderKind::Openai => Arc::new(OpenAi { endpoint, local }),
             ProviderKind::Ollama => Arc::new(Ollama { endpoint, local, contexts: Arc::default() }),
         }

@@ -1,0 +1,41 @@
+//! `aura emulator`: the provider emulator as a standalone server, for demos and manual tests.
+
+use std::path::PathBuf;
+
+use crate::llm::ProviderKind;
+use crate::llm::emulator::Emulator;
+use crate::llm::emulator::script::{Script, Turn};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// A JSON script of turns to play (default: one greeting)
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+}
+
+pub fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    let script = match &args.script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the script {}: {e}", path.display()))?;
+            serde_json::from_str::<Script>(&text)
+                .map_err(|e| anyhow::anyhow!("the script {} is not a valid emulator script: {e}", path.display()))?
+        }
+        None => Script::new(vec![Turn::text("Hello from the Aura provider emulator.")]),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let emulator = Emulator::bind(script, args.port).await?;
+        println!("provider emulator listening on {}", emulator.addr());
+        for (kind, name) in
+            [(ProviderKind::Anthropic, "anthropic"), (ProviderKind::Openai, "openai"), (ProviderKind::Ollama, "ollama")]
+        {
+            println!("  --provider {name:<9} --base-url {}", emulator.base_url(kind));
+        }
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    })
+}
