@@ -5,8 +5,10 @@
 
 pub mod cli;
 pub mod domain;
+pub mod edits;
 pub mod engine;
 pub mod llm;
 pub mod protocol;
 pub mod store;
+pub mod tools;
 pub mod ui;

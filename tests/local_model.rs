@@ -29,7 +29,10 @@ fn a_real_local_model_streams_a_reply_through_aura_chat() {
     let reply = lines[..lines.len() - 1].join("\n");
     println!("the model said: {reply}\n{usage}");
     assert!(reply.chars().filter(|c| c.is_alphabetic()).count() >= 2, "a real reply: {stdout}");
-    assert!(usage.starts_with("usage: input ") && usage.ends_with("cost $0 (local)"), "{usage}");
-    let output_tokens: u64 = usage.split("output ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-    assert!(output_tokens > 0, "{usage}");
+    assert!(usage.ends_with("cost $0 (local)"), "{usage}");
+    // llama.cpp's own server reports usage; llama-cpp-python's ignores `include_usage`, and Aura says so.
+    if *usage != "usage: not reported by llama.cpp · cost $0 (local)" {
+        let output_tokens: u64 = usage.split("output ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        assert!(output_tokens > 0, "{usage}");
+    }
 }

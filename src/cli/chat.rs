@@ -41,7 +41,7 @@ pub fn chat(args: ChatArgs, data_dir: &Path) -> anyhow::Result<()> {
         let mut stream = provider.stream(request);
         let mut stdout = std::io::stdout().lock();
         let mut stderr = std::io::stderr();
-        let mut usage = crate::domain::Usage::default();
+        let mut usage: Option<crate::domain::Usage> = None;
         let mut ended_with_newline = true;
         while let Some(event) = stream.next().await {
             match event? {
@@ -53,13 +53,19 @@ pub fn chat(args: ChatArgs, data_dir: &Path) -> anyhow::Result<()> {
                 StreamEvent::ReasoningDelta { text } => {
                     stderr.write_all(text.as_bytes())?;
                 }
-                StreamEvent::Usage { usage: u } => usage = u,
+                StreamEvent::Usage { usage: u } => usage = Some(u),
                 _ => {}
             }
         }
         if !ended_with_newline {
             writeln!(stdout)?;
         }
+        let Some(usage) = usage else {
+            // Some servers (llama-cpp-python among them) ignore `include_usage`: say so, never print zeros.
+            let cost = if provider.is_local() { "$0 (local)" } else { "unknown" };
+            writeln!(stdout, "usage: not reported by {} · cost {cost}", provider.name())?;
+            return Ok(());
+        };
         let cost = if provider.is_local() {
             "$0 (local)".to_string()
         } else {

@@ -1,0 +1,52 @@
+//! Edits: every change an agent wants becomes a ChangeSet before anything is written. Patch formats
+//! are parsed and planned in memory against the workspace's files; an approved ChangeSet is then
+//! applied atomically (all files or none).
+
+mod apply;
+mod diff;
+pub mod patch;
+mod plan;
+pub mod seek;
+
+use std::path::PathBuf;
+
+pub use apply::apply;
+pub use diff::hunks;
+pub use plan::{apply_chunks, plan_patch};
+
+/// How edits reach the workspace's files; the workspace jail implements it.
+pub trait Files {
+    /// The text of a workspace file; `None` if there is none. A directory, a file that is not
+    /// UTF-8, or a path outside the workspace is an error.
+    fn read_text(&self, path: &str) -> Result<Option<String>, EditError>;
+    /// Where `path` may be written: inside the workspace and never under `.git/`.
+    fn writable(&self, path: &str) -> Result<PathBuf, EditError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error(transparent)]
+    Parse(#[from] patch::ParseError),
+    #[error("{path}: {reason}")]
+    Refused { path: String, reason: String },
+    #[error("{path} does not exist; check the path (it is relative to the workspace root)")]
+    NotFound { path: String },
+    #[error("{path} is a directory, not a file")]
+    IsDirectory { path: String },
+    #[error("{path} is not UTF-8 text, so it cannot be edited as text")]
+    NotText { path: String },
+    #[error(
+        "{path}: could not find the line `{anchor}` that the @@ header names; read the file again and use a line that is in it"
+    )]
+    AnchorNotFound { path: String, anchor: String },
+    #[error(
+        "{path}: chunk {chunk} expects these lines, which are not in the file (read it again and copy them exactly):\n{expected}"
+    )]
+    ContextNotFound { path: String, chunk: usize, expected: String },
+    #[error("the patch changes no file")]
+    NoChanges,
+    #[error("{path} changed on disk since it was read; read it again before editing")]
+    Stale { path: String },
+    #[error("{path}: {detail}")]
+    Io { path: String, detail: String },
+}

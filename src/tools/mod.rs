@@ -1,0 +1,6 @@
+//! The hands of every agent: the workspace jail, and (as they land) read, search, edit and shell
+//! tools.
+
+mod jail;
+
+pub use jail::{JailError, Workspace};
