@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some(CliCommand::Doctor) => aura::cli::doctor(&data_dir),
         Some(CliCommand::Chat(chat)) => aura::cli::chat(chat, &data_dir),
         Some(CliCommand::Emulator(emulator)) => aura::cli::emulator(emulator),
+        Some(CliCommand::ApplyPatch(patch)) => aura::cli::apply_patch(patch),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

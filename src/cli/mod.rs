@@ -1,6 +1,7 @@
 //! The command line: `aura` (the desktop window), `aura doctor`, and the headless commands later
 //! issues add. Parsing lives here; `main.rs` only dispatches.
 
+mod apply_patch;
 mod chat;
 mod doctor;
 mod emulator;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use apply_patch::{ApplyPatchArgs, apply_patch};
 pub use chat::{ChatArgs, chat};
 pub use doctor::doctor;
 pub use emulator::{EmulatorArgs, emulator};
@@ -34,6 +36,8 @@ pub enum CliCommand {
     Doctor,
     /// Send one message to a model and stream the reply, then print the usage and cost
     Chat(ChatArgs),
+    /// Apply a patch in the `*** Begin Patch` envelope to the current directory, all or nothing
+    ApplyPatch(ApplyPatchArgs),
     /// Run the provider emulator (Anthropic, OpenAI-compatible and Ollama wire formats) on loopback
     Emulator(EmulatorArgs),
 }
