@@ -142,6 +142,8 @@ pub enum Command {
         drone: DroneId,
         goal: String,
     },
+    /// Look for model servers on this machine's usual ports; answered by [`Event::LocalServers`].
+    DiscoverLocalServers,
 }
 
 impl Command {
@@ -250,6 +252,20 @@ pub enum Event {
     ReceiptIssued {
         receipt: Receipt,
     },
+    LocalServers {
+        servers: Vec<LocalServerStatus>,
+    },
+}
+
+/// What discovery found on one local port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalServerStatus {
+    pub name: String,
+    pub base_url: String,
+    /// The models it serves, when it answered as a model server.
+    pub models: Option<Vec<String>>,
+    /// Why it is not usable, when it is not ("not running", or what answered instead).
+    pub problem: Option<String>,
 }
 
 #[cfg(test)]
@@ -359,6 +375,7 @@ mod tests {
             Command::Loop { project: ProjectId::new(), control: LoopControl::Pause },
             Command::RetryTask { task: TaskId::new() },
             Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },
+            Command::DiscoverLocalServers,
         ];
         for command in commands {
             round_trip(command);
@@ -430,6 +447,22 @@ mod tests {
             Event::LoopChanged { project: project.id, state: LoopState::Running },
             Event::ChangeSetProposed { changeset: sample_changeset() },
             Event::ReceiptIssued { receipt: sample_receipt() },
+            Event::LocalServers {
+                servers: vec![
+                    LocalServerStatus {
+                        name: "Ollama".into(),
+                        base_url: "http://127.0.0.1:11434".into(),
+                        models: Some(vec!["qwen3:8b".into()]),
+                        problem: None,
+                    },
+                    LocalServerStatus {
+                        name: "vLLM".into(),
+                        base_url: "http://127.0.0.1:8000/v1".into(),
+                        models: None,
+                        problem: Some("not running".into()),
+                    },
+                ],
+            },
         ];
         for event in events {
             round_trip(event);

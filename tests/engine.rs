@@ -109,3 +109,20 @@ fn a_store_that_cannot_open_is_reported_to_the_surface() {
     let err = result.err().expect("a file is not a store");
     assert!(err.to_string().contains("is a file, not an Aura data directory"));
 }
+
+#[test]
+fn local_servers_are_discovered_without_holding_up_other_commands() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = launch(&runtime, &dir.path().join("data"), Arc::default());
+    client.send(Command::DiscoverLocalServers);
+    client.send(Command::Hello { surface: Surface::Cli, client: "test".into() });
+    // The welcome comes first: discovery runs in the background.
+    assert!(matches!(next(&client), Event::Welcome { .. }));
+    let Event::LocalServers { servers } = next(&client) else { panic!("no discovery answer") };
+    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Ollama", "llama.cpp", "LM Studio", "vLLM"]);
+    for server in &servers {
+        assert!(server.models.is_some() != server.problem.is_some(), "{server:?}: either models or a problem");
+    }
+}

@@ -41,9 +41,52 @@ fn every_tab_is_present_and_unbuilt_tabs_say_so() {
         assert!(open.contains(&tab), "{tab:?} is not in the dock");
         harness.state_mut().show_tab(tab);
         harness.run_steps(2);
+        if tab == Tab::Settings {
+            harness.get_by_label("Local model servers");
+            continue;
+        }
         harness.get_by_label(&format!("The {} tab is not built yet.", tab.title()));
         harness.get_by_label(tab.purpose());
     }
+}
+
+#[test]
+fn settings_lists_the_local_model_servers_the_engine_found() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
+    harness.state_mut().show_tab(Tab::Settings);
+    // Discovery starts with the window; each port answers or times out within a second.
+    for _ in 0..300 {
+        harness.run_steps(1);
+        if harness.state().view().local_servers.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_steps(2);
+    for (name, url) in [
+        ("Ollama", "http://127.0.0.1:11434"),
+        ("llama.cpp", "http://127.0.0.1:8080/v1"),
+        ("LM Studio", "http://127.0.0.1:1234/v1"),
+        ("vLLM", "http://127.0.0.1:8000/v1"),
+    ] {
+        harness.get_by_label(name);
+        harness.get_by_label(url);
+    }
+    // Searching again sends the command; the answer is applied on a later frame.
+    harness.get_by_label("Find local servers").click();
+    harness.run_steps(1);
+    assert!(harness.state().view().discovering);
+    for _ in 0..300 {
+        harness.run_steps(1);
+        if !harness.state().view().discovering {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the second search never finished");
 }
 
 #[test]

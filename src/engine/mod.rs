@@ -4,10 +4,12 @@
 //! Surfaces hold an [`EngineClient`]; the engine runs as one task on the tokio runtime and never
 //! blocks a surface.
 
+mod discovery;
 mod projects;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 
 use tokio::sync::mpsc;
@@ -47,19 +49,35 @@ impl EngineClient {
     }
 }
 
+/// Sends events to the surface in sequence; cloned into tasks that finish later.
+#[derive(Clone)]
+struct Emitter {
+    events: std_mpsc::Sender<Envelope<Event>>,
+    next_seq: Arc<AtomicU64>,
+    waker: Waker,
+}
+
+impl Emitter {
+    fn emit(&self, event: Event) {
+        let seq = self.next_seq.fetch_add(1, Ordering::SeqCst) + 1;
+        // A closed receiver means the surface is gone; there is nobody left to tell.
+        let _ = self.events.send(Envelope::new(seq, event));
+        (self.waker)();
+    }
+}
+
 struct Engine {
     store: StoreHandle,
     data_dir: PathBuf,
-    events: std_mpsc::Sender<Envelope<Event>>,
-    waker: Waker,
-    next_seq: u64,
+    emitter: Emitter,
 }
 
 /// Starts the engine on `runtime` over an open store.
 pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: PathBuf, waker: Waker) -> EngineClient {
     let (commands, mut inbox) = mpsc::unbounded_channel::<Envelope<Command>>();
     let (events, outbox) = std_mpsc::channel();
-    let mut engine = Engine { store, data_dir, events, waker, next_seq: 0 };
+    let emitter = Emitter { events, next_seq: Arc::default(), waker };
+    let mut engine = Engine { store, data_dir, emitter };
     runtime.spawn(async move {
         while let Some(envelope) = inbox.recv().await {
             engine.handle(envelope).await;
@@ -70,10 +88,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
 
 impl Engine {
     fn emit(&mut self, event: Event) {
-        self.next_seq += 1;
-        // A closed receiver means the surface is gone; there is nobody left to tell.
-        let _ = self.events.send(Envelope::new(self.next_seq, event));
-        (self.waker)();
+        self.emitter.emit(event);
     }
 
     fn fail(&mut self, command: u64, message: impl Into<String>) {
@@ -99,6 +114,10 @@ impl Engine {
             Command::OpenProject { root } => self.open_project(seq, root).await,
             Command::CreateSession { project, kind, title } => self.create_session(project, kind, title).await,
             Command::LoadHistory { session, before, limit } => self.load_history(session, before, limit),
+            Command::DiscoverLocalServers => {
+                self.discover_local_servers();
+                Ok(())
+            }
             other => {
                 self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
                 Ok(())

@@ -68,8 +68,10 @@ impl AuraApp {
             self.launching = None;
             match result {
                 Ok(mut engine) => {
+                    self.view.discovering = true;
                     engine.send(Command::Hello { surface: Surface::Desktop, client: "desktop".into() });
                     engine.send(Command::ListProjects);
+                    engine.send(Command::DiscoverLocalServers);
                     self.engine = Some(engine);
                 }
                 Err(e) => self.view.connection = Connection::Failed(e.to_string()),
@@ -111,7 +113,14 @@ impl AuraApp {
                 );
             });
         }
-        DockArea::new(&mut self.dock).style(Style::from_egui(ui.style().as_ref())).show_inside(ui, &mut Tabs);
+        let mut commands = Vec::new();
+        let mut tabs = Tabs { view: &mut self.view, commands: &mut commands };
+        DockArea::new(&mut self.dock).style(Style::from_egui(ui.style().as_ref())).show_inside(ui, &mut tabs);
+        if let Some(engine) = &mut self.engine {
+            for command in commands {
+                engine.send(command);
+            }
+        }
     }
 
     fn menu_ui(&mut self, ui: &mut Ui) {

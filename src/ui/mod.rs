@@ -2,6 +2,7 @@
 //! the protocol, never waits on disk or network, and draws nothing when nothing happens.
 
 mod app;
+mod settings;
 mod tabs;
 mod view;
 

@@ -4,6 +4,11 @@ use egui::{Id, RichText, Ui, WidgetText};
 use egui_dock::TabViewer;
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::Command;
+
+use super::settings::settings_ui;
+use super::view::ViewModel;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Tab {
     Chat,
@@ -52,10 +57,13 @@ impl Tab {
     }
 }
 
-/// Draws each tab.
-pub struct Tabs;
+/// Draws each tab from the view model; what the user asks for is queued as commands.
+pub struct Tabs<'a> {
+    pub view: &'a mut ViewModel,
+    pub commands: &'a mut Vec<Command>,
+}
 
-impl TabViewer for Tabs {
+impl TabViewer for Tabs<'_> {
     type Tab = Tab;
 
     fn id(&mut self, tab: &mut Tab) -> Id {
@@ -67,7 +75,10 @@ impl TabViewer for Tabs {
     }
 
     fn ui(&mut self, ui: &mut Ui, tab: &mut Tab) {
-        not_built_ui(ui, *tab);
+        match tab {
+            Tab::Settings => settings_ui(ui, self.view, self.commands),
+            other => not_built_ui(ui, *other),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::domain::Project;
-use crate::protocol::Event;
+use crate::protocol::{Event, LocalServerStatus};
 
 /// Where the connection to the engine stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,11 +24,20 @@ pub struct ViewModel {
     pub projects: Vec<Project>,
     /// Errors and warnings the user has not dismissed, newest last.
     pub notices: Vec<String>,
+    /// The model servers found on this machine, once searched.
+    pub local_servers: Option<Vec<LocalServerStatus>>,
+    pub discovering: bool,
 }
 
 impl Default for ViewModel {
     fn default() -> Self {
-        ViewModel { connection: Connection::Starting, projects: Vec::new(), notices: Vec::new() }
+        ViewModel {
+            connection: Connection::Starting,
+            projects: Vec::new(),
+            notices: Vec::new(),
+            local_servers: None,
+            discovering: false,
+        }
     }
 }
 
@@ -43,6 +52,10 @@ impl ViewModel {
             Event::ProjectOpened { snapshot } => {
                 self.projects.retain(|p| p.id != snapshot.project.id);
                 self.projects.insert(0, snapshot.project);
+            }
+            Event::LocalServers { servers } => {
+                self.local_servers = Some(servers);
+                self.discovering = false;
             }
             // The panels that show the rest arrive with their features.
             _ => {}

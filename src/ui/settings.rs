@@ -1,0 +1,40 @@
+//! The Settings tab. For now it holds what exists: the model servers found on this machine.
+
+use egui::{Color32, RichText, Ui};
+
+use crate::protocol::Command;
+
+use super::view::ViewModel;
+
+pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    ui.heading("Settings");
+    ui.label(RichText::new("Providers, models, approval policy and the rest arrive with their features.").weak());
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        ui.strong("Local model servers");
+        let label = if view.discovering { "Searching…" } else { "Find local servers" };
+        if ui.add_enabled(!view.discovering, egui::Button::new(label)).clicked() {
+            view.discovering = true;
+            commands.push(Command::DiscoverLocalServers);
+        }
+    });
+    let Some(servers) = &view.local_servers else {
+        ui.label(RichText::new("Not searched yet.").weak());
+        return;
+    };
+    egui::Grid::new("local-servers").num_columns(3).striped(true).spacing([16.0, 6.0]).show(ui, |ui| {
+        for server in servers {
+            ui.label(&server.name);
+            ui.monospace(&server.base_url);
+            match (&server.models, &server.problem) {
+                (Some(models), _) if models.is_empty() => ui.label("running, no models yet"),
+                (Some(models), _) => {
+                    ui.colored_label(Color32::from_rgb(0x6A, 0xC2, 0x6A), format!("running: {}", models.join(", ")))
+                }
+                (None, Some(problem)) => ui.label(RichText::new(problem).weak()),
+                (None, None) => ui.label(""),
+            };
+            ui.end_row();
+        }
+    });
+}
