@@ -2,5 +2,6 @@
 //! tools.
 
 mod jail;
+pub mod shell;
 
 pub use jail::{JailError, Workspace};

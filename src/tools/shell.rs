@@ -1,0 +1,201 @@
+//! `run_command`: a shell command in the workspace, in its own process group so that it and
+//! everything it spawned can be killed whole on timeout or cancel, and after it exits. Output keeps
+//! its head and tail and says how much was cut between them, so a flood cannot fill memory.
+
+use std::future::Future;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::Workspace;
+
+/// Bytes kept from the start and from the end of each stream.
+pub const KEEP_BYTES: usize = 32 * 1024;
+/// How long a process group gets between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_secs(2);
+/// How long pipes are drained after the command ended (a stray child may hold them open).
+const DRAIN: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct CommandSpec {
+    pub command: String,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, when one did.
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    pub duration: Duration,
+}
+
+impl CommandOutput {
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0) && !self.timed_out && !self.cancelled
+    }
+
+    /// How the result reads for the model and the user: the outcome, then both streams.
+    pub fn summary(&self) -> String {
+        let outcome = if self.timed_out {
+            format!("timed out after {:.1} s and was killed", self.duration.as_secs_f64())
+        } else if self.cancelled {
+            "was cancelled and killed".to_string()
+        } else {
+            match (self.exit_code, self.signal) {
+                (Some(code), _) => format!("exited with code {code} in {:.1} s", self.duration.as_secs_f64()),
+                (None, Some(signal)) => format!("was killed by signal {signal}"),
+                (None, None) => "ended without an exit code".to_string(),
+            }
+        };
+        format!("the command {outcome}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// The first and last [`KEEP_BYTES`] of a stream, and how many bytes fell between them.
+#[derive(Default)]
+struct HeadTail {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    cut: u64,
+}
+
+impl HeadTail {
+    fn push(&mut self, mut bytes: &[u8]) {
+        let room = KEEP_BYTES.saturating_sub(self.head.len());
+        let take = room.min(bytes.len());
+        self.head.extend_from_slice(&bytes[..take]);
+        bytes = &bytes[take..];
+        self.tail.extend(bytes);
+        let excess = self.tail.len().saturating_sub(KEEP_BYTES);
+        if excess > 0 {
+            self.tail.drain(..excess);
+            self.cut += excess as u64;
+        }
+    }
+
+    fn text(self) -> String {
+        let head = String::from_utf8_lossy(&self.head).into_owned();
+        let tail: Vec<u8> = self.tail.into_iter().collect();
+        let tail = String::from_utf8_lossy(&tail);
+        if self.cut == 0 {
+            return head + &tail;
+        }
+        format!("{head}\n[… {} cut …]\n{tail}", human(self.cut))
+    }
+}
+
+fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / 1_048_576.0),
+        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+async fn collect(mut pipe: impl AsyncRead + Unpin) -> HeadTail {
+    let mut kept = HeadTail::default();
+    let mut buffer = vec![0u8; 64 * 1024];
+    while let Ok(n) = pipe.read(&mut buffer).await {
+        if n == 0 {
+            break;
+        }
+        kept.push(&buffer[..n]);
+    }
+    kept
+}
+
+/// Sends `signal` to every process of the group.
+fn signal_group(group: i32, signal: i32) {
+    // SAFETY: kill(2) with a negative pid signals a process group; it touches no memory.
+    unsafe {
+        libc::kill(-group, signal);
+    }
+}
+
+/// Runs `spec` with `sh -c` in the workspace root. Ends early, killing the whole group, when the
+/// timeout passes or `cancel` completes; after a normal exit the group is killed too, so nothing it
+/// spawned is left running.
+pub async fn run_command(
+    workspace: &Workspace,
+    spec: &CommandSpec,
+    cancel: impl Future<Output = ()>,
+) -> std::io::Result<CommandOutput> {
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&spec.command)
+        .current_dir(workspace.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()?;
+    let group = child.id().map(|id| id as i32).unwrap_or(0);
+    let stdout = tokio::spawn(collect(child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?));
+    let stderr = tokio::spawn(collect(child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?));
+
+    let (mut timed_out, mut cancelled) = (false, false);
+    let status = tokio::select! {
+        status = child.wait() => Some(status?),
+        _ = tokio::time::sleep(spec.timeout) => { timed_out = true; None }
+        _ = cancel => { cancelled = true; None }
+    };
+    let status = match status {
+        Some(status) => status,
+        None => {
+            signal_group(group, libc::SIGTERM);
+            match tokio::time::timeout(GRACE, child.wait()).await {
+                Ok(status) => status?,
+                Err(_) => {
+                    signal_group(group, libc::SIGKILL);
+                    child.wait().await?
+                }
+            }
+        }
+    };
+    // Whatever the command left behind goes with it.
+    signal_group(group, libc::SIGKILL);
+    let drained = |task: tokio::task::JoinHandle<HeadTail>| async move {
+        match tokio::time::timeout(DRAIN, task).await {
+            Ok(Ok(kept)) => kept.text(),
+            _ => "[output still open after the command ended; not waited for]".to_string(),
+        }
+    };
+    let (stdout, stderr) = (drained(stdout).await, drained(stderr).await);
+    use std::os::unix::process::ExitStatusExt;
+    Ok(CommandOutput {
+        exit_code: status.code(),
+        signal: status.signal(),
+        stdout,
+        stderr,
+        timed_out,
+        cancelled,
+        duration: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_and_tail_are_kept_and_the_cut_is_counted() {
+        let mut kept = HeadTail::default();
+        for _ in 0..100 {
+            kept.push(&[b'x'; 10_000]);
+        }
+        kept.push(b"THE END");
+        assert_eq!(kept.head.len(), KEEP_BYTES);
+        assert_eq!(kept.tail.len(), KEEP_BYTES);
+        assert_eq!(kept.cut, 1_000_007 - 2 * KEEP_BYTES as u64);
+        let text = kept.text();
+        assert!(text.ends_with("THE END") && text.contains("KB cut …]"), "{}", &text[KEEP_BYTES - 10..KEEP_BYTES + 40]);
+    }
+}
