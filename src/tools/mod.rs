@@ -2,6 +2,7 @@
 //! tools.
 
 mod jail;
+pub mod read;
 pub mod shell;
 
 pub use jail::{JailError, Workspace};
