@@ -6,6 +6,7 @@ mod apply;
 mod diff;
 pub mod patch;
 mod plan;
+mod replace;
 pub mod seek;
 
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 pub use apply::apply;
 pub use diff::hunks;
 pub use plan::{apply_chunks, plan_patch};
+pub use replace::{Replace, WriteFile, plan_replace, plan_write};
 
 /// How edits reach the workspace's files; the workspace jail implements it.
 pub trait Files {
@@ -43,8 +45,18 @@ pub enum EditError {
         "{path}: chunk {chunk} expects these lines, which are not in the file (read it again and copy them exactly):\n{expected}"
     )]
     ContextNotFound { path: String, chunk: usize, expected: String },
-    #[error("the patch changes no file")]
+    #[error("the edit changes nothing")]
     NoChanges,
+    #[error("{path}: the old text is empty; to create or replace a whole file, write it")]
+    EmptyOld { path: String },
+    #[error(
+        "{path}: the old text occurs {count} times (lines {lines}); add surrounding lines to make it unique, or set replace_all"
+    )]
+    Ambiguous { path: String, count: usize, lines: String },
+    #[error(
+        "{path}: the old text is not in the file; the nearest region is lines {start}–{end}:\n{nearest}\nCopy the old text exactly from the file and retry"
+    )]
+    NoMatch { path: String, start: usize, end: usize, nearest: String },
     #[error("{path} changed on disk since it was read; read it again before editing")]
     Stale { path: String },
     #[error("{path}: {detail}")]
