@@ -12,7 +12,7 @@ pub mod seek;
 use std::path::PathBuf;
 
 pub use apply::apply;
-pub use diff::hunks;
+pub use diff::{accepted_text, hunks};
 pub use plan::{apply_chunks, plan_patch};
 pub use replace::{Replace, WriteFile, plan_replace, plan_write};
 
