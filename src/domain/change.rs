@@ -116,6 +116,25 @@ impl ChangeSet {
     }
 }
 
+/// What an applied ChangeSet replaced, written before it is applied, so the user can undo it or
+/// restore the workspace to this point, also after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub changeset: ChangeSetId,
+    pub at: u64,
+    pub files: Vec<CheckpointFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointFile {
+    pub path: String,
+    /// The content before the change; `None` if the file did not exist.
+    pub before: Option<String>,
+    /// The hash the change left; `None` if it removed the file. A different hash now means the
+    /// file was edited by hand since.
+    pub after_hash: Option<ContentHash>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

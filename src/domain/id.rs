@@ -206,6 +206,35 @@ typed_id!(
     DroneId,
 );
 
+/// The key of an append-only record log: a session's conversation, or a project's own log
+/// (checkpoints and review decisions).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct LogId(pub RawId);
+
+impl LogId {
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0.to_bytes()
+    }
+}
+
+impl fmt::Display for LogId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl From<SessionId> for LogId {
+    fn from(id: SessionId) -> Self {
+        LogId(id.0)
+    }
+}
+
+impl From<ProjectId> for LogId {
+    fn from(id: ProjectId) -> Self {
+        LogId(id.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

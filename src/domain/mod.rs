@@ -10,11 +10,13 @@ mod receipt;
 mod record;
 mod task;
 
-pub use change::{ChangeSet, ChangeSetStatus, ContentHash, FileChange, FileChangeKind, Hunk, HunkDecision};
+pub use change::{
+    ChangeSet, ChangeSetStatus, Checkpoint, CheckpointFile, ContentHash, FileChange, FileChangeKind, Hunk, HunkDecision,
+};
 pub use drone::{Budget, Drone, ToolPolicy, Trigger};
 pub use graph::{GraphError, TaskGraph, UnknownReference};
 pub use id::{
-    ChangeSetId, DroneId, IdError, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId, ToolCallId,
+    ChangeSetId, DroneId, IdError, LogId, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId, ToolCallId,
 };
 pub use message::{Message, MessagePart, Role, Session, SessionKind, ToolCall};
 pub use receipt::{CommandRun, OutcomeClass, Receipt, ReceiptSubject, Usage, Verdict};

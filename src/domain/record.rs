@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::change::ChangeSet;
-use super::id::TaskId;
+use super::change::{ChangeSet, Checkpoint};
+use super::id::{ChangeSetId, TaskId};
 use super::message::Message;
 use super::receipt::Receipt;
 use super::task::TaskStatus;
@@ -12,7 +12,19 @@ use super::task::TaskStatus;
 #[serde(rename_all = "snake_case", tag = "record")]
 pub enum Record {
     Message(Message),
-    TaskTransition { task: TaskId, from: TaskStatus, to: TaskStatus, at: u64 },
+    TaskTransition {
+        task: TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+        at: u64,
+    },
     ChangeSet(ChangeSet),
     Receipt(Receipt),
+    /// Written before a ChangeSet is applied (in the project's log).
+    Checkpoint(Checkpoint),
+    /// A ChangeSet's checkpoint was used to put its files back.
+    Undone {
+        changeset: ChangeSetId,
+        at: u64,
+    },
 }

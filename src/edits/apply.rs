@@ -43,8 +43,8 @@ impl Journal {
     }
 }
 
-/// Checks that every file is still as it was planned (else the change is stale), then writes.
-pub fn apply(changes: &[FileChange], files: &dyn Files) -> Result<(), EditError> {
+/// Checks that every file is still as it was when the change was planned (else it is stale).
+pub fn verify(changes: &[FileChange], files: &dyn Files) -> Result<(), EditError> {
     for change in changes {
         let source = match &change.kind {
             FileChangeKind::Move { from } => from.as_str(),
@@ -54,6 +54,12 @@ pub fn apply(changes: &[FileChange], files: &dyn Files) -> Result<(), EditError>
             return Err(EditError::Stale { path: source.to_string() });
         }
     }
+    Ok(())
+}
+
+/// Verifies, then writes.
+pub fn apply(changes: &[FileChange], files: &dyn Files) -> Result<(), EditError> {
+    verify(changes, files)?;
     let mut journal = Journal::default();
     match write_all(changes, files, &mut journal) {
         Ok(()) => Ok(()),

@@ -3,6 +3,7 @@
 //! applied atomically (all files or none).
 
 mod apply;
+mod checkpoint;
 mod diff;
 pub mod patch;
 mod plan;
@@ -11,7 +12,8 @@ pub mod seek;
 
 use std::path::PathBuf;
 
-pub use apply::apply;
+pub use apply::{apply, verify};
+pub use checkpoint::{RestorePlan, capture, restore_plan};
 pub use diff::{accepted_text, hunks};
 pub use plan::{apply_chunks, plan_patch};
 pub use replace::{Replace, WriteFile, plan_replace, plan_write};

@@ -6,6 +6,7 @@
 
 mod discovery;
 mod projects;
+pub mod review;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use heed::{MdbError, RwTxn};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use crate::domain::{Record, SessionId};
+use crate::domain::{LogId, Record};
 
 use super::env::Store;
 use super::error::StoreError;
@@ -51,14 +51,16 @@ impl Writer<'_> {
     }
 
     /// Appends records to a session's log; returns their sequence numbers.
-    pub fn append(&mut self, session: SessionId, records: &[Record]) -> Result<Vec<u64>, StoreError> {
+    pub fn append(&mut self, log: impl Into<LogId>, records: &[Record]) -> Result<Vec<u64>, StoreError> {
+        let session = log.into();
         let encoded = records.iter().map(|r| encode(r, "record")).collect::<Result<Vec<_>, _>>()?;
         records::append(self.store.db(Table::Records), &mut self.txn, session, &encoded).map_err(|e| self.lmdb(e))
     }
 
     /// Appends raw bytes as a record, bypassing encoding: only for tests of the decode-failure path.
     #[cfg(test)]
-    pub(crate) fn append_raw(&mut self, session: SessionId, bytes: Vec<u8>) -> Result<Vec<u64>, StoreError> {
+    pub(crate) fn append_raw(&mut self, log: impl Into<LogId>, bytes: Vec<u8>) -> Result<Vec<u64>, StoreError> {
+        let session = log.into();
         records::append(self.store.db(Table::Records), &mut self.txn, session, &[bytes]).map_err(|e| self.lmdb(e))
     }
 }
@@ -169,7 +171,8 @@ impl StoreHandle {
     }
 
     /// Appends records to a session's log in one commit; returns their sequence numbers.
-    pub async fn append(&self, session: SessionId, records: Vec<Record>) -> Result<Vec<u64>, StoreError> {
+    pub async fn append(&self, log: impl Into<LogId>, records: Vec<Record>) -> Result<Vec<u64>, StoreError> {
+        let session = log.into();
         self.write(move |w| w.append(session, &records)).await
     }
 

@@ -1,9 +1,10 @@
-//! Conversation logs: append-only, keyed by session id and a big-endian sequence number, so one
-//! session's records are contiguous and in order, and the newest are found by a reverse prefix scan.
+//! Record logs (a session's conversation, a project's checkpoints): append-only, keyed by the log's
+//! id and a big-endian sequence number, so one log's records are contiguous and in order, and the
+//! newest are found by a reverse prefix scan.
 
 use heed::{PutFlags, RoTxn, RwTxn};
 
-use crate::domain::{Record, SessionId};
+use crate::domain::{LogId, Record};
 
 use super::env::{Db, Store};
 use super::error::{DecodeWarning, StoreError};
@@ -11,7 +12,7 @@ use super::tables::Table;
 
 const KEY_LEN: usize = 24;
 
-fn record_key(session: SessionId, seq: u64) -> [u8; KEY_LEN] {
+fn record_key(session: LogId, seq: u64) -> [u8; KEY_LEN] {
     let mut key = [0u8; KEY_LEN];
     key[..16].copy_from_slice(&session.to_bytes());
     key[16..].copy_from_slice(&seq.to_be_bytes());
@@ -37,7 +38,7 @@ pub struct RecordPage {
 }
 
 impl RecordPage {
-    fn push(&mut self, session: SessionId, key: &[u8], bytes: &[u8]) {
+    fn push(&mut self, session: LogId, key: &[u8], bytes: &[u8]) {
         let seq = seq_of(key).unwrap_or(0);
         match serde_json::from_slice(bytes) {
             Ok(record) => self.records.push(SeqRecord { seq, record }),
@@ -50,7 +51,7 @@ impl RecordPage {
 }
 
 /// The last sequence number used in a session's log, 0 if it is empty.
-fn last_seq(db: &Db, txn: &RoTxn<'_>, session: SessionId) -> Result<u64, heed::Error> {
+fn last_seq(db: &Db, txn: &RoTxn<'_>, session: LogId) -> Result<u64, heed::Error> {
     let mut iter = db.rev_prefix_iter(txn, &session.to_bytes())?;
     Ok(match iter.next().transpose()? {
         Some((key, _)) => seq_of(key).unwrap_or(0),
@@ -64,7 +65,7 @@ fn last_seq(db: &Db, txn: &RoTxn<'_>, session: SessionId) -> Result<u64, heed::E
 pub(crate) fn append(
     db: &Db,
     wtxn: &mut RwTxn<'_>,
-    session: SessionId,
+    session: LogId,
     encoded: &[Vec<u8>],
 ) -> Result<Vec<u64>, heed::Error> {
     let mut seq = last_seq(db, wtxn, session)?;
@@ -79,7 +80,8 @@ pub(crate) fn append(
 
 impl Store {
     /// The newest `limit` records of a session, oldest first.
-    pub fn tail(&self, session: SessionId, limit: usize) -> Result<RecordPage, StoreError> {
+    pub fn tail(&self, log: impl Into<LogId>, limit: usize) -> Result<RecordPage, StoreError> {
+        let session = log.into();
         let db = self.db(Table::Records);
         self.read(|rtxn| {
             let mut page = RecordPage::default();
@@ -94,7 +96,8 @@ impl Store {
     }
 
     /// Up to `limit` records of a session starting at sequence `from` (1 for the beginning).
-    pub fn records_from(&self, session: SessionId, from: u64, limit: usize) -> Result<RecordPage, StoreError> {
+    pub fn records_from(&self, log: impl Into<LogId>, from: u64, limit: usize) -> Result<RecordPage, StoreError> {
+        let session = log.into();
         let db = self.db(Table::Records);
         let start = record_key(session, from.max(1));
         let end = record_key(session, u64::MAX);
@@ -111,7 +114,8 @@ impl Store {
     }
 
     /// How many records a session's log holds (its last sequence number).
-    pub fn record_count(&self, session: SessionId) -> Result<u64, StoreError> {
+    pub fn record_count(&self, log: impl Into<LogId>) -> Result<u64, StoreError> {
+        let session = log.into();
         let db = self.db(Table::Records);
         self.read(|rtxn| last_seq(db, rtxn, session).map_err(|e| self.lmdb_error(e)))
     }
@@ -121,7 +125,7 @@ impl Store {
 mod tests {
     use super::super::{StoreHandle, StoreOptions};
     use super::*;
-    use crate::domain::{Message, Role};
+    use crate::domain::{Message, Role, SessionId};
 
     #[test]
     fn an_undecodable_record_is_skipped_with_a_warning() {

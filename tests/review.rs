@@ -1,0 +1,172 @@
+//! Review of ChangeSets against a real workspace and a real store: approval policies, per-hunk
+//! decisions with a comment, checkpoints, undo and restore, hand edits, stale files, and restarts.
+
+use std::path::Path;
+
+use aura::domain::{ChangeSet, ChangeSetStatus, HunkDecision, ProjectId};
+use aura::edits::{self, patch};
+use aura::engine::review::{ApprovalPolicy, Review, ReviewError};
+use aura::protocol::ChangeSetDecision;
+use aura::store::{Store, StoreHandle};
+use aura::tools::Workspace;
+
+struct Fixture {
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    data: std::path::PathBuf,
+    root: std::path::PathBuf,
+    project: ProjectId,
+}
+
+fn fixture() -> Fixture {
+    let (data, ws) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let text: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(ws.path().join("a.txt"), &text).unwrap();
+    std::fs::write(ws.path().join("b.txt"), "bee\n").unwrap();
+    Fixture {
+        data: data.path().join("store"),
+        root: ws.path().to_path_buf(),
+        _dirs: (data, ws),
+        project: ProjectId::new(),
+    }
+}
+
+fn open(f: &Fixture, policy: ApprovalPolicy) -> (StoreHandle, Review) {
+    let store = StoreHandle::spawn(Store::open(&f.data, &Default::default()).unwrap()).unwrap();
+    let review = Review::open(store.clone(), Workspace::open(&f.root).unwrap(), f.project, policy).unwrap();
+    (store, review)
+}
+
+/// A ChangeSet planned from a patch: two hunks in a.txt, and b.txt changed.
+fn changeset(root: &Path) -> ChangeSet {
+    let text = "*** Begin Patch\n*** Update File: a.txt\n@@\n-line 2\n+LINE TWO\n@@\n-line 19\n+LINE NINETEEN\n*** Update File: b.txt\n@@\n-bee\n+BEE\n*** End Patch\n";
+    let files = edits::plan_patch(&patch::parse(text).unwrap(), &Workspace::open(root).unwrap()).unwrap();
+    ChangeSet::new(None, "shout some lines", files)
+}
+
+fn read(f: &Fixture, name: &str) -> String {
+    std::fs::read_to_string(f.root.join(name)).unwrap()
+}
+
+#[tokio::test]
+async fn ask_waits_then_applies_only_the_accepted_hunks() {
+    let f = fixture();
+    let (_store, mut review) = open(&f, ApprovalPolicy::Ask);
+    let original = read(&f, "a.txt");
+    let cs = changeset(&f.root);
+    assert_eq!(cs.files[0].hunks.len(), 2);
+    assert!(review.propose(cs.clone()).await.unwrap().is_none(), "it waits for the user");
+    assert_eq!(read(&f, "a.txt"), original, "nothing written yet");
+
+    let decision =
+        ChangeSetDecision::Hunks { hunks: vec![(0, 0, HunkDecision::Accepted), (0, 1, HunkDecision::Rejected)] };
+    let decided = review.decide(cs.id, decision, Some("keep line 19 as it is".into())).await.unwrap();
+    assert_eq!(decided.changeset.status, ChangeSetStatus::PartlyApplied);
+    assert_eq!(decided.changeset.comment.as_deref(), Some("keep line 19 as it is"));
+    assert_eq!(decided.applied, ["a.txt"], "b.txt's only hunk was not accepted");
+    assert_eq!(read(&f, "a.txt"), original.replace("line 2\n", "LINE TWO\n"));
+    assert_eq!(read(&f, "b.txt"), "bee\n");
+    assert!(matches!(review.decide(cs.id, ChangeSetDecision::AcceptAll, None).await, Err(ReviewError::NotPending(_))));
+}
+
+#[tokio::test]
+async fn read_only_refuses_and_auto_approve_applies_at_once() {
+    let f = fixture();
+    let (_s, mut review) = open(&f, ApprovalPolicy::ReadOnly);
+    let err = review.propose(changeset(&f.root)).await.unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert_eq!(read(&f, "b.txt"), "bee\n");
+    drop(review);
+    let f = fixture();
+    let (_s, mut review) = open(&f, ApprovalPolicy::AutoApprove);
+    let decided = review.propose(changeset(&f.root)).await.unwrap().expect("applied at once");
+    assert_eq!(decided.changeset.status, ChangeSetStatus::Applied);
+    assert_eq!(read(&f, "b.txt"), "BEE\n");
+}
+
+#[tokio::test]
+async fn undo_puts_files_back_but_never_over_a_hand_edit() {
+    let f = fixture();
+    let (_s, mut review) = open(&f, ApprovalPolicy::AutoApprove);
+    let original_a = read(&f, "a.txt");
+    let cs = changeset(&f.root);
+    review.propose(cs.clone()).await.unwrap();
+    std::fs::write(f.root.join("b.txt"), "edited by hand\n").unwrap();
+    let restored = review.undo(cs.id, &[]).await.unwrap();
+    assert_eq!(restored.restored, ["a.txt"]);
+    assert_eq!(restored.hand_edited, ["b.txt"]);
+    assert_eq!(read(&f, "a.txt"), original_a);
+    assert_eq!(read(&f, "b.txt"), "edited by hand\n", "the hand edit is kept");
+}
+
+#[tokio::test]
+async fn overwrite_is_the_users_choice() {
+    let f = fixture();
+    let (_s, mut review) = open(&f, ApprovalPolicy::AutoApprove);
+    let cs = changeset(&f.root);
+    review.propose(cs.clone()).await.unwrap();
+    std::fs::write(f.root.join("b.txt"), "edited by hand\n").unwrap();
+    let restored = review.undo(cs.id, &["b.txt".to_string()]).await.unwrap();
+    assert!(restored.hand_edited.is_empty());
+    assert_eq!(read(&f, "b.txt"), "bee\n");
+}
+
+#[tokio::test]
+async fn restore_goes_back_over_several_checkpoints_and_survives_a_restart() {
+    let f = fixture();
+    let original = (read(&f, "a.txt"), read(&f, "b.txt"));
+    let first;
+    {
+        let (store, mut review) = open(&f, ApprovalPolicy::AutoApprove);
+        first = changeset(&f.root);
+        review.propose(first.clone()).await.unwrap();
+        for n in 0..2 {
+            let files = edits::plan_write(
+                &edits::WriteFile { path: "b.txt".into(), content: format!("version {n}\n"), expected_hash: None },
+                &Workspace::open(&f.root).unwrap(),
+            )
+            .unwrap();
+            review.propose(ChangeSet::new(None, "rewrite b", vec![files])).await.unwrap();
+        }
+        assert_eq!(review.checkpoints().len(), 3);
+        drop(review);
+        store.close();
+    }
+    // A new process: the checkpoints come back from the project's log.
+    let (_s, mut review) = open(&f, ApprovalPolicy::AutoApprove);
+    assert_eq!(review.checkpoints().len(), 3);
+    let restored = review.restore(first.id, &[]).await.unwrap();
+    assert!(restored.hand_edited.is_empty());
+    assert_eq!((read(&f, "a.txt"), read(&f, "b.txt")), original);
+    assert!(review.checkpoints().is_empty());
+}
+
+#[tokio::test]
+async fn a_pending_changeset_survives_a_restart() {
+    let f = fixture();
+    let cs = changeset(&f.root);
+    {
+        let (store, mut review) = open(&f, ApprovalPolicy::Ask);
+        review.propose(cs.clone()).await.unwrap();
+        drop(review);
+        store.close();
+    }
+    let (_s, mut review) = open(&f, ApprovalPolicy::Ask);
+    assert_eq!(review.pending().map(|c| c.id).collect::<Vec<_>>(), [cs.id]);
+    review.decide(cs.id, ChangeSetDecision::RejectAll, Some("not now".into())).await.unwrap();
+    assert_eq!(review.pending().count(), 0);
+    assert_eq!(read(&f, "b.txt"), "bee\n");
+}
+
+#[tokio::test]
+async fn a_file_changed_since_the_plan_is_refused_as_stale_and_nothing_is_written() {
+    let f = fixture();
+    let (_s, mut review) = open(&f, ApprovalPolicy::Ask);
+    let cs = changeset(&f.root);
+    review.propose(cs.clone()).await.unwrap();
+    std::fs::write(f.root.join("b.txt"), "someone else\n").unwrap();
+    let before_a = read(&f, "a.txt");
+    let err = review.decide(cs.id, ChangeSetDecision::AcceptAll, None).await.unwrap_err();
+    assert!(err.to_string().contains("b.txt changed on disk since it was read"), "{err}");
+    assert_eq!(read(&f, "a.txt"), before_a, "all or nothing: a.txt is untouched too");
+    assert!(review.checkpoints().is_empty());
+}
