@@ -159,3 +159,25 @@ fn paths_outside_the_workspace_are_refused() {
     assert!(!Path::new("/tmp/aura-evil.txt").exists());
     assert_eq!(std::fs::read_dir(&sandbox).unwrap().count(), 0);
 }
+
+#[test]
+fn binary_and_huge_files_are_refused_with_a_reason_and_left_alone() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let latin1 = b"caf\xe9\n".to_vec();
+    std::fs::write(sandbox.path().join("latin1.txt"), &latin1).unwrap();
+    let big = vec![b'x'; 17 << 20];
+    std::fs::write(sandbox.path().join("big.txt"), &big).unwrap();
+    for (name, reason) in [("latin1.txt", "is not UTF-8 text"), ("big.txt", "over the 16 MiB limit for text edits")] {
+        let patch = format!("*** Begin Patch\n*** Update File: {name}\n@@\n-x\n+y\n*** End Patch\n");
+        let output = Command::new(env!("CARGO_BIN_EXE_aura"))
+            .args(["apply-patch", &patch])
+            .current_dir(sandbox.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(reason), "{name}: {stderr}");
+    }
+    assert_eq!(std::fs::read(sandbox.path().join("latin1.txt")).unwrap(), latin1);
+    assert_eq!(std::fs::metadata(sandbox.path().join("big.txt")).unwrap().len(), 17 << 20);
+}

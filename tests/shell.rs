@@ -102,3 +102,36 @@ async fn invalid_utf8_output_is_kept_readably() {
     let out = run_command(&ws, &spec("printf 'ok \\377\\376 end'", 10_000), never()).await.unwrap();
     assert_eq!(out.stdout, "ok \u{FFFD}\u{FFFD} end");
 }
+
+#[tokio::test]
+async fn commands_outside_the_policy_wait_for_approval() {
+    use aura::tools::policy::{CommandPolicy, Ran, run_with_policy};
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path()).unwrap();
+    let policy = CommandPolicy::default();
+    let asked = std::sync::Mutex::new(Vec::new());
+    let ask = |answer: bool| {
+        let asked = &asked;
+        move |command: &str, _reason: &str| {
+            asked.lock().unwrap().push(command.to_string());
+            async move { answer }
+        }
+    };
+    // Allowed: runs without asking.
+    let ran = run_with_policy(&ws, &spec("ls", 10_000), &policy, ask(false), never()).await.unwrap();
+    assert!(matches!(ran, Ran::Done(out) if out.succeeded()));
+    assert!(asked.lock().unwrap().is_empty());
+    // Outside the policy and refused: nothing runs.
+    let ran = run_with_policy(&ws, &spec("touch made-it", 10_000), &policy, ask(false), never()).await.unwrap();
+    assert!(matches!(ran, Ran::NotApproved { .. }));
+    assert!(!dir.path().join("made-it").exists());
+    // Approved: it runs.
+    let ran = run_with_policy(&ws, &spec("touch made-it", 10_000), &policy, ask(true), never()).await.unwrap();
+    assert!(matches!(ran, Ran::Done(_)));
+    assert!(dir.path().join("made-it").exists());
+    assert_eq!(*asked.lock().unwrap(), ["touch made-it", "touch made-it"]);
+    // Denied: never asked, never run.
+    let ran = run_with_policy(&ws, &spec("sudo touch x", 10_000), &policy, ask(true), never()).await.unwrap();
+    assert!(matches!(ran, Ran::Denied { .. }));
+    assert_eq!(asked.lock().unwrap().len(), 2);
+}

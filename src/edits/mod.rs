@@ -39,6 +39,8 @@ pub enum EditError {
     IsDirectory { path: String },
     #[error("{path} is not UTF-8 text, so it cannot be edited as text")]
     NotText { path: String },
+    #[error("{path} is {} MiB, over the {} MiB limit for text edits; change it with a command instead", size >> 20, limit >> 20)]
+    TooLarge { path: String, size: u64, limit: u64 },
     #[error(
         "{path}: could not find the line `{anchor}` that the @@ header names; read the file again and use a line that is in it"
     )]

@@ -91,9 +91,18 @@ fn refused(path: &str, e: JailError) -> EditError {
     EditError::Refused { path: path.to_string(), reason: e.to_string() }
 }
 
+/// Files larger than this are not edited as text (an edit holds the whole file in memory, twice).
+pub const MAX_EDIT_BYTES: u64 = 16 << 20;
+
 impl Files for Workspace {
     fn read_text(&self, path: &str) -> Result<Option<String>, EditError> {
         let full = self.resolve(path).map_err(|e| refused(path, e))?;
+        if let Ok(meta) = std::fs::metadata(&full)
+            && meta.is_file()
+            && meta.len() > MAX_EDIT_BYTES
+        {
+            return Err(EditError::TooLarge { path: path.to_string(), size: meta.len(), limit: MAX_EDIT_BYTES });
+        }
         match std::fs::read(&full) {
             Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| EditError::NotText { path: path.to_string() }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

@@ -2,7 +2,8 @@
 //! tools.
 
 mod jail;
+pub mod policy;
 pub mod read;
 pub mod shell;
 
-pub use jail::{JailError, Workspace};
+pub use jail::{JailError, MAX_EDIT_BYTES, Workspace};
