@@ -128,8 +128,12 @@ pub enum Command {
         decision: ChangeSetDecision,
         comment: Option<String>,
     },
+    /// Undo an applied ChangeSet. Files edited by hand since are left alone unless named in
+    /// `overwrite`.
     UndoChangeSet {
         changeset: ChangeSetId,
+        #[serde(default)]
+        overwrite: Vec<String>,
     },
     Loop {
         project: ProjectId,
@@ -175,6 +179,9 @@ pub struct ProjectSnapshot {
     pub tasks: Vec<Task>,
     pub sessions: Vec<Session>,
     pub loop_state: LoopState,
+    /// ChangeSets waiting for the user's decision.
+    #[serde(default)]
+    pub pending_changesets: Vec<ChangeSet>,
 }
 
 /// What the engine tells surfaces.
@@ -248,6 +255,17 @@ pub enum Event {
     },
     ChangeSetProposed {
         changeset: ChangeSet,
+    },
+    /// The user's decision was carried out: `applied` lists the files written (none if rejected).
+    ChangeSetDecided {
+        changeset: ChangeSet,
+        applied: Vec<String>,
+    },
+    ChangeSetUndone {
+        changeset: ChangeSetId,
+        restored: Vec<String>,
+        /// Edited by hand since the change, so left as they are.
+        hand_edited: Vec<String>,
     },
     ReceiptIssued {
         receipt: Receipt,
@@ -371,7 +389,7 @@ mod tests {
                 decision: ChangeSetDecision::RejectAll,
                 comment: None,
             },
-            Command::UndoChangeSet { changeset: ChangeSetId::new() },
+            Command::UndoChangeSet { changeset: ChangeSetId::new(), overwrite: vec!["README.md".into()] },
             Command::Loop { project: ProjectId::new(), control: LoopControl::Pause },
             Command::RetryTask { task: TaskId::new() },
             Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },
@@ -422,6 +440,7 @@ mod tests {
                     tasks: vec![task.clone()],
                     sessions: vec![Session::new(Some(project.id), SessionKind::Chat, "main")],
                     loop_state: LoopState::Paused,
+                    pending_changesets: vec![sample_changeset()],
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -446,6 +465,12 @@ mod tests {
             Event::TaskChanged { task: task.id, from: TaskStatus::InProgress, to: TaskStatus::Done },
             Event::LoopChanged { project: project.id, state: LoopState::Running },
             Event::ChangeSetProposed { changeset: sample_changeset() },
+            Event::ChangeSetDecided { changeset: sample_changeset(), applied: vec!["src/lib.rs".into()] },
+            Event::ChangeSetUndone {
+                changeset: ChangeSetId::new(),
+                restored: vec!["a".into()],
+                hand_edited: vec!["b".into()],
+            },
             Event::ReceiptIssued { receipt: sample_receipt() },
             Event::LocalServers {
                 servers: vec![

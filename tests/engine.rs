@@ -126,3 +126,62 @@ fn local_servers_are_discovered_without_holding_up_other_commands() {
         assert!(server.models.is_some() != server.problem.is_some(), "{server:?}: either models or a problem");
     }
 }
+
+#[test]
+fn pending_changesets_are_decided_and_undone_through_the_protocol() {
+    use aura::domain::{ChangeSet, Project};
+    use aura::edits::{self, patch};
+    use aura::protocol::ChangeSetDecision;
+    use aura::store::{Store, StoreHandle};
+    use aura::tools::Workspace;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path().canonicalize().unwrap();
+    std::fs::write(root.join("notes.md"), "# Notes\nold line\n").unwrap();
+    // An agent proposed a change in an earlier run; it waits in the project's log.
+    let project = Project::new("notes", &root);
+    let plan =
+        patch::parse("*** Begin Patch\n*** Update File: notes.md\n@@\n-old line\n+new line\n*** End Patch").unwrap();
+    let proposal =
+        ChangeSet::new(None, "update notes", edits::plan_patch(&plan, &Workspace::open(&root).unwrap()).unwrap());
+    {
+        let store = StoreHandle::spawn(Store::open(&data, &Default::default()).unwrap()).unwrap();
+        let (p, cs) = (project.clone(), proposal.clone());
+        store
+            .write_blocking(move |w| {
+                w.put(&p)?;
+                w.append(p.id, &[Record::ChangeSet(cs.clone())])
+            })
+            .unwrap();
+        store.close();
+    }
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut client = launch(&runtime, &data, Arc::default());
+    client.send(Command::OpenProject { root: root.clone() });
+    let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not opened") };
+    assert_eq!(snapshot.project.id, project.id);
+    assert_eq!(snapshot.pending_changesets.iter().map(|c| c.id).collect::<Vec<_>>(), [proposal.id]);
+
+    client.send(Command::DecideChangeSet {
+        changeset: proposal.id,
+        decision: ChangeSetDecision::AcceptAll,
+        comment: Some("thanks".into()),
+    });
+    let Event::ChangeSetDecided { changeset, applied } = next(&client) else { panic!("not decided") };
+    assert_eq!(applied, ["notes.md"]);
+    assert_eq!(changeset.comment.as_deref(), Some("thanks"));
+    assert_eq!(std::fs::read_to_string(root.join("notes.md")).unwrap(), "# Notes\nnew line\n");
+
+    client.send(Command::UndoChangeSet { changeset: proposal.id, overwrite: vec![] });
+    let Event::ChangeSetUndone { restored, hand_edited, .. } = next(&client) else { panic!("not undone") };
+    assert_eq!((restored.as_slice(), hand_edited.len()), (["notes.md".to_string()].as_slice(), 0));
+    assert_eq!(std::fs::read_to_string(root.join("notes.md")).unwrap(), "# Notes\nold line\n");
+
+    let seq = client.send(Command::UndoChangeSet { changeset: proposal.id, overwrite: vec![] });
+    let Event::Error { command, message } = next(&client) else { panic!("no error") };
+    assert_eq!(command, Some(seq));
+    assert!(message.contains("nothing to undo"), "{message}");
+}

@@ -4,6 +4,7 @@
 //! Surfaces hold an [`EngineClient`]; the engine runs as one task on the tokio runtime and never
 //! blocks a surface.
 
+mod changes;
 mod discovery;
 mod projects;
 pub mod review;
@@ -71,6 +72,8 @@ struct Engine {
     store: StoreHandle,
     data_dir: PathBuf,
     emitter: Emitter,
+    /// The review state of every project opened in this run.
+    reviews: std::collections::HashMap<crate::domain::ProjectId, review::Review>,
 }
 
 /// Starts the engine on `runtime` over an open store.
@@ -78,7 +81,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let (commands, mut inbox) = mpsc::unbounded_channel::<Envelope<Command>>();
     let (events, outbox) = std_mpsc::channel();
     let emitter = Emitter { events, next_seq: Arc::default(), waker };
-    let mut engine = Engine { store, data_dir, emitter };
+    let mut engine = Engine { store, data_dir, emitter, reviews: Default::default() };
     runtime.spawn(async move {
         while let Some(envelope) = inbox.recv().await {
             engine.handle(envelope).await;
@@ -117,6 +120,14 @@ impl Engine {
             Command::LoadHistory { session, before, limit } => self.load_history(session, before, limit),
             Command::DiscoverLocalServers => {
                 self.discover_local_servers();
+                Ok(())
+            }
+            Command::DecideChangeSet { changeset, decision, comment } => {
+                self.decide_changeset(seq, changeset, decision, comment).await;
+                Ok(())
+            }
+            Command::UndoChangeSet { changeset, overwrite } => {
+                self.undo_changeset(seq, changeset, overwrite).await;
                 Ok(())
             }
             other => {

@@ -45,6 +45,14 @@ impl Engine {
         };
         project.opened_at = now_millis();
         self.store.put(project.clone()).await?;
+        if !self.reviews.contains_key(&project.id) {
+            match self.open_review(&project) {
+                Ok(review) => {
+                    self.reviews.insert(project.id, review);
+                }
+                Err(message) => self.fail(command, message),
+            }
+        }
         let snapshot = self.snapshot(project)?;
         self.emit(Event::ProjectOpened { snapshot });
         Ok(())
@@ -62,7 +70,9 @@ impl Engine {
         let specs: Vec<Spec> = specs.items.into_iter().filter(|s| s.project == project.id).collect();
         let tasks = tasks.items.into_iter().filter(|t| specs.iter().any(|s| s.id == t.spec)).collect();
         let sessions = sessions.items.into_iter().filter(|s| s.project == Some(project.id)).collect();
-        Ok(ProjectSnapshot { project, specs, tasks, sessions, loop_state: LoopState::Idle })
+        let pending_changesets =
+            self.reviews.get(&project.id).map(|r| r.pending().cloned().collect()).unwrap_or_default();
+        Ok(ProjectSnapshot { project, specs, tasks, sessions, loop_state: LoopState::Idle, pending_changesets })
     }
 
     pub(super) async fn create_session(

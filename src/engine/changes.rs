@@ -1,0 +1,68 @@
+//! The review commands: deciding on a pending ChangeSet and undoing an applied one, routed to the
+//! project that holds it.
+
+use crate::domain::{ChangeSetId, Project, ProjectId};
+use crate::protocol::{ChangeSetDecision, Event};
+use crate::store::Table;
+use crate::tools::Workspace;
+
+use super::Engine;
+use super::review::{ApprovalPolicy, Review};
+
+/// The settings key of a project's approval policy.
+pub fn policy_key(project: ProjectId) -> String {
+    format!("approval_policy/{project}")
+}
+
+impl Engine {
+    /// The project's review state, rebuilt from its log; the policy comes from its settings (Ask
+    /// when none is set).
+    pub(super) fn open_review(&self, project: &Project) -> Result<Review, String> {
+        let workspace = Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
+        let policy = self
+            .store
+            .reader()
+            .get_value::<ApprovalPolicy>(Table::Settings, &policy_key(project.id))
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        Review::open(self.store.clone(), workspace, project.id, policy).map_err(|e| e.to_string())
+    }
+
+    pub(super) async fn decide_changeset(
+        &mut self,
+        command: u64,
+        id: ChangeSetId,
+        decision: ChangeSetDecision,
+        comment: Option<String>,
+    ) {
+        let Some(review) = self.reviews.values_mut().find(|r| r.pending().any(|c| c.id == id)) else {
+            return self.fail(
+                command,
+                format!("no pending ChangeSet {id}; it was already decided, or its project is not open"),
+            );
+        };
+        match review.decide(id, decision, comment).await {
+            Ok(decided) => {
+                self.emit(Event::ChangeSetDecided { changeset: decided.changeset, applied: decided.applied })
+            }
+            Err(e) => self.fail(command, e.to_string()),
+        }
+    }
+
+    pub(super) async fn undo_changeset(&mut self, command: u64, id: ChangeSetId, overwrite: Vec<String>) {
+        let Some(review) = self.reviews.values_mut().find(|r| r.checkpoints().iter().any(|c| c.changeset == id)) else {
+            return self.fail(
+                command,
+                format!("ChangeSet {id} has nothing to undo (it was not applied, or was undone already)"),
+            );
+        };
+        match review.undo(id, &overwrite).await {
+            Ok(done) => self.emit(Event::ChangeSetUndone {
+                changeset: id,
+                restored: done.restored,
+                hand_edited: done.hand_edited,
+            }),
+            Err(e) => self.fail(command, e.to_string()),
+        }
+    }
+}
