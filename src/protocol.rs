@@ -135,6 +135,12 @@ pub enum Command {
         #[serde(default)]
         overwrite: Vec<String>,
     },
+    /// Put the workspace back to before `changeset`: it and every change applied after it are undone.
+    RestoreCheckpoint {
+        changeset: ChangeSetId,
+        #[serde(default)]
+        overwrite: Vec<String>,
+    },
     Loop {
         project: ProjectId,
         control: LoopControl,
@@ -390,6 +396,7 @@ mod tests {
                 comment: None,
             },
             Command::UndoChangeSet { changeset: ChangeSetId::new(), overwrite: vec!["README.md".into()] },
+            Command::RestoreCheckpoint { changeset: ChangeSetId::new(), overwrite: vec![] },
             Command::Loop { project: ProjectId::new(), control: LoopControl::Pause },
             Command::RetryTask { task: TaskId::new() },
             Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },

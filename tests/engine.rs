@@ -185,3 +185,60 @@ fn pending_changesets_are_decided_and_undone_through_the_protocol() {
     assert_eq!(command, Some(seq));
     assert!(message.contains("nothing to undo"), "{message}");
 }
+
+#[test]
+fn restoring_a_checkpoint_undoes_it_and_everything_after() {
+    use aura::domain::{ChangeSet, Project};
+    use aura::edits;
+    use aura::protocol::ChangeSetDecision;
+    use aura::store::{Store, StoreHandle};
+    use aura::tools::Workspace;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path().canonicalize().unwrap();
+    std::fs::write(root.join("a.txt"), "a\n").unwrap();
+    let project = Project::new("p", &root);
+    let ws = Workspace::open(&root).unwrap();
+    let write = |path: &str, content: &str| {
+        let file = edits::plan_write(
+            &edits::WriteFile { path: path.into(), content: content.into(), expected_hash: None },
+            &ws,
+        );
+        ChangeSet::new(None, format!("write {path}"), vec![file.unwrap()])
+    };
+    let (first, second) = (write("a.txt", "A\n"), write("b.txt", "new file\n"));
+    {
+        let store = StoreHandle::spawn(Store::open(&data, &Default::default()).unwrap()).unwrap();
+        let (p, one, two) = (project.clone(), first.clone(), second.clone());
+        store
+            .write_blocking(move |w| {
+                w.put(&p)?;
+                w.append(p.id, &[Record::ChangeSet(one.clone()), Record::ChangeSet(two.clone())])
+            })
+            .unwrap();
+        store.close();
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut client = launch(&runtime, &data, Arc::default());
+    client.send(Command::OpenProject { root: root.clone() });
+    assert!(matches!(next(&client), Event::ProjectOpened { .. }));
+    for cs in [&first, &second] {
+        client.send(Command::DecideChangeSet {
+            changeset: cs.id,
+            decision: ChangeSetDecision::AcceptAll,
+            comment: None,
+        });
+        assert!(matches!(next(&client), Event::ChangeSetDecided { .. }));
+    }
+    assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), "A\n");
+    assert!(root.join("b.txt").exists());
+    client.send(Command::RestoreCheckpoint { changeset: first.id, overwrite: vec![] });
+    let Event::ChangeSetUndone { mut restored, hand_edited, .. } = next(&client) else { panic!("not restored") };
+    restored.sort();
+    assert_eq!(restored, ["a.txt", "b.txt"]);
+    assert!(hand_edited.is_empty());
+    assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), "a\n");
+    assert!(!root.join("b.txt").exists(), "the file the later change created is gone again");
+}

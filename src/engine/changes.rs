@@ -49,14 +49,22 @@ impl Engine {
         }
     }
 
-    pub(super) async fn undo_changeset(&mut self, command: u64, id: ChangeSetId, overwrite: Vec<String>) {
+    /// Undoes one ChangeSet, or with `and_later` restores to before it (undoing everything after too).
+    pub(super) async fn undo_changeset(
+        &mut self,
+        command: u64,
+        id: ChangeSetId,
+        overwrite: Vec<String>,
+        and_later: bool,
+    ) {
         let Some(review) = self.reviews.values_mut().find(|r| r.checkpoints().iter().any(|c| c.changeset == id)) else {
             return self.fail(
                 command,
                 format!("ChangeSet {id} has nothing to undo (it was not applied, or was undone already)"),
             );
         };
-        match review.undo(id, &overwrite).await {
+        let done = if and_later { review.restore(id, &overwrite).await } else { review.undo(id, &overwrite).await };
+        match done {
             Ok(done) => self.emit(Event::ChangeSetUndone {
                 changeset: id,
                 restored: done.restored,

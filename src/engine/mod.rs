@@ -127,7 +127,11 @@ impl Engine {
                 Ok(())
             }
             Command::UndoChangeSet { changeset, overwrite } => {
-                self.undo_changeset(seq, changeset, overwrite).await;
+                self.undo_changeset(seq, changeset, overwrite, false).await;
+                Ok(())
+            }
+            Command::RestoreCheckpoint { changeset, overwrite } => {
+                self.undo_changeset(seq, changeset, overwrite, true).await;
                 Ok(())
             }
             other => {
