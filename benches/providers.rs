@@ -185,9 +185,9 @@ async fn ttft_overhead() {
 
 fn main() {
     let anthropic_body = body(Format::Anthropic);
-    throughput("anthropic", &anthropic_body, || Box::new(anthropic::Decoder::new("bench")));
+    throughput("anthropic", &anthropic_body, || Box::new(anthropic::decoder("bench")));
     let openai_body = body(Format::OpenAi { deepseek: false });
-    throughput("openai", &openai_body, || Box::new(openai::Decoder::new("bench")));
+    throughput("openai", &openai_body, || Box::new(openai::decoder("bench")));
     let ollama_body = body(Format::Ollama);
     throughput("ollama", &ollama_body, || Box::new(ollama::Decoder::new("bench")));
 

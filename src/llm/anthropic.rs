@@ -9,8 +9,8 @@ use crate::domain::Usage;
 
 use super::error::LlmError;
 use super::event::{StopReason, StreamEvent};
-use super::framing::{SseDecoder, SseEvent};
-use super::http::{Decode, ToolCalls, parse_json};
+use super::framing::SseEvent;
+use super::http::{Sse, SseFormat, ToolCalls, parse_json};
 use super::request::{ChatMessage, ChatRequest};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -105,29 +105,26 @@ struct WireUsage {
     cache_read_input_tokens: Option<u64>,
 }
 
-/// Decodes the SSE stream; keeps the running usage because Anthropic sends input counts at the
-/// start and output counts at the end.
-pub struct Decoder {
+/// The Messages stream's events; keeps the running usage because Anthropic sends input counts at
+/// the start and output counts at the end.
+pub struct Events {
     provider: String,
-    sse: SseDecoder,
-    frames: Vec<SseEvent>,
     calls: ToolCalls,
     usage: Usage,
     stopped: bool,
 }
 
-impl Decoder {
-    pub fn new(provider: &str) -> Self {
-        Decoder {
-            provider: provider.to_string(),
-            sse: SseDecoder::default(),
-            frames: Vec::new(),
-            calls: ToolCalls::default(),
-            usage: Usage::default(),
-            stopped: false,
-        }
-    }
+/// The decoder for a Messages stream.
+pub fn decoder(provider: &str) -> Sse<Events> {
+    Sse::new(Events {
+        provider: provider.to_string(),
+        calls: ToolCalls::default(),
+        usage: Usage::default(),
+        stopped: false,
+    })
+}
 
+impl Events {
     fn merge_usage(&mut self, wire: WireUsage, out: &mut Vec<StreamEvent>) {
         if let Some(n) = wire.input_tokens {
             self.usage.input_tokens = n;
@@ -144,7 +141,7 @@ impl Decoder {
         out.push(StreamEvent::Usage { usage: self.usage });
     }
 
-    fn event(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+    fn handle(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
         let kind = frame.event.as_deref().unwrap_or("");
         if kind == "ping" {
             return Ok(());
@@ -221,22 +218,21 @@ fn stop_reason(reason: &str) -> StopReason {
     }
 }
 
-impl Decode for Decoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        self.sse.feed(bytes, &mut self.frames);
-        let frames = std::mem::take(&mut self.frames);
-        for frame in frames {
-            self.event(frame, out)?;
-        }
-        Ok(())
+impl SseFormat for Events {
+    fn event(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        self.handle(frame, out)
     }
 
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        if self.stopped && !self.sse.is_mid_event() {
-            return Ok(());
-        }
-        self.calls.end_all(out);
-        Err(LlmError::StreamCut { provider: self.provider.clone() })
+    fn ended(&self) -> bool {
+        self.stopped
+    }
+
+    fn calls(&mut self) -> &mut ToolCalls {
+        &mut self.calls
+    }
+
+    fn provider(&self) -> &str {
+        &self.provider
     }
 }
 

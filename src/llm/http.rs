@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::error::LlmError;
 use super::event::StreamEvent;
+use super::framing::{SseDecoder, SseEvent};
 use super::request::ToolCallRequest;
 use super::retry::RetryPolicy;
 
@@ -34,6 +35,8 @@ pub struct Endpoint {
     pub key_env: &'static str,
     /// What to try when the server cannot be reached.
     pub unreachable_hint: String,
+    /// A server on this machine: needs no key, and costs nothing.
+    pub free: bool,
     pub retry: RetryPolicy,
     pub client: reqwest::Client,
 }
@@ -56,6 +59,46 @@ pub trait Decode: Send {
     fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
     /// The body ended: an error if the format's own end marker never came.
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
+}
+
+/// A format carried over SSE: what each event means, and whether the format's end marker came.
+pub trait SseFormat: Send {
+    fn event(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
+    fn ended(&self) -> bool;
+    fn calls(&mut self) -> &mut ToolCalls;
+    fn provider(&self) -> &str;
+}
+
+/// Frames SSE bytes into events for an [`SseFormat`]; a body that stops before the end marker, or
+/// in the middle of an event, is a cut stream (tool calls still open are closed first).
+pub struct Sse<F> {
+    sse: SseDecoder,
+    frames: Vec<SseEvent>,
+    format: F,
+}
+
+impl<F: SseFormat> Sse<F> {
+    pub fn new(format: F) -> Self {
+        Sse { sse: SseDecoder::default(), frames: Vec::new(), format }
+    }
+}
+
+impl<F: SseFormat> Decode for Sse<F> {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        self.sse.feed(bytes, &mut self.frames);
+        for frame in std::mem::take(&mut self.frames) {
+            self.format.event(frame, out)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        if self.format.ended() && !self.sse.is_mid_event() {
+            return Ok(());
+        }
+        self.format.calls().end_all(out);
+        Err(LlmError::StreamCut { provider: self.format.provider().to_string() })
+    }
 }
 
 /// Runs one streamed request to its end, sending events to `tx`. Returns early, dropping the HTTP

@@ -30,15 +30,21 @@ pub use retry::RetryPolicy;
 
 /// A model provider: starts a streamed reply for a request.
 pub trait Provider: Send + Sync {
-    /// How messages name this provider ("Anthropic", "Ollama", "llama.cpp"...).
-    fn name(&self) -> &str;
+    fn endpoint(&self) -> &Endpoint;
 
     /// Starts the request on the current tokio runtime. Dropping the stream cancels it at once:
     /// the HTTP request is dropped with it.
     fn stream(&self, request: ChatRequest) -> ChatStream;
 
+    /// How messages name this provider ("Anthropic", "Ollama", "llama.cpp"...).
+    fn name(&self) -> &str {
+        &self.endpoint().provider
+    }
+
     /// Whether requests cost nothing (a server on this machine).
-    fn is_local(&self) -> bool;
+    fn is_local(&self) -> bool {
+        self.endpoint().free
+    }
 }
 
 /// The events of one reply, in order; an `Err` is always the last item.
@@ -113,14 +119,21 @@ impl ProviderConfig {
         let local = is_loopback(&host);
         let (provider, key_env, hint) = describe(self.kind, &host, port, local);
         let api_key = self.api_key.clone().or_else(|| std::env::var(key_env).ok().filter(|k| !k.is_empty()));
-        let endpoint =
-            Endpoint { provider, base_url, api_key, key_env, unreachable_hint: hint, retry, client: http::client() };
-        let endpoint = Arc::new(endpoint);
-        match self.kind {
+        let endpoint = Arc::new(Endpoint {
+            provider,
+            base_url,
+            api_key,
+            key_env,
+            unreachable_hint: hint,
             // The Anthropic format is the paid API even through a loopback proxy: always priced.
-            ProviderKind::Anthropic => Arc::new(Anthropic { endpoint, local: false }),
-            ProviderKind::Openai => Arc::new(OpenAi { endpoint, local }),
-            ProviderKind::Ollama => Arc::new(Ollama { endpoint, local, contexts: Arc::default() }),
+            free: local && self.kind != ProviderKind::Anthropic,
+            retry,
+            client: http::client(),
+        });
+        match self.kind {
+            ProviderKind::Anthropic => Arc::new(Anthropic { endpoint }),
+            ProviderKind::Openai => Arc::new(OpenAi { endpoint }),
+            ProviderKind::Ollama => Arc::new(Ollama { endpoint, contexts: Arc::default() }),
         }
     }
 }
@@ -172,16 +185,11 @@ fn start_hint(server: &str) -> String {
 
 struct Anthropic {
     endpoint: Arc<Endpoint>,
-    local: bool,
 }
 
 impl Provider for Anthropic {
-    fn name(&self) -> &str {
-        &self.endpoint.provider
-    }
-
-    fn is_local(&self) -> bool {
-        self.local
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     fn stream(&self, request: ChatRequest) -> ChatStream {
@@ -201,7 +209,7 @@ impl Provider for Anthropic {
                     .header("anthropic-version", anthropic::API_VERSION)
                     .json(&body)
             };
-            let decoder = Box::new(anthropic::Decoder::new(&endpoint.provider));
+            let decoder = Box::new(anthropic::decoder(&endpoint.provider));
             http::stream(&endpoint, &request.model, send, decoder, &tx).await
         })
     }
@@ -209,23 +217,17 @@ impl Provider for Anthropic {
 
 struct OpenAi {
     endpoint: Arc<Endpoint>,
-    local: bool,
 }
 
 impl Provider for OpenAi {
-    fn name(&self) -> &str {
-        &self.endpoint.provider
-    }
-
-    fn is_local(&self) -> bool {
-        self.local
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     fn stream(&self, request: ChatRequest) -> ChatStream {
         let endpoint = Arc::clone(&self.endpoint);
-        let local = self.local;
         ChatStream::spawn(move |tx| async move {
-            if endpoint.api_key.is_none() && !local {
+            if endpoint.api_key.is_none() && !endpoint.free {
                 return Err(LlmError::MissingKey { provider: endpoint.provider.clone(), key_env: endpoint.key_env });
             }
             let body = openai::body(&request);
@@ -237,7 +239,7 @@ impl Provider for OpenAi {
                     None => builder,
                 }
             };
-            let decoder = Box::new(openai::Decoder::new(&endpoint.provider));
+            let decoder = Box::new(openai::decoder(&endpoint.provider));
             http::stream(&endpoint, &request.model, send, decoder, &tx).await
         })
     }
@@ -245,18 +247,13 @@ impl Provider for OpenAi {
 
 struct Ollama {
     endpoint: Arc<Endpoint>,
-    local: bool,
     /// Context lengths already read from `/api/show`, per model.
     contexts: Arc<Mutex<HashMap<String, u32>>>,
 }
 
 impl Provider for Ollama {
-    fn name(&self) -> &str {
-        &self.endpoint.provider
-    }
-
-    fn is_local(&self) -> bool {
-        self.local
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     fn stream(&self, request: ChatRequest) -> ChatStream {

@@ -56,11 +56,7 @@ pub fn body(request: &ChatRequest, num_ctx: Option<u32>) -> Value {
     }
     let mut body = json!({"model": request.model, "messages": messages, "stream": true, "options": options});
     if !request.tools.is_empty() {
-        body["tools"] = request
-            .tools
-            .iter()
-            .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
-            .collect();
+        body["tools"] = super::openai::tools(request);
     }
     if request.thinking_budget.is_some() {
         body["think"] = json!(true);

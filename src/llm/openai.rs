@@ -10,8 +10,8 @@ use crate::domain::Usage;
 
 use super::error::LlmError;
 use super::event::{StopReason, StreamEvent};
-use super::framing::{SseDecoder, SseEvent};
-use super::http::{Decode, ToolCalls, parse_json};
+use super::framing::SseEvent;
+use super::http::{Sse, SseFormat, ToolCalls, parse_json};
 use super::request::{ChatMessage, ChatRequest};
 
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -60,11 +60,7 @@ pub fn body(request: &ChatRequest) -> Value {
         "max_tokens": request.max_output_tokens,
     });
     if !request.tools.is_empty() {
-        body["tools"] = request
-            .tools
-            .iter()
-            .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
-            .collect();
+        body["tools"] = tools(request);
     }
     if let Some(key) = &request.cache.session_key {
         body["prompt_cache_key"] = json!(key);
@@ -73,6 +69,15 @@ pub fn body(request: &ChatRequest) -> Value {
         body["temperature"] = json!(temperature);
     }
     body
+}
+
+/// Tools in the function-calling shape OpenAI-compatible servers and Ollama share.
+pub fn tools(request: &ChatRequest) -> Value {
+    request
+        .tools
+        .iter()
+        .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,25 +160,19 @@ impl From<WireUsage> for Usage {
     }
 }
 
-pub struct Decoder {
+/// The chunks of a completion stream.
+pub struct Events {
     provider: String,
-    sse: SseDecoder,
-    frames: Vec<SseEvent>,
     calls: ToolCalls,
     done: bool,
 }
 
-impl Decoder {
-    pub fn new(provider: &str) -> Self {
-        Decoder {
-            provider: provider.to_string(),
-            sse: SseDecoder::default(),
-            frames: Vec::new(),
-            calls: ToolCalls::default(),
-            done: false,
-        }
-    }
+/// The decoder for a Chat Completions stream.
+pub fn decoder(provider: &str) -> Sse<Events> {
+    Sse::new(Events { provider: provider.to_string(), calls: ToolCalls::default(), done: false })
+}
 
+impl Events {
     fn chunk(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
         if frame.data.trim() == "[DONE]" {
             self.calls.end_all(out);
@@ -227,22 +226,21 @@ fn stop_reason(reason: &str) -> StopReason {
     }
 }
 
-impl Decode for Decoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        self.sse.feed(bytes, &mut self.frames);
-        let frames = std::mem::take(&mut self.frames);
-        for frame in frames {
-            self.chunk(frame, out)?;
-        }
-        Ok(())
+impl SseFormat for Events {
+    fn event(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        self.chunk(frame, out)
     }
 
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        if self.done && !self.sse.is_mid_event() {
-            return Ok(());
-        }
-        self.calls.end_all(out);
-        Err(LlmError::StreamCut { provider: self.provider.clone() })
+    fn ended(&self) -> bool {
+        self.done
+    }
+
+    fn calls(&mut self) -> &mut ToolCalls {
+        &mut self.calls
+    }
+
+    fn provider(&self) -> &str {
+        &self.provider
     }
 }
 
