@@ -12,3 +12,4 @@ pub mod protocol;
 pub mod store;
 pub mod tools;
 pub mod ui;
+pub mod validate;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Some(CliCommand::Chat(chat)) => aura::cli::chat(chat, &data_dir),
         Some(CliCommand::Emulator(emulator)) => aura::cli::emulator(emulator),
         Some(CliCommand::ApplyPatch(patch)) => aura::cli::apply_patch(patch),
+        Some(CliCommand::Validate(validate)) => aura::cli::validate(validate),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,7 +7,7 @@ use aura::tools::Workspace;
 use aura::tools::shell::{CommandSpec, KEEP_BYTES, run_command};
 
 fn spec(command: &str, timeout_ms: u64) -> CommandSpec {
-    CommandSpec { command: command.into(), timeout: Duration::from_millis(timeout_ms) }
+    CommandSpec::new(command, Duration::from_millis(timeout_ms))
 }
 
 fn never() -> std::future::Pending<()> {

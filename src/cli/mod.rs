@@ -5,6 +5,7 @@ mod apply_patch;
 mod chat;
 mod doctor;
 mod emulator;
+mod validate;
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ pub use apply_patch::{ApplyPatchArgs, apply_patch};
 pub use chat::{ChatArgs, chat};
 pub use doctor::doctor;
 pub use emulator::{EmulatorArgs, emulator};
+pub use validate::{ValidateArgs, validate};
 
 /// A native desktop AI coding orchestration IDE.
 ///
@@ -38,6 +40,8 @@ pub enum CliCommand {
     Chat(ChatArgs),
     /// Apply a patch in the `*** Begin Patch` envelope to the current directory, all or nothing
     ApplyPatch(ApplyPatchArgs),
+    /// Detect the workspace's build, test, lint and format checks, run them, and report each outcome
+    Validate(ValidateArgs),
     /// Run the provider emulator (Anthropic, OpenAI-compatible and Ollama wire formats) on loopback
     Emulator(EmulatorArgs),
 }

@@ -21,6 +21,14 @@ const DRAIN: Duration = Duration::from_secs(1);
 pub struct CommandSpec {
     pub command: String,
     pub timeout: Duration,
+    /// Receives the output as it arrives (lossy UTF-8, stdout and stderr interleaved).
+    pub live: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+}
+
+impl CommandSpec {
+    pub fn new(command: impl Into<String>, timeout: Duration) -> Self {
+        CommandSpec { command: command.into(), timeout, live: None }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +106,10 @@ fn human(bytes: u64) -> String {
     }
 }
 
-async fn collect(mut pipe: impl AsyncRead + Unpin) -> HeadTail {
+async fn collect(
+    mut pipe: impl AsyncRead + Unpin,
+    live: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+) -> HeadTail {
     let mut kept = HeadTail::default();
     let mut buffer = vec![0u8; 64 * 1024];
     while let Ok(n) = pipe.read(&mut buffer).await {
@@ -106,6 +117,9 @@ async fn collect(mut pipe: impl AsyncRead + Unpin) -> HeadTail {
             break;
         }
         kept.push(&buffer[..n]);
+        if let Some(live) = &live {
+            let _ = live.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+        }
     }
     kept
 }
@@ -138,8 +152,10 @@ pub async fn run_command(
         .kill_on_drop(true)
         .spawn()?;
     let group = child.id().map(|id| id as i32).unwrap_or(0);
-    let stdout = tokio::spawn(collect(child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?));
-    let stderr = tokio::spawn(collect(child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?));
+    let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?;
+    let stderr = child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
+    let stdout = tokio::spawn(collect(stdout, spec.live.clone()));
+    let stderr = tokio::spawn(collect(stderr, spec.live.clone()));
 
     let (mut timed_out, mut cancelled) = (false, false);
     let status = tokio::select! {

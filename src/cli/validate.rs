@@ -1,0 +1,78 @@
+//! `aura validate`: detect a workspace's checks, run them, and print each outcome class; exit 0
+//! only when every check passed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::domain::OutcomeClass;
+use crate::tools::Workspace;
+use crate::tools::policy::CommandPolicy;
+use crate::validate::{Plan, detect, run_plan};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ValidateArgs {
+    /// The project folder (default: the current directory)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub workspace: PathBuf,
+    /// Print the results as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds each check may run
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+}
+
+pub fn validate(args: ValidateArgs) -> anyhow::Result<()> {
+    let workspace = Workspace::open(&args.workspace)
+        .map_err(|e| anyhow::anyhow!("cannot use {} as the workspace: {e}", args.workspace.display()))?;
+    let checks = detect(workspace.root());
+    if checks.is_empty() {
+        if args.json {
+            println!("[]");
+        }
+        anyhow::bail!(
+            "no checks found in {}: no Cargo.toml, package.json, pytest setup, go.mod, Makefile targets or Definition of Done commands. Nothing was verified",
+            workspace.root().display()
+        );
+    }
+    let plan = Plan {
+        workspace: &workspace,
+        checks,
+        timeout: Duration::from_secs(args.timeout),
+        policy: CommandPolicy::default(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // Headless: nobody can approve a command outside the policy, so it is blocked.
+    let results = runtime.block_on(run_plan(&plan, |_, _| async { false }, None))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        for r in &results {
+            let counts = match (r.run.passed, r.run.failed) {
+                (Some(p), Some(f)) => format!(" · {p} passed, {f} failed"),
+                (Some(p), None) => format!(" · {p} passed"),
+                (None, Some(f)) => format!(" · {f} failed"),
+                (None, None) => String::new(),
+            };
+            let mark = if r.run.outcome == OutcomeClass::Passed { "ok  " } else { "FAIL" };
+            println!(
+                "{mark} {:<22} {}{counts} · {:.1} s · from {}",
+                format!("{:?}", r.run.outcome),
+                r.run.command,
+                r.run.duration_ms as f64 / 1000.0,
+                r.check.source
+            );
+            if r.run.outcome != OutcomeClass::Passed {
+                if !r.run.failing_tests.is_empty() {
+                    println!("     failing: {}", r.run.failing_tests.join(", "));
+                }
+                println!("     next: {}", r.next_action);
+            }
+        }
+    }
+    let failed = results.iter().filter(|r| r.run.outcome != OutcomeClass::Passed).count();
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} checks did not pass", results.len());
+    }
+    Ok(())
+}

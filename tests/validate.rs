@@ -1,0 +1,239 @@
+//! Validation against real projects made in temp dirs: a small cargo crate and a small Python
+//! package with real passing and failing tests, plus commands that are missing, hang, flood or
+//! print bytes that are not UTF-8.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use aura::domain::{OutcomeClass, Verdict};
+use aura::tools::Workspace;
+use aura::tools::policy::CommandPolicy;
+use aura::validate::{Baseline, Check, CheckKind, CheckResult, Plan, ValidationEvent, compare, run_plan};
+
+fn crate_with_tests(root: &Path, third_test_passes: bool) {
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"calc\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    let expected = if third_test_passes { 6 } else { 7 };
+    std::fs::write(
+        root.join("src/lib.rs"),
+        format!(
+            "pub fn add(a: i32, b: i32) -> i32 {{ a + b }}\n\n#[cfg(test)]\nmod tests {{\n    use super::*;\n    #[test]\n    fn adds() {{ assert_eq!(add(1, 2), 3); }}\n    #[test]\n    fn adds_zero() {{ assert_eq!(add(0, 2), 2); }}\n    #[test]\n    fn adds_three() {{ assert_eq!(add(3, 3), {expected}); }}\n}}\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn check(command: &str) -> Check {
+    Check { kind: CheckKind::Test, command: command.into(), source: "test".into() }
+}
+
+async fn run(root: &Path, commands: &[&str], timeout: Duration) -> Vec<CheckResult> {
+    let workspace = Workspace::open(root).unwrap();
+    let plan = Plan {
+        workspace: &workspace,
+        checks: commands.iter().map(|c| check(c)).collect(),
+        timeout,
+        policy: CommandPolicy::default(),
+    };
+    run_plan(&plan, |_, _| async { true }, None).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_real_cargo_failure_is_a_product_failure_with_names_and_a_fix_is_credited() {
+    let dir = tempfile::tempdir().unwrap();
+    crate_with_tests(dir.path(), false);
+    let before = run(dir.path(), &["cargo test --offline"], Duration::from_secs(300)).await;
+    let first = &before[0].run;
+    assert_eq!(first.outcome, OutcomeClass::ProductFailure, "{}", before[0].output);
+    assert_eq!((first.passed, first.failed), (Some(2), Some(1)));
+    assert_eq!(first.failing_tests, ["tests::adds_three"]);
+    assert!(before[0].next_action.starts_with("fix the code"));
+
+    let baseline = Baseline::record(&before);
+    // The same failure again is not new: it does not count against the task.
+    let unchanged = compare(&baseline, &before);
+    assert!(unchanged.new_failures.is_empty());
+    assert_eq!(unchanged.verdict, Verdict::Verified);
+    assert!(unchanged.summary.contains("1 failure(s) were already there"), "{}", unchanged.summary);
+
+    crate_with_tests(dir.path(), true);
+    let after = run(dir.path(), &["cargo test --offline"], Duration::from_secs(300)).await;
+    assert_eq!(after[0].run.outcome, OutcomeClass::Passed);
+    let comparison = compare(&baseline, &after);
+    assert_eq!(comparison.fixed, [("cargo test --offline".to_string(), "tests::adds_three".to_string())]);
+    assert!(
+        comparison.summary.starts_with("verified by `cargo test --offline` (3 passed); fixed 1"),
+        "{}",
+        comparison.summary
+    );
+}
+
+#[tokio::test]
+async fn a_new_failure_fails_the_task() {
+    let dir = tempfile::tempdir().unwrap();
+    crate_with_tests(dir.path(), true);
+    let baseline = Baseline::record(&run(dir.path(), &["cargo test --offline"], Duration::from_secs(300)).await);
+    crate_with_tests(dir.path(), false);
+    let comparison = compare(&baseline, &run(dir.path(), &["cargo test --offline"], Duration::from_secs(300)).await);
+    assert_eq!(comparison.verdict, Verdict::Failed);
+    assert_eq!(comparison.summary, "new failures: tests::adds_three (cargo test --offline)");
+}
+
+#[tokio::test]
+async fn a_project_without_tests_is_never_reported_as_passing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"empty\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+    let results = run(dir.path(), &["cargo test --offline"], Duration::from_secs(300)).await;
+    assert_eq!(results[0].run.outcome, OutcomeClass::NoTestsCollected, "{}", results[0].output);
+    let comparison = compare(&Baseline::default(), &results);
+    assert_eq!(comparison.verdict, Verdict::Unverified);
+    assert!(comparison.summary.starts_with("not verified:"), "{}", comparison.summary);
+}
+
+#[tokio::test]
+async fn broken_commands_are_classed_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = run(
+        dir.path(),
+        &[
+            "no-such-tool --check",
+            "cargo test --offline",
+            "sleep 30",
+            "head -c 100000000 /dev/zero | tr '\\0' 'x'",
+            "printf 'ok \\377\\376'",
+        ],
+        Duration::from_secs(2),
+    )
+    .await;
+    let classes: Vec<OutcomeClass> = results.iter().map(|r| r.run.outcome).collect();
+    assert_eq!(
+        classes,
+        [
+            OutcomeClass::MissingExecutable,
+            OutcomeClass::WrongWorkingDirectory,
+            OutcomeClass::Timeout,
+            OutcomeClass::Passed,
+            OutcomeClass::Passed
+        ]
+    );
+    assert!(results[0].next_action.contains("install the tool"));
+    assert!(results[2].output.contains("timed out"));
+    assert!(results[3].output.len() < 200_000, "100 MB of output is cut to its head and tail");
+    assert!(results[3].output.contains("MB cut"));
+    assert!(results[4].output.contains("ok \u{FFFD}\u{FFFD}"));
+}
+
+#[tokio::test]
+async fn a_refused_command_is_blocked_by_policy_and_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = Workspace::open(dir.path()).unwrap();
+    let plan = Plan {
+        workspace: &workspace,
+        checks: vec![check("touch should-not-exist"), check("sudo true")],
+        timeout: Duration::from_secs(5),
+        policy: CommandPolicy::default(),
+    };
+    let results = run_plan(&plan, |_, _| async { false }, None).await.unwrap();
+    assert!(results.iter().all(|r| r.run.outcome == OutcomeClass::BlockedByPolicy));
+    assert!(!dir.path().join("should-not-exist").exists());
+}
+
+#[tokio::test]
+async fn output_streams_as_events_while_the_check_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = Workspace::open(dir.path()).unwrap();
+    let plan = Plan {
+        workspace: &workspace,
+        checks: vec![check("echo first; sleep 0.3; echo second")],
+        timeout: Duration::from_secs(5),
+        policy: CommandPolicy::default(),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let results = run_plan(&plan, |_, _| async { true }, Some(tx)).await.unwrap();
+    let mut events = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        events.push(event);
+    }
+    assert!(matches!(events.first(), Some(ValidationEvent::Started { index: 0, .. })));
+    let output: Vec<&str> = events
+        .iter()
+        .filter_map(|e| if let ValidationEvent::Output { text, .. } = e { Some(text.as_str()) } else { None })
+        .collect();
+    assert_eq!(output, ["first\n", "second\n"], "two pieces, as they were printed");
+    assert!(matches!(events.last(), Some(ValidationEvent::Finished { .. })));
+    assert_eq!(results[0].run.outcome, OutcomeClass::Passed);
+}
+
+#[tokio::test]
+async fn a_real_python_package_with_pytest() {
+    let pytest = Command::new("pytest").arg("--version").output();
+    assert!(
+        pytest.is_ok_and(|o| o.status.success()),
+        "pytest is needed for this test: scripts/test installs it (apt-get install python3-pytest)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("pyproject.toml"), "[project]\nname = \"calc\"\nversion = \"0.1.0\"\n").unwrap();
+    std::fs::write(root.join("calc.py"), "def div(a, b):\n    return a / b\n").unwrap();
+    std::fs::create_dir(root.join("tests")).unwrap();
+    std::fs::write(
+        root.join("tests/test_calc.py"),
+        "import sys, os\nsys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))\nfrom calc import div\n\ndef test_div():\n    assert div(6, 3) == 2\n\ndef test_div_zero():\n    assert div(1, 0) == 0\n",
+    )
+    .unwrap();
+    let detected = aura::validate::detect(root);
+    assert_eq!(detected.iter().map(|c| c.command.as_str()).collect::<Vec<_>>(), ["pytest"]);
+    let results = run(root, &["pytest -q -p no:cacheprovider"], Duration::from_secs(120)).await;
+    let r = &results[0].run;
+    assert_eq!(r.outcome, OutcomeClass::ProductFailure, "{}", results[0].output);
+    assert_eq!((r.passed, r.failed), (Some(1), Some(1)));
+    assert_eq!(r.failing_tests, ["tests/test_calc.py::test_div_zero"]);
+
+    std::fs::write(root.join("tests/test_calc.py"), "").unwrap();
+    let results = run(root, &["pytest -q -p no:cacheprovider"], Duration::from_secs(120)).await;
+    assert_eq!(results[0].run.outcome, OutcomeClass::NoTestsCollected, "{}", results[0].output);
+}
+
+#[test]
+fn aura_validate_reports_classes_as_json_and_fails_unless_all_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    crate_with_tests(dir.path(), false);
+    std::fs::create_dir(dir.path().join("specs")).unwrap();
+    std::fs::write(
+        dir.path().join("specs/01-calc.md"),
+        "# Calc\n## Definition of Done\n- `cargo test --offline` passes\n",
+    )
+    .unwrap();
+    // Only the spec's command: keep the run short and free of tools a machine may lack.
+    std::fs::remove_file(dir.path().join("Cargo.toml")).unwrap();
+    std::fs::write(dir.path().join("Cargo.toml.real"), "").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_aura"))
+        .args(["validate", "--json", "--workspace"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(results[0]["run"]["command"], "cargo test --offline");
+    assert_eq!(results[0]["run"]["outcome"], "wrong_working_directory", "no Cargo.toml: the command cannot run here");
+
+    let empty = tempfile::tempdir().unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_aura")).args(["validate", "--workspace"]).arg(empty.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no checks found"),
+        "an empty project is never reported as passing"
+    );
+}
