@@ -351,7 +351,14 @@ mod tests {
                 failing_tests: vec!["store::tests::grows".into()],
                 duration_ms: 1234,
             }],
-            craft_findings: vec!["todo!() left in src/lib.rs:3".into()],
+            craft_findings: vec![crate::domain::CraftFinding {
+                path: "src/lib.rs".into(),
+                line: Some(3),
+                hunk: Some(0),
+                rule: "stub".into(),
+                message: "todo!() left in the code".into(),
+                fix: "write the body".into(),
+            }],
             usage: Usage {
                 input_tokens: 10,
                 cached_input_tokens: 90,

@@ -170,3 +170,24 @@ async fn a_file_changed_since_the_plan_is_refused_as_stale_and_nothing_is_writte
     assert_eq!(read(&f, "a.txt"), before_a, "all or nothing: a.txt is untouched too");
     assert!(review.checkpoints().is_empty());
 }
+
+#[tokio::test]
+async fn craft_findings_travel_with_the_changeset_and_stop_auto_approval() {
+    let f = fixture();
+    let (_s, mut review) = open(&f, ApprovalPolicy::AutoApprove);
+    let stub = edits::plan_write(
+        &edits::WriteFile { path: "src.py".into(), content: "def div(a, b):\n    pass\n".into(), expected_hash: None },
+        &Workspace::open(&f.root).unwrap(),
+    )
+    .unwrap();
+    let cs = ChangeSet::new(None, "add div", vec![stub]);
+    assert!(review.propose(cs.clone()).await.unwrap().is_none(), "a finding makes it wait for the user");
+    let pending: Vec<&ChangeSet> = review.pending().collect();
+    assert_eq!(pending[0].findings.len(), 1);
+    assert_eq!(pending[0].findings[0].rule, "stub");
+    assert!(!f.root.join("src.py").exists());
+    // The user may accept it anyway.
+    let decided = review.decide(cs.id, ChangeSetDecision::AcceptAll, Some("fine for now".into())).await.unwrap();
+    assert_eq!(decided.changeset.findings.len(), 1, "the decision keeps the findings on record");
+    assert!(f.root.join("src.py").exists());
+}

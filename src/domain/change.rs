@@ -87,6 +87,22 @@ pub enum ChangeSetStatus {
     Undone,
 }
 
+/// What a Craft check found in a proposed change: shown beside its hunk, returned to the agent with
+/// what to fix; the user may accept the change anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CraftFinding {
+    pub path: String,
+    /// 1-based line in the new text, when the finding is about one line.
+    pub line: Option<u32>,
+    /// Index of the file's hunk that holds the line.
+    pub hunk: Option<usize>,
+    /// `stub`, `placeholder`, `mass_deletion`, `swallowed_error`, `secret`, `formatter`, `linter`.
+    pub rule: String,
+    pub message: String,
+    /// What the agent should do about it.
+    pub fix: String,
+}
+
 /// The unit of review: files with before and after text, applied all at once or not at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeSet {
@@ -99,6 +115,9 @@ pub struct ChangeSet {
     /// The user's comment back to the agent, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Craft findings on the proposed change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<CraftFinding>,
     pub created_at: u64,
 }
 
@@ -111,6 +130,7 @@ impl ChangeSet {
             files,
             status: ChangeSetStatus::Proposed,
             comment: None,
+            findings: Vec::new(),
             created_at: now_millis(),
         }
     }

@@ -11,7 +11,8 @@ mod record;
 mod task;
 
 pub use change::{
-    ChangeSet, ChangeSetStatus, Checkpoint, CheckpointFile, ContentHash, FileChange, FileChangeKind, Hunk, HunkDecision,
+    ChangeSet, ChangeSetStatus, Checkpoint, CheckpointFile, ContentHash, CraftFinding, FileChange, FileChangeKind,
+    Hunk, HunkDecision,
 };
 pub use drone::{Budget, Drone, ToolPolicy, Trigger};
 pub use graph::{GraphError, TaskGraph, UnknownReference};

@@ -4,6 +4,7 @@ use std::ops::AddAssign;
 
 use serde::{Deserialize, Serialize};
 
+use super::change::CraftFinding;
 use super::id::{ChangeSetId, DroneId, ReceiptId, SessionId, TaskId};
 
 /// Tokens one request (or a sum of requests) used, as the provider reported them.
@@ -104,7 +105,7 @@ pub struct Receipt {
     pub changesets: Vec<ChangeSetId>,
     pub files_changed: Vec<String>,
     pub commands: Vec<CommandRun>,
-    pub craft_findings: Vec<String>,
+    pub craft_findings: Vec<CraftFinding>,
     pub usage: Usage,
     pub verdict: Verdict,
     /// Why, in one or two sentences.

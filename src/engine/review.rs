@@ -15,6 +15,7 @@ use crate::edits::{self, EditError};
 use crate::protocol::ChangeSetDecision;
 use crate::store::{StoreError, StoreHandle};
 use crate::tools::Workspace;
+use crate::validate::craft;
 
 /// Who decides on a ChangeSet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -112,10 +113,16 @@ impl Review {
         Ok(())
     }
 
-    /// Takes a ChangeSet from an agent. Under `Ask` it waits (returns `None`); under `AutoApprove`
-    /// it is applied at once; under `ReadOnly` it is refused.
-    pub async fn propose(&mut self, changeset: ChangeSet) -> Result<Option<Decided>, ReviewError> {
-        match self.policy {
+    /// Takes a ChangeSet from an agent and runs the Craft checks on it (the findings travel with
+    /// it). Under `Ask`, or when something was found, it waits (returns `None`); under `AutoApprove`
+    /// a clean one is applied at once; under `ReadOnly` it is refused.
+    pub async fn propose(&mut self, mut changeset: ChangeSet) -> Result<Option<Decided>, ReviewError> {
+        if self.policy == ApprovalPolicy::ReadOnly {
+            return Err(ReviewError::ReadOnly);
+        }
+        changeset.findings = craft::check(self.workspace.root(), &changeset.files);
+        let policy = if changeset.findings.is_empty() { self.policy } else { ApprovalPolicy::Ask };
+        match policy {
             ApprovalPolicy::ReadOnly => Err(ReviewError::ReadOnly),
             ApprovalPolicy::Ask => {
                 self.record(vec![Record::ChangeSet(changeset.clone())]).await?;

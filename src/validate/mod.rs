@@ -2,6 +2,7 @@
 //! failure is not a broken command), and comparing against the baseline taken before a task.
 
 pub mod baseline;
+pub mod craft;
 pub mod detect;
 pub mod outcome;
 pub mod runner;

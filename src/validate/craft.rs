@@ -1,0 +1,309 @@
+//! Craft checks on a proposed change, before anyone approves it: stubs, placeholders, a change that
+//! deletes most of a file, swallowed errors, secrets, and the project's own formatter when present.
+//! Only the lines the change adds are judged, so old code is never blamed on the agent.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use similar::{ChangeTag, TextDiff};
+
+use crate::domain::{CraftFinding, FileChange, FileChangeKind, Hunk};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Language {
+    Rust,
+    Python,
+    Script,
+    Other,
+}
+
+fn language(path: &str) -> Language {
+    match Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or_default() {
+        "rs" => Language::Rust,
+        "py" => Language::Python,
+        "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" => Language::Script,
+        _ => Language::Other,
+    }
+}
+
+static SECRETS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (r"sk-ant-[A-Za-z0-9_\-]{20,}", "an Anthropic API key"),
+        (r"\bsk-(proj-)?[A-Za-z0-9]{32,}", "an OpenAI-style API key"),
+        (r"\bAKIA[0-9A-Z]{16}\b", "an AWS access key id"),
+        (r"\bghp_[A-Za-z0-9]{36}\b", "a GitHub token"),
+        (r"\bxox[abprs]-[A-Za-z0-9\-]{10,}", "a Slack token"),
+        (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key"),
+    ]
+    .into_iter()
+    .filter_map(|(pattern, what)| Regex::new(pattern).ok().map(|r| (r, what)))
+    .collect()
+});
+
+static EMPTY_FN_WITH_RESULT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"\bfn\s+\w+[^{]*->\s*[^{]+\{\s*\}\s*$").ok());
+
+const PLACEHOLDERS: [&str; 6] = [
+    "rest of code here",
+    "rest of the code",
+    "existing code here",
+    "... existing code",
+    "your code here",
+    "code goes here",
+];
+
+/// The lines a change adds: (1-based line in the new text, text).
+fn added_lines(change: &FileChange) -> Vec<(u32, String)> {
+    let before = change.before.as_deref().unwrap_or("");
+    let Some(after) = change.after.as_deref() else { return Vec::new() };
+    let diff = TextDiff::from_lines(before, after);
+    let mut out = Vec::new();
+    for op in diff.ops() {
+        for c in diff.iter_changes(op) {
+            if c.tag() == ChangeTag::Insert
+                && let Some(index) = c.new_index()
+            {
+                out.push((index as u32 + 1, c.value().trim_end_matches(['\n', '\r']).to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn hunk_of(hunks: &[Hunk], line: u32) -> Option<usize> {
+    hunks.iter().position(|h| line >= h.new_start && line < h.new_start + h.new_lines.max(1))
+}
+
+/// Every finding on one file change.
+pub fn check_change(change: &FileChange) -> Vec<CraftFinding> {
+    let lang = language(&change.path);
+    let added = added_lines(change);
+    let after_lines: Vec<&str> = change.after.as_deref().unwrap_or("").lines().collect();
+    let mut findings = Vec::new();
+    let mut find = |line: Option<u32>, rule: &str, message: String, fix: &str| {
+        findings.push(CraftFinding {
+            path: change.path.clone(),
+            line,
+            hunk: line.and_then(|l| hunk_of(&change.hunks, l)),
+            rule: rule.to_string(),
+            message,
+            fix: fix.to_string(),
+        });
+    };
+    for (number, text) in &added {
+        let trimmed = text.trim();
+        let lower = trimmed.to_ascii_lowercase();
+        let previous =
+            (*number as usize).checked_sub(2).and_then(|i| after_lines.get(i)).map(|l| l.trim()).unwrap_or("");
+        let stub = match lang {
+            Language::Rust => trimmed.contains("todo!(") || trimmed.contains("unimplemented!("),
+            Language::Python => {
+                trimmed.starts_with("raise NotImplementedError")
+                    || ((trimmed == "pass" || trimmed == "...")
+                        && (previous.starts_with("def ") || previous.starts_with("async def ")))
+            }
+            Language::Script => lower.contains("throw new error(") && lower.contains("not implemented"),
+            Language::Other => false,
+        } || (lang == Language::Rust && EMPTY_FN_WITH_RESULT.as_ref().is_some_and(|r| r.is_match(trimmed)));
+        if stub {
+            find(Some(*number), "stub", format!("line {number} is a stub: `{trimmed}`"), "write the real body");
+        }
+        let comment_only = trimmed.trim_start_matches(['/', '#', '*', ' ']).trim();
+        if PLACEHOLDERS.iter().any(|p| lower.contains(p)) || (comment_only == "..." && trimmed != "...") {
+            find(
+                Some(*number),
+                "placeholder",
+                format!("line {number} is placeholder text: `{trimmed}`"),
+                "write out the code the placeholder stands for",
+            );
+        }
+        let swallowed = match lang {
+            Language::Python => {
+                trimmed == "pass"
+                    && (previous == "except:"
+                        || previous.starts_with("except Exception")
+                        || previous.starts_with("except BaseException"))
+            }
+            Language::Rust => {
+                trimmed.starts_with("let _ =")
+                    && [
+                        "fs::",
+                        ".write_all(",
+                        ".flush(",
+                        ".sync_all(",
+                        "remove_file(",
+                        "remove_dir",
+                        "rename(",
+                        "create_dir",
+                        ".commit(",
+                    ]
+                    .iter()
+                    .any(|call| trimmed.contains(call))
+            }
+            Language::Script => trimmed.contains("catch") && (trimmed.ends_with("{}") || trimmed.ends_with("{ }")),
+            Language::Other => false,
+        };
+        if swallowed {
+            find(
+                Some(*number),
+                "swallowed_error",
+                format!("line {number} throws an error away: `{trimmed}`"),
+                "handle the error or pass it on",
+            );
+        }
+        for (pattern, what) in SECRETS.iter() {
+            if pattern.is_match(text) {
+                find(
+                    Some(*number),
+                    "secret",
+                    format!("line {number} holds what looks like {what}"),
+                    "remove it; read secrets from the environment",
+                );
+            }
+        }
+    }
+    if let (FileChangeKind::Modify, Some(before), Some(after)) = (&change.kind, &change.before, &change.after) {
+        let (old, new) = (before.lines().count(), after.lines().count());
+        if old >= 20 && new * 10 < old * 3 {
+            find(
+                None,
+                "mass_deletion",
+                format!("the change deletes most of {}: {old} lines become {new}", change.path),
+                "change only what the task needs; if the file must shrink, say why",
+            );
+        }
+    }
+    findings
+}
+
+/// Runs the project's formatter on a changed Rust file when `rustfmt` is there (in the workspace,
+/// so its `rustfmt.toml` applies).
+pub fn formatter_finding(root: &Path, change: &FileChange) -> Option<CraftFinding> {
+    let after = change.after.as_deref()?;
+    if language(&change.path) != Language::Rust {
+        return None;
+    }
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take()?;
+        stdin.write_all(after.as_bytes()).ok()?;
+    }
+    let output = child.wait_with_output().ok()?;
+    let formatted = String::from_utf8_lossy(&output.stdout);
+    let (rule, message) = if !output.status.success() {
+        (
+            "linter",
+            format!(
+                "rustfmt could not parse {}: {}",
+                change.path,
+                String::from_utf8_lossy(&output.stderr).lines().next().unwrap_or("")
+            ),
+        )
+    } else if formatted != after {
+        ("formatter", format!("{} is not formatted as the project's rustfmt would", change.path))
+    } else {
+        return None;
+    };
+    Some(CraftFinding {
+        path: change.path.clone(),
+        line: None,
+        hunk: None,
+        rule: rule.into(),
+        message,
+        fix: "format the file (cargo fmt) and fix what it reports".into(),
+    })
+}
+
+/// Every finding on a set of changes: the line rules, then the formatter.
+pub fn check(root: &Path, changes: &[FileChange]) -> Vec<CraftFinding> {
+    changes
+        .iter()
+        .flat_map(|change| {
+            let mut findings = check_change(change);
+            findings.extend(formatter_finding(root, change));
+            findings
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modify(path: &str, before: &str, after: &str) -> FileChange {
+        FileChange {
+            path: path.into(),
+            kind: FileChangeKind::Modify,
+            before: Some(before.into()),
+            after: Some(after.into()),
+            before_hash: None,
+            hunks: crate::edits::hunks(before, after),
+        }
+    }
+
+    fn rules(findings: &[CraftFinding]) -> Vec<&str> {
+        findings.iter().map(|f| f.rule.as_str()).collect()
+    }
+
+    #[test]
+    fn rust_stubs_placeholders_swallowed_errors_and_secrets() {
+        let before = "fn a() -> u32 {\n    1\n}\n";
+        let after = "fn a() -> u32 {\n    todo!()\n}\nfn b() -> String {}\n// ... rest of code here\nfn c() {\n    let _ = std::fs::remove_file(\"x\");\n    let key = \"sk-ant-api03-abcdefghijklmnopqrstuvwxyz\";\n}\n";
+        let findings = check_change(&modify("src/lib.rs", before, after));
+        assert_eq!(rules(&findings), ["stub", "stub", "placeholder", "swallowed_error", "secret"], "{findings:#?}");
+        assert_eq!(findings[0].line, Some(2));
+        assert_eq!(findings[0].hunk, Some(0));
+    }
+
+    #[test]
+    fn python_and_typescript_rules() {
+        let py =
+            check_change(&modify("calc.py", "", "def div(a, b):\n    pass\n\ntry:\n    go()\nexcept:\n    pass\n"));
+        assert_eq!(rules(&py), ["stub", "swallowed_error"]);
+        let py = check_change(&modify("calc.py", "", "def div(a, b):\n    raise NotImplementedError\n"));
+        assert_eq!(rules(&py), ["stub"]);
+        let ts = check_change(&modify(
+            "a.ts",
+            "",
+            "export function f(): number {\n  throw new Error(\"Not implemented\");\n}\ntry { g() } catch (e) {}\n",
+        ));
+        assert_eq!(rules(&ts), ["stub", "swallowed_error"]);
+    }
+
+    #[test]
+    fn only_added_lines_are_judged_and_mass_deletion_is_noticed() {
+        let old_stub = "fn a() {\n    todo!()\n}\n";
+        assert!(
+            check_change(&modify("a.rs", old_stub, &format!("{old_stub}fn b() {{}}\n"))).is_empty(),
+            "the old todo!() is not the agent's"
+        );
+        let long: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        let findings = check_change(&modify("notes.txt", &long, "line 0\n"));
+        assert_eq!(rules(&findings), ["mass_deletion"]);
+        assert!(findings[0].message.contains("40 lines become 1"));
+    }
+
+    #[test]
+    fn rustfmt_judges_rust_files_when_present() {
+        if Command::new("rustfmt").arg("--version").output().is_err() {
+            panic!("rustfmt is part of the Rust toolchain this project builds with");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let messy = modify("src/lib.rs", "", "fn main(){let x=1;}\n");
+        assert_eq!(formatter_finding(dir.path(), &messy).map(|f| f.rule), Some("formatter".to_string()));
+        let tidy = modify("src/lib.rs", "", "fn main() {\n    let x = 1;\n}\n");
+        assert_eq!(formatter_finding(dir.path(), &tidy), None);
+        let broken = modify("src/lib.rs", "", "fn main( {\n");
+        assert_eq!(formatter_finding(dir.path(), &broken).map(|f| f.rule), Some("linter".to_string()));
+    }
+}
