@@ -237,3 +237,44 @@ fn aura_validate_reports_classes_as_json_and_fails_unless_all_pass() {
         "an empty project is never reported as passing"
     );
 }
+
+#[tokio::test]
+async fn a_receipt_records_the_evidence_and_reads_back_after_a_restart() {
+    use aura::domain::{ChangeSet, ChangeSetStatus, ReceiptSubject, Record, SessionId, TaskId, Usage};
+    use aura::store::{Store, StoreHandle};
+    use aura::validate::receipt::{Work, receipt};
+
+    let dir = tempfile::tempdir().unwrap();
+    crate_with_tests(dir.path(), false);
+    let baseline = Baseline::record(&[]);
+    let results = run(dir.path(), &["cargo test --offline"], Duration::from_secs(300)).await;
+    let comparison = compare(&baseline, &results);
+    let mut changeset = ChangeSet::new(None, "add tests", Vec::new());
+    changeset.status = ChangeSetStatus::Applied;
+    let task = TaskId::new();
+    let made = receipt(Work {
+        subject: ReceiptSubject::Task { task },
+        asked: "Add tests for add()",
+        changesets: std::slice::from_ref(&changeset),
+        results: &results,
+        comparison: &comparison,
+        usage: Usage { input_tokens: 1200, output_tokens: 300, cost_usd: Some(0.004), ..Usage::default() },
+    });
+    assert_eq!(made.verdict, Verdict::Failed);
+    assert_eq!(made.summary, "new failures: tests::adds_three (cargo test --offline)");
+    assert_eq!(made.commands[0].outcome, OutcomeClass::ProductFailure);
+    assert_eq!(made.commands[0].failing_tests, ["tests::adds_three"]);
+
+    let data = dir.path().join("store");
+    let session = SessionId::new();
+    {
+        let store = StoreHandle::spawn(Store::open(&data, &Default::default()).unwrap()).unwrap();
+        let record = Record::Receipt(made.clone());
+        store.append(session, vec![record]).await.unwrap();
+        store.close();
+    }
+    let store = Store::open(&data, &Default::default()).unwrap();
+    let page = store.tail(session, 10).unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].record, Record::Receipt(made), "the receipt opens again as it was");
+}

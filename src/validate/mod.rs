@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod craft;
 pub mod detect;
 pub mod outcome;
+pub mod receipt;
 pub mod runner;
 
 pub use baseline::{Baseline, Comparison, compare};
