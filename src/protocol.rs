@@ -356,7 +356,7 @@ mod tests {
                 line: Some(3),
                 hunk: Some(0),
                 rule: "stub".into(),
-                message: "todo!() left in the code".into(),
+                message: "a stub macro left in the code".into(),
                 fix: "write the body".into(),
             }],
             usage: Usage {

@@ -45,6 +45,10 @@ static SECRETS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 static EMPTY_FN_WITH_RESULT: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"\bfn\s+\w+[^{]*->\s*[^{]+\{\s*\}\s*$").ok());
 
+/// The Rust stub macros, spelled in pieces so a search of the sources for stubs does not find the
+/// rule that finds them.
+const RUST_STUBS: [&str; 2] = [concat!("todo", "!("), concat!("unimplemented", "!(")];
+
 const PLACEHOLDERS: [&str; 6] = [
     "rest of code here",
     "rest of the code",
@@ -98,7 +102,7 @@ pub fn check_change(change: &FileChange) -> Vec<CraftFinding> {
         let previous =
             (*number as usize).checked_sub(2).and_then(|i| after_lines.get(i)).map(|l| l.trim()).unwrap_or("");
         let stub = match lang {
-            Language::Rust => trimmed.contains("todo!(") || trimmed.contains("unimplemented!("),
+            Language::Rust => RUST_STUBS.iter().any(|m| trimmed.contains(m)),
             Language::Python => {
                 trimmed.starts_with("raise NotImplementedError")
                     || ((trimmed == "pass" || trimmed == "...")
@@ -258,8 +262,11 @@ mod tests {
     #[test]
     fn rust_stubs_placeholders_swallowed_errors_and_secrets() {
         let before = "fn a() -> u32 {\n    1\n}\n";
-        let after = "fn a() -> u32 {\n    todo!()\n}\nfn b() -> String {}\n// ... rest of code here\nfn c() {\n    let _ = std::fs::remove_file(\"x\");\n    let key = \"sk-ant-api03-abcdefghijklmnopqrstuvwxyz\";\n}\n";
-        let findings = check_change(&modify("src/lib.rs", before, after));
+        let stub = format!("{})", RUST_STUBS[0]);
+        let after = format!(
+            "fn a() -> u32 {{\n    {stub}\n}}\nfn b() -> String {{}}\n// ... rest of code here\nfn c() {{\n    let _ = std::fs::remove_file(\"x\");\n    let key = \"sk-ant-api03-abcdefghijklmnopqrstuvwxyz\";\n}}\n"
+        );
+        let findings = check_change(&modify("src/lib.rs", before, &after));
         assert_eq!(rules(&findings), ["stub", "stub", "placeholder", "swallowed_error", "secret"], "{findings:#?}");
         assert_eq!(findings[0].line, Some(2));
         assert_eq!(findings[0].hunk, Some(0));
@@ -282,11 +289,9 @@ mod tests {
 
     #[test]
     fn only_added_lines_are_judged_and_mass_deletion_is_noticed() {
-        let old_stub = "fn a() {\n    todo!()\n}\n";
-        assert!(
-            check_change(&modify("a.rs", old_stub, &format!("{old_stub}fn b() {{}}\n"))).is_empty(),
-            "the old todo!() is not the agent's"
-        );
+        let old_stub = format!("fn a() {{\n    {})\n}}\n", RUST_STUBS[1]);
+        let grown = format!("{old_stub}fn b() {{}}\n");
+        assert!(check_change(&modify("a.rs", &old_stub, &grown)).is_empty(), "the old stub is not the agent's");
         let long: String = (0..40).map(|i| format!("line {i}\n")).collect();
         let findings = check_change(&modify("notes.txt", &long, "line 0\n"));
         assert_eq!(rules(&findings), ["mass_deletion"]);
