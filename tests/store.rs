@@ -147,8 +147,8 @@ fn two_processes_append_to_one_log_without_collisions() {
     for child in children {
         writers.push(format!("pid{}", child.id()));
         let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        assert!(String::from_utf8_lossy(&output.stdout).contains("committed"));
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success() && said.contains("committed"), "a writer did not write: {said}");
     }
     let store = open(dir.path()).unwrap();
     let page = store.records_from(session, 1, usize::MAX).unwrap();
@@ -383,4 +383,18 @@ fn a_map_grown_by_another_process_is_adopted_for_reads_and_writes() {
     let more = message(session, "parent", 2000);
     let seqs = handle.write_blocking(move |w| w.append(session, std::slice::from_ref(&more))).unwrap();
     assert_eq!(seqs, [2001], "writes see it too");
+}
+
+#[test]
+fn processes_creating_one_new_store_at_once_all_open_it() {
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("new-store");
+        let children: Vec<Child> = (0..6).map(|_| spawn_child("open", &data, SessionId::new())).collect();
+        for child in children {
+            let said = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+            assert!(said.contains("opened"), "a process could not open the store being created: {said}");
+        }
+        assert_eq!(open(&data).unwrap().stats().unwrap().schema_version, SCHEMA_VERSION);
+    }
 }

@@ -43,6 +43,12 @@ pub struct Store {
     pub(crate) resize_lock: RwLock<()>,
 }
 
+/// Why an existing environment is not opened.
+enum Refusal {
+    Foreign(&'static str),
+    Newer(u32),
+}
+
 /// Counts and sizes for `aura doctor`.
 #[derive(Debug, Clone)]
 pub struct StoreStats {
@@ -73,39 +79,34 @@ impl Store {
         let env = unsafe { env_options.open(&path) }.map_err(|e| open_error(&path, e))?;
         let lmdb = |source| StoreError::Lmdb { path: path.clone(), source };
 
-        // A fresh environment has nothing in its unnamed database; a foreign one has no meta table.
-        let fresh = env.unnamed_database_stat().entries == 0;
-        if !fresh {
-            let rtxn = env.read_txn().map_err(lmdb)?;
-            let meta: Option<Db> = env
-                .open_databases_and_commit(rtxn, |opener, rtxn| {
-                    opener
-                        .open_database::<Bytes, Bytes>(rtxn, Some(Table::Meta.name()))
-                        .map(CommitOrAbort::<_, ()>::Commit)
-                })
-                .map_err(lmdb)?
-                .unwrap_commit();
-            let Some(meta) = meta else {
-                return Err(StoreError::NotAStore { path, reason: "an LMDB environment without Aura's tables".into() });
-            };
-            let rtxn = env.read_txn().map_err(lmdb)?;
-            if meta.get(&rtxn, MAGIC_KEY).map_err(lmdb)? != Some(MAGIC) {
-                return Err(StoreError::NotAStore { path, reason: "its meta table has no Aura marker".into() });
-            }
-            let found = meta
-                .get(&rtxn, VERSION_KEY)
-                .map_err(lmdb)?
-                .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                .map(u32::from_be_bytes)
-                .unwrap_or(0);
-            if found > SCHEMA_VERSION {
-                return Err(StoreError::NewerSchema { path, found, supported: SCHEMA_VERSION });
-            }
-        }
-
+        // Everything is decided inside one write transaction: LMDB's writer lock makes processes
+        // opening the same new store at once take turns, and refusing aborts, so nothing is written.
         let wtxn = env.write_txn().map_err(lmdb)?;
-        let dbs = env
+        let opened = env
             .create_databases_and_commit(wtxn, |opener, wtxn| {
+                match opener.open_database::<Bytes, Bytes>(wtxn, Some(Table::Meta.name()))? {
+                    Some(meta) => {
+                        if meta.get(wtxn, MAGIC_KEY)? != Some(MAGIC) {
+                            return Ok(CommitOrAbort::Abort(Refusal::Foreign("its meta table has no Aura marker")));
+                        }
+                        let found = meta
+                            .get(wtxn, VERSION_KEY)?
+                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                            .map(u32::from_be_bytes)
+                            .unwrap_or(0);
+                        if found > SCHEMA_VERSION {
+                            return Ok(CommitOrAbort::Abort(Refusal::Newer(found)));
+                        }
+                    }
+                    None => {
+                        let main = opener.open_database::<Bytes, Bytes>(wtxn, None)?;
+                        if main.map(|m| m.len(wtxn)).transpose()?.unwrap_or(0) > 0 {
+                            return Ok(CommitOrAbort::Abort(Refusal::Foreign(
+                                "an LMDB environment without Aura's tables",
+                            )));
+                        }
+                    }
+                }
                 let mut dbs = Vec::with_capacity(Table::ALL.len());
                 for table in Table::ALL {
                     dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(table.name()))?);
@@ -115,11 +116,19 @@ impl Store {
                 meta.put(wtxn, VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())?;
                 let dbs: [Database<'_, Bytes, Bytes>; Table::ALL.len()] =
                     dbs.try_into().map_err(|_| heed::Error::Mdb(MdbError::Problem))?;
-                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(dbs))
+                Ok::<_, heed::Error>(CommitOrAbort::Commit(dbs))
             })
-            .map_err(lmdb)?
-            .unwrap_commit();
-        tracing::debug!(path = %path.display(), fresh, "store opened");
+            .map_err(lmdb)?;
+        let dbs = match opened {
+            CommitOrAbort::Commit(dbs) => dbs,
+            CommitOrAbort::Abort(Refusal::Foreign(reason)) => {
+                return Err(StoreError::NotAStore { path, reason: reason.into() });
+            }
+            CommitOrAbort::Abort(Refusal::Newer(found)) => {
+                return Err(StoreError::NewerSchema { path, found, supported: SCHEMA_VERSION });
+            }
+        };
+        tracing::debug!(path = %path.display(), "store opened");
         Ok(Store { env, dbs, path, resize_lock: RwLock::new(()) })
     }
 
@@ -249,14 +258,25 @@ fn check_location(path: &Path) -> Result<(), StoreError> {
     }
     let data = path.join("data.mdb");
     if data.exists() {
-        return check_lmdb_header(path, &data);
+        // Another process may be creating this store right now: LMDB writes the header moments after
+        // the file appears. While its lock file is there, give it a little time before refusing.
+        let mut result = check_lmdb_header(path, &data);
+        for _ in 0..40 {
+            if result.is_ok() || !path.join("lock.mdb").exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            result = check_lmdb_header(path, &data);
+        }
+        return result;
     }
-    // LMDB creates lock.mdb before data.mdb: a crash between the two leaves only the lock file.
+    // LMDB's own files may appear meanwhile (another process creating the store), or only the lock
+    // file may be left (a crash between the two): neither is someone else's file.
     let other = std::fs::read_dir(path)
         .map_err(|e| io_error(path, e))?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|name| name != "lock.mdb");
+        .find(|name| name != "lock.mdb" && name != "data.mdb");
     match other {
         None => Ok(()),
         Some(name) => Err(StoreError::NotAStore {
