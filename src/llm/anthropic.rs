@@ -10,7 +10,7 @@ use crate::domain::Usage;
 use super::error::LlmError;
 use super::event::{StopReason, StreamEvent};
 use super::framing::SseEvent;
-use super::http::{Sse, SseFormat, ToolCalls, parse_json};
+use super::http::{Sse, SseFormat, SseStream, parse_json};
 use super::request::{ChatMessage, ChatRequest};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -108,20 +108,13 @@ struct WireUsage {
 /// The Messages stream's events; keeps the running usage because Anthropic sends input counts at
 /// the start and output counts at the end.
 pub struct Events {
-    provider: String,
-    calls: ToolCalls,
     usage: Usage,
     stopped: bool,
 }
 
 /// The decoder for a Messages stream.
 pub fn decoder(provider: &str) -> Sse<Events> {
-    Sse::new(Events {
-        provider: provider.to_string(),
-        calls: ToolCalls::default(),
-        usage: Usage::default(),
-        stopped: false,
-    })
+    Sse::new(provider, Events { usage: Usage::default(), stopped: false })
 }
 
 impl Events {
@@ -141,12 +134,12 @@ impl Events {
         out.push(StreamEvent::Usage { usage: self.usage });
     }
 
-    fn handle(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+    fn handle(&mut self, frame: SseEvent, stream: &mut SseStream, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
         let kind = frame.event.as_deref().unwrap_or("");
         if kind == "ping" {
             return Ok(());
         }
-        let data: Value = parse_json(&self.provider, &frame.data)?;
+        let data: Value = parse_json(&stream.provider, &frame.data)?;
         let kind =
             if kind.is_empty() { data["type"].as_str().unwrap_or_default().to_string() } else { kind.to_string() };
         let index = data["index"].as_u64().unwrap_or(0) as usize;
@@ -161,7 +154,7 @@ impl Events {
                     Some("tool_use") => {
                         let id = block["id"].as_str().unwrap_or_default().to_string();
                         let name = block["name"].as_str().unwrap_or_default().to_string();
-                        self.calls.start(index, id, name, out);
+                        stream.calls.start(index, id, name, out);
                     }
                     Some("text") => push_text(out, block["text"].as_str(), false),
                     Some("thinking") => push_text(out, block["thinking"].as_str(), true),
@@ -174,12 +167,12 @@ impl Events {
                     Some("text_delta") => push_text(out, delta["text"].as_str(), false),
                     Some("thinking_delta") => push_text(out, delta["thinking"].as_str(), true),
                     Some("input_json_delta") => {
-                        self.calls.append(index, delta["partial_json"].as_str().unwrap_or_default(), out)
+                        stream.calls.append(index, delta["partial_json"].as_str().unwrap_or_default(), out)
                     }
                     _ => {} // signature_delta and newer kinds carry nothing to show
                 }
             }
-            "content_block_stop" => self.calls.end(index, out),
+            "content_block_stop" => stream.calls.end(index, out),
             "message_delta" => {
                 if let Ok(usage) = serde_json::from_value::<WireUsage>(data["usage"].clone()) {
                     self.merge_usage(usage, out);
@@ -191,7 +184,7 @@ impl Events {
             "message_stop" => self.stopped = true,
             "error" => {
                 return Err(LlmError::StreamError {
-                    provider: self.provider.clone(),
+                    provider: stream.provider.clone(),
                     kind: data["error"]["type"].as_str().unwrap_or("error").to_string(),
                     message: data["error"]["message"].as_str().unwrap_or_default().to_string(),
                 });
@@ -219,20 +212,12 @@ fn stop_reason(reason: &str) -> StopReason {
 }
 
 impl SseFormat for Events {
-    fn event(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        self.handle(frame, out)
+    fn event(&mut self, frame: SseEvent, stream: &mut SseStream, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        self.handle(frame, stream, out)
     }
 
     fn ended(&self) -> bool {
         self.stopped
-    }
-
-    fn calls(&mut self) -> &mut ToolCalls {
-        &mut self.calls
-    }
-
-    fn provider(&self) -> &str {
-        &self.provider
     }
 }
 

@@ -62,11 +62,17 @@ pub trait Decode: Send {
 }
 
 /// A format carried over SSE: what each event means, and whether the format's end marker came.
+/// The frame around it owns the tool calls being assembled and the provider's name.
 pub trait SseFormat: Send {
-    fn event(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
+    fn event(&mut self, frame: SseEvent, stream: &mut SseStream, out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
     fn ended(&self) -> bool;
-    fn calls(&mut self) -> &mut ToolCalls;
-    fn provider(&self) -> &str;
+}
+
+/// What every SSE format shares while decoding.
+#[derive(Debug, Default)]
+pub struct SseStream {
+    pub provider: String,
+    pub calls: ToolCalls,
 }
 
 /// Frames SSE bytes into events for an [`SseFormat`]; a body that stops before the end marker, or
@@ -74,12 +80,18 @@ pub trait SseFormat: Send {
 pub struct Sse<F> {
     sse: SseDecoder,
     frames: Vec<SseEvent>,
+    stream: SseStream,
     format: F,
 }
 
 impl<F: SseFormat> Sse<F> {
-    pub fn new(format: F) -> Self {
-        Sse { sse: SseDecoder::default(), frames: Vec::new(), format }
+    pub fn new(provider: &str, format: F) -> Self {
+        Sse {
+            sse: SseDecoder::default(),
+            frames: Vec::new(),
+            stream: SseStream { provider: provider.to_string(), calls: ToolCalls::default() },
+            format,
+        }
     }
 }
 
@@ -87,7 +99,7 @@ impl<F: SseFormat> Decode for Sse<F> {
     fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
         self.sse.feed(bytes, &mut self.frames);
         for frame in std::mem::take(&mut self.frames) {
-            self.format.event(frame, out)?;
+            self.format.event(frame, &mut self.stream, out)?;
         }
         Ok(())
     }
@@ -96,8 +108,8 @@ impl<F: SseFormat> Decode for Sse<F> {
         if self.format.ended() && !self.sse.is_mid_event() {
             return Ok(());
         }
-        self.format.calls().end_all(out);
-        Err(LlmError::StreamCut { provider: self.format.provider().to_string() })
+        self.stream.calls.end_all(out);
+        Err(LlmError::StreamCut { provider: self.stream.provider.clone() })
     }
 }
 

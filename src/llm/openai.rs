@@ -11,7 +11,7 @@ use crate::domain::Usage;
 use super::error::LlmError;
 use super::event::{StopReason, StreamEvent};
 use super::framing::SseEvent;
-use super::http::{Sse, SseFormat, ToolCalls, parse_json};
+use super::http::{Sse, SseFormat, SseStream, parse_json};
 use super::request::{ChatMessage, ChatRequest};
 
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -162,33 +162,31 @@ impl From<WireUsage> for Usage {
 
 /// The chunks of a completion stream.
 pub struct Events {
-    provider: String,
-    calls: ToolCalls,
     done: bool,
 }
 
 /// The decoder for a Chat Completions stream.
 pub fn decoder(provider: &str) -> Sse<Events> {
-    Sse::new(Events { provider: provider.to_string(), calls: ToolCalls::default(), done: false })
+    Sse::new(provider, Events { done: false })
 }
 
 impl Events {
-    fn chunk(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+    fn chunk(&mut self, frame: SseEvent, stream: &mut SseStream, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
         if frame.data.trim() == "[DONE]" {
-            self.calls.end_all(out);
+            stream.calls.end_all(out);
             self.done = true;
             return Ok(());
         }
-        let value: Value = parse_json(&self.provider, &frame.data)?;
+        let value: Value = parse_json(&stream.provider, &frame.data)?;
         if let Some(error) = value.get("error") {
             return Err(LlmError::StreamError {
-                provider: self.provider.clone(),
+                provider: stream.provider.clone(),
                 kind: error["type"].as_str().or(error["code"].as_str()).unwrap_or("error").to_string(),
                 message: error["message"].as_str().unwrap_or_default().to_string(),
             });
         }
         let chunk: Chunk = serde_json::from_value(value)
-            .map_err(|e| LlmError::Malformed { provider: self.provider.clone(), detail: e.to_string() })?;
+            .map_err(|e| LlmError::Malformed { provider: stream.provider.clone(), detail: e.to_string() })?;
         for choice in chunk.choices {
             let delta = choice.delta;
             if let Some(text) = delta.reasoning_content.filter(|t| !t.is_empty()) {
@@ -198,15 +196,15 @@ impl Events {
                 out.push(StreamEvent::TextDelta { text });
             }
             for call in delta.tool_calls {
-                if !self.calls.is_open(call.index) {
+                if !stream.calls.is_open(call.index) {
                     // Servers without ids (some local ones) still need one to pair results with.
                     let id = call.id.unwrap_or_else(|| format!("call_{}", call.index));
-                    self.calls.start(call.index, id, call.function.name.unwrap_or_default(), out);
+                    stream.calls.start(call.index, id, call.function.name.unwrap_or_default(), out);
                 }
-                self.calls.append(call.index, call.function.arguments.as_deref().unwrap_or_default(), out);
+                stream.calls.append(call.index, call.function.arguments.as_deref().unwrap_or_default(), out);
             }
             if let Some(reason) = choice.finish_reason {
-                self.calls.end_all(out);
+                stream.calls.end_all(out);
                 out.push(StreamEvent::Stop { reason: stop_reason(&reason) });
             }
         }
@@ -227,20 +225,12 @@ fn stop_reason(reason: &str) -> StopReason {
 }
 
 impl SseFormat for Events {
-    fn event(&mut self, frame: SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        self.chunk(frame, out)
+    fn event(&mut self, frame: SseEvent, stream: &mut SseStream, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        self.chunk(frame, stream, out)
     }
 
     fn ended(&self) -> bool {
         self.done
-    }
-
-    fn calls(&mut self) -> &mut ToolCalls {
-        &mut self.calls
-    }
-
-    fn provider(&self) -> &str {
-        &self.provider
     }
 }
 
