@@ -127,12 +127,24 @@ fn local_servers_are_discovered_without_holding_up_other_commands() {
     }
 }
 
+/// Writes a project and its log as an earlier run left them (an agent's proposals waiting).
+fn seed_project(data: &Path, project: &aura::domain::Project, log: Vec<Record>) {
+    let store = aura::store::StoreHandle::spawn(aura::store::Store::open(data, &Default::default()).unwrap()).unwrap();
+    let project = project.clone();
+    store
+        .write_blocking(move |w| {
+            w.put(&project)?;
+            w.append(project.id, &log)
+        })
+        .unwrap();
+    store.close();
+}
+
 #[test]
 fn pending_changesets_are_decided_and_undone_through_the_protocol() {
     use aura::domain::{ChangeSet, Project};
     use aura::edits::{self, patch};
     use aura::protocol::ChangeSetDecision;
-    use aura::store::{Store, StoreHandle};
     use aura::tools::Workspace;
 
     let dir = tempfile::tempdir().unwrap();
@@ -146,17 +158,7 @@ fn pending_changesets_are_decided_and_undone_through_the_protocol() {
         patch::parse("*** Begin Patch\n*** Update File: notes.md\n@@\n-old line\n+new line\n*** End Patch").unwrap();
     let proposal =
         ChangeSet::new(None, "update notes", edits::plan_patch(&plan, &Workspace::open(&root).unwrap()).unwrap());
-    {
-        let store = StoreHandle::spawn(Store::open(&data, &Default::default()).unwrap()).unwrap();
-        let (p, cs) = (project.clone(), proposal.clone());
-        store
-            .write_blocking(move |w| {
-                w.put(&p)?;
-                w.append(p.id, &[Record::ChangeSet(cs.clone())])
-            })
-            .unwrap();
-        store.close();
-    }
+    seed_project(&data, &project, vec![Record::ChangeSet(proposal.clone())]);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut client = launch(&runtime, &data, Arc::default());
@@ -191,7 +193,6 @@ fn restoring_a_checkpoint_undoes_it_and_everything_after() {
     use aura::domain::{ChangeSet, Project};
     use aura::edits;
     use aura::protocol::ChangeSetDecision;
-    use aura::store::{Store, StoreHandle};
     use aura::tools::Workspace;
 
     let dir = tempfile::tempdir().unwrap();
@@ -209,17 +210,7 @@ fn restoring_a_checkpoint_undoes_it_and_everything_after() {
         ChangeSet::new(None, format!("write {path}"), vec![file.unwrap()])
     };
     let (first, second) = (write("a.txt", "A\n"), write("b.txt", "new file\n"));
-    {
-        let store = StoreHandle::spawn(Store::open(&data, &Default::default()).unwrap()).unwrap();
-        let (p, one, two) = (project.clone(), first.clone(), second.clone());
-        store
-            .write_blocking(move |w| {
-                w.put(&p)?;
-                w.append(p.id, &[Record::ChangeSet(one.clone()), Record::ChangeSet(two.clone())])
-            })
-            .unwrap();
-        store.close();
-    }
+    seed_project(&data, &project, vec![Record::ChangeSet(first.clone()), Record::ChangeSet(second.clone())]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut client = launch(&runtime, &data, Arc::default());
     client.send(Command::OpenProject { root: root.clone() });

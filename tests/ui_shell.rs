@@ -14,16 +14,23 @@ fn harness_with_store(data: std::path::PathBuf, runtime: &tokio::runtime::Runtim
     Harness::builder().with_size([1280.0, 800.0]).build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app)
 }
 
-/// Steps frames until the engine's welcome has been applied (the store opens off the UI thread).
-fn wait_until_ready(harness: &mut Harness<'_, AuraApp>) {
-    for _ in 0..500 {
+/// Steps frames until `done` holds (engine answers arrive off the UI thread), for up to `tries`.
+fn step_until(harness: &mut Harness<'_, AuraApp>, tries: u32, what: &str, done: impl Fn(&AuraApp) -> bool) {
+    for _ in 0..tries {
         harness.run_steps(1);
-        if matches!(harness.state().view().connection, Connection::Ready { .. } | Connection::Failed(_)) {
+        if done(harness.state()) {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("the engine never answered");
+    panic!("{what}");
+}
+
+/// Steps frames until the engine's welcome has been applied (the store opens off the UI thread).
+fn wait_until_ready(harness: &mut Harness<'_, AuraApp>) {
+    step_until(harness, 500, "the engine never answered", |app| {
+        matches!(app.view().connection, Connection::Ready { .. } | Connection::Failed(_))
+    });
 }
 
 #[test]
@@ -58,13 +65,7 @@ fn settings_lists_the_local_model_servers_the_engine_found() {
     wait_until_ready(&mut harness);
     harness.state_mut().show_tab(Tab::Settings);
     // Discovery starts with the window; each port answers or times out within a second.
-    for _ in 0..300 {
-        harness.run_steps(1);
-        if harness.state().view().local_servers.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    step_until(&mut harness, 300, "discovery never answered", |app| app.view().local_servers.is_some());
     harness.run_steps(2);
     for (name, url) in [
         ("Ollama", "http://127.0.0.1:11434"),
@@ -79,14 +80,7 @@ fn settings_lists_the_local_model_servers_the_engine_found() {
     harness.get_by_label("Find local servers").click();
     harness.run_steps(1);
     assert!(harness.state().view().discovering);
-    for _ in 0..300 {
-        harness.run_steps(1);
-        if !harness.state().view().discovering {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the second search never finished");
+    step_until(&mut harness, 300, "the second search never finished", |app| !app.view().discovering);
 }
 
 #[test]

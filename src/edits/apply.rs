@@ -43,6 +43,15 @@ impl Journal {
     }
 }
 
+/// What applying `change` will replace at its path: the planned before-text, except for a move,
+/// whose destination is read (the plan only knows the source).
+pub fn replaced(change: &FileChange, files: &dyn Files) -> Result<Option<String>, EditError> {
+    match change.kind {
+        FileChangeKind::Move { .. } => files.read_text(&change.path),
+        _ => Ok(change.before.clone()),
+    }
+}
+
 /// Checks that every file is still as it was when the change was planned (else it is stale).
 pub fn verify(changes: &[FileChange], files: &dyn Files) -> Result<(), EditError> {
     for change in changes {
@@ -80,7 +89,7 @@ fn write_all(changes: &[FileChange], files: &dyn Files, journal: &mut Journal) -
         let temp = temp_path(&target);
         journal.temps.push(temp.clone());
         write_synced(&temp, after, &target).map_err(|e| io(&change.path, e))?;
-        let previous = files.read_text(&change.path)?;
+        let previous = replaced(change, files)?;
         staged.push((temp, target, previous));
     }
     // Put them in place, then remove what goes away.

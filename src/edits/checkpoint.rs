@@ -7,21 +7,22 @@ use std::collections::BTreeMap;
 
 use crate::domain::{ChangeSetId, Checkpoint, CheckpointFile, ContentHash, FileChange, FileChangeKind, now_millis};
 
+use super::apply::replaced;
 use super::{EditError, Files, hunks};
 
-/// Records the current content of every path `changes` will touch, read just before applying.
+/// Records the content of every path `changes` will touch (verified current just before applying).
 pub fn capture(changeset: ChangeSetId, changes: &[FileChange], files: &dyn Files) -> Result<Checkpoint, EditError> {
     let mut entries: BTreeMap<String, CheckpointFile> = BTreeMap::new();
     for change in changes {
         let after_hash = change.after.as_ref().map(|a| ContentHash::of(a.as_bytes()));
         entries.insert(
             change.path.clone(),
-            CheckpointFile { path: change.path.clone(), before: files.read_text(&change.path)?, after_hash },
+            CheckpointFile { path: change.path.clone(), before: replaced(change, files)?, after_hash },
         );
         if let FileChangeKind::Move { from } = &change.kind {
             entries.insert(
                 from.clone(),
-                CheckpointFile { path: from.clone(), before: files.read_text(from)?, after_hash: None },
+                CheckpointFile { path: from.clone(), before: change.before.clone(), after_hash: None },
             );
         }
     }

@@ -84,6 +84,8 @@ impl Store {
         let wtxn = env.write_txn().map_err(lmdb)?;
         let opened = env
             .create_databases_and_commit(wtxn, |opener, wtxn| {
+                // A store already at this schema needs no write: opening it commits nothing.
+                let mut current = false;
                 match opener.open_database::<Bytes, Bytes>(wtxn, Some(Table::Meta.name()))? {
                     Some(meta) => {
                         if meta.get(wtxn, MAGIC_KEY)? != Some(MAGIC) {
@@ -97,6 +99,7 @@ impl Store {
                         if found > SCHEMA_VERSION {
                             return Ok(CommitOrAbort::Abort(Refusal::Newer(found)));
                         }
+                        current = found == SCHEMA_VERSION;
                     }
                     None => {
                         let main = opener.open_database::<Bytes, Bytes>(wtxn, None)?;
@@ -111,9 +114,11 @@ impl Store {
                 for table in Table::ALL {
                     dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(table.name()))?);
                 }
-                let meta = &dbs[Table::Meta.index()];
-                meta.put(wtxn, MAGIC_KEY, MAGIC)?;
-                meta.put(wtxn, VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+                if !current {
+                    let meta = &dbs[Table::Meta.index()];
+                    meta.put(wtxn, MAGIC_KEY, MAGIC)?;
+                    meta.put(wtxn, VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+                }
                 let dbs: [Database<'_, Bytes, Bytes>; Table::ALL.len()] =
                     dbs.try_into().map_err(|_| heed::Error::Mdb(MdbError::Problem))?;
                 Ok::<_, heed::Error>(CommitOrAbort::Commit(dbs))
