@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ChangeSet, ChangeSetId, DroneId, HunkDecision, Project, ProjectId, Receipt, Record, Session, SessionId,
-    SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage,
+    ChangeSet, ChangeSetId, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, Session,
+    SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
+use crate::llm::ProviderKind;
 
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -154,6 +155,108 @@ pub enum Command {
     },
     /// Look for model servers on this machine's usual ports; answered by [`Event::LocalServers`].
     DiscoverLocalServers,
+    /// Write specs from `requirements.md`; existing spec files are changed only through review.
+    GenerateSpecs {
+        project: ProjectId,
+    },
+    /// Read the spec files into tasks; problems are answered by [`Event::TaskListInvalid`].
+    SyncTasks {
+        project: ProjectId,
+    },
+    DecideWorkOrder {
+        work_order: WorkOrderId,
+        decision: WorkOrderDecision,
+    },
+    /// How the project's dev loop runs (stored per project).
+    SetLoopSettings {
+        project: ProjectId,
+        settings: LoopSettings,
+    },
+    /// The models the dev loop's Planner and Worker use (stored per project).
+    SetModels {
+        project: ProjectId,
+        planner: ModelChoice,
+        worker: ModelChoice,
+    },
+    /// Stop an in-progress task at the next safe point and mark it blocked.
+    BlockTask {
+        task: TaskId,
+        reason: String,
+    },
+    /// The user's answer to a task blocked on a question; the task becomes ready again with it.
+    AnswerBlocked {
+        task: TaskId,
+        text: String,
+    },
+    SaveMemory {
+        project: ProjectId,
+        text: String,
+        tags: Vec<String>,
+    },
+    DeleteMemory {
+        memory: MemoryId,
+    },
+    PinMemory {
+        memory: MemoryId,
+        pinned: bool,
+    },
+    /// Answered by [`Event::MemoryResults`].
+    SearchMemory {
+        project: ProjectId,
+        query: String,
+        limit: u32,
+    },
+}
+
+/// How a project's dev loop runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoopSettings {
+    /// Work orders are approved as proposed and clean ChangeSets applied at once.
+    pub autopilot: bool,
+    /// Attempts a task gets before it stays failed.
+    pub max_attempts: u32,
+    pub rotation_enabled: bool,
+    /// Share of the model's window past which a session rotates at the next task boundary.
+    pub rotation_threshold: f64,
+    /// Seconds each validation command may run.
+    pub check_timeout_secs: u64,
+}
+
+impl Default for LoopSettings {
+    fn default() -> Self {
+        LoopSettings {
+            autopilot: false,
+            max_attempts: 3,
+            rotation_enabled: true,
+            rotation_threshold: 0.80,
+            check_timeout_secs: 600,
+        }
+    }
+}
+
+/// The user's decision on a Planner's work order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+pub enum WorkOrderDecision {
+    Approve,
+    /// Approve the order as the user edited it.
+    ApproveEdited {
+        work_order: WorkOrder,
+    },
+    Reject {
+        reason: String,
+    },
+}
+
+/// A provider, where it is, and the model to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelChoice {
+    pub provider: ProviderKind,
+    pub base_url: Option<String>,
+    pub model: String,
+    /// The context window, for models the catalog does not know.
+    #[serde(default)]
+    pub context_window: Option<u64>,
 }
 
 impl Command {
@@ -175,6 +278,10 @@ pub enum LoopState {
     Pausing,
     Paused,
     Stopped,
+    /// Waiting on the user: a question, a rejected order, an invalid task list, or no task can run.
+    Blocked,
+    /// Every task is done.
+    Finished,
 }
 
 /// Everything a surface needs to draw a project after opening it or reconnecting.
@@ -254,10 +361,61 @@ pub enum Event {
         task: TaskId,
         from: TaskStatus,
         to: TaskStatus,
+        /// Why a task failed or is blocked.
+        #[serde(default)]
+        reason: Option<String>,
     },
     LoopChanged {
         project: ProjectId,
         state: LoopState,
+        /// The task the loop is on, when it is on one.
+        #[serde(default)]
+        task: Option<TaskId>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    WorkOrderProposed {
+        work_order: WorkOrder,
+    },
+    /// Spec files were written or read again; `specs` and `tasks` are the project's whole lists.
+    SpecsChanged {
+        project: ProjectId,
+        specs: Vec<Spec>,
+        tasks: Vec<Task>,
+    },
+    /// The task list cannot become a graph; each problem names the file and line.
+    TaskListInvalid {
+        project: ProjectId,
+        problems: Vec<String>,
+    },
+    /// Messages waiting for the running turn to end.
+    QueueChanged {
+        session: SessionId,
+        queued: Vec<String>,
+    },
+    ContextUse {
+        session: SessionId,
+        used: u64,
+        window: u64,
+    },
+    /// A session ran out of room and continues as `to`, which starts from a summary.
+    SessionRotated {
+        from: SessionId,
+        to: Session,
+    },
+    /// Old tool results of a session were shortened (tier 1 or 2).
+    Compacted {
+        session: SessionId,
+        tier: u8,
+    },
+    MemoryChanged {
+        entry: MemoryEntry,
+        deleted: bool,
+    },
+    MemoryResults {
+        project: ProjectId,
+        query: String,
+        entries: Vec<MemoryEntry>,
     },
     ChangeSetProposed {
         changeset: ChangeSet,
@@ -467,6 +625,7 @@ mod tests {
                     from: TaskStatus::Ready,
                     to: TaskStatus::InProgress,
                     at: 9,
+                    reason: None,
                 },
             },
             Event::Recorded { session, seq: 3, record: Record::ChangeSet(sample_changeset()) },
@@ -476,8 +635,8 @@ mod tests {
             Event::ToolCallStarted { session, call: call.clone() },
             Event::ToolCallFinished { session, call: call.id, is_error: true, summary: "cancelled".into() },
             Event::TurnFinished { session, usage: Usage { output_tokens: 3, ..Usage::default() } },
-            Event::TaskChanged { task: task.id, from: TaskStatus::InProgress, to: TaskStatus::Done },
-            Event::LoopChanged { project: project.id, state: LoopState::Running },
+            Event::TaskChanged { task: task.id, from: TaskStatus::InProgress, to: TaskStatus::Done, reason: None },
+            Event::LoopChanged { project: project.id, state: LoopState::Running, task: None, reason: Some("x".into()) },
             Event::ChangeSetProposed { changeset: sample_changeset() },
             Event::ChangeSetDecided { changeset: sample_changeset(), applied: vec!["src/lib.rs".into()] },
             Event::ChangeSetUndone {

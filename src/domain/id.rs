@@ -204,6 +204,10 @@ typed_id!(
     ReceiptId,
     /// A Drone instance.
     DroneId,
+    /// A Planner's work order for a Worker.
+    WorkOrderId,
+    /// A project memory entry.
+    MemoryId,
 );
 
 /// The key of an append-only record log: a session's conversation, or a project's own log

@@ -33,11 +33,26 @@ pub struct Session {
     /// The model this session talks to, as `provider/model`.
     pub model: Option<String>,
     pub created_at: u64,
+    /// The session this one continues after a context rotation.
+    #[serde(default)]
+    pub previous: Option<SessionId>,
+    /// How many rotations led here (0 for a first session).
+    #[serde(default)]
+    pub rotation: u32,
 }
 
 impl Session {
     pub fn new(project: Option<ProjectId>, kind: SessionKind, title: impl Into<String>) -> Self {
-        Session { id: SessionId::new(), project, kind, title: title.into(), model: None, created_at: now_millis() }
+        Session {
+            id: SessionId::new(),
+            project,
+            kind,
+            title: title.into(),
+            model: None,
+            created_at: now_millis(),
+            previous: None,
+            rotation: 0,
+        }
     }
 }
 
@@ -49,6 +64,14 @@ pub enum Role {
     Assistant,
     /// Results of tool calls, sent back to the model.
     Tool,
+}
+
+/// A tool a model may call, with the JSON schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
 }
 
 /// A tool the model asked to run, with its JSON arguments.

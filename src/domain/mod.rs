@@ -9,6 +9,7 @@ mod message;
 mod receipt;
 mod record;
 mod task;
+mod work;
 
 pub use change::{
     ChangeSet, ChangeSetStatus, Checkpoint, CheckpointFile, ContentHash, CraftFinding, FileChange, FileChangeKind,
@@ -17,12 +18,14 @@ pub use change::{
 pub use drone::{Budget, Drone, ToolPolicy, Trigger};
 pub use graph::{GraphError, TaskGraph, UnknownReference};
 pub use id::{
-    ChangeSetId, DroneId, IdError, LogId, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId, ToolCallId,
+    ChangeSetId, DroneId, IdError, LogId, MemoryId, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId,
+    ToolCallId, WorkOrderId,
 };
-pub use message::{Message, MessagePart, Role, Session, SessionKind, ToolCall};
+pub use message::{Message, MessagePart, Role, Session, SessionKind, ToolCall, ToolSpec};
 pub use receipt::{CommandRun, OutcomeClass, Receipt, ReceiptSubject, Usage, Verdict};
 pub use record::Record;
 pub use task::{Project, Spec, Task, TaskStatus, TransitionError};
+pub use work::{MemoryEntry, MemorySource, Region, WorkOrder, WorkOrderStatus};
 
 /// Milliseconds since the Unix epoch; 0 if the clock is before it.
 pub fn now_millis() -> u64 {

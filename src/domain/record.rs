@@ -7,6 +7,7 @@ use super::id::{ChangeSetId, TaskId};
 use super::message::Message;
 use super::receipt::Receipt;
 use super::task::TaskStatus;
+use super::work::WorkOrder;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "record")]
@@ -17,6 +18,9 @@ pub enum Record {
         from: TaskStatus,
         to: TaskStatus,
         at: u64,
+        /// Why a task failed or is blocked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     ChangeSet(ChangeSet),
     Receipt(Receipt),
@@ -25,6 +29,13 @@ pub enum Record {
     /// A ChangeSet's checkpoint was used to put its files back.
     Undone {
         changeset: ChangeSetId,
+        at: u64,
+    },
+    WorkOrder(WorkOrder),
+    /// A session's context was shortened (tier 1: old tool results cut to head and tail; tier 2:
+    /// one-line stubs), or the session was rotated into a summary (tier 0).
+    Compacted {
+        tier: u8,
         at: u64,
     },
 }

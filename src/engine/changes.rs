@@ -35,14 +35,23 @@ impl Engine {
         decision: ChangeSetDecision,
         comment: Option<String>,
     ) {
-        let Some(review) = self.reviews.values_mut().find(|r| r.pending().any(|c| c.id == id)) else {
+        let mut holder = None;
+        for review in self.reviews.values() {
+            if review.lock().await.pending().any(|c| c.id == id) {
+                holder = Some(review.clone());
+                break;
+            }
+        }
+        let Some(review) = holder else {
             return self.fail(
                 command,
                 format!("no pending ChangeSet {id}; it was already decided, or its project is not open"),
             );
         };
-        match review.decide(id, decision, comment).await {
+        let decided = review.lock().await.decide(id, decision, comment).await;
+        match decided {
             Ok(decided) => {
+                self.waiters.decided(&decided);
                 self.emit(Event::ChangeSetDecided { changeset: decided.changeset, applied: decided.applied })
             }
             Err(e) => self.fail(command, e.to_string()),
@@ -57,13 +66,22 @@ impl Engine {
         overwrite: Vec<String>,
         and_later: bool,
     ) {
-        let Some(review) = self.reviews.values_mut().find(|r| r.checkpoints().iter().any(|c| c.changeset == id)) else {
+        let mut holder = None;
+        for review in self.reviews.values() {
+            if review.lock().await.checkpoints().iter().any(|c| c.changeset == id) {
+                holder = Some(review.clone());
+                break;
+            }
+        }
+        let Some(review) = holder else {
             return self.fail(
                 command,
                 format!("ChangeSet {id} has nothing to undo (it was not applied, or was undone already)"),
             );
         };
+        let mut review = review.lock().await;
         let done = if and_later { review.restore(id, &overwrite).await } else { review.undo(id, &overwrite).await };
+        drop(review);
         match done {
             Ok(done) => self.emit(Event::ChangeSetUndone {
                 changeset: id,

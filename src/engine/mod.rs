@@ -5,10 +5,20 @@
 //! blocks a surface.
 
 mod changes;
+mod control;
+pub mod devloop;
 mod discovery;
+pub mod host;
+pub mod memory;
 mod projects;
+pub mod prompt;
 pub mod review;
+pub mod rotation;
+pub mod specs;
+pub mod tasks;
+pub mod turn;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +26,7 @@ use std::sync::mpsc as std_mpsc;
 
 use tokio::sync::mpsc;
 
+use crate::domain::{ProjectId, Record, Session, SessionId};
 use crate::protocol::{Command, Envelope, Event, PROTOCOL_VERSION};
 use crate::store::{StoreError, StoreHandle};
 
@@ -68,12 +79,61 @@ impl Emitter {
     }
 }
 
+/// Where durable records go: appended to the store, then announced to surfaces.
+#[derive(Clone)]
+pub struct Journal {
+    store: StoreHandle,
+    emitter: Emitter,
+}
+
+impl Journal {
+    pub fn emit(&self, event: Event) {
+        self.emitter.emit(event);
+    }
+
+    /// Appends a record to a session's log and announces it. A record that cannot be stored is
+    /// reported to the surfaces, never dropped silently.
+    pub async fn record(&self, session: SessionId, record: Record) {
+        match self.store.append(session, vec![record.clone()]).await {
+            Ok(seqs) => self.emit(Event::Recorded { session, seq: seqs[0], record }),
+            Err(e) => self.emit(Event::Error {
+                command: None,
+                message: format!("a record of session {session} could not be stored: {e}"),
+            }),
+        }
+    }
+
+    /// Appends a record to a project's own log (work orders, receipts, checkpoints).
+    pub async fn record_project(&self, project: ProjectId, record: Record) {
+        if let Err(e) = self.store.append(project, vec![record]).await {
+            self.emit(Event::Error {
+                command: None,
+                message: format!("a record of the project could not be stored: {e}"),
+            });
+        }
+    }
+
+    pub async fn put_session(&self, session: Session) {
+        match self.store.put(session.clone()).await {
+            Ok(()) => self.emit(Event::SessionCreated { session }),
+            Err(e) => self.emit(Event::Error { command: None, message: format!("a session could not be stored: {e}") }),
+        }
+    }
+}
+
 struct Engine {
     store: StoreHandle,
     data_dir: PathBuf,
     emitter: Emitter,
+    journal: Journal,
     /// The review state of every project opened in this run.
-    reviews: std::collections::HashMap<crate::domain::ProjectId, review::Review>,
+    reviews: HashMap<ProjectId, host::SharedReview>,
+    /// Agents waiting for a decision on a ChangeSet.
+    waiters: host::Waiters,
+    /// Dev loops waiting for a decision on a work order.
+    orders: devloop::OrderWaiters,
+    /// The running dev loop of each project.
+    loops: HashMap<ProjectId, control::LoopHandle>,
 }
 
 /// Starts the engine on `runtime` over an open store.
@@ -81,7 +141,17 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let (commands, mut inbox) = mpsc::unbounded_channel::<Envelope<Command>>();
     let (events, outbox) = std_mpsc::channel();
     let emitter = Emitter { events, next_seq: Arc::default(), waker };
-    let mut engine = Engine { store, data_dir, emitter, reviews: Default::default() };
+    let journal = Journal { store: store.clone(), emitter: emitter.clone() };
+    let mut engine = Engine {
+        store,
+        data_dir,
+        emitter,
+        journal,
+        reviews: HashMap::new(),
+        waiters: Default::default(),
+        orders: Default::default(),
+        loops: HashMap::new(),
+    };
     runtime.spawn(async move {
         while let Some(envelope) = inbox.recv().await {
             engine.handle(envelope).await;
@@ -134,6 +204,22 @@ impl Engine {
                 self.undo_changeset(seq, changeset, overwrite, true).await;
                 Ok(())
             }
+            Command::Loop { project, control } => self.control_loop(seq, project, control).await,
+            Command::SetLoopSettings { project, settings } => self.set_loop_settings(project, settings).await,
+            Command::SetModels { project, planner, worker } => self.set_models(project, planner, worker).await,
+            Command::DecideWorkOrder { work_order, decision } => {
+                if !self.orders.decide(work_order, decision) {
+                    self.fail(seq, format!("no work order {work_order} is waiting for a decision"));
+                }
+                Ok(())
+            }
+            Command::SyncTasks { project } => self.sync_tasks(seq, project).await,
+            Command::RetryTask { task } => self.retry_task(seq, task, None).await,
+            Command::AnswerBlocked { task, text } => self.retry_task(seq, task, Some(text)).await,
+            Command::SaveMemory { project, text, tags } => self.save_memory(project, text, tags).await,
+            Command::PinMemory { memory, pinned } => self.change_memory(seq, memory, Some(pinned)).await,
+            Command::DeleteMemory { memory } => self.change_memory(seq, memory, None).await,
+            Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
             other => {
                 self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
                 Ok(())

@@ -48,17 +48,17 @@ impl Engine {
         if !self.reviews.contains_key(&project.id) {
             match self.open_review(&project) {
                 Ok(review) => {
-                    self.reviews.insert(project.id, review);
+                    self.reviews.insert(project.id, std::sync::Arc::new(tokio::sync::Mutex::new(review)));
                 }
                 Err(message) => self.fail(command, message),
             }
         }
-        let snapshot = self.snapshot(project)?;
+        let snapshot = self.snapshot(project).await?;
         self.emit(Event::ProjectOpened { snapshot });
         Ok(())
     }
 
-    fn snapshot(&mut self, project: Project) -> Result<ProjectSnapshot, crate::store::StoreError> {
+    async fn snapshot(&mut self, project: Project) -> Result<ProjectSnapshot, crate::store::StoreError> {
         let reader = self.store.reader();
         let specs = reader.list::<Spec>()?;
         let tasks = reader.list::<Task>()?;
@@ -70,9 +70,15 @@ impl Engine {
         let specs: Vec<Spec> = specs.items.into_iter().filter(|s| s.project == project.id).collect();
         let tasks = tasks.items.into_iter().filter(|t| specs.iter().any(|s| s.id == t.spec)).collect();
         let sessions = sessions.items.into_iter().filter(|s| s.project == Some(project.id)).collect();
-        let pending_changesets =
-            self.reviews.get(&project.id).map(|r| r.pending().cloned().collect()).unwrap_or_default();
-        Ok(ProjectSnapshot { project, specs, tasks, sessions, loop_state: LoopState::Idle, pending_changesets })
+        let pending_changesets = match self.reviews.get(&project.id) {
+            Some(review) => review.lock().await.pending().cloned().collect(),
+            None => Vec::new(),
+        };
+        let loop_state = match self.loops.get(&project.id) {
+            Some(handle) if handle.is_running() => LoopState::Running,
+            _ => LoopState::Idle,
+        };
+        Ok(ProjectSnapshot { project, specs, tasks, sessions, loop_state, pending_changesets })
     }
 
     pub(super) async fn create_session(

@@ -100,6 +100,11 @@ impl Review {
         Ok(Review { store, workspace, project, policy, pending, checkpoints })
     }
 
+    /// Changes who decides, for this run (autopilot applies clean ChangeSets at once).
+    pub fn set_policy(&mut self, policy: ApprovalPolicy) {
+        self.policy = policy;
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = &ChangeSet> {
         self.pending.values()
     }

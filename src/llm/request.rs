@@ -2,13 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A tool the model may call, with the JSON schema of its arguments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolSpec {
-    pub name: String,
-    pub description: String,
-    pub parameters: serde_json::Value,
-}
+pub use crate::domain::ToolSpec;
 
 /// A tool call as the model made it; `arguments` is the parsed JSON object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

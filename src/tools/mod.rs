@@ -4,6 +4,7 @@
 mod jail;
 pub mod policy;
 pub mod read;
+pub mod registry;
 pub mod shell;
 
 pub use jail::{JailError, MAX_EDIT_BYTES, Workspace};

@@ -1,0 +1,229 @@
+//! The commands that drive the dev loop and project memory: loop start, pause, resume and stop;
+//! the loop's settings and models; task sync, retry and answers; memory entries.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::domain::{MemoryEntry, MemoryId, MemorySource, Project, ProjectId, TaskId, TaskStatus};
+use crate::llm::catalog::{self, Catalog};
+use crate::llm::{ProviderConfig, RetryPolicy};
+use crate::protocol::{Event, LoopControl, LoopSettings, LoopState, ModelChoice};
+use crate::store::Table;
+
+use super::devloop::{self, Controls, DevLoop, LoopConfig};
+use super::turn::{Agent, StopSwitch, TurnBudget, stop_pair};
+use super::{Engine, EngineResult, memory};
+
+/// A running dev loop's controls.
+pub struct LoopHandle {
+    pause: watch::Sender<bool>,
+    stop: StopSwitch,
+    join: tokio::task::JoinHandle<()>,
+}
+
+impl LoopHandle {
+    pub fn is_running(&self) -> bool {
+        !self.join.is_finished()
+    }
+}
+
+fn models_key(project: ProjectId) -> String {
+    format!("roles/{project}")
+}
+
+fn loop_key(project: ProjectId) -> String {
+    format!("loop/{project}")
+}
+
+impl Engine {
+    fn project(&self, id: ProjectId) -> Result<Project, String> {
+        match self.store.reader().get::<Project>(id.to_bytes()) {
+            Ok(Some(project)) => Ok(project),
+            Ok(None) => Err(format!("no project {id}; open its folder first")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    pub(super) async fn set_loop_settings(&mut self, project: ProjectId, settings: LoopSettings) -> EngineResult {
+        let key = loop_key(project);
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &settings)).await
+    }
+
+    pub(super) async fn set_models(
+        &mut self,
+        project: ProjectId,
+        planner: ModelChoice,
+        worker: ModelChoice,
+    ) -> EngineResult {
+        let key = models_key(project);
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &(planner.clone(), worker.clone()))).await
+    }
+
+    fn agent(&self, choice: &ModelChoice, catalog: &Arc<Catalog>) -> Agent {
+        let provider = ProviderConfig { kind: choice.provider, base_url: choice.base_url.clone(), api_key: None }
+            .connect(RetryPolicy::default());
+        let window = choice.context_window.or_else(|| catalog.lookup(&choice.model).map(|m| m.context_window as u64));
+        Agent { provider, model: choice.model.clone(), catalog: Arc::clone(catalog), window }
+    }
+
+    fn loop_config(&self, project: ProjectId) -> Result<LoopConfig, String> {
+        let reader = self.store.reader();
+        let (planner, worker): (ModelChoice, ModelChoice) = reader
+            .get_value(Table::Settings, &models_key(project))
+            .map_err(|e| e.to_string())?
+            .ok_or("no model is chosen for this project: pick the Planner's and Worker's models in Settings")?;
+        let settings: LoopSettings =
+            reader.get_value(Table::Settings, &loop_key(project)).map_err(|e| e.to_string())?.unwrap_or_default();
+        let user =
+            reader.get_value(Table::Settings, catalog::SETTINGS_KEY).map_err(|e| e.to_string())?.unwrap_or_default();
+        let catalog = Arc::new(Catalog::with_user_entries(user));
+        Ok(LoopConfig {
+            planner: self.agent(&planner, &catalog),
+            worker: self.agent(&worker, &catalog),
+            settings,
+            budget: TurnBudget::default(),
+            repair_rounds: 2,
+        })
+    }
+
+    pub(super) async fn control_loop(&mut self, command: u64, id: ProjectId, control: LoopControl) -> EngineResult {
+        let running = self.loops.get(&id).filter(|h| h.is_running());
+        match (control, running) {
+            (LoopControl::Start, Some(_)) => self.fail(command, "the dev loop is already running"),
+            (LoopControl::Start, None) => {
+                if let Err(message) = self.start_loop(id).await {
+                    self.fail(command, message);
+                }
+            }
+            (LoopControl::Pause, Some(handle)) => {
+                handle.pause.send_replace(true);
+                self.emit(Event::LoopChanged { project: id, state: LoopState::Pausing, task: None, reason: None });
+            }
+            (LoopControl::Resume, Some(handle)) => {
+                handle.pause.send_replace(false);
+            }
+            (LoopControl::Stop, Some(handle)) => handle.stop.press(),
+            (_, None) => self.fail(command, "the dev loop is not running; start it first"),
+        }
+        Ok(())
+    }
+
+    async fn start_loop(&mut self, id: ProjectId) -> Result<(), String> {
+        let project = self.project(id)?;
+        let config = self.loop_config(id)?;
+        let review = match self.reviews.get(&id) {
+            Some(review) => review.clone(),
+            None => {
+                let review = Arc::new(tokio::sync::Mutex::new(self.open_review(&project)?));
+                self.reviews.insert(id, review.clone());
+                review
+            }
+        };
+        if config.settings.autopilot {
+            review.lock().await.set_policy(super::review::ApprovalPolicy::AutoApprove);
+        }
+        let workspace =
+            crate::tools::Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
+        let (pause, paused) = watch::channel(false);
+        let (stop, stopped) = stop_pair();
+        let devloop = DevLoop::new(
+            project,
+            workspace,
+            self.journal.clone(),
+            review,
+            self.waiters.clone(),
+            self.orders.clone(),
+            config,
+            Controls { paused, stop: stopped },
+        );
+        let join = tokio::spawn(async move {
+            devloop.run().await;
+        });
+        self.loops.insert(id, LoopHandle { pause, stop, join });
+        Ok(())
+    }
+
+    pub(super) async fn sync_tasks(&mut self, command: u64, id: ProjectId) -> EngineResult {
+        let project = match self.project(id) {
+            Ok(p) => p,
+            Err(message) => {
+                self.fail(command, message);
+                return Ok(());
+            }
+        };
+        if let Err(problems) = devloop::sync_tasks(&self.journal, &project, &project.root).await {
+            let problems = problems.iter().map(ToString::to_string).collect();
+            self.emit(Event::TaskListInvalid { project: id, problems });
+        }
+        Ok(())
+    }
+
+    /// Sends a failed or blocked task back to ready; an answer to a blocked task's question joins
+    /// its description, which the next Planner reads.
+    pub(super) async fn retry_task(&mut self, command: u64, id: TaskId, answer: Option<String>) -> EngineResult {
+        let Some(mut task) = self.store.reader().get::<crate::domain::Task>(id.to_bytes())? else {
+            self.fail(command, format!("no task {id}"));
+            return Ok(());
+        };
+        if !matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) {
+            self.fail(
+                command,
+                format!("task {} is {}; only failed or blocked tasks can be retried", task.key, task.status),
+            );
+            return Ok(());
+        }
+        let Some(spec) = self.store.reader().get::<crate::domain::Spec>(task.spec.to_bytes())? else {
+            self.fail(command, format!("the spec of task {} is gone", task.key));
+            return Ok(());
+        };
+        let project = match self.project(spec.project) {
+            Ok(p) => p,
+            Err(message) => {
+                self.fail(command, message);
+                return Ok(());
+            }
+        };
+        if let Some(answer) = answer {
+            task.description.push_str(&format!("\nThe user answered: {answer}"));
+            self.store.put(task.clone()).await?;
+        }
+        if let Err(message) = devloop::transition(&self.journal, &project, &mut task, TaskStatus::Ready, None).await {
+            self.fail(command, message);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn save_memory(&mut self, project: ProjectId, text: String, tags: Vec<String>) -> EngineResult {
+        let entry = MemoryEntry::new(project, text, tags, MemorySource::User);
+        self.store.put(entry.clone()).await?;
+        self.emit(Event::MemoryChanged { entry, deleted: false });
+        Ok(())
+    }
+
+    /// Pins or unpins an entry (`Some`), or deletes it (`None`).
+    pub(super) async fn change_memory(&mut self, command: u64, id: MemoryId, pinned: Option<bool>) -> EngineResult {
+        let Some(mut entry) = self.store.reader().get::<MemoryEntry>(id.to_bytes())? else {
+            self.fail(command, format!("no memory entry {id}"));
+            return Ok(());
+        };
+        match pinned {
+            Some(pinned) => {
+                entry.pinned = pinned;
+                self.store.put(entry.clone()).await?;
+            }
+            None => {
+                self.store.write(move |w| w.delete::<MemoryEntry>(id.to_bytes()).map(|_| ())).await?;
+            }
+        }
+        self.emit(Event::MemoryChanged { entry, deleted: pinned.is_none() });
+        Ok(())
+    }
+
+    pub(super) fn search_memory(&mut self, project: ProjectId, query: String, limit: u32) -> EngineResult {
+        let entries = memory::entries(self.store.reader(), project)?;
+        let entries = memory::search(&entries, &query, limit as usize);
+        self.emit(Event::MemoryResults { project, query, entries });
+        Ok(())
+    }
+}

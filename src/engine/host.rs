@@ -1,0 +1,248 @@
+//! The tools of one agent run, hosted by the engine: read tools run on the blocking pool, edits
+//! become ChangeSets that go through review (the result tells the model whether they were applied),
+//! commands run under the command policy, and the memory, work-order and question tools talk to
+//! the store and the dev loop.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::domain::{
+    ChangeSet, ChangeSetId, ChangeSetStatus, MemoryEntry, MemorySource, ProjectId, SessionId, TaskId, WorkOrder,
+    WorkOrderId, WorkOrderStatus, now_millis,
+};
+use crate::llm::ToolCallRequest;
+use crate::protocol::{ChangeSetDecision, Event};
+use crate::tools::Workspace;
+use crate::tools::policy::{CommandPolicy, Ran, run_with_policy};
+use crate::tools::registry::{self, ToolInput};
+use crate::tools::shell::CommandSpec;
+
+use super::Journal;
+use super::memory;
+use super::review::{Decided, Review};
+use super::turn::{ToolHost, ToolResult};
+
+pub type SharedReview = Arc<tokio::sync::Mutex<Review>>;
+
+/// Agents waiting for the user's decision on a ChangeSet they proposed.
+#[derive(Clone, Default)]
+pub struct Waiters(Arc<Mutex<HashMap<ChangeSetId, oneshot::Sender<Decided>>>>);
+
+impl Waiters {
+    fn wait(&self, id: ChangeSetId) -> oneshot::Receiver<Decided> {
+        let (tx, rx) = oneshot::channel();
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
+        rx
+    }
+
+    /// Hands the decision to the agent waiting for it, if one is.
+    pub fn decided(&self, decided: &Decided) {
+        if let Some(tx) = self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&decided.changeset.id) {
+            let _ = tx.send(decided.clone());
+        }
+    }
+}
+
+/// Default time a command may run.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub struct AgentHost {
+    pub workspace: Workspace,
+    pub project: ProjectId,
+    pub session: SessionId,
+    pub task: Option<TaskId>,
+    pub journal: Journal,
+    pub review: SharedReview,
+    pub waiters: Waiters,
+    /// Held ChangeSets with Craft findings go back to the agent instead of waiting for a person.
+    pub autopilot: bool,
+    pub policy: CommandPolicy,
+    /// The tools this agent was given.
+    pub allowed: Vec<&'static str>,
+    /// When set, edits outside this folder are refused (the spec writer only writes `specs/`).
+    pub writes_under: Option<&'static str>,
+    /// What the run produced, for its receipt.
+    pub changesets: Vec<ChangeSet>,
+    pub work_order: Option<WorkOrder>,
+    pub question: Option<String>,
+}
+
+impl AgentHost {
+    async fn edit(&mut self, input: &ToolInput, title: String) -> ToolResult {
+        let workspace = self.workspace.clone();
+        let planned = {
+            let input = input.clone();
+            tokio::task::spawn_blocking(move || registry::plan_edit(&workspace, &input)).await
+        };
+        let changes = match planned {
+            Ok(Ok(changes)) => changes,
+            Ok(Err(why)) => return ToolResult::error(format!("not applied: {why}")),
+            Err(e) => return ToolResult::error(format!("not applied: the edit could not be planned ({e})")),
+        };
+        if let Some(folder) = self.writes_under
+            && let Some(outside) = changes.iter().find(|c| !c.path.starts_with(folder))
+        {
+            return ToolResult::error(format!("not applied: you may only write under {folder}, not {}", outside.path));
+        }
+        let described: Vec<String> = changes.iter().map(registry::describe_change).collect();
+        let changeset = ChangeSet::new(Some(self.session), title, changes);
+        let id = changeset.id;
+        let proposed = self.review.lock().await.propose(changeset.clone()).await;
+        let decided = match proposed {
+            Ok(Some(decided)) => {
+                self.journal.emit(Event::ChangeSetDecided {
+                    changeset: decided.changeset.clone(),
+                    applied: decided.applied.clone(),
+                });
+                decided
+            }
+            Ok(None) => {
+                let held = self.review.lock().await.pending().find(|c| c.id == id).cloned().unwrap_or(changeset);
+                self.journal.emit(Event::ChangeSetProposed { changeset: held.clone() });
+                if self.autopilot && !held.findings.is_empty() {
+                    let findings: Vec<String> = held
+                        .findings
+                        .iter()
+                        .map(|f| format!("- {}:{}: {}", f.path, f.line.unwrap_or(0), f.message))
+                        .collect();
+                    let comment = format!("Craft findings, sent back to the agent:\n{}", findings.join("\n"));
+                    match self.review.lock().await.decide(id, ChangeSetDecision::RejectAll, Some(comment)).await {
+                        Ok(rejected) => {
+                            self.journal.emit(Event::ChangeSetDecided {
+                                changeset: rejected.changeset.clone(),
+                                applied: vec![],
+                            });
+                            self.changesets.push(rejected.changeset);
+                        }
+                        Err(e) => return ToolResult::error(format!("not applied: {e}")),
+                    }
+                    return ToolResult::error(format!(
+                        "not applied: Aura's Craft checks found problems; fix them and edit again:\n{}",
+                        findings.join("\n")
+                    ));
+                }
+                match self.waiters.wait(id).await {
+                    Ok(decided) => decided,
+                    Err(_) => return ToolResult::error("not applied: the review was closed before a decision"),
+                }
+            }
+            Err(e) => return ToolResult::error(format!("not applied: {e}")),
+        };
+        let comment =
+            decided.changeset.comment.clone().map(|c| format!("\nThe reviewer says: {c}")).unwrap_or_default();
+        let result = match decided.changeset.status {
+            ChangeSetStatus::Applied => ToolResult::ok(format!("applied: {}{comment}", described.join(", "))),
+            ChangeSetStatus::PartlyApplied => ToolResult::ok(format!(
+                "partly applied (the reviewer rejected some hunks; read the files again): {}{comment}",
+                decided.applied.join(", ")
+            )),
+            _ => ToolResult::error(format!("rejected by the reviewer; nothing was written{comment}")),
+        };
+        self.changesets.push(decided.changeset);
+        result
+    }
+
+    async fn run_command(&mut self, command: &str, timeout: Option<u64>) -> ToolResult {
+        let spec = CommandSpec::new(command, timeout.map(Duration::from_secs).unwrap_or(COMMAND_TIMEOUT));
+        // Without a person at hand, commands outside the policy are refused, never guessed at.
+        let ran =
+            run_with_policy(&self.workspace, &spec, &self.policy, |_, _| async { false }, std::future::pending()).await;
+        match ran {
+            Ok(Ran::Done(output)) => {
+                ToolResult { content: output.summary(), is_error: !output.succeeded(), end_turn: false }
+            }
+            Ok(Ran::NotApproved { reason }) => ToolResult::error(format!(
+                "blocked by policy: {reason}. Use an allowed command, or ask the user to allow it in Settings"
+            )),
+            Ok(Ran::Denied { reason }) => ToolResult::error(format!("blocked by policy: {reason}")),
+            Err(e) => ToolResult::error(format!("the command could not be started: {e}")),
+        }
+    }
+
+    async fn save_memory(&mut self, text: &str, tags: &[String]) -> ToolResult {
+        let entry = MemoryEntry::new(self.project, text, tags.to_vec(), MemorySource::Agent);
+        match self.journal.store.put(entry.clone()).await {
+            Ok(()) => {
+                self.journal.emit(Event::MemoryChanged { entry, deleted: false });
+                ToolResult::ok("saved")
+            }
+            Err(e) => ToolResult::error(format!("not saved: {e}")),
+        }
+    }
+
+    fn search_memory(&self, query: &str, limit: Option<usize>) -> ToolResult {
+        match memory::entries(self.journal.store.reader(), self.project) {
+            Ok(entries) => ToolResult::ok(memory::render(&memory::search(&entries, query, limit.unwrap_or(5).min(20)))),
+            Err(e) => ToolResult::error(format!("memory could not be read: {e}")),
+        }
+    }
+}
+
+fn title_of(input: &ToolInput) -> String {
+    match input {
+        ToolInput::ApplyPatch { .. } => "patch".to_string(),
+        ToolInput::Replace { path, .. } => format!("edit {path}"),
+        ToolInput::WriteFile { path, .. } => format!("write {path}"),
+        _ => String::new(),
+    }
+}
+
+impl ToolHost for AgentHost {
+    async fn call(&mut self, call: &ToolCallRequest) -> ToolResult {
+        if !self.allowed.contains(&call.name.as_str()) {
+            return ToolResult::error(format!(
+                "`{}` is not one of your tools here; use the tools you were given",
+                call.name
+            ));
+        }
+        let input = match ToolInput::parse(&call.name, &call.arguments) {
+            Ok(input) => input,
+            Err(why) => return ToolResult::error(why),
+        };
+        match &input {
+            ToolInput::ReadFile { .. }
+            | ToolInput::ListFiles { .. }
+            | ToolInput::FindFiles { .. }
+            | ToolInput::Search { .. } => {
+                let workspace = self.workspace.clone();
+                match tokio::task::spawn_blocking(move || registry::run_read(&workspace, &input)).await {
+                    Ok(Ok(text)) => ToolResult::ok(text),
+                    Ok(Err(why)) => ToolResult::error(why),
+                    Err(e) => ToolResult::error(format!("the tool failed: {e}")),
+                }
+            }
+            ToolInput::ApplyPatch { .. } | ToolInput::Replace { .. } | ToolInput::WriteFile { .. } => {
+                let title = title_of(&input);
+                self.edit(&input, title).await
+            }
+            ToolInput::RunCommand { command, timeout_secs } => self.run_command(command, *timeout_secs).await,
+            ToolInput::SaveMemory { text, tags } => self.save_memory(text, tags).await,
+            ToolInput::SearchMemory { query, limit } => self.search_memory(query, *limit),
+            ToolInput::SubmitWorkOrder { goal, regions, capsule, acceptance, validation } => {
+                self.work_order = Some(WorkOrder {
+                    id: WorkOrderId::new(),
+                    task: self.task,
+                    goal: goal.clone(),
+                    regions: regions.clone(),
+                    capsule: capsule.clone(),
+                    acceptance: acceptance.clone(),
+                    validation: validation.clone(),
+                    status: WorkOrderStatus::Proposed,
+                    created_at: now_millis(),
+                });
+                ToolResult { content: "work order submitted".into(), is_error: false, end_turn: true }
+            }
+            ToolInput::AskUser { question } => {
+                self.question = Some(question.clone());
+                ToolResult {
+                    content: "the question was sent to the user; the task waits for the answer".into(),
+                    is_error: false,
+                    end_turn: true,
+                }
+            }
+        }
+    }
+}
