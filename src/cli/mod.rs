@@ -5,6 +5,8 @@ mod apply_patch;
 mod chat;
 mod doctor;
 mod emulator;
+mod run;
+mod tasks;
 mod validate;
 
 use std::path::PathBuf;
@@ -15,6 +17,8 @@ pub use apply_patch::{ApplyPatchArgs, apply_patch};
 pub use chat::{ChatArgs, chat};
 pub use doctor::doctor;
 pub use emulator::{EmulatorArgs, emulator};
+pub use run::{RunArgs, run};
+pub use tasks::{ListArgs, list_specs, list_tasks};
 pub use validate::{ValidateArgs, validate};
 
 /// A native desktop AI coding orchestration IDE.
@@ -42,6 +46,13 @@ pub enum CliCommand {
     ApplyPatch(ApplyPatchArgs),
     /// Detect the workspace's build, test, lint and format checks, run them, and report each outcome
     Validate(ValidateArgs),
+    /// Run the whole pipeline headless: specs from requirements.md if there are none, tasks, and
+    /// the dev loop in autopilot until every task is done (exit 0) or the loop is blocked (exit 3)
+    Run(RunArgs),
+    /// Show the workspace's specs and how many of their tasks are done
+    Specs(ListArgs),
+    /// Show the workspace's tasks with status, dependencies and attempts
+    Tasks(ListArgs),
     /// Run the provider emulator (Anthropic, OpenAI-compatible and Ollama wire formats) on loopback
     Emulator(EmulatorArgs),
 }

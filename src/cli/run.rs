@@ -1,0 +1,223 @@
+//! `aura run`: the whole pipeline without a window (specs if missing, tasks, the dev loop in
+//! autopilot), one line per event, over the same protocol the desktop uses. Exit 0 when every task
+//! is done, 3 when the loop is blocked (with the reason and what to do), 1 on an error.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::domain::{TaskId, TaskStatus, Usage};
+use crate::engine::{self, EngineClient};
+use crate::llm::ProviderKind;
+use crate::protocol::{Command, Event, LoopControl, LoopSettings, LoopState, ModelChoice, Surface};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The project folder (default: the current directory)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub workspace: PathBuf,
+    /// The wire format: anthropic, openai (any OpenAI-compatible server) or ollama
+    #[arg(long, value_enum)]
+    pub provider: ProviderKind,
+    /// The API's base URL (default: the provider's own)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The model both roles use unless --planner-model or --worker-model says otherwise
+    #[arg(long)]
+    pub model: String,
+    #[arg(long)]
+    pub planner_model: Option<String>,
+    #[arg(long)]
+    pub worker_model: Option<String>,
+    /// Attempts a task gets before it stays failed
+    #[arg(long, default_value_t = 3)]
+    pub max_attempts: u32,
+    /// The model's context window in tokens, when the catalog does not know it (local servers)
+    #[arg(long)]
+    pub context_window: Option<u64>,
+    /// Rotate a session past this share of the window (0 turns rotation off)
+    #[arg(long, default_value_t = 0.80)]
+    pub rotation_threshold: f64,
+}
+
+fn clock() -> String {
+    let secs = crate::domain::now_millis() / 1000 % 86_400;
+    format!("[{:02}:{:02}:{:02}]", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn usage_line(usage: &Usage) -> String {
+    let cost = usage.cost_usd.map(|c| format!("${c:.3}")).unwrap_or_else(|| "cost unknown".into());
+    format!(
+        "in {} cached {} out {}  {cost}",
+        thousands(usage.input_tokens + usage.cache_write_tokens),
+        thousands(usage.cached_input_tokens),
+        thousands(usage.output_tokens)
+    )
+}
+
+/// Opens the store and starts the engine, waiting for it (headless surfaces may block).
+pub fn connect(data_dir: &Path, runtime: &tokio::runtime::Runtime) -> anyhow::Result<EngineClient> {
+    let mut client = engine::launch(runtime.handle(), data_dir.to_path_buf(), std::sync::Arc::new(|| {}))
+        .recv()
+        .map_err(|_| anyhow::anyhow!("the engine did not start"))??;
+    client.send(Command::Hello { surface: Surface::Cli, client: format!("aura {}", env!("CARGO_PKG_VERSION")) });
+    Ok(client)
+}
+
+/// Waits for the event `pick` accepts; an error about one of `ours` ends the wait with it.
+pub fn wait_for<T>(
+    client: &EngineClient,
+    ours: &[u64],
+    mut pick: impl FnMut(&Event) -> Option<T>,
+) -> anyhow::Result<T> {
+    loop {
+        let Some(envelope) = client.recv_timeout(Duration::from_secs(3600)) else {
+            anyhow::bail!("the engine stopped answering");
+        };
+        if let Event::Error { command: Some(seq), message } = &envelope.body
+            && ours.contains(seq)
+        {
+            anyhow::bail!("{message}");
+        }
+        if let Some(found) = pick(&envelope.body) {
+            return Ok(found);
+        }
+    }
+}
+
+pub fn run(args: RunArgs, data_dir: &Path) -> ExitCode {
+    match drive(args, data_dir) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("aura: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let mut client = connect(data_dir, &runtime)?;
+    let open = client.send(Command::OpenProject { root: args.workspace.clone() });
+    let snapshot = wait_for(&client, &[open], |e| match e {
+        Event::ProjectOpened { snapshot } => Some(snapshot.clone()),
+        _ => None,
+    })?;
+    let project = snapshot.project.id;
+    println!("{} workspace {}", clock(), snapshot.project.root.display());
+    let choice = |model: &Option<String>| ModelChoice {
+        provider: args.provider,
+        base_url: args.base_url.clone(),
+        model: model.clone().unwrap_or_else(|| args.model.clone()),
+        context_window: args.context_window,
+    };
+    let settings = LoopSettings {
+        autopilot: true,
+        max_attempts: args.max_attempts.max(1),
+        rotation_enabled: args.rotation_threshold > 0.0,
+        rotation_threshold: args.rotation_threshold,
+        ..LoopSettings::default()
+    };
+    let setup = [
+        client.send(Command::SetModels {
+            project,
+            planner: choice(&args.planner_model),
+            worker: choice(&args.worker_model),
+        }),
+        client.send(Command::SetLoopSettings { project, settings }),
+        client.send(Command::Loop { project, control: LoopControl::Start }),
+    ];
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        runtime.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+    }
+    let mut keys: HashMap<TaskId, String> = snapshot.tasks.iter().map(|t| (t.id, t.key.clone())).collect();
+    let mut total = Usage::default();
+    let mut stop_sent = false;
+    loop {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) && !stop_sent {
+            println!("{} stopping at the next safe point…", clock());
+            client.send(Command::Loop { project, control: LoopControl::Stop });
+            stop_sent = true;
+        }
+        let Some(envelope) = client.recv_timeout(Duration::from_millis(200)) else { continue };
+        match envelope.body {
+            Event::Error { command, message } => {
+                if command.is_some_and(|c| setup.contains(&c)) {
+                    anyhow::bail!("{message}");
+                }
+                println!("{} error: {message}", clock());
+            }
+            Event::SpecsChanged { specs, tasks, .. } => {
+                keys = tasks.iter().map(|t| (t.id, t.key.clone())).collect();
+                let done = tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
+                println!("{} specs {}  tasks {} ({done} done)", clock(), specs.len(), tasks.len());
+            }
+            Event::TaskListInvalid { problems, .. } => {
+                println!("{} the task list is invalid:", clock());
+                for p in problems {
+                    println!("    {p}");
+                }
+            }
+            Event::TaskChanged { task, to, reason, .. } => {
+                let key = keys.get(&task).cloned().unwrap_or_else(|| task.to_string());
+                match (to, reason) {
+                    (TaskStatus::InProgress, _) => println!("{} {key} started", clock()),
+                    (TaskStatus::Ready, _) | (TaskStatus::Done, _) => {}
+                    (to, Some(reason)) => println!("{} {key} {to}  {reason}", clock()),
+                    (to, None) => println!("{} {key} {to}", clock()),
+                }
+            }
+            Event::WorkOrderProposed { work_order } => println!("{}   plan: {}", clock(), work_order.goal),
+            Event::ChangeSetDecided { changeset, applied } if !applied.is_empty() => {
+                println!("{}   applied {}: {}", clock(), changeset.title, applied.join(", "));
+            }
+            Event::ReceiptIssued { receipt } => {
+                total += receipt.usage;
+                let key = match receipt.subject {
+                    crate::domain::ReceiptSubject::Task { task } => keys.get(&task).cloned().unwrap_or_default(),
+                    _ => String::new(),
+                };
+                let verdict = format!("{:?}", receipt.verdict).to_lowercase();
+                println!("{} {key} {verdict}  {}  {}", clock(), receipt.summary, usage_line(&receipt.usage));
+            }
+            Event::SessionRotated { to, .. } => println!("{}   context rotated (session {})", clock(), to.rotation),
+            Event::Compacted { tier, .. } => println!("{}   old tool results shortened (tier {tier})", clock()),
+            Event::LoopChanged { project: p, state, reason, .. } if p == project => match state {
+                LoopState::Finished => {
+                    println!("{} all tasks done  {}", clock(), usage_line(&total));
+                    return Ok(ExitCode::SUCCESS);
+                }
+                LoopState::Blocked => {
+                    println!("{} blocked: {}", clock(), reason.unwrap_or_default());
+                    println!("Fix what it says, then run `aura run` again (done tasks are not redone).");
+                    return Ok(ExitCode::from(3));
+                }
+                LoopState::Stopped => {
+                    println!("{} stopped; `aura run` resumes where it left off", clock());
+                    return Ok(ExitCode::from(130));
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+}

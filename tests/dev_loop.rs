@@ -1,0 +1,314 @@
+//! The dev loop end to end: the real binary (`aura run`) against the provider emulator playing a
+//! scripted run on a real temp workspace, with `cargo test` run for real on the crate it builds.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use aura::llm::ProviderKind;
+use aura::llm::emulator::Emulator;
+use aura::llm::emulator::script::{Script, Step, Turn};
+use serde_json::{Value, json};
+
+const REQUIREMENTS: &str =
+    "# mathlib\n\nA small Rust library crate `mathlib` with integer add, mul and sub, each tested.\n";
+
+const SPEC_01: &str = "# 01 — Crate\n\n## Purpose\nThe crate and its first function.\n\n## Requirements covered\nR1\n\n## Interfaces\n`pub fn add(a: i64, b: i64) -> i64`\n\n## Use cases\nAdd two numbers.\n\n## Invariants\nNo panics.\n\n## Tasks\n\n- [ ] 01.1 Create the crate with add and its test\n\n## Definition of Done\n- `cargo test`\n";
+const SPEC_02: &str = "# 02 — Operations\n\n## Purpose\nMore arithmetic.\n\n## Requirements covered\nR1\n\n## Interfaces\n`mul`, `sub`\n\n## Use cases\nMultiply and subtract.\n\n## Invariants\nNo panics.\n\n## Tasks\n\n- [ ] 02.1 Add mul with a test (depends_on: 01.1)\n- [ ] 02.2 Add sub with a test (depends_on: 01.1)\n\n## Definition of Done\n- `cargo test`\n";
+
+const CARGO_TOML: &str = "[package]\nname = \"mathlib\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";
+const LIB_RS: &str = "//! Small arithmetic helpers.\n\n/// The sum of `a` and `b`.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n}\n";
+const ADD_FN: &str = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n";
+const ADD_TEST: &str = "    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n";
+
+fn call(name: &str, arguments: Value) -> Step {
+    Step::ToolCall { name: name.into(), arguments: arguments.to_string() }
+}
+
+fn text(t: &str) -> Turn {
+    Turn::text(t)
+}
+
+fn spec_turns() -> Vec<Turn> {
+    vec![
+        Turn::steps(vec![
+            Step::Text { text: "Writing two specs.".into() },
+            call("write_file", json!({"path": "specs/01-crate.md", "content": SPEC_01})),
+            call("write_file", json!({"path": "specs/02-operations.md", "content": SPEC_02})),
+        ]),
+        text("Wrote specs/01-crate.md and specs/02-operations.md."),
+    ]
+}
+
+fn plan(goal: &str) -> Turn {
+    Turn::steps(vec![call(
+        "submit_work_order",
+        json!({"goal": goal, "capsule": format!("{goal}. Keep the existing functions; add a unit test."), "acceptance": ["cargo test passes"], "validation": ["cargo test"]}),
+    )])
+}
+
+fn task_01() -> Vec<Turn> {
+    let patch = format!(
+        "*** Begin Patch\n*** Add File: Cargo.toml\n{}*** Add File: src/lib.rs\n{}*** End Patch",
+        CARGO_TOML.lines().map(|l| format!("+{l}\n")).collect::<String>(),
+        LIB_RS.lines().map(|l| format!("+{l}\n")).collect::<String>()
+    );
+    vec![
+        plan("Create the mathlib crate with add"),
+        Turn::steps(vec![call("apply_patch", json!({"patch": patch}))]),
+        text("Created Cargo.toml and src/lib.rs with add and its test."),
+    ]
+}
+
+/// A task that adds `name` after `add`, with its test after `adds`.
+fn operation(name: &str, op: &str, test: &str, check: &str, first_step: Option<Step>) -> Vec<Turn> {
+    let function = format!("{ADD_FN}\n/// `a` {op} `b`.\npub fn {name}(a: i64, b: i64) -> i64 {{\n    a {op} b\n}}\n");
+    let test = format!("{ADD_TEST}\n    #[test]\n    fn {test}() {{\n        {check}\n    }}\n");
+    let mut steps: Vec<Step> = first_step.into_iter().collect();
+    steps.push(call("replace", json!({"path": "src/lib.rs", "old": ADD_FN, "new": function})));
+    steps.push(call("replace", json!({"path": "src/lib.rs", "old": ADD_TEST, "new": test})));
+    vec![plan(&format!("Add {name}")), Turn::steps(steps), text(&format!("Added {name} and its test."))]
+}
+
+fn task_mul(first_step: Option<Step>) -> Vec<Turn> {
+    operation("mul", "*", "multiplies", "assert_eq!(mul(4, 5), 20);", first_step)
+}
+
+fn task_sub() -> Vec<Turn> {
+    operation("sub", "-", "subtracts", "assert_eq!(sub(9, 4), 5);", None)
+}
+
+fn aura(args: &[&str], data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aura"));
+    command
+        .args(args)
+        .env("AURA_DATA_DIR", data)
+        .env("AURA_LOG", "aura=warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn run_args<'a>(workspace: &'a str, base: &'a str) -> Vec<&'a str> {
+    vec!["run", "--workspace", workspace, "--provider", "openai", "--base-url", base, "--model", "emu-coder"]
+}
+
+fn text_of(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn tasks_json(workspace: &Path, data: &Path) -> Vec<Value> {
+    let output = aura(&["tasks", "--workspace", workspace.to_str().unwrap(), "--json"], data).output().unwrap();
+    assert!(output.status.success(), "{}", text_of(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn statuses(tasks: &[Value]) -> Vec<(String, String, u64)> {
+    tasks
+        .iter()
+        .map(|t| {
+            (
+                t["key"].as_str().unwrap().to_string(),
+                t["status"].as_str().unwrap().to_string(),
+                t["attempts"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn new_workspace() -> tempfile::TempDir {
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("requirements.md"), REQUIREMENTS).unwrap();
+    workspace
+}
+
+fn cargo_test_passes(workspace: &Path) -> String {
+    let output = Command::new("cargo").args(["test", "--quiet"]).current_dir(workspace).output().unwrap();
+    let text = text_of(&output);
+    assert!(output.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn requirements_become_specs_tasks_patches_and_verified_receipts() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let workspace = new_workspace();
+    let data = tempfile::tempdir().unwrap();
+    let mut turns = spec_turns();
+    turns.extend(task_01());
+    turns.extend(task_mul(None));
+    turns.extend(task_sub());
+    let emulator = runtime.block_on(Emulator::start(Script::new(turns))).unwrap();
+    let base = emulator.base_url(ProviderKind::Openai);
+    let output = aura(&run_args(workspace.path().to_str().unwrap(), &base), data.path()).output().unwrap();
+    let log = text_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    for line in [
+        "specs 2  tasks 3 (0 done)",
+        "01.1 started",
+        "01.1 verified  verified by `cargo test` (1 passed)",
+        "02.1 verified  verified by `cargo test` (2 passed)",
+        "02.2 verified  verified by `cargo test` (3 passed)",
+        "all tasks done",
+    ] {
+        assert!(log.contains(line), "missing `{line}` in:\n{log}");
+    }
+    assert_eq!(emulator.requests().len(), 11, "2 for specs, then 3 per task");
+    let tasks = tasks_json(workspace.path(), data.path());
+    assert_eq!(
+        statuses(&tasks),
+        [("01.1".into(), "done".into(), 1), ("02.1".into(), "done".into(), 1), ("02.2".into(), "done".into(), 1)]
+    );
+    assert_eq!(tasks[1]["depends_on"], json!(["01.1"]));
+    let spec_02 = std::fs::read_to_string(workspace.path().join("specs/02-operations.md")).unwrap();
+    assert!(
+        spec_02.contains("- [x] 02.1 Add mul") && spec_02.contains("- [x] 02.2 Add sub"),
+        "boxes ticked:\n{spec_02}"
+    );
+    let lib = std::fs::read_to_string(workspace.path().join("src/lib.rs")).unwrap();
+    assert!(lib.contains("pub fn mul") && lib.contains("pub fn sub"), "{lib}");
+    let cargo = cargo_test_passes(workspace.path());
+    assert!(cargo.contains("3 passed"), "{cargo}");
+
+    // The Worker's requests carry the work order, and the prefix stays cached across the run.
+    let requests = emulator.requests();
+    let worker = &requests[4].body;
+    let messages = worker["messages"].to_string();
+    assert!(messages.contains("## Goal") && messages.contains("Create the mathlib crate with add"), "{messages}");
+    let specs = aura(&["specs", "--workspace", workspace.path().to_str().unwrap()], data.path()).output().unwrap();
+    assert!(
+        text_of(&specs).contains("02  Operations") && text_of(&specs).contains("2/2 tasks done"),
+        "{}",
+        text_of(&specs)
+    );
+}
+
+/// Reads the child's stdout lines on a thread, so the test can wait for one.
+fn lines_of(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+#[test]
+fn a_killed_run_resumes_with_the_interrupted_task_ready_and_no_done_task_redone() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let workspace = new_workspace();
+    let data = tempfile::tempdir().unwrap();
+    let mut turns = spec_turns();
+    turns.extend(task_01());
+    // 02.1's Worker thinks for a long time: the process is killed during it.
+    turns.extend(task_mul(Some(Step::Delay { ms: 120_000 })));
+    let emulator = runtime.block_on(Emulator::start(Script::new(turns))).unwrap();
+    let base = emulator.base_url(ProviderKind::Openai);
+    let mut child = aura(&run_args(workspace.path().to_str().unwrap(), &base), data.path()).spawn().unwrap();
+    let lines = lines_of(&mut child);
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    while emulator.requests().len() < 7 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the run never reached 02.1's Worker:\n{}",
+            seen.join("\n")
+        );
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
+            seen.push(line);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = statuses(&tasks_json(workspace.path(), data.path()));
+    assert_eq!(before[0], ("01.1".into(), "done".into(), 1));
+    assert_eq!(before[1], ("02.1".into(), "in_progress".into(), 1), "killed mid-task");
+
+    let mut turns = task_mul(None);
+    turns.extend(task_sub());
+    let emulator = runtime.block_on(Emulator::start(Script::new(turns))).unwrap();
+    let base = emulator.base_url(ProviderKind::Openai);
+    let output = aura(&run_args(workspace.path().to_str().unwrap(), &base), data.path()).output().unwrap();
+    let log = text_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    assert!(log.contains("02.1 failed  interrupted: Aura stopped during this task"), "{log}");
+    assert!(!log.contains("01.1 started"), "a done task was redone:\n{log}");
+    assert_eq!(emulator.requests().len(), 6, "only 02.1 and 02.2 were asked for");
+    assert_eq!(
+        statuses(&tasks_json(workspace.path(), data.path())),
+        [("01.1".into(), "done".into(), 1), ("02.1".into(), "done".into(), 1), ("02.2".into(), "done".into(), 1)],
+        "the interrupted attempt does not count"
+    );
+    cargo_test_passes(workspace.path());
+}
+
+#[test]
+fn an_invalid_task_list_is_repaired_by_the_model_or_shown_to_the_user() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bad_01 = SPEC_01.replace(
+        "- [ ] 01.1 Create the crate with add and its test",
+        "- [x] 01.1 Create the crate with add and its test\n- [ ] 01.2 Document add (depends_on: 01.9)",
+    );
+    let bad_02 = SPEC_02
+        .replace("(depends_on: 01.1)\n- [ ] 02.2", "(depends_on: 02.2)\n- [ ] 02.2")
+        .replace("Add sub with a test (depends_on: 01.1)", "Add sub with a test (depends_on: 02.1)");
+    let setup = |workspace: &Path| {
+        std::fs::create_dir_all(workspace.join("specs")).unwrap();
+        std::fs::write(workspace.join("specs/01-crate.md"), &bad_01).unwrap();
+        std::fs::write(workspace.join("specs/02-operations.md"), &bad_02).unwrap();
+    };
+
+    // A model that does not fix anything: after two rounds the user sees every problem.
+    let workspace = new_workspace();
+    setup(workspace.path());
+    let data = tempfile::tempdir().unwrap();
+    let emulator =
+        runtime.block_on(Emulator::start(Script::new(vec![text("I see no problem."), text("Still none.")]))).unwrap();
+    let output =
+        aura(&run_args(workspace.path().to_str().unwrap(), &emulator.base_url(ProviderKind::Openai)), data.path())
+            .output()
+            .unwrap();
+    let log = text_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{log}");
+    assert!(log.contains("specs/01-crate.md:21: 01.2 depends on 01.9, which no spec lists"), "{log}");
+    assert_eq!(emulator.requests().len(), 2, "two repair rounds");
+    let repair = emulator.requests()[0].body["messages"].to_string();
+    assert!(repair.contains("01.9, which no spec lists"), "the model is shown the problem: {repair}");
+
+    // A model that repairs the lines: the fix is a reviewed change, then the graph builds.
+    let workspace = new_workspace();
+    setup(workspace.path());
+    let data = tempfile::tempdir().unwrap();
+    let turns = vec![
+        Turn::steps(vec![
+            call(
+                "replace",
+                json!({"path": "specs/01-crate.md", "old": "(depends_on: 01.9)", "new": "(depends_on: 01.1)"}),
+            ),
+            call(
+                "replace",
+                json!({"path": "specs/02-operations.md", "old": "Add mul with a test (depends_on: 02.2)", "new": "Add mul with a test (depends_on: 01.1)"}),
+            ),
+        ]),
+        text("Pointed 01.2 at 01.1 and broke the cycle between 02.1 and 02.2."),
+    ];
+    let emulator = runtime.block_on(Emulator::start(Script::new(turns))).unwrap();
+    let output =
+        aura(&run_args(workspace.path().to_str().unwrap(), &emulator.base_url(ProviderKind::Openai)), data.path())
+            .output()
+            .unwrap();
+    let log = text_of(&output);
+    assert!(log.contains("applied edit specs/01-crate.md"), "{log}");
+    assert!(log.contains("specs 2  tasks 4 (1 done)"), "the repaired list was read: {log}");
+    let tasks = tasks_json(workspace.path(), data.path());
+    assert_eq!(tasks[1]["depends_on"], json!(["01.1"]));
+    assert_eq!(tasks[2]["depends_on"], json!(["01.1"]));
+    assert_eq!(tasks[3]["depends_on"], json!(["02.1"]));
+    // The script has nothing more to say, so the Planner submits no order and the loop stops for the user.
+    assert_eq!(output.status.code(), Some(3), "{log}");
+}
