@@ -9,76 +9,11 @@ use std::time::{Duration, Instant};
 
 use aura::llm::ProviderKind;
 use aura::llm::emulator::Emulator;
+use aura::llm::emulator::demo::{
+    REQUIREMENTS, SPEC_01, SPEC_02, call, script, spec_turns, task_01, task_mul, task_sub, text,
+};
 use aura::llm::emulator::script::{Script, Step, Turn};
 use serde_json::{Value, json};
-
-const REQUIREMENTS: &str =
-    "# mathlib\n\nA small Rust library crate `mathlib` with integer add, mul and sub, each tested.\n";
-
-const SPEC_01: &str = "# 01 — Crate\n\n## Purpose\nThe crate and its first function.\n\n## Requirements covered\nR1\n\n## Interfaces\n`pub fn add(a: i64, b: i64) -> i64`\n\n## Use cases\nAdd two numbers.\n\n## Invariants\nNo panics.\n\n## Tasks\n\n- [ ] 01.1 Create the crate with add and its test\n\n## Definition of Done\n- `cargo test`\n";
-const SPEC_02: &str = "# 02 — Operations\n\n## Purpose\nMore arithmetic.\n\n## Requirements covered\nR1\n\n## Interfaces\n`mul`, `sub`\n\n## Use cases\nMultiply and subtract.\n\n## Invariants\nNo panics.\n\n## Tasks\n\n- [ ] 02.1 Add mul with a test (depends_on: 01.1)\n- [ ] 02.2 Add sub with a test (depends_on: 01.1)\n\n## Definition of Done\n- `cargo test`\n";
-
-const CARGO_TOML: &str = "[package]\nname = \"mathlib\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";
-const LIB_RS: &str = "//! Small arithmetic helpers.\n\n/// The sum of `a` and `b`.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n}\n";
-const ADD_FN: &str = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n";
-const ADD_TEST: &str = "    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n";
-
-fn call(name: &str, arguments: Value) -> Step {
-    Step::ToolCall { name: name.into(), arguments: arguments.to_string() }
-}
-
-fn text(t: &str) -> Turn {
-    Turn::text(t)
-}
-
-fn spec_turns() -> Vec<Turn> {
-    vec![
-        Turn::steps(vec![
-            Step::Text { text: "Writing two specs.".into() },
-            call("write_file", json!({"path": "specs/01-crate.md", "content": SPEC_01})),
-            call("write_file", json!({"path": "specs/02-operations.md", "content": SPEC_02})),
-        ]),
-        text("Wrote specs/01-crate.md and specs/02-operations.md."),
-    ]
-}
-
-fn plan(goal: &str) -> Turn {
-    Turn::steps(vec![call(
-        "submit_work_order",
-        json!({"goal": goal, "capsule": format!("{goal}. Keep the existing functions; add a unit test."), "acceptance": ["cargo test passes"], "validation": ["cargo test"]}),
-    )])
-}
-
-fn task_01() -> Vec<Turn> {
-    let patch = format!(
-        "*** Begin Patch\n*** Add File: Cargo.toml\n{}*** Add File: src/lib.rs\n{}*** End Patch",
-        CARGO_TOML.lines().map(|l| format!("+{l}\n")).collect::<String>(),
-        LIB_RS.lines().map(|l| format!("+{l}\n")).collect::<String>()
-    );
-    vec![
-        plan("Create the mathlib crate with add"),
-        Turn::steps(vec![call("apply_patch", json!({"patch": patch}))]),
-        text("Created Cargo.toml and src/lib.rs with add and its test."),
-    ]
-}
-
-/// A task that adds `name` after `add`, with its test after `adds`.
-fn operation(name: &str, op: &str, test: &str, check: &str, first_step: Option<Step>) -> Vec<Turn> {
-    let function = format!("{ADD_FN}\n/// `a` {op} `b`.\npub fn {name}(a: i64, b: i64) -> i64 {{\n    a {op} b\n}}\n");
-    let test = format!("{ADD_TEST}\n    #[test]\n    fn {test}() {{\n        {check}\n    }}\n");
-    let mut steps: Vec<Step> = first_step.into_iter().collect();
-    steps.push(call("replace", json!({"path": "src/lib.rs", "old": ADD_FN, "new": function})));
-    steps.push(call("replace", json!({"path": "src/lib.rs", "old": ADD_TEST, "new": test})));
-    vec![plan(&format!("Add {name}")), Turn::steps(steps), text(&format!("Added {name} and its test."))]
-}
-
-fn task_mul(first_step: Option<Step>) -> Vec<Turn> {
-    operation("mul", "*", "multiplies", "assert_eq!(mul(4, 5), 20);", first_step)
-}
-
-fn task_sub() -> Vec<Turn> {
-    operation("sub", "-", "subtracts", "assert_eq!(sub(9, 4), 5);", None)
-}
 
 fn aura(args: &[&str], data: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_aura"));
@@ -136,11 +71,7 @@ fn requirements_become_specs_tasks_patches_and_verified_receipts() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let workspace = new_workspace();
     let data = tempfile::tempdir().unwrap();
-    let mut turns = spec_turns();
-    turns.extend(task_01());
-    turns.extend(task_mul(None));
-    turns.extend(task_sub());
-    let emulator = runtime.block_on(Emulator::start(Script::new(turns))).unwrap();
+    let emulator = runtime.block_on(Emulator::start(script())).unwrap();
     let base = emulator.base_url(ProviderKind::Openai);
     let output = aura(&run_args(workspace.path().to_str().unwrap(), &base), data.path()).output().unwrap();
     let log = text_of(&output);

@@ -12,8 +12,11 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0)]
     pub port: u16,
     /// A JSON script of turns to play (default: one greeting)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
     pub script: Option<PathBuf>,
+    /// Play the scripted demo run (a small Rust library built through `aura run`)
+    #[arg(long)]
+    pub demo: bool,
 }
 
 pub fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
@@ -24,6 +27,7 @@ pub fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
             serde_json::from_str::<Script>(&text)
                 .map_err(|e| anyhow::anyhow!("the script {} is not a valid emulator script: {e}", path.display()))?
         }
+        None if args.demo => crate::llm::emulator::demo::script(),
         None => Script::new(vec![Turn::text("Hello from the Aura provider emulator.")]),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -5,6 +5,7 @@
 //! tests, demos and benchmarks use for a remote model.
 
 pub mod cache;
+pub mod demo;
 pub mod script;
 pub mod wire;
 
