@@ -54,11 +54,11 @@ fn hello_open_project_and_sessions() {
     let Event::SessionCreated { session } = next(&client) else { panic!("no session") };
     assert_eq!(session.project, Some(project));
 
-    // Commands that need a model say so, naming the command they answer.
+    // A message needs a model; without one the error says where to choose it.
     let seq = client.send(Command::SendMessage { session: session.id, text: "hi".into() });
     let Event::Error { command, message } = next(&client) else { panic!("no error") };
     assert_eq!(command, Some(seq));
-    assert!(message.contains("send_message"), "{message}");
+    assert!(message.contains("no model is chosen") && message.contains("Settings"), "{message}");
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn loop_key(project: ProjectId) -> String {
 }
 
 impl Engine {
-    fn project(&self, id: ProjectId) -> Result<Project, String> {
+    pub(super) fn project(&self, id: ProjectId) -> Result<Project, String> {
         match self.store.reader().get::<Project>(id.to_bytes()) {
             Ok(Some(project)) => Ok(project),
             Ok(None) => Err(format!("no project {id}; open its folder first")),
@@ -67,7 +67,7 @@ impl Engine {
         Agent { provider, model: choice.model.clone(), catalog: Arc::clone(catalog), window }
     }
 
-    fn loop_config(&self, project: ProjectId) -> Result<LoopConfig, String> {
+    pub(super) fn loop_config(&self, project: ProjectId) -> Result<LoopConfig, String> {
         let reader = self.store.reader();
         let (planner, worker): (ModelChoice, ModelChoice) = reader
             .get_value(Table::Settings, &models_key(project))
@@ -109,17 +109,20 @@ impl Engine {
         Ok(())
     }
 
+    /// The project's shared review state, opened on first use.
+    pub(super) fn review_of(&mut self, project: &Project) -> Result<super::host::SharedReview, String> {
+        if let Some(review) = self.reviews.get(&project.id) {
+            return Ok(review.clone());
+        }
+        let review = Arc::new(tokio::sync::Mutex::new(self.open_review(project)?));
+        self.reviews.insert(project.id, review.clone());
+        Ok(review)
+    }
+
     async fn start_loop(&mut self, id: ProjectId) -> Result<(), String> {
         let project = self.project(id)?;
         let config = self.loop_config(id)?;
-        let review = match self.reviews.get(&id) {
-            Some(review) => review.clone(),
-            None => {
-                let review = Arc::new(tokio::sync::Mutex::new(self.open_review(&project)?));
-                self.reviews.insert(id, review.clone());
-                review
-            }
-        };
+        let review = self.review_of(&project)?;
         if config.settings.autopilot {
             review.lock().await.set_policy(super::review::ApprovalPolicy::AutoApprove);
         }

@@ -5,6 +5,7 @@
 //! blocks a surface.
 
 mod changes;
+mod chat;
 mod control;
 pub mod devloop;
 mod discovery;
@@ -113,6 +114,14 @@ impl Journal {
         }
     }
 
+    /// A journal whose events go to the returned receiver instead of a surface: for running agents
+    /// outside the engine (tests, benchmarks).
+    pub fn detached(store: StoreHandle) -> (Journal, std_mpsc::Receiver<Envelope<Event>>) {
+        let (events, receiver) = std_mpsc::channel();
+        let emitter = Emitter { events, next_seq: Arc::default(), waker: Arc::new(|| {}) };
+        (Journal { store, emitter }, receiver)
+    }
+
     pub async fn put_session(&self, session: Session) {
         match self.store.put(session.clone()).await {
             Ok(()) => self.emit(Event::SessionCreated { session }),
@@ -134,6 +143,8 @@ struct Engine {
     orders: devloop::OrderWaiters,
     /// The running dev loop of each project.
     loops: HashMap<ProjectId, control::LoopHandle>,
+    /// Turn state of the chat sessions used in this run.
+    chats: HashMap<SessionId, Arc<chat::ChatState>>,
 }
 
 /// Starts the engine on `runtime` over an open store.
@@ -151,6 +162,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         waiters: Default::default(),
         orders: Default::default(),
         loops: HashMap::new(),
+        chats: HashMap::new(),
     };
     runtime.spawn(async move {
         while let Some(envelope) = inbox.recv().await {
@@ -202,6 +214,11 @@ impl Engine {
             }
             Command::RestoreCheckpoint { changeset, overwrite } => {
                 self.undo_changeset(seq, changeset, overwrite, true).await;
+                Ok(())
+            }
+            Command::SendMessage { session, text } => self.send_message(seq, session, text).await,
+            Command::StopTurn { session } => {
+                self.stop_turn(seq, session);
                 Ok(())
             }
             Command::Loop { project, control } => self.control_loop(seq, project, control).await,

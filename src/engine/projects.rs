@@ -45,13 +45,8 @@ impl Engine {
         };
         project.opened_at = now_millis();
         self.store.put(project.clone()).await?;
-        if !self.reviews.contains_key(&project.id) {
-            match self.open_review(&project) {
-                Ok(review) => {
-                    self.reviews.insert(project.id, std::sync::Arc::new(tokio::sync::Mutex::new(review)));
-                }
-                Err(message) => self.fail(command, message),
-            }
+        if let Err(message) = self.review_of(&project) {
+            self.fail(command, message);
         }
         let snapshot = self.snapshot(project).await?;
         self.emit(Event::ProjectOpened { snapshot });

@@ -1,0 +1,177 @@
+//! Chat sessions: a message starts a turn with the project's Worker model and tools (edits through
+//! review); a message sent while a turn runs is queued and becomes the next turn at the boundary;
+//! Stop ends the turn, and any call in flight gets a "cancelled by user" result. The transcript is
+//! rebuilt from the session's records, so a conversation goes on after a restart.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::domain::{Message, MessagePart, Record, Role as MessageRole, Session, SessionId, ToolCallId};
+use crate::llm::{ChatMessage, ToolCallRequest};
+use crate::protocol::Event;
+use crate::store::Store;
+use crate::tools::Workspace;
+use crate::tools::policy::CommandPolicy;
+
+use super::host::AgentHost;
+use super::prompt::{ProjectContext, Role};
+use super::turn::{Agent, Conversation, StopSwitch, TurnBudget, run_turn, stop_pair};
+use super::{Engine, EngineResult, memory};
+
+/// A chat session's turn state: whether a turn runs, what waits for it, and its stop button.
+#[derive(Default)]
+pub struct ChatState(Mutex<ChatInner>);
+
+#[derive(Default)]
+struct ChatInner {
+    running: bool,
+    queue: Vec<String>,
+    stop: Option<StopSwitch>,
+}
+
+impl ChatState {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChatInner> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The model-facing transcript of a session, rebuilt from its records.
+pub fn transcript(store: &Store, session: SessionId) -> Result<Vec<ChatMessage>, crate::store::StoreError> {
+    let page = store.records_from(session, 1, usize::MAX)?;
+    let mut calls: HashMap<ToolCallId, (String, String)> = HashMap::new();
+    let mut out = Vec::new();
+    for record in page.records {
+        let Record::Message(message) = record.record else { continue };
+        match message.role {
+            MessageRole::User | MessageRole::System => out.push(ChatMessage::User { text: message.plain_text() }),
+            MessageRole::Assistant => {
+                let mut tool_calls = Vec::new();
+                for part in &message.parts {
+                    if let MessagePart::ToolCall(call) = part {
+                        calls.insert(call.id, (call.provider_id.clone(), call.name.clone()));
+                        tool_calls.push(ToolCallRequest {
+                            id: call.provider_id.clone(),
+                            name: call.name.clone(),
+                            arguments: call.arguments.clone(),
+                        });
+                    }
+                }
+                // Reasoning of finished turns is not sent back: no provider needs it, and it costs tokens.
+                out.push(ChatMessage::Assistant { text: message.plain_text(), reasoning: None, tool_calls });
+            }
+            MessageRole::Tool => {
+                for part in message.parts {
+                    if let MessagePart::ToolResult { call, content, is_error } = part {
+                        let (call_id, name) = calls.get(&call).cloned().unwrap_or_default();
+                        out.push(ChatMessage::ToolResult { call_id, name, content, is_error });
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Engine {
+    pub(super) async fn send_message(&mut self, command: u64, id: SessionId, text: String) -> EngineResult {
+        let Some(session) = self.store.reader().get::<Session>(id.to_bytes())? else {
+            self.fail(command, format!("no session {id}; create it first"));
+            return Ok(());
+        };
+        let state = self.chats.entry(id).or_default().clone();
+        {
+            let mut inner = state.lock();
+            if inner.running {
+                inner.queue.push(text);
+                self.emit(Event::QueueChanged { session: id, queued: inner.queue.clone() });
+                return Ok(());
+            }
+        }
+        let prepared = session.project.ok_or("the session belongs to no project".to_string()).and_then(|project| {
+            let project = self.project(project)?;
+            let config = self.loop_config(project.id)?;
+            let workspace = Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
+            Ok((project, config, workspace))
+        });
+        let (project, config, workspace) = match prepared {
+            Ok(p) => p,
+            Err(message) => {
+                self.fail(command, message);
+                return Ok(());
+            }
+        };
+        let review = match self.review_of(&project) {
+            Ok(review) => review,
+            Err(message) => {
+                self.fail(command, message);
+                return Ok(());
+            }
+        };
+        let (switch, stop) = stop_pair();
+        {
+            let mut inner = state.lock();
+            inner.running = true;
+            inner.stop = Some(switch);
+        }
+        let pinned = memory::entries(self.store.reader(), project.id).map(|e| memory::pinned(&e)).unwrap_or_default();
+        let context = ProjectContext {
+            agents_md: ProjectContext::load_agents_md(&project.root),
+            pinned_memory: pinned,
+            ..ProjectContext::default()
+        };
+        let mut conversation = Conversation::new(session.clone(), Role::Chat, context);
+        conversation.transcript = transcript(self.store.reader(), id)?;
+        let journal = self.journal.clone();
+        let mut host = AgentHost {
+            workspace,
+            project: project.id,
+            session: id,
+            task: None,
+            journal: journal.clone(),
+            review,
+            waiters: self.waiters.clone(),
+            autopilot: config.settings.autopilot,
+            policy: CommandPolicy::default(),
+            allowed: Role::Chat.tool_names(),
+            writes_under: None,
+            changesets: Vec::new(),
+            work_order: None,
+            question: None,
+        };
+        let agent: Agent = config.worker;
+        tokio::spawn(async move {
+            let mut text = text;
+            loop {
+                journal.record(id, Record::Message(Message::text(id, MessageRole::User, text.clone()))).await;
+                conversation.push_user(text);
+                let outcome =
+                    run_turn(&agent, &mut conversation, &mut host, &TurnBudget::default(), &stop, &journal).await;
+                if let super::turn::TurnOutcome::Failed(message) = outcome {
+                    journal.emit(Event::Error { command: None, message });
+                }
+                let mut inner = state.lock();
+                if inner.queue.is_empty() || stop.is_set() {
+                    inner.running = false;
+                    inner.stop = None;
+                    break;
+                }
+                text = std::mem::take(&mut inner.queue).join("\n\n");
+                journal.emit(Event::QueueChanged { session: id, queued: Vec::new() });
+            }
+        });
+        Ok(())
+    }
+
+    pub(super) fn stop_turn(&mut self, command: u64, id: SessionId) {
+        let pressed = self.chats.get(&id).is_some_and(|state| {
+            let inner = state.lock();
+            if let Some(stop) = &inner.stop {
+                stop.press();
+            }
+            inner.running
+        });
+        if !pressed {
+            self.fail(command, format!("no turn is running in session {id}"));
+        }
+    }
+}
