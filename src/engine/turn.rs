@@ -51,6 +51,16 @@ pub struct Conversation {
     pub compaction_tier: u8,
     pub compactions: u32,
     pub max_output_tokens: u32,
+    /// Where the session's time went, so the harness's own share can be measured.
+    pub timing: Timing,
+}
+
+/// Time spent waiting on the model and on tools, over a session's steps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timing {
+    pub steps: u32,
+    pub model: Duration,
+    pub tools: Duration,
 }
 
 impl Conversation {
@@ -67,6 +77,7 @@ impl Conversation {
             compaction_tier: 0,
             compactions: 0,
             max_output_tokens: 8_192,
+            timing: Timing::default(),
         }
     }
 
@@ -230,11 +241,14 @@ pub async fn run_turn<H: ToolHost>(
             journal.record(session, Record::Compacted { tier, at: crate::domain::now_millis() }).await;
             journal.emit(Event::Compacted { session, tier });
         }
+        let asked = Instant::now();
+        conversation.timing.steps += 1;
         let reply = tokio::select! {
             reply = stream_reply(agent, conversation, journal) => reply,
             _ = stop.wait() => return TurnOutcome::Stopped,
             _ = sleep_until(deadline) => return TurnOutcome::BudgetExhausted(BudgetKind::Time),
         };
+        conversation.timing.model += asked.elapsed();
         let reply = match reply {
             Ok(reply) => reply,
             Err(message) => return TurnOutcome::Failed(message),
@@ -283,6 +297,7 @@ pub async fn run_turn<H: ToolHost>(
         let mut ended = false;
         for (call, parsed) in calls {
             journal.emit(Event::ToolCallStarted { session, call: call.clone() });
+            let called = Instant::now();
             let result = match parsed {
                 _ if stop.is_set() => ToolResult::error(CANCELLED),
                 Err(why) => ToolResult::error(why),
@@ -291,6 +306,7 @@ pub async fn run_turn<H: ToolHost>(
                     _ = stop.wait() => ToolResult::error(CANCELLED),
                 },
             };
+            conversation.timing.tools += called.elapsed();
             ended |= result.end_turn;
             let summary = result.content.lines().next().unwrap_or("").chars().take(160).collect();
             journal.emit(Event::ToolCallFinished { session, call: call.id, is_error: result.is_error, summary });

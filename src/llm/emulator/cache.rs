@@ -11,12 +11,15 @@ pub struct Prompt {
     text: Vec<u8>,
     /// Byte offsets where a breakpoint segment ends.
     breakpoints: Vec<usize>,
+    /// Byte offsets where every segment (a content block) ends.
+    ends: Vec<usize>,
 }
 
 impl Prompt {
     pub fn push(&mut self, segment: &str, breakpoint: bool) {
         self.text.extend_from_slice(segment.as_bytes());
         self.text.push(b'\n');
+        self.ends.push(self.text.len());
         if breakpoint {
             self.breakpoints.push(self.text.len());
         }
@@ -29,15 +32,22 @@ impl Prompt {
 
     /// A hash of the first `tokens` tokens.
     fn prefix_hash(&self, tokens: u64) -> u64 {
-        let end = ((tokens * 4) as usize).min(self.text.len());
+        self.byte_prefix_hash(((tokens * 4) as usize).min(self.text.len())) ^ tokens
+    }
+
+    /// A hash of the first `end` bytes.
+    fn byte_prefix_hash(&self, end: usize) -> u64 {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for &b in &self.text[..end] {
             hash ^= b as u64;
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
-        hash ^ tokens
+        hash ^ end as u64
     }
 }
+
+/// Block boundaries before a breakpoint that Anthropic also checks for an earlier write.
+const LOOKBACK_BLOCKS: usize = 20;
 
 /// How one provider caches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,17 +85,26 @@ impl PromptCache {
         let total = prompt.tokens();
         match rule {
             CacheRule::Breakpoints { minimum } => {
-                let points: Vec<u64> =
-                    prompt.breakpoints.iter().map(|&end| end.div_ceil(4) as u64).filter(|&t| t >= minimum).collect();
-                let read = points
-                    .iter()
-                    .copied()
-                    .filter(|&t| self.prefixes.contains(&(partition.to_string(), prompt.prefix_hash(t))))
+                // Prefixes are matched at exact block boundaries (bytes), counted in tokens.
+                let tokens = |end: usize| end.div_ceil(4) as u64;
+                let points: Vec<usize> =
+                    prompt.breakpoints.iter().copied().filter(|&end| tokens(end) >= minimum).collect();
+                // A read is found at a breakpoint, or at one of the block boundaries just before it.
+                let lookups = points.iter().flat_map(|&end| {
+                    let at = prompt.ends.partition_point(|&e| e <= end);
+                    prompt.ends[at.saturating_sub(LOOKBACK_BLOCKS + 1)..at].iter().copied()
+                });
+                let read = lookups
+                    .filter(|&e| {
+                        tokens(e) >= minimum
+                            && self.prefixes.contains(&(partition.to_string(), prompt.byte_prefix_hash(e)))
+                    })
+                    .map(tokens)
                     .max()
                     .unwrap_or(0);
-                let furthest = points.iter().copied().max().unwrap_or(0);
-                for &t in &points {
-                    self.prefixes.insert((partition.to_string(), prompt.prefix_hash(t)));
+                let furthest = points.iter().map(|&e| tokens(e)).max().unwrap_or(0);
+                for &end in &points {
+                    self.prefixes.insert((partition.to_string(), prompt.byte_prefix_hash(end)));
                 }
                 CacheOutcome { total, read, written: furthest.saturating_sub(read) }
             }
@@ -158,8 +177,12 @@ mod tests {
         assert_eq!(cold.written, first.tokens(), "everything up to the newest breakpoint is written");
         let second = prompt(&[(&system, true), ("turn one", false), ("turn two", true)]);
         let warm = cache.serve("anthropic", &second, ANTHROPIC);
-        assert_eq!(warm.read, 2001, "the system breakpoint (2000 tokens and its newline)");
-        assert_eq!(warm.written, second.tokens() - 2001);
+        assert_eq!(warm.read, first.tokens(), "what the first request wrote, found by looking back one block");
+        assert_eq!(warm.written, second.tokens() - first.tokens());
+        // A conversation that moves its breakpoint to the newest block still reads what the
+        // previous request wrote, found by looking back over block boundaries.
+        let third = prompt(&[(&system, true), ("turn one", false), ("turn two", false), ("turn three", true)]);
+        assert_eq!(cache.serve("anthropic", &third, ANTHROPIC).read, second.tokens());
         let unmarked = prompt(&[(&system, false), ("turn three", false)]);
         assert_eq!(
             cache.serve("anthropic", &unmarked, ANTHROPIC),

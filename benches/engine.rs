@@ -1,0 +1,129 @@
+//! The engine's own cost on a scripted 50-step Worker run against the provider emulator, with real
+//! read tools on a real workspace: prompt-cache efficiency (cached ÷ all input tokens, against the
+//! best possible: everything but the newly appended tokens cached), harness time per step
+//! (excluding the model's and the tools' own time), and the fixed prompt overhead of each role.
+//! Run with `cargo bench --bench engine`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aura::domain::{Session, SessionKind, Usage};
+use aura::engine::Journal;
+use aura::engine::prompt::{ProjectContext, Role, fixed_overhead_tokens};
+use aura::engine::turn::{Agent, Conversation, ToolHost, ToolResult, TurnBudget, run_turn, stop_pair};
+use aura::llm::catalog::Catalog;
+use aura::llm::emulator::Emulator;
+use aura::llm::emulator::demo::call;
+use aura::llm::emulator::script::{Script, Step, Turn};
+use aura::llm::{ProviderConfig, ProviderKind, RetryPolicy, ToolCallRequest};
+use aura::protocol::Event;
+use aura::store::{Store, StoreHandle, StoreOptions};
+use aura::tools::Workspace;
+use aura::tools::registry::{ToolInput, run_read};
+use serde_json::json;
+
+const STEPS: usize = 50;
+
+struct Reader(Workspace);
+
+impl ToolHost for Reader {
+    async fn call(&mut self, call: &ToolCallRequest) -> ToolResult {
+        match ToolInput::parse(&call.name, &call.arguments).and_then(|input| run_read(&self.0, &input)) {
+            Ok(text) => ToolResult::ok(text),
+            Err(why) => ToolResult::error(why),
+        }
+    }
+}
+
+fn script() -> Script {
+    let mut turns: Vec<Turn> = (0..STEPS - 1)
+        .map(|i| {
+            let step = match i % 3 {
+                0 => call("read_file", json!({"path": format!("src/module_{i}.rs")})),
+                1 => call("search", json!({"pattern": format!("fn item_{}", i - 1)})),
+                _ => call("list_files", json!({"dir": "src"})),
+            };
+            Turn::steps(vec![Step::Text { text: format!("Step {i}: looking further.") }, step])
+        })
+        .collect();
+    turns.push(Turn::text("Done reading."));
+    Script::new(turns)
+}
+
+fn run(runtime: &tokio::runtime::Runtime, kind: ProviderKind, workspace: &Workspace, data: &std::path::Path) {
+    let emulator = runtime.block_on(Emulator::start(script())).unwrap();
+    let store = StoreHandle::spawn(Store::open(data, &StoreOptions::default()).unwrap()).unwrap();
+    let (journal, events) = Journal::detached(store.clone());
+    let agent = Agent {
+        provider: ProviderConfig {
+            kind,
+            base_url: Some(emulator.base_url(kind)),
+            api_key: Some("emulator-key".into()),
+        }
+        .connect(RetryPolicy::default()),
+        model: "emu-sonnet-4-5".into(),
+        catalog: Arc::new(Catalog::with_user_entries(vec![])),
+        window: None,
+    };
+    let context = ProjectContext {
+        agents_md: Some("Keep functions small. Run cargo test before finishing.".into()),
+        ..ProjectContext::default()
+    };
+    let session = Session::new(None, SessionKind::Worker { task: None }, "bench");
+    let mut conversation = Conversation::new(session, Role::Worker, context);
+    conversation.push_user("Read the modules and report what they define.");
+    let (_switch, stop) = stop_pair();
+    let budget = TurnBudget { max_steps: STEPS as u32 + 5, ..TurnBudget::default() };
+    let started = Instant::now();
+    runtime.block_on(run_turn(&agent, &mut conversation, &mut Reader(workspace.clone()), &budget, &stop, &journal));
+    let total = started.elapsed();
+    let usages: Vec<Usage> = events
+        .try_iter()
+        .filter_map(|e| match e.body {
+            Event::TurnFinished { usage, .. } => Some(usage),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(usages.len(), STEPS, "one request per step");
+    let all: u64 = usages.iter().map(|u| u.total_input()).sum();
+    let cached: u64 = usages.iter().map(|u| u.cached_input_tokens).sum();
+    let best: u64 = usages.windows(2).map(|w| w[0].total_input() + w[0].output_tokens).sum();
+    let timing = conversation.timing;
+    let harness = total.saturating_sub(timing.model + timing.tools);
+    println!(
+        "{kind:?}: {STEPS} steps, input {all} tokens, cached {cached} = {:.1}% (best possible {:.1}%; {:.1}% of best)",
+        cached as f64 * 100.0 / all as f64,
+        best as f64 * 100.0 / all as f64,
+        cached as f64 * 100.0 / best as f64
+    );
+    println!(
+        "    wall {:.1} ms = model {:.1} ms + tools {:.1} ms + harness {:.1} ms → harness {:.3} ms per step",
+        total.as_secs_f64() * 1e3,
+        timing.model.as_secs_f64() * 1e3,
+        timing.tools.as_secs_f64() * 1e3,
+        harness.as_secs_f64() * 1e3,
+        harness.as_secs_f64() * 1e3 / timing.steps as f64
+    );
+    store.close();
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    for i in 0..STEPS {
+        let body: String =
+            (0..40).map(|j| format!("pub fn item_{i}_{j}(x: u32) -> u32 {{\n    x + {j}\n}}\n")).collect();
+        std::fs::write(dir.path().join(format!("src/module_{i}.rs")), body).unwrap();
+    }
+    let workspace = Workspace::open(dir.path()).unwrap();
+    println!(
+        "fixed prompt overhead: worker {} tokens, planner {} tokens",
+        fixed_overhead_tokens(Role::Worker),
+        fixed_overhead_tokens(Role::Planner)
+    );
+    for (i, kind) in [ProviderKind::Anthropic, ProviderKind::Openai].into_iter().enumerate() {
+        let data = tempfile::tempdir().unwrap();
+        run(&runtime, kind, &workspace, &data.path().join(format!("store-{i}")));
+    }
+}
