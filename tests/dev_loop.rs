@@ -243,3 +243,39 @@ fn an_invalid_task_list_is_repaired_by_the_model_or_shown_to_the_user() {
     // The script has nothing more to say, so the Planner submits no order and the loop stops for the user.
     assert_eq!(output.status.code(), Some(3), "{log}");
 }
+
+#[test]
+fn a_full_session_rotates_at_the_task_boundary_into_a_summary_and_keeps_the_task() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let workspace = new_workspace();
+    let data = tempfile::tempdir().unwrap();
+    let summary = "## Decisions\nThe crate is mathlib.\n## State of the codebase\nadd exists with a test.\n## Next focus\nmul and sub.\n## Open problems\nNone.";
+    let mut turns = spec_turns();
+    turns.extend(task_01());
+    turns.push(text(summary));
+    turns.extend(task_mul(None));
+    turns.push(text(&summary.replace("mul and sub", "sub")));
+    turns.extend(task_sub());
+    let emulator = runtime.block_on(Emulator::start(Script::new(turns))).unwrap();
+    let base = emulator.base_url(ProviderKind::Openai);
+    let mut args = run_args(workspace.path().to_str().unwrap(), &base);
+    // A small window: after 01.1, and again after 02.1, the Worker's session is past 80% of it.
+    args.extend(["--context-window", "2000"]);
+    let output = aura(&args, data.path()).output().unwrap();
+    let log = text_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    assert!(log.contains("context rotated (session 1)") && log.contains("context rotated (session 2)"), "{log}");
+    assert!(log.contains("old tool results shortened (tier"), "compaction inside a task is visible: {log}");
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 13, "the run plus two summaries");
+    let body = |i: usize| requests[i].body["messages"].to_string();
+    assert!(body(5).contains("Next focus"), "request 6 asks for the summary: {}", body(5));
+    // 02.1's Worker starts from the summary, without 01.1's transcript, and has its own task.
+    for i in [7, 8] {
+        let worker = body(i);
+        assert!(worker.contains("Where the previous session left off") && worker.contains("mul and sub"), "{worker}");
+        assert!(!worker.contains("Create the mathlib crate with add"), "the old transcript is gone: {worker}");
+        assert!(worker.contains("## Goal") && worker.contains("Add mul"), "goal and plan in every request: {worker}");
+    }
+    cargo_test_passes(workspace.path());
+}

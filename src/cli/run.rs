@@ -199,6 +199,15 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
                 let verdict = format!("{:?}", receipt.verdict).to_lowercase();
                 println!("{} {key} {verdict}  {}  {}", clock(), receipt.summary, usage_line(&receipt.usage));
             }
+            Event::ContextUse { used, window, .. } => {
+                println!(
+                    "{}   context {} of {} tokens ({:.0}%)",
+                    clock(),
+                    thousands(used),
+                    thousands(window),
+                    used as f64 * 100.0 / window as f64
+                )
+            }
             Event::SessionRotated { to, .. } => println!("{}   context rotated (session {})", clock(), to.rotation),
             Event::Compacted { tier, .. } => println!("{}   old tool results shortened (tier {tier})", clock()),
             Event::LoopChanged { project: p, state, reason, .. } if p == project => match state {

@@ -187,12 +187,13 @@ impl DevLoop {
                 return LoopEnd::Blocked(format!("no task can run: {}. Retry or unblock a task", open.join(", ")));
             };
             let spec = tasks.specs.iter().find(|s| s.id == task.spec).cloned();
+            // A task boundary with a next task to run: the one place sessions rotate.
+            self.rotate_if_needed().await;
             match self.run_task(task, spec).await {
                 TaskEnd::Done | TaskEnd::Failed | TaskEnd::Blocked => {}
                 TaskEnd::Stopped => return LoopEnd::Stopped,
                 TaskEnd::Halt(reason) => return LoopEnd::Blocked(reason),
             }
-            self.rotate_if_needed().await;
         }
     }
 

@@ -117,6 +117,8 @@ pub async fn rotate(
     journal.emit(Event::SessionRotated { from: old.id, to: session.clone() });
     let mut context = conversation.context.clone();
     context.summary = Some(summary);
+    // Rotation happens between tasks: the finished task's brief stays behind.
+    context.task_brief = None;
     let mut next = Conversation::new(session, conversation.role, context);
     next.compactions = conversation.compactions;
     Ok(next)
