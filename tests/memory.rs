@@ -1,0 +1,110 @@
+//! Project memory through the protocol and through an agent's tools: BM25 ranking, pinned entries
+//! in every agent's context, and entries the agent saves and finds again.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aura::domain::{MemoryEntry, SessionKind};
+use aura::engine::{self, EngineClient};
+use aura::llm::ProviderKind;
+use aura::llm::emulator::Emulator;
+use aura::llm::emulator::demo::call;
+use aura::llm::emulator::script::{Script, Step, Turn};
+use aura::protocol::{Command, Event, LoopSettings, ModelChoice};
+use serde_json::json;
+
+fn launch(runtime: &tokio::runtime::Runtime, data: &Path) -> EngineClient {
+    engine::launch(runtime.handle(), data.to_path_buf(), Arc::new(|| {})).recv().unwrap().unwrap()
+}
+
+fn wait<T>(client: &EngineClient, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Some(envelope) = client.recv_timeout(Duration::from_millis(200)) {
+            if let Event::Error { message, .. } = &envelope.body {
+                panic!("engine error: {message}");
+            }
+            if let Some(found) = pick(&envelope.body) {
+                return found;
+            }
+        }
+    }
+    panic!("the event never came")
+}
+
+#[test]
+fn memory_is_ranked_pinned_into_context_and_used_by_agents() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    client.send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    let project = wait(&client, |e| match e {
+        Event::ProjectOpened { snapshot } => Some(snapshot.project.id),
+        _ => None,
+    });
+    let mut save = |text: &str, tags: &[&str]| -> MemoryEntry {
+        client.send(Command::SaveMemory {
+            project,
+            text: text.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        });
+        wait(&client, |e| match e {
+            Event::MemoryChanged { entry, deleted: false } => Some(entry.clone()),
+            _ => None,
+        })
+    };
+    save("Release builds use thin LTO.", &["build"]);
+    let style = save("Error messages say what to do next.", &["style"]);
+    save("The store has one writer thread; LMDB readers stay short.", &["store", "lmdb"]);
+
+    client.send(Command::SearchMemory { project, query: "lmdb writer".into(), limit: 2 });
+    let found = wait(&client, |e| match e {
+        Event::MemoryResults { entries, .. } => Some(entries.clone()),
+        _ => None,
+    });
+    assert_eq!(found.len(), 1, "only entries that match: {found:?}");
+    assert!(found[0].text.starts_with("The store has one writer"));
+
+    client.send(Command::PinMemory { memory: style.id, pinned: true });
+    wait(&client, |e| matches!(e, Event::MemoryChanged { entry, .. } if entry.pinned).then_some(()));
+
+    // An agent sees the pinned entry in its context, saves a new one and finds it with search_memory.
+    let script = Script::new(vec![
+        Turn::steps(vec![call(
+            "save_memory",
+            json!({"text": "The parser lives in src/parse.rs.", "tags": ["parser"]}),
+        )]),
+        Turn::steps(vec![Step::Text { text: "Saved.".into() }, call("search_memory", json!({"query": "parser"}))]),
+        Turn::text("Found it."),
+    ]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let model = ModelChoice {
+        provider: ProviderKind::Openai,
+        base_url: Some(emulator.base_url(ProviderKind::Openai)),
+        model: "emu".into(),
+        context_window: None,
+    };
+    client.send(Command::SetModels { project, planner: model.clone(), worker: model });
+    client.send(Command::SetLoopSettings { project, settings: LoopSettings::default() });
+    client.send(Command::CreateSession { project, kind: SessionKind::Chat, title: "main".into() });
+    let session = wait(&client, |e| match e {
+        Event::SessionCreated { session } => Some(session.id),
+        _ => None,
+    });
+    client.send(Command::SendMessage { session, text: "Remember where the parser is.".into() });
+    wait(&client, |e| match e {
+        Event::Recorded { record: aura::domain::Record::Message(m), .. } if m.plain_text() == "Found it." => Some(()),
+        _ => None,
+    });
+    let requests = emulator.requests();
+    let system = requests[0].body["messages"][0]["content"].as_str().unwrap().to_string();
+    assert!(
+        system.contains("# Project memory (pinned)") && system.contains("Error messages say what to do next."),
+        "{system}"
+    );
+    assert!(!system.contains("thin LTO"), "unpinned entries stay out of the context");
+    let last = requests[2].body["messages"].as_array().unwrap().last().unwrap()["content"].to_string();
+    assert!(last.contains("The parser lives in src/parse.rs.") && last.contains("[parser]"), "{last}");
+}
