@@ -134,6 +134,7 @@ impl Engine {
             policy: CommandPolicy::default(),
             allowed: Role::Chat.tool_names(),
             writes_under: None,
+            hold_overwrites: false,
             changesets: Vec::new(),
             work_order: None,
             question: None,

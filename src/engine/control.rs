@@ -19,6 +19,7 @@ use super::{Engine, EngineResult, memory};
 pub struct LoopHandle {
     pause: watch::Sender<bool>,
     stop: StopSwitch,
+    block: Arc<watch::Sender<devloop::BlockRequest>>,
     join: tokio::task::JoinHandle<()>,
 }
 
@@ -92,7 +93,7 @@ impl Engine {
         match (control, running) {
             (LoopControl::Start, Some(_)) => self.fail(command, "the dev loop is already running"),
             (LoopControl::Start, None) => {
-                if let Err(message) = self.start_loop(id).await {
+                if let Err(message) = self.start_loop(id, false).await {
                     self.fail(command, message);
                 }
             }
@@ -119,7 +120,9 @@ impl Engine {
         Ok(review)
     }
 
-    async fn start_loop(&mut self, id: ProjectId) -> Result<(), String> {
+    /// Starts the dev loop of a project, or with `specs_only` just the spec writer (specs are
+    /// generated while no loop runs, and can be stopped like the loop).
+    async fn start_loop(&mut self, id: ProjectId, specs_only: bool) -> Result<(), String> {
         let project = self.project(id)?;
         let config = self.loop_config(id)?;
         let review = self.review_of(&project)?;
@@ -130,6 +133,7 @@ impl Engine {
             crate::tools::Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
         let (pause, paused) = watch::channel(false);
         let (stop, stopped) = stop_pair();
+        let block = Arc::new(watch::channel(None).0);
         let devloop = DevLoop::new(
             project,
             workspace,
@@ -138,12 +142,47 @@ impl Engine {
             self.waiters.clone(),
             self.orders.clone(),
             config,
-            Controls { paused, stop: stopped },
+            Controls { paused, stop: stopped, block: block.clone() },
         );
         let join = tokio::spawn(async move {
-            devloop.run().await;
+            if specs_only {
+                devloop.generate_specs().await;
+            } else {
+                devloop.run().await;
+            }
         });
-        self.loops.insert(id, LoopHandle { pause, stop, join });
+        self.loops.insert(id, LoopHandle { pause, stop, block, join });
+        Ok(())
+    }
+
+    pub(super) async fn generate_specs(&mut self, command: u64, id: ProjectId) -> EngineResult {
+        if self.loops.get(&id).is_some_and(|h| h.is_running()) {
+            self.fail(command, "the dev loop is running; stop it before regenerating the specs");
+        } else if let Err(message) = self.start_loop(id, true).await {
+            self.fail(command, message);
+        }
+        Ok(())
+    }
+
+    /// Asks the loop running `task` to stop it at the next safe point and mark it blocked.
+    pub(super) fn block_task(&mut self, command: u64, task: TaskId, reason: String) -> EngineResult {
+        let in_progress = self
+            .store
+            .reader()
+            .get::<crate::domain::Task>(task.to_bytes())?
+            .filter(|t| t.status == TaskStatus::InProgress);
+        let project = in_progress
+            .and_then(|t| self.store.reader().get::<crate::domain::Spec>(t.spec.to_bytes()).ok().flatten())
+            .map(|s| s.project);
+        match project.and_then(|p| self.loops.get(&p)).filter(|h| h.is_running()) {
+            Some(handle) => {
+                handle.block.send_replace(Some((task, reason)));
+            }
+            None => self.fail(
+                command,
+                format!("task {task} is not in progress in a running loop; only such a task can be blocked"),
+            ),
+        }
         Ok(())
     }
 

@@ -31,7 +31,7 @@ use super::prompt::{ProjectContext, Role};
 use super::rotation;
 use super::specs::{self, SpecProblem};
 use super::tasks::{self, TaskList};
-use super::turn::{Agent, Conversation, Stop, TurnBudget, TurnOutcome, run_turn};
+use super::turn::{Agent, Conversation, PauseGate, Stop, TurnBudget, TurnOutcome, run_turn, stop_pair};
 
 /// How the loop runs.
 #[derive(Clone)]
@@ -64,11 +64,15 @@ impl OrderWaiters {
     }
 }
 
-/// Pause and stop, as the loop sees them.
+/// A request to stop one in-progress task and mark it blocked, with the reason.
+pub type BlockRequest = Option<(TaskId, String)>;
+
+/// Pause, stop and block, as the loop sees them.
 #[derive(Clone)]
 pub struct Controls {
     pub paused: watch::Receiver<bool>,
     pub stop: Stop,
+    pub block: Arc<watch::Sender<BlockRequest>>,
 }
 
 /// How a loop run ended.
@@ -146,6 +150,18 @@ impl DevLoop {
             LoopEnd::Stopped => self.state(LoopState::Stopped, None, None),
         }
         end
+    }
+
+    /// Writes the specs from requirements.md, or rewrites them: new spec files follow the approval
+    /// policy, changes to existing ones always wait in Review. Then reads them into tasks.
+    pub async fn generate_specs(mut self) {
+        if let Err(message) = self.write_specs().await {
+            return self.journal.emit(Event::Error { command: None, message });
+        }
+        if let Err(problems) = sync_tasks(&self.journal, &self.project, self.workspace.root()).await {
+            let problems = problems.iter().map(ToString::to_string).collect();
+            self.journal.emit(Event::TaskListInvalid { project: self.project.id, problems });
+        }
     }
 
     async fn run_inner(&mut self) -> LoopEnd {
@@ -239,6 +255,7 @@ impl DevLoop {
             policy: CommandPolicy::default(),
             allowed: role.tool_names(),
             writes_under: matches!(role, Role::SpecWriter | Role::TaskRepair).then_some("specs/"),
+            hold_overwrites: role == Role::SpecWriter,
             changesets: Vec::new(),
             work_order: None,
             question: None,
@@ -248,13 +265,21 @@ impl DevLoop {
     /// Has the model write specs from `requirements.md`.
     async fn write_specs(&mut self) -> Result<(), String> {
         let requirements = std::fs::read_to_string(self.workspace.root().join("requirements.md")).map_err(|e| {
-            format!("there are no specs and requirements.md cannot be read ({e}): write requirements.md at the workspace root")
+            format!("requirements.md cannot be read ({e}): write requirements.md at the workspace root")
         })?;
         let session = Session::new(Some(self.project.id), SessionKind::Chat, "Specs");
         self.journal.put_session(session.clone()).await;
         let mut conversation = Conversation::new(session.clone(), Role::SpecWriter, self.project_context());
-        conversation
-            .push_user(format!("Write the specs for these requirements.\n\n# requirements.md\n\n{requirements}"));
+        let existing = specs::spec_paths(self.workspace.root());
+        let mut ask = format!("Write the specs for these requirements.\n\n# requirements.md\n\n{requirements}");
+        if !existing.is_empty() {
+            ask.push_str(&format!(
+                "\n\nThese spec files exist: {}. Read them first; rewrite only what the requirements change \
+                 (the user reviews every change to an existing file).",
+                existing.join(", ")
+            ));
+        }
+        conversation.push_user(ask);
         let mut host = self.host(&session, Role::SpecWriter, None);
         let outcome = run_turn(
             &self.config.planner,
@@ -332,11 +357,35 @@ impl DevLoop {
         }
     }
 
+    /// Runs one attempt at a task with its own stop: pressed by the loop's Stop, or by a request to
+    /// block this task; the pause switch is honoured between tool calls.
     async fn run_task(&mut self, mut task: Task, spec: Option<Spec>) -> TaskEnd {
         if let Err(e) = transition(&self.journal, &self.project, &mut task, TaskStatus::InProgress, None).await {
             return TaskEnd::Halt(e);
         }
         self.state(LoopState::Running, Some(task.id), None);
+        let (switch, stop) = stop_pair();
+        let (journal, project, id) = (self.journal.clone(), self.project.id, task.id);
+        let on_change = Arc::new(move |paused: bool| {
+            let state = if paused { LoopState::Paused } else { LoopState::Running };
+            journal.emit(Event::LoopChanged { project, state, task: Some(id), reason: None });
+        });
+        let stop = stop.with_pause(PauseGate { paused: self.controls.paused.clone(), on_change });
+        let loop_stop = self.controls.stop.clone();
+        let mut block = self.controls.block.subscribe();
+        let watcher = tokio::spawn(async move {
+            tokio::select! {
+                _ = loop_stop.wait() => {}
+                _ = block.wait_for(|b| b.as_ref().is_some_and(|(t, _)| *t == id)) => {}
+            }
+            switch.press();
+        });
+        let end = self.attempt(task, spec, &stop).await;
+        watcher.abort();
+        end
+    }
+
+    async fn attempt(&mut self, mut task: Task, spec: Option<Spec>, stop: &Stop) -> TaskEnd {
         let before = self.planner.usage;
         let before_worker = self.worker.usage;
 
@@ -359,15 +408,9 @@ impl DevLoop {
         self.planner.push_user(ask);
         self.planner.compaction_tier = 0;
         let mut host = self.host(&self.planner.session.clone(), Role::Planner, Some(task.id));
-        let outcome = run_turn(
-            &self.config.planner,
-            &mut self.planner,
-            &mut host,
-            &self.config.budget,
-            &self.controls.stop,
-            &self.journal,
-        )
-        .await;
+        let outcome =
+            run_turn(&self.config.planner, &mut self.planner, &mut host, &self.config.budget, stop, &self.journal)
+                .await;
         let mut order = match (outcome, host.work_order.take()) {
             (TurnOutcome::Stopped, _) => return self.put_back(task).await,
             (TurnOutcome::Failed(e), _) => return self.halt(task, e).await,
@@ -384,7 +427,7 @@ impl DevLoop {
         if !self.config.settings.autopilot {
             let decision = tokio::select! {
                 d = self.orders.wait(order.id) => d.unwrap_or(WorkOrderDecision::Reject { reason: "the decision was lost".into() }),
-                _ = self.controls.stop.wait() => return self.put_back(task).await,
+                _ = stop.wait() => return self.put_back(task).await,
             };
             match decision {
                 WorkOrderDecision::Approve => {}
@@ -409,15 +452,8 @@ impl DevLoop {
         self.worker.compaction_tier = 0;
         self.worker.push_user(format!("{brief}\nCarry out this work order."));
         let mut host = self.host(&self.worker.session.clone(), Role::Worker, Some(task.id));
-        let outcome = run_turn(
-            &self.config.worker,
-            &mut self.worker,
-            &mut host,
-            &self.config.budget,
-            &self.controls.stop,
-            &self.journal,
-        )
-        .await;
+        let outcome =
+            run_turn(&self.config.worker, &mut self.worker, &mut host, &self.config.budget, stop, &self.journal).await;
         match &outcome {
             TurnOutcome::Stopped => return self.put_back(task).await,
             TurnOutcome::Failed(e) => return self.halt(task, e.clone()).await,
@@ -547,8 +583,14 @@ impl DevLoop {
         }
     }
 
-    /// Stopped mid-task: the task goes back to ready, and the attempt does not count.
+    /// Stopped mid-task: blocked when the user asked to block it, else back to ready without
+    /// counting the attempt.
     async fn put_back(&self, mut task: Task) -> TaskEnd {
+        let blocked = self.controls.block.borrow().as_ref().filter(|(t, _)| *t == task.id).map(|(_, r)| r.clone());
+        if let Some(reason) = blocked {
+            self.controls.block.send_replace(None);
+            return self.block(task, reason).await;
+        }
         match release(&self.journal, &self.project, &mut task, "stopped by the user").await {
             Ok(()) => TaskEnd::Stopped,
             Err(e) => TaskEnd::Halt(e),

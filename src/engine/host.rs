@@ -64,6 +64,8 @@ pub struct AgentHost {
     pub allowed: Vec<&'static str>,
     /// When set, edits outside this folder are refused (the spec writer only writes `specs/`).
     pub writes_under: Option<&'static str>,
+    /// Changes to existing files always wait for the user (regenerated specs).
+    pub hold_overwrites: bool,
     /// What the run produced, for its receipt.
     pub changesets: Vec<ChangeSet>,
     pub work_order: Option<WorkOrder>,
@@ -90,7 +92,19 @@ impl AgentHost {
         let described: Vec<String> = changes.iter().map(registry::describe_change).collect();
         let changeset = ChangeSet::new(Some(self.session), title, changes);
         let id = changeset.id;
-        let proposed = self.review.lock().await.propose(changeset.clone()).await;
+        // The review runs on its own task: stopping the agent never cuts an apply in half.
+        let review = self.review.clone();
+        let proposing = changeset.clone();
+        let hold = self.hold_overwrites && proposing.files.iter().any(|f| f.kind != crate::domain::FileChangeKind::Add);
+        let proposed = match tokio::spawn(async move {
+            let mut review = review.lock().await;
+            if hold { review.hold(proposing).await } else { review.propose(proposing).await }
+        })
+        .await
+        {
+            Ok(proposed) => proposed,
+            Err(e) => return ToolResult::error(format!("not applied: the review failed ({e})")),
+        };
         let decided = match proposed {
             Ok(Some(decided)) => {
                 self.journal.emit(Event::ChangeSetDecided {
@@ -102,14 +116,21 @@ impl AgentHost {
             Ok(None) => {
                 let held = self.review.lock().await.pending().find(|c| c.id == id).cloned().unwrap_or(changeset);
                 self.journal.emit(Event::ChangeSetProposed { changeset: held.clone() });
-                if self.autopilot && !held.findings.is_empty() {
+                if self.autopilot && !held.findings.is_empty() && !hold {
                     let findings: Vec<String> = held
                         .findings
                         .iter()
                         .map(|f| format!("- {}:{}: {}", f.path, f.line.unwrap_or(0), f.message))
                         .collect();
                     let comment = format!("Craft findings, sent back to the agent:\n{}", findings.join("\n"));
-                    match self.review.lock().await.decide(id, ChangeSetDecision::RejectAll, Some(comment)).await {
+                    let review = self.review.clone();
+                    let rejecting = async move {
+                        review.lock().await.decide(id, ChangeSetDecision::RejectAll, Some(comment)).await
+                    };
+                    match tokio::spawn(rejecting)
+                        .await
+                        .unwrap_or_else(|e| Err(super::review::ReviewError::Interrupted(e.to_string())))
+                    {
                         Ok(rejected) => {
                             self.journal.emit(Event::ChangeSetDecided {
                                 changeset: rejected.changeset.clone(),

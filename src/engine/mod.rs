@@ -230,7 +230,9 @@ impl Engine {
                 }
                 Ok(())
             }
+            Command::GenerateSpecs { project } => self.generate_specs(seq, project).await,
             Command::SyncTasks { project } => self.sync_tasks(seq, project).await,
+            Command::BlockTask { task, reason } => self.block_task(seq, task, reason),
             Command::RetryTask { task } => self.retry_task(seq, task, None).await,
             Command::AnswerBlocked { task, text } => self.retry_task(seq, task, Some(text)).await,
             Command::SaveMemory { project, text, tags } => self.save_memory(project, text, tags).await,

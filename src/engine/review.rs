@@ -40,6 +40,8 @@ pub enum ReviewError {
     NotPending(ChangeSetId),
     #[error("ChangeSet {0} has no checkpoint to undo (it was not applied, or was undone already)")]
     NothingToUndo(ChangeSetId),
+    #[error("the review was interrupted: {0}")]
+    Interrupted(String),
     #[error(transparent)]
     Edit(#[from] EditError),
     #[error(transparent)]
@@ -121,12 +123,28 @@ impl Review {
     /// Takes a ChangeSet from an agent and runs the Craft checks on it (the findings travel with
     /// it). Under `Ask`, or when something was found, it waits (returns `None`); under `AutoApprove`
     /// a clean one is applied at once; under `ReadOnly` it is refused.
-    pub async fn propose(&mut self, mut changeset: ChangeSet) -> Result<Option<Decided>, ReviewError> {
-        if self.policy == ApprovalPolicy::ReadOnly {
+    pub async fn propose(&mut self, changeset: ChangeSet) -> Result<Option<Decided>, ReviewError> {
+        self.propose_under(changeset, self.policy).await
+    }
+
+    /// Like [`Review::propose`], but the ChangeSet always waits for the user (regenerated specs
+    /// that would overwrite the user's files).
+    pub async fn hold(&mut self, changeset: ChangeSet) -> Result<Option<Decided>, ReviewError> {
+        let policy =
+            if self.policy == ApprovalPolicy::ReadOnly { ApprovalPolicy::ReadOnly } else { ApprovalPolicy::Ask };
+        self.propose_under(changeset, policy).await
+    }
+
+    async fn propose_under(
+        &mut self,
+        mut changeset: ChangeSet,
+        policy: ApprovalPolicy,
+    ) -> Result<Option<Decided>, ReviewError> {
+        if policy == ApprovalPolicy::ReadOnly {
             return Err(ReviewError::ReadOnly);
         }
         changeset.findings = craft::check(self.workspace.root(), &changeset.files);
-        let policy = if changeset.findings.is_empty() { self.policy } else { ApprovalPolicy::Ask };
+        let policy = if changeset.findings.is_empty() { policy } else { ApprovalPolicy::Ask };
         match policy {
             ApprovalPolicy::ReadOnly => Err(ReviewError::ReadOnly),
             ApprovalPolicy::Ask => {

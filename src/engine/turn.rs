@@ -176,16 +176,27 @@ pub trait ToolHost: Send {
     fn call(&mut self, call: &ToolCallRequest) -> impl Future<Output = ToolResult> + Send;
 }
 
-/// The user's stop button for one turn or run; cheap to clone.
+/// The user's stop button for one turn or run, and optionally a pause switch honoured at the
+/// same safe points (before each model request, never inside a tool call); cheap to clone.
 #[derive(Clone)]
-pub struct Stop(watch::Receiver<bool>);
+pub struct Stop {
+    stop: watch::Receiver<bool>,
+    pause: Option<PauseGate>,
+}
+
+/// A pause switch, and what to call when a run actually stops at it (true) and goes on (false).
+#[derive(Clone)]
+pub struct PauseGate {
+    pub paused: watch::Receiver<bool>,
+    pub on_change: Arc<dyn Fn(bool) + Send + Sync>,
+}
 
 /// Presses the [`Stop`] it was made with.
 pub struct StopSwitch(watch::Sender<bool>);
 
 pub fn stop_pair() -> (StopSwitch, Stop) {
     let (tx, rx) = watch::channel(false);
-    (StopSwitch(tx), Stop(rx))
+    (StopSwitch(tx), Stop { stop: rx, pause: None })
 }
 
 impl StopSwitch {
@@ -195,16 +206,37 @@ impl StopSwitch {
 }
 
 impl Stop {
+    /// The same stop, also honouring `gate` at safe points.
+    pub fn with_pause(mut self, gate: PauseGate) -> Stop {
+        self.pause = Some(gate);
+        self
+    }
+
     pub fn is_set(&self) -> bool {
-        *self.0.borrow()
+        *self.stop.borrow()
     }
 
     /// Resolves when stop is pressed (never, if the switch is dropped unpressed).
     pub async fn wait(&self) {
-        let mut rx = self.0.clone();
+        let mut rx = self.stop.clone();
         if rx.wait_for(|stopped| *stopped).await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+
+    /// A safe point: waits while paused (until resumed or stopped).
+    pub async fn safe_point(&self) {
+        let Some(gate) = &self.pause else { return };
+        if !*gate.paused.borrow() {
+            return;
+        }
+        (gate.on_change)(true);
+        let mut paused = gate.paused.clone();
+        tokio::select! {
+            _ = paused.wait_for(|p| !*p) => {}
+            _ = self.wait() => {}
+        }
+        (gate.on_change)(false);
     }
 }
 
@@ -225,6 +257,7 @@ pub async fn run_turn<H: ToolHost>(
     let mut turn_usage = Usage::default();
     let session = conversation.session.id;
     for step in 0.. {
+        stop.safe_point().await;
         if stop.is_set() {
             return TurnOutcome::Stopped;
         }
