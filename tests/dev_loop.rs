@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use aura::llm::ProviderKind;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::{
-    REQUIREMENTS, SPEC_01, SPEC_02, call, script, spec_turns, task_01, task_mul, task_sub, text,
+    REQUIREMENTS, SPEC_01, SPEC_02, call, plan, script, spec_turns, task_01, task_mul, task_sub, text,
 };
 use aura::llm::emulator::script::{Script, Step, Turn};
 use serde_json::{Value, json};
@@ -278,4 +278,39 @@ fn a_full_session_rotates_at_the_task_boundary_into_a_summary_and_keeps_the_task
         assert!(worker.contains("## Goal") && worker.contains("Add mul"), "goal and plan in every request: {worker}");
     }
     cargo_test_passes(workspace.path());
+}
+
+#[test]
+fn a_failed_attempt_is_retried_with_its_notes_and_then_verified() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let workspace = new_workspace();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(workspace.path().join("specs")).unwrap();
+    std::fs::write(workspace.path().join("specs/01-crate.md"), SPEC_01).unwrap();
+    // The first attempt writes a test that fails; the second fixes it.
+    let mut turns = task_01();
+    if let Step::ToolCall { arguments, .. } = &mut turns[1].steps[0] {
+        *arguments = arguments.replace("assert_eq!(add(2, 3), 5);", "assert_eq!(add(2, 3), 6);");
+    }
+    turns.extend([
+        plan("Fix the add test"),
+        Turn::steps(vec![call(
+            "replace",
+            json!({"path": "src/lib.rs", "old": "assert_eq!(add(2, 3), 6);", "new": "assert_eq!(add(2, 3), 5);"}),
+        )]),
+        text("Fixed the expected sum."),
+    ]);
+    let emulator = runtime.block_on(Emulator::start(Script::new(turns))).unwrap();
+    let base = emulator.base_url(ProviderKind::Openai);
+    let output = aura(&run_args(workspace.path().to_str().unwrap(), &base), data.path()).output().unwrap();
+    let log = text_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    assert!(log.contains("01.1 failed  new failures: tests::adds (cargo test)"), "{log}");
+    assert!(log.contains("01.1 verified  verified by `cargo test` (1 passed)"), "{log}");
+    assert_eq!(statuses(&tasks_json(workspace.path(), data.path())), [("01.1".into(), "done".into(), 2)]);
+    let retry_plan = emulator.requests()[3].body["messages"].to_string();
+    assert!(
+        retry_plan.contains("Earlier attempts at this task") && retry_plan.contains("new failures: tests::adds"),
+        "{retry_plan}"
+    );
 }

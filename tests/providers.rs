@@ -338,7 +338,7 @@ async fn a_prompt_over_the_context_window_says_so() {
 
 #[tokio::test]
 async fn dropping_a_stream_cancels_the_request_at_once() {
-    let mut script = Script::new(vec![Turn::text(&"slow words ".repeat(200))]);
+    let mut script = Script::new(vec![Turn::text("slow words ".repeat(200))]);
     script.chunk_delay_ms = 20;
     let emulator = Emulator::start(script).await.unwrap();
     let p = provider(&emulator, ProviderKind::Openai, Some(KEY));

@@ -12,7 +12,7 @@ impl Engine {
         let listed = self.store.reader().list::<Project>()?;
         self.warn_skipped(listed.skipped);
         let mut projects = listed.items;
-        projects.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+        projects.sort_by_key(|p| std::cmp::Reverse(p.opened_at));
         self.emit(Event::Projects { projects });
         Ok(())
     }

@@ -162,7 +162,9 @@ mod tests {
                 Record::Message(Message::text(b, Role::User, format!("b{i}"))),
             );
             handle
-                .write_blocking(move |w| w.append(a, &[ra.clone()]).and_then(|_| w.append(b, &[rb.clone()])))
+                .write_blocking(move |w| {
+                    w.append(a, std::slice::from_ref(&ra)).and_then(|_| w.append(b, std::slice::from_ref(&rb)))
+                })
                 .unwrap();
         }
         let reader = handle.reader();
