@@ -1,5 +1,6 @@
 //! Project memory through the protocol and through an agent's tools: BM25 ranking, pinned entries
-//! in every agent's context, and entries the agent saves and finds again.
+//! (and the workspace's AGENTS.md) in every agent's context, and entries the agent saves and finds
+//! again.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ fn memory_is_ranked_pinned_into_context_and_used_by_agents() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let data = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("AGENTS.md"), "Prefer iterators over index loops.\n").unwrap();
     let mut client = launch(&runtime, &data.path().join("data"));
     client.send(Command::OpenProject { root: workspace.path().to_path_buf() });
     let project = wait(&client, |e| match e {
@@ -105,6 +107,7 @@ fn memory_is_ranked_pinned_into_context_and_used_by_agents() {
         "{system}"
     );
     assert!(!system.contains("thin LTO"), "unpinned entries stay out of the context");
+    assert!(system.contains("# Project rules (AGENTS.md)\n\nPrefer iterators over index loops."), "{system}");
     let last = requests[2].body["messages"].as_array().unwrap().last().unwrap()["content"].to_string();
     assert!(last.contains("The parser lives in src/parse.rs.") && last.contains("[parser]"), "{last}");
 }
