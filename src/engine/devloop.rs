@@ -423,10 +423,12 @@ impl DevLoop {
 
         // Approve.
         self.journal.record_project(self.project.id, Record::WorkOrder(order.clone())).await;
+        // Wait before telling anyone, so no decision can arrive unheard.
+        let decision = (!self.config.settings.autopilot).then(|| self.orders.wait(order.id));
         self.journal.emit(Event::WorkOrderProposed { work_order: order.clone() });
-        if !self.config.settings.autopilot {
+        if let Some(decision) = decision {
             let decision = tokio::select! {
-                d = self.orders.wait(order.id) => d.unwrap_or(WorkOrderDecision::Reject { reason: "the decision was lost".into() }),
+                d = decision => d.unwrap_or(WorkOrderDecision::Reject { reason: "the decision was lost".into() }),
                 _ = stop.wait() => return self.put_back(task).await,
             };
             match decision {

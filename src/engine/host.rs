@@ -38,11 +38,24 @@ impl Waiters {
         rx
     }
 
+    fn forget(&self, id: ChangeSetId) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+
     /// Hands the decision to the agent waiting for it, if one is.
     pub fn decided(&self, decided: &Decided) {
         if let Some(tx) = self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&decided.changeset.id) {
             let _ = tx.send(decided.clone());
         }
+    }
+}
+
+/// Drops a ChangeSet's waiter when the agent no longer waits for it.
+struct Forget(Waiters, ChangeSetId);
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        self.0.forget(self.1);
     }
 }
 
@@ -92,6 +105,9 @@ impl AgentHost {
         let described: Vec<String> = changes.iter().map(registry::describe_change).collect();
         let changeset = ChangeSet::new(Some(self.session), title, changes);
         let id = changeset.id;
+        // Wait before proposing, so a decision made at once is not missed; stop waiting on any return.
+        let decision = self.waiters.wait(id);
+        let _forget = Forget(self.waiters.clone(), id);
         // The review runs on its own task: stopping the agent never cuts an apply in half.
         let review = self.review.clone();
         let proposing = changeset.clone();
@@ -145,7 +161,7 @@ impl AgentHost {
                         findings.join("\n")
                     ));
                 }
-                match self.waiters.wait(id).await {
+                match decision.await {
                     Ok(decided) => decided,
                     Err(_) => return ToolResult::error("not applied: the review was closed before a decision"),
                 }
