@@ -48,8 +48,15 @@ impl Engine {
         if let Err(message) = self.review_of(&project) {
             self.fail(command, message);
         }
-        let snapshot = self.snapshot(project).await?;
+        let snapshot = self.snapshot(project.clone()).await?;
         self.emit(Event::ProjectOpened { snapshot });
+        // A task a crash left in progress goes back to ready (announced as changes to the snapshot),
+        // unless a loop here is running it.
+        if !self.loops.get(&project.id).is_some_and(|h| h.is_running())
+            && let Err(message) = super::devloop::recover(&self.journal, &project).await
+        {
+            self.fail(command, message);
+        }
         Ok(())
     }
 
