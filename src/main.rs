@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Some(CliCommand::Chat(chat)) => aura::cli::chat(chat, &data_dir),
         Some(CliCommand::Emulator(emulator)) => aura::cli::emulator(emulator),
         Some(CliCommand::ApplyPatch(patch)) => aura::cli::apply_patch(patch),
-        Some(CliCommand::Validate(validate)) => aura::cli::validate(validate),
+        Some(CliCommand::Validate(validate)) => aura::cli::validate(validate, &data_dir),
         Some(CliCommand::Run(run)) => return aura::cli::run(run, &data_dir),
         Some(CliCommand::Specs(list)) => aura::cli::list_specs(list, &data_dir),
         Some(CliCommand::Tasks(list)) => aura::cli::list_tasks(list, &data_dir),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ChangeSet, ChangeSetId, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, Session,
+    ChangeSet, Check, ChangeSetId, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, Session,
     SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
@@ -188,6 +188,11 @@ pub enum Command {
         task: TaskId,
         text: String,
     },
+    /// The project's own validation checks, which replace the detected ones (empty: detect again).
+    SetChecks {
+        project: ProjectId,
+        checks: Vec<Check>,
+    },
     SaveMemory {
         project: ProjectId,
         text: String,
@@ -295,6 +300,12 @@ pub struct ProjectSnapshot {
     /// ChangeSets waiting for the user's decision.
     #[serde(default)]
     pub pending_changesets: Vec<ChangeSet>,
+    /// The checks found in the workspace.
+    #[serde(default)]
+    pub detected_checks: Vec<Check>,
+    /// The user's own checks, which replace the detected ones when not empty.
+    #[serde(default)]
+    pub check_overrides: Vec<Check>,
 }
 
 /// What the engine tells surfaces.
@@ -411,6 +422,10 @@ pub enum Event {
     MemoryChanged {
         entry: MemoryEntry,
         deleted: bool,
+    },
+    ChecksChanged {
+        project: ProjectId,
+        overrides: Vec<Check>,
     },
     MemoryResults {
         project: ProjectId,

@@ -218,9 +218,11 @@ fn aura_validate_reports_classes_as_json_and_fails_unless_all_pass() {
     // Only the spec's command: keep the run short and free of tools a machine may lack.
     std::fs::remove_file(dir.path().join("Cargo.toml")).unwrap();
     std::fs::write(dir.path().join("Cargo.toml.real"), "").unwrap();
+    let data = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_aura"))
         .args(["validate", "--json", "--workspace"])
         .arg(dir.path())
+        .env("AURA_DATA_DIR", data.path())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -229,8 +231,12 @@ fn aura_validate_reports_classes_as_json_and_fails_unless_all_pass() {
     assert_eq!(results[0]["run"]["outcome"], "wrong_working_directory", "no Cargo.toml: the command cannot run here");
 
     let empty = tempfile::tempdir().unwrap();
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_aura")).args(["validate", "--workspace"]).arg(empty.path()).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_aura"))
+        .args(["validate", "--workspace"])
+        .arg(empty.path())
+        .env("AURA_DATA_DIR", data.path())
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("no checks found"),
@@ -277,4 +283,47 @@ async fn a_receipt_records_the_evidence_and_reads_back_after_a_restart() {
     let page = store.tail(session, 10).unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].record, Record::Receipt(made), "the receipt opens again as it was");
+}
+
+#[test]
+fn checks_set_in_settings_replace_the_detected_ones() {
+    use aura::domain::{Check, CheckKind};
+    use aura::protocol::{Command as EngineCommand, Event};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    crate_with_tests(workspace.path(), false);
+    std::fs::write(workspace.path().join("Makefile"), "quick:\n\ttrue\n").unwrap();
+    let mut client = aura::engine::launch(runtime.handle(), data.path().to_path_buf(), std::sync::Arc::new(|| {}))
+        .recv()
+        .unwrap()
+        .unwrap();
+    let next = |client: &aura::engine::EngineClient| client.recv_timeout(Duration::from_secs(20)).unwrap().body;
+    client.send(EngineCommand::OpenProject { root: workspace.path().to_path_buf() });
+    let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not opened") };
+    assert!(snapshot.detected_checks.iter().any(|c| c.command == "cargo test" && c.source == "Cargo.toml"));
+    assert!(snapshot.check_overrides.is_empty());
+    let quick = Check { kind: CheckKind::Test, command: " make quick ".into(), source: String::new() };
+    let blank = Check { kind: CheckKind::Lint, command: "  ".into(), source: String::new() };
+    client.send(EngineCommand::SetChecks { project: snapshot.project.id, checks: vec![quick, blank] });
+    let Event::ChecksChanged { overrides, .. } = next(&client) else { panic!("not set") };
+    assert_eq!(overrides, [Check { kind: CheckKind::Test, command: "make quick".into(), source: "settings".into() }]);
+
+    // The headless command uses them too, from the same store, in another process.
+    let output = Command::new(env!("CARGO_BIN_EXE_aura"))
+        .args(["validate", "--json", "--workspace"])
+        .arg(workspace.path())
+        .env("AURA_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(results.as_array().unwrap().len(), 1, "{results}");
+    assert_eq!(results[0]["check"]["source"], "settings");
+    assert_eq!(results[0]["run"]["outcome"], "passed");
+    assert_eq!(output.status.code(), Some(0));
+
+    client.send(EngineCommand::OpenProject { root: workspace.path().to_path_buf() });
+    let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not reopened") };
+    assert_eq!(snapshot.check_overrides.len(), 1, "kept in the store");
 }

@@ -38,13 +38,19 @@ struct SpecRow {
     done: usize,
 }
 
-/// The stored tasks of the project at `root`, by key, when a store and the project exist.
-fn stored_tasks(data_dir: &Path, root: &Path) -> anyhow::Result<HashMap<String, Task>> {
+/// The store and the project at `root`, when both exist; never creates a store.
+pub(super) fn stored_project(data_dir: &Path, root: &Path) -> anyhow::Result<Option<(Store, Project)>> {
     if !data_dir.join("data.mdb").exists() {
-        return Ok(HashMap::new());
+        return Ok(None);
     }
     let store = Store::open(data_dir, &StoreOptions::default())?;
-    let Some(project) = store.list::<Project>()?.items.into_iter().find(|p| p.root == root) else {
+    let project = store.list::<Project>()?.items.into_iter().find(|p| p.root == root);
+    Ok(project.map(|p| (store, p)))
+}
+
+/// The stored tasks of the project at `root`, by key, when a store and the project exist.
+fn stored_tasks(data_dir: &Path, root: &Path) -> anyhow::Result<HashMap<String, Task>> {
+    let Some((store, project)) = stored_project(data_dir, root)? else {
         return Ok(HashMap::new());
     };
     let specs: Vec<Spec> = store.list::<Spec>()?.items.into_iter().filter(|s| s.project == project.id).collect();

@@ -1,12 +1,14 @@
 //! `aura validate`: detect a workspace's checks, run them, and print each outcome class; exit 0
 //! only when every check passed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::domain::OutcomeClass;
 use crate::tools::Workspace;
 use crate::tools::policy::CommandPolicy;
+use crate::domain::Check;
+use crate::store::Table;
 use crate::validate::{Plan, detect, run_plan};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -22,16 +24,21 @@ pub struct ValidateArgs {
     pub timeout: u64,
 }
 
-pub fn validate(args: ValidateArgs) -> anyhow::Result<()> {
+pub fn validate(args: ValidateArgs, data_dir: &Path) -> anyhow::Result<()> {
     let workspace = Workspace::open(&args.workspace)
         .map_err(|e| anyhow::anyhow!("cannot use {} as the workspace: {e}", args.workspace.display()))?;
-    let checks = detect(workspace.root());
+    // The project's own checks from Settings replace the detected ones.
+    let overrides: Vec<Check> = match super::tasks::stored_project(data_dir, workspace.root())? {
+        Some((store, project)) => store.get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let checks = detect::checks_for(workspace.root(), &overrides);
     if checks.is_empty() {
         if args.json {
             println!("[]");
         }
         anyhow::bail!(
-            "no checks found in {}: no Cargo.toml, package.json, pytest setup, go.mod, Makefile targets or Definition of Done commands. Nothing was verified",
+            "no checks found in {}: no Cargo.toml, package.json, pytest setup, go.mod, Makefile targets, Definition of Done commands or checks set in Settings. Nothing was verified",
             workspace.root().display()
         );
     }

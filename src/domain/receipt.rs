@@ -63,6 +63,38 @@ pub enum OutcomeClass {
     Crashed,
 }
 
+/// What a validation check is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    Build,
+    Test,
+    Lint,
+    Format,
+}
+
+impl CheckKind {
+    pub const ALL: [CheckKind; 4] = [CheckKind::Build, CheckKind::Test, CheckKind::Lint, CheckKind::Format];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Build => "build",
+            CheckKind::Test => "test",
+            CheckKind::Lint => "lint",
+            CheckKind::Format => "format",
+        }
+    }
+}
+
+/// One check: a command and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub kind: CheckKind,
+    pub command: String,
+    /// The file that named it (`Cargo.toml`, `specs/02-store.md`), or `settings` for the user's own.
+    pub source: String,
+}
+
 /// One validation command and what it showed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandRun {

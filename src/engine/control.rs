@@ -236,6 +236,19 @@ impl Engine {
         Ok(())
     }
 
+    pub(super) async fn set_checks(&mut self, project: ProjectId, mut checks: Vec<crate::domain::Check>) -> EngineResult {
+        checks.retain(|c| !c.command.trim().is_empty());
+        for check in &mut checks {
+            check.command = check.command.trim().to_string();
+            check.source = "settings".into();
+        }
+        let key = crate::validate::detect::overrides_key(project);
+        let stored = checks.clone();
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &stored)).await?;
+        self.emit(Event::ChecksChanged { project, overrides: checks });
+        Ok(())
+    }
+
     pub(super) async fn save_memory(&mut self, project: ProjectId, text: String, tags: Vec<String>) -> EngineResult {
         let entry = MemoryEntry::new(project, text, tags, MemorySource::User);
         self.store.put(entry.clone()).await?;

@@ -509,7 +509,8 @@ impl DevLoop {
         }
     }
 
-    /// The order's validation commands, else the project's own tests, else its build.
+    /// The order's validation commands, else the project's tests (the user's own checks from
+    /// Settings, or the detected ones), else its build.
     fn checks(&self, order: &WorkOrder) -> Vec<Check> {
         if !order.validation.is_empty() {
             return order
@@ -518,7 +519,15 @@ impl DevLoop {
                 .map(|c| Check { kind: CheckKind::Test, command: c.clone(), source: "work order".into() })
                 .collect();
         }
-        let detected = detect::detect(self.workspace.root());
+        let overrides: Vec<Check> = self
+            .journal
+            .store
+            .reader()
+            .get_value(crate::store::Table::Settings, &detect::overrides_key(self.project.id))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let detected = detect::checks_for(self.workspace.root(), &overrides);
         let tests: Vec<Check> = detected.iter().filter(|c| c.kind == CheckKind::Test).cloned().collect();
         if tests.is_empty() { detected.into_iter().filter(|c| c.kind == CheckKind::Build).collect() } else { tests }
     }

@@ -235,6 +235,7 @@ impl Engine {
             Command::BlockTask { task, reason } => self.block_task(seq, task, reason),
             Command::RetryTask { task } => self.retry_task(seq, task, None).await,
             Command::AnswerBlocked { task, text } => self.retry_task(seq, task, Some(text)).await,
+            Command::SetChecks { project, checks } => self.set_checks(project, checks).await,
             Command::SaveMemory { project, text, tags } => self.save_memory(project, text, tags).await,
             Command::PinMemory { memory, pinned } => self.change_memory(seq, memory, Some(pinned)).await,
             Command::DeleteMemory { memory } => self.change_memory(seq, memory, None).await,

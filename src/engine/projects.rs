@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use crate::domain::{Project, ProjectId, Session, SessionId, SessionKind, Spec, Task, now_millis};
 use crate::protocol::{Event, LoopState, ProjectSnapshot};
+use crate::store::Table;
+use crate::validate::detect;
 
 use super::{Engine, EngineResult};
 
@@ -80,7 +82,20 @@ impl Engine {
             Some(handle) if handle.is_running() => LoopState::Running,
             _ => LoopState::Idle,
         };
-        Ok(ProjectSnapshot { project, specs, tasks, sessions, loop_state, pending_changesets })
+        let check_overrides =
+            self.store.reader().get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default();
+        let root = project.root.clone();
+        let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
+        Ok(ProjectSnapshot {
+            project,
+            specs,
+            tasks,
+            sessions,
+            loop_state,
+            pending_changesets,
+            detected_checks,
+            check_overrides,
+        })
     }
 
     pub(super) async fn create_session(

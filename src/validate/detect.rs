@@ -3,28 +3,20 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckKind {
-    Build,
-    Test,
-    Lint,
-    Format,
-}
-
-/// One check: a command and where it was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
-    pub kind: CheckKind,
-    pub command: String,
-    /// The file that named it (`Cargo.toml`, `specs/02-store.md`), or `settings` for the user's own.
-    pub source: String,
-}
+pub use crate::domain::{Check, CheckKind};
 
 fn check(kind: CheckKind, command: &str, source: &str) -> Check {
     Check { kind, command: command.to_string(), source: source.to_string() }
+}
+
+/// The settings key of a project's own checks, which replace the detected ones when set.
+pub fn overrides_key(project: crate::domain::ProjectId) -> String {
+    format!("checks/{project}")
+}
+
+/// The checks to run: the user's own for the project when there are any, else the detected ones.
+pub fn checks_for(root: &Path, overrides: &[Check]) -> Vec<Check> {
+    if overrides.is_empty() { detect(root) } else { overrides.to_vec() }
 }
 
 /// Every check the workspace names, manifests first, without duplicates.
