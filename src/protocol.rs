@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ChangeSet, Check, ChangeSetId, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, Session,
-    SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
+    ChangeSet, ChangeSetId, Check, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record,
+    Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder,
+    WorkOrderId,
 };
 use crate::llm::ProviderKind;
 

@@ -126,3 +126,40 @@ fn ctrl_and_a_number_brings_that_tab_forward() {
     harness.get_by_label("The Tasks tab is not built yet.");
     assert!(harness.query_by_label("The Specs tab is not built yet.").is_none(), "Tasks replaced Specs in front");
 }
+
+#[test]
+fn settings_opens_a_project_and_saves_its_own_checks() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("Cargo.toml"), "[package]\nname = \"w\"\nversion = \"0.1.0\"\n").unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
+    harness.state_mut().show_tab(Tab::Settings);
+    harness.run_steps(2);
+    harness.get_by_label("Open a project to see and set its checks.");
+
+    // Type the folder, open it: the detected checks appear.
+    harness.get_by_role(egui::accesskit::Role::TextInput).focus();
+    harness.run_steps(1);
+    harness.get_by_role(egui::accesskit::Role::TextInput).type_text(workspace.path().to_str().unwrap());
+    harness.run_steps(2);
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, 300, "the project never opened", |app| app.view().project.is_some());
+    harness.run_steps(2);
+    harness.get_by_label_contains("cargo test   (from Cargo.toml)");
+
+    // Add a check, type its command, save: the engine stores it and the view shows it as saved.
+    harness.get_by_label("Add check").click();
+    harness.run_steps(2);
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).last().unwrap().focus();
+    harness.run_steps(1);
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).last().unwrap().type_text("make quick");
+    harness.run_steps(2);
+    harness.get_by_label("Save checks").click();
+    step_until(&mut harness, 300, "the checks were never saved", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.check_overrides.len() == 1)
+    });
+    let saved = &harness.state().view().project.as_ref().unwrap().check_overrides[0];
+    assert_eq!((saved.command.as_str(), saved.source.as_str()), ("make quick", "settings"));
+}

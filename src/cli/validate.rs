@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::domain::Check;
 use crate::domain::OutcomeClass;
+use crate::store::Table;
 use crate::tools::Workspace;
 use crate::tools::policy::CommandPolicy;
-use crate::domain::Check;
-use crate::store::Table;
 use crate::validate::{Plan, detect, run_plan};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -29,7 +29,9 @@ pub fn validate(args: ValidateArgs, data_dir: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot use {} as the workspace: {e}", args.workspace.display()))?;
     // The project's own checks from Settings replace the detected ones.
     let overrides: Vec<Check> = match super::tasks::stored_project(data_dir, workspace.root())? {
-        Some((store, project)) => store.get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default(),
+        Some((store, project)) => {
+            store.get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default()
+        }
         None => Vec::new(),
     };
     let checks = detect::checks_for(workspace.root(), &overrides);

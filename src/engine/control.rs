@@ -236,7 +236,11 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) async fn set_checks(&mut self, project: ProjectId, mut checks: Vec<crate::domain::Check>) -> EngineResult {
+    pub(super) async fn set_checks(
+        &mut self,
+        project: ProjectId,
+        mut checks: Vec<crate::domain::Check>,
+    ) -> EngineResult {
         checks.retain(|c| !c.command.trim().is_empty());
         for check in &mut checks {
             check.command = check.command.trim().to_string();

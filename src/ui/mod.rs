@@ -2,6 +2,7 @@
 //! the protocol, never waits on disk or network, and draws nothing when nothing happens.
 
 mod app;
+mod checks;
 mod settings;
 mod tabs;
 mod view;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 pub use app::{AuraApp, default_layout};
 pub use tabs::Tab;
-pub use view::{Connection, ViewModel};
+pub use view::{Connection, ProjectView, ViewModel};
 
 /// Opens the desktop window and runs until it is closed.
 pub fn run(data_dir: PathBuf) -> anyhow::Result<()> {

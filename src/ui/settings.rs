@@ -1,4 +1,4 @@
-//! The Settings tab. For now it holds what exists: the model servers found on this machine.
+//! The Settings tab: the model servers found on this machine, and a project's validation checks.
 
 use egui::{Color32, RichText, Ui};
 
@@ -10,6 +10,8 @@ pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
     ui.heading("Settings");
     ui.label(RichText::new("Providers, models, approval policy and the rest arrive with their features.").weak());
     ui.add_space(8.0);
+    super::checks::checks_ui(ui, view, commands);
+    ui.add_space(12.0);
     ui.horizontal(|ui| {
         ui.strong("Local model servers");
         let label = if view.discovering { "Searching…" } else { "Find local servers" };

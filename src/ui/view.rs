@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::domain::Project;
+use crate::domain::{Check, Project};
 use crate::protocol::{Event, LocalServerStatus};
 
 /// Where the connection to the engine stands.
@@ -18,6 +18,17 @@ pub enum Connection {
     Failed(String),
 }
 
+/// The project open in the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectView {
+    pub project: Project,
+    pub detected_checks: Vec<Check>,
+    /// The user's own checks as stored.
+    pub check_overrides: Vec<Check>,
+    /// The user's own checks as being edited in Settings.
+    pub check_draft: Vec<Check>,
+}
+
 #[derive(Debug)]
 pub struct ViewModel {
     pub connection: Connection,
@@ -27,6 +38,9 @@ pub struct ViewModel {
     /// The model servers found on this machine, once searched.
     pub local_servers: Option<Vec<LocalServerStatus>>,
     pub discovering: bool,
+    pub project: Option<ProjectView>,
+    /// The folder path typed in Settings to open a project.
+    pub folder_input: String,
 }
 
 impl Default for ViewModel {
@@ -37,6 +51,8 @@ impl Default for ViewModel {
             notices: Vec::new(),
             local_servers: None,
             discovering: false,
+            project: None,
+            folder_input: String::new(),
         }
     }
 }
@@ -51,7 +67,19 @@ impl ViewModel {
             Event::Projects { projects } => self.projects = projects,
             Event::ProjectOpened { snapshot } => {
                 self.projects.retain(|p| p.id != snapshot.project.id);
-                self.projects.insert(0, snapshot.project);
+                self.projects.insert(0, snapshot.project.clone());
+                self.project = Some(ProjectView {
+                    project: snapshot.project,
+                    detected_checks: snapshot.detected_checks,
+                    check_draft: snapshot.check_overrides.clone(),
+                    check_overrides: snapshot.check_overrides,
+                });
+            }
+            Event::ChecksChanged { project, overrides } => {
+                if let Some(open) = self.project.as_mut().filter(|p| p.project.id == project) {
+                    open.check_draft = overrides.clone();
+                    open.check_overrides = overrides;
+                }
             }
             Event::LocalServers { servers } => {
                 self.local_servers = Some(servers);

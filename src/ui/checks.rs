@@ -1,0 +1,88 @@
+//! The validation checks section of Settings: open a project (a recent one, or a typed folder),
+//! see the checks detected in it, and set its own checks, which replace the detected ones.
+
+use egui::{ComboBox, RichText, TextEdit, Ui};
+
+use crate::domain::{Check, CheckKind};
+use crate::protocol::Command;
+
+use super::view::ViewModel;
+
+pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    ui.strong("Validation checks");
+    ui.horizontal(|ui| {
+        ui.label("Project folder");
+        ui.add(TextEdit::singleline(&mut view.folder_input).hint_text("/path/to/project").desired_width(360.0));
+        if ui.add_enabled(!view.folder_input.trim().is_empty(), egui::Button::new("Open")).clicked() {
+            commands.push(Command::OpenProject { root: view.folder_input.trim().into() });
+        }
+    });
+    let open = view.project.as_ref().map(|p| p.project.id);
+    let recent: Vec<_> = view.projects.iter().filter(|p| Some(p.id) != open).take(5).collect();
+    if !recent.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Recent:").weak());
+            for project in recent {
+                if ui.button(&project.name).on_hover_text(project.root.display().to_string()).clicked() {
+                    commands.push(Command::OpenProject { root: project.root.clone() });
+                }
+            }
+        });
+    }
+    let Some(open) = view.project.as_mut() else {
+        ui.label(RichText::new("Open a project to see and set its checks.").weak());
+        return;
+    };
+    ui.label(format!("{} — {}", open.project.name, open.project.root.display()));
+    ui.add_space(4.0);
+    if open.detected_checks.is_empty() {
+        ui.label(RichText::new("Detected: none (no manifest, Makefile or Definition of Done names a check).").weak());
+    } else {
+        ui.label(RichText::new("Detected in the workspace:").weak());
+        for check in &open.detected_checks {
+            ui.label(
+                RichText::new(format!("  {:<6} {}   (from {})", check.kind.as_str(), check.command, check.source))
+                    .monospace()
+                    .weak(),
+            );
+        }
+    }
+    ui.add_space(4.0);
+    ui.label("Your checks (when any are set, they replace the detected ones):");
+    let mut remove = None;
+    for (i, check) in open.check_draft.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            ComboBox::from_id_salt(("check-kind", i)).selected_text(check.kind.as_str()).width(80.0).show_ui(
+                ui,
+                |ui| {
+                    for kind in CheckKind::ALL {
+                        ui.selectable_value(&mut check.kind, kind, kind.as_str());
+                    }
+                },
+            );
+            ui.add(
+                TextEdit::singleline(&mut check.command)
+                    .hint_text("command, e.g. cargo test --workspace")
+                    .desired_width(360.0),
+            );
+            if ui.button("Remove").clicked() {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        open.check_draft.remove(i);
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Add check").clicked() {
+            open.check_draft.push(Check { kind: CheckKind::Test, command: String::new(), source: "settings".into() });
+        }
+        let changed = open.check_draft != open.check_overrides;
+        if ui.add_enabled(changed, egui::Button::new("Save checks")).clicked() {
+            commands.push(Command::SetChecks { project: open.project.id, checks: open.check_draft.clone() });
+        }
+        if ui.add_enabled(!open.check_overrides.is_empty(), egui::Button::new("Use detected checks")).clicked() {
+            commands.push(Command::SetChecks { project: open.project.id, checks: Vec::new() });
+        }
+    });
+}
