@@ -629,6 +629,12 @@ mod tests {
                     sessions: vec![Session::new(Some(project.id), SessionKind::Chat, "main")],
                     loop_state: LoopState::Paused,
                     pending_changesets: vec![sample_changeset()],
+                    detected_checks: vec![Check {
+                        kind: crate::domain::CheckKind::Test,
+                        command: "cargo test".into(),
+                        source: "Cargo.toml".into(),
+                    }],
+                    check_overrides: vec![],
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },

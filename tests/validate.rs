@@ -327,3 +327,44 @@ fn checks_set_in_settings_replace_the_detected_ones() {
     let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not reopened") };
     assert_eq!(snapshot.check_overrides.len(), 1, "kept in the store");
 }
+
+/// ruff as the Python project's linter and formatter in the Craft checks: installed by scripts/test
+/// into ~/.cache/aura/tools (or on the PATH), and used from the workspace's own `.venv`.
+#[test]
+fn ruff_judges_python_changes_in_a_project_that_configures_it() {
+    use aura::domain::{FileChange, FileChangeKind};
+    let installed = std::env::var_os("HOME")
+        .map(|home| Path::new(&home).join(".cache/aura/tools/bin/ruff"))
+        .filter(|p| p.is_file())
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|d| d.join("ruff"))
+                .find(|p| p.is_file())
+        })
+        .expect("ruff is installed by scripts/test into ~/.cache/aura/tools");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".venv/bin")).unwrap();
+    std::os::unix::fs::symlink(&installed, root.join(".venv/bin/ruff")).unwrap();
+    let change = |text: &str| FileChange {
+        path: "calc.py".into(),
+        kind: FileChangeKind::Add,
+        before: None,
+        after: Some(text.into()),
+        before_hash: None,
+        hunks: aura::edits::hunks("", text),
+    };
+    let messy = change("import os\n\n\ndef add(a, b):\n    return a+b\n");
+    assert!(aura::validate::craft::check(root, std::slice::from_ref(&messy)).is_empty(), "not configured: not run");
+
+    std::fs::write(root.join("pyproject.toml"), "[project]\nname = \"calc\"\n\n[tool.ruff]\nline-length = 100\n")
+        .unwrap();
+    let findings = aura::validate::craft::check(root, &[messy]);
+    let linted: Vec<_> = findings.iter().filter(|f| f.rule == "linter").collect();
+    assert_eq!(linted.len(), 1, "{findings:?}");
+    assert_eq!(linted[0].line, Some(1));
+    assert!(linted[0].message.contains("F401") && linted[0].message.contains("os"), "{}", linted[0].message);
+    assert!(findings.iter().any(|f| f.rule == "formatter" && f.message.contains("ruff format")), "{findings:?}");
+    let clean = change("def add(a, b):\n    return a + b\n");
+    assert!(aura::validate::craft::check(root, &[clean]).is_empty());
+}

@@ -1,9 +1,9 @@
 //! Craft checks on a proposed change, before anyone approves it: stubs, placeholders, a change that
-//! deletes most of a file, swallowed errors, secrets, and the project's own formatter when present.
+//! deletes most of a file, swallowed errors, secrets, and the project's own formatters and linters
+//! when present (`linters`).
 //! Only the lines the change adds are judged, so old code is never blamed on the agent.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -182,59 +182,13 @@ pub fn check_change(change: &FileChange) -> Vec<CraftFinding> {
     findings
 }
 
-/// Runs the project's formatter on a changed Rust file when `rustfmt` is there (in the workspace,
-/// so its `rustfmt.toml` applies).
-pub fn formatter_finding(root: &Path, change: &FileChange) -> Option<CraftFinding> {
-    let after = change.after.as_deref()?;
-    if language(&change.path) != Language::Rust {
-        return None;
-    }
-    let mut child = Command::new("rustfmt")
-        .args(["--edition", "2024", "--emit", "stdout"])
-        .current_dir(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take()?;
-        stdin.write_all(after.as_bytes()).ok()?;
-    }
-    let output = child.wait_with_output().ok()?;
-    let formatted = String::from_utf8_lossy(&output.stdout);
-    let (rule, message) = if !output.status.success() {
-        (
-            "linter",
-            format!(
-                "rustfmt could not parse {}: {}",
-                change.path,
-                String::from_utf8_lossy(&output.stderr).lines().next().unwrap_or("")
-            ),
-        )
-    } else if formatted != after {
-        ("formatter", format!("{} is not formatted as the project's rustfmt would", change.path))
-    } else {
-        return None;
-    };
-    Some(CraftFinding {
-        path: change.path.clone(),
-        line: None,
-        hunk: None,
-        rule: rule.into(),
-        message,
-        fix: "format the file (cargo fmt) and fix what it reports".into(),
-    })
-}
-
-/// Every finding on a set of changes: the line rules, then the formatter.
+/// Every finding on a set of changes: the line rules, then the project's formatters and linters.
 pub fn check(root: &Path, changes: &[FileChange]) -> Vec<CraftFinding> {
     changes
         .iter()
         .flat_map(|change| {
             let mut findings = check_change(change);
-            findings.extend(formatter_finding(root, change));
+            findings.extend(super::linters::findings(root, change));
             findings
         })
         .collect()
@@ -296,19 +250,5 @@ mod tests {
         let findings = check_change(&modify("notes.txt", &long, "line 0\n"));
         assert_eq!(rules(&findings), ["mass_deletion"]);
         assert!(findings[0].message.contains("40 lines become 1"));
-    }
-
-    #[test]
-    fn rustfmt_judges_rust_files_when_present() {
-        if Command::new("rustfmt").arg("--version").output().is_err() {
-            panic!("rustfmt is part of the Rust toolchain this project builds with");
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let messy = modify("src/lib.rs", "", "fn main(){let x=1;}\n");
-        assert_eq!(formatter_finding(dir.path(), &messy).map(|f| f.rule), Some("formatter".to_string()));
-        let tidy = modify("src/lib.rs", "", "fn main() {\n    let x = 1;\n}\n");
-        assert_eq!(formatter_finding(dir.path(), &tidy), None);
-        let broken = modify("src/lib.rs", "", "fn main( {\n");
-        assert_eq!(formatter_finding(dir.path(), &broken).map(|f| f.rule), Some("linter".to_string()));
     }
 }

@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod craft;
 pub mod detect;
+mod linters;
 pub mod outcome;
 pub mod receipt;
 pub mod runner;
