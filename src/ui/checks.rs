@@ -39,13 +39,14 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
         ui.label(RichText::new("Detected: none (no manifest, Makefile or Definition of Done names a check).").weak());
     } else {
         ui.label(RichText::new("Detected in the workspace:").weak());
-        for check in &open.detected_checks {
-            ui.label(
-                RichText::new(format!("  {:<6} {}   (from {})", check.kind.as_str(), check.command, check.source))
-                    .monospace()
-                    .weak(),
-            );
-        }
+        egui::Grid::new("detected-checks").num_columns(3).spacing([16.0, 2.0]).show(ui, |ui| {
+            for check in &open.detected_checks {
+                ui.label(RichText::new(check.kind.as_str()).weak());
+                ui.label(RichText::new(&check.command).monospace());
+                ui.label(RichText::new(format!("from {}", check.source)).weak());
+                ui.end_row();
+            }
+        });
     }
     ui.add_space(4.0);
     ui.label("Your checks (when any are set, they replace the detected ones):");
