@@ -63,6 +63,7 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
             );
             ui.add(
                 TextEdit::singleline(&mut check.command)
+                    .font(egui::TextStyle::Monospace)
                     .hint_text("command, e.g. cargo test --workspace")
                     .desired_width(360.0),
             );
