@@ -10,30 +10,23 @@ use std::time::Instant;
 use aura::domain::{Session, SessionKind, Usage};
 use aura::engine::Journal;
 use aura::engine::prompt::{ProjectContext, Role, fixed_overhead_tokens};
-use aura::engine::turn::{Agent, Conversation, ToolHost, ToolResult, TurnBudget, run_turn, stop_pair};
+use aura::engine::turn::{Agent, Conversation, TurnBudget, run_turn, stop_pair};
 use aura::llm::catalog::Catalog;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::call;
 use aura::llm::emulator::script::{Script, Step, Turn};
-use aura::llm::{ProviderConfig, ProviderKind, RetryPolicy, ToolCallRequest};
+use aura::llm::{ProviderConfig, ProviderKind, RetryPolicy};
 use aura::protocol::Event;
 use aura::store::{Store, StoreHandle, StoreOptions};
 use aura::tools::Workspace;
-use aura::tools::registry::{ToolInput, run_read};
 use serde_json::json;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::Reader;
+
 const STEPS: usize = 50;
-
-struct Reader(Workspace);
-
-impl ToolHost for Reader {
-    async fn call(&mut self, call: &ToolCallRequest) -> ToolResult {
-        match ToolInput::parse(&call.name, &call.arguments).and_then(|input| run_read(&self.0, &input)) {
-            Ok(text) => ToolResult::ok(text),
-            Err(why) => ToolResult::error(why),
-        }
-    }
-}
 
 fn script() -> Script {
     let mut turns: Vec<Turn> = (0..STEPS - 1)

@@ -3,49 +3,27 @@
 //! a turn, and a message sent mid-turn is delivered at the boundary. Real store, real workspace,
 //! real HTTP on loopback.
 
+mod common;
+
+use common::{Reader, launch, wait};
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aura::domain::{MessagePart, Record, Role as MessageRole, Session, SessionKind};
 use aura::engine::prompt::{ProjectContext, Role, fixed_overhead_tokens};
-use aura::engine::turn::{
-    Agent, BudgetKind, CANCELLED, Conversation, ToolHost, ToolResult, TurnBudget, TurnOutcome, run_turn, stop_pair,
-};
-use aura::engine::{self, EngineClient, Journal};
+use aura::engine::turn::{Agent, BudgetKind, CANCELLED, Conversation, TurnBudget, TurnOutcome, run_turn, stop_pair};
+use aura::engine::{EngineClient, Journal};
 use aura::llm::catalog::Catalog;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::call;
 use aura::llm::emulator::script::{Script, Step, Turn};
-use aura::llm::{ChatMessage, ProviderConfig, ProviderKind, RetryPolicy, ToolCallRequest};
+use aura::llm::{ChatMessage, ProviderConfig, ProviderKind, RetryPolicy};
 use aura::protocol::{Command, Event, LoopSettings, ModelChoice};
 use aura::store::{Store, StoreHandle, StoreOptions};
 use aura::tools::Workspace;
-use aura::tools::registry::{ToolInput, run_read};
 use serde_json::json;
-
-fn launch(runtime: &tokio::runtime::Runtime, data: &Path) -> EngineClient {
-    engine::launch(runtime.handle(), data.to_path_buf(), Arc::new(|| {}))
-        .recv_timeout(Duration::from_secs(10))
-        .unwrap()
-        .unwrap()
-}
-
-/// Waits for the first event `pick` accepts, up to 20 s.
-fn wait<T>(client: &EngineClient, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Some(envelope) = client.recv_timeout(Duration::from_millis(200)) {
-            if let Event::Error { message, .. } = &envelope.body {
-                panic!("engine error: {message}");
-            }
-            if let Some(found) = pick(&envelope.body) {
-                return found;
-            }
-        }
-    }
-    panic!("the event never came")
-}
 
 /// A project with a chat session talking to `emulator`.
 fn chat_session(client: &mut EngineClient, workspace: &Path, emulator: &Emulator) -> Session {
@@ -198,18 +176,6 @@ fn a_message_sent_mid_turn_is_queued_and_delivered_at_the_boundary() {
     let contents: Vec<String> =
         second.as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap_or("").to_string()).collect();
     assert_eq!(contents[contents.len() - 3..], ["one", "First answer.", "two"]);
-}
-
-/// Runs read tools on a real workspace.
-struct Reader(Workspace);
-
-impl ToolHost for Reader {
-    async fn call(&mut self, call: &ToolCallRequest) -> ToolResult {
-        match ToolInput::parse(&call.name, &call.arguments).and_then(|input| run_read(&self.0, &input)) {
-            Ok(text) => ToolResult::ok(text),
-            Err(why) => ToolResult::error(why),
-        }
-    }
 }
 
 #[test]

@@ -2,12 +2,15 @@
 //! edited, pause and resume between tool calls, a ChangeSet accepted in Review, a task blocked
 //! mid-turn, and regenerated specs that never overwrite a spec file without review.
 
+mod common;
+
+use common::{launch, wait};
+
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aura::domain::{ChangeSetStatus, TaskStatus, WorkOrder};
-use aura::engine::{self, EngineClient};
+use aura::engine::EngineClient;
 use aura::llm::ProviderKind;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::{SPEC_01, call, plan, task_01, text};
@@ -16,26 +19,6 @@ use aura::protocol::{
     ChangeSetDecision, Command, Event, LoopControl, LoopSettings, LoopState, ModelChoice, WorkOrderDecision,
 };
 use serde_json::json;
-
-fn launch(runtime: &tokio::runtime::Runtime, data: &Path) -> EngineClient {
-    engine::launch(runtime.handle(), data.to_path_buf(), Arc::new(|| {})).recv().unwrap().unwrap()
-}
-
-/// Waits up to 60 s for the first event `pick` accepts; engine errors fail the test.
-fn wait<T>(client: &EngineClient, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Some(envelope) = client.recv_timeout(Duration::from_millis(100)) {
-            if let Event::Error { message, .. } = &envelope.body {
-                panic!("engine error: {message}");
-            }
-            if let Some(found) = pick(&envelope.body) {
-                return found;
-            }
-        }
-    }
-    panic!("the event never came")
-}
 
 fn open(client: &mut EngineClient, workspace: &Path, emulator: &Emulator, autopilot: bool) -> aura::domain::ProjectId {
     client.send(Command::OpenProject { root: workspace.to_path_buf() });

@@ -2,37 +2,17 @@
 //! (and the workspace's AGENTS.md) in every agent's context, and entries the agent saves and finds
 //! again.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
+
+use common::{launch, wait};
 
 use aura::domain::{MemoryEntry, SessionKind};
-use aura::engine::{self, EngineClient};
 use aura::llm::ProviderKind;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::call;
 use aura::llm::emulator::script::{Script, Step, Turn};
 use aura::protocol::{Command, Event, LoopSettings, ModelChoice};
 use serde_json::json;
-
-fn launch(runtime: &tokio::runtime::Runtime, data: &Path) -> EngineClient {
-    engine::launch(runtime.handle(), data.to_path_buf(), Arc::new(|| {})).recv().unwrap().unwrap()
-}
-
-fn wait<T>(client: &EngineClient, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Some(envelope) = client.recv_timeout(Duration::from_millis(200)) {
-            if let Event::Error { message, .. } = &envelope.body {
-                panic!("engine error: {message}");
-            }
-            if let Some(found) = pick(&envelope.body) {
-                return found;
-            }
-        }
-    }
-    panic!("the event never came")
-}
 
 #[test]
 fn memory_is_ranked_pinned_into_context_and_used_by_agents() {

@@ -148,7 +148,7 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
     step_until(&mut harness, 300, "the project never opened", |app| app.view().project.is_some());
     harness.run_steps(2);
     harness.get_by_label("cargo test");
-    harness.get_all_by_label("from Cargo.toml");
+    assert_eq!(harness.get_all_by_label("from Cargo.toml").count(), 4);
 
     // Add a check, type its command, save: the engine stores it and the view shows it as saved.
     harness.get_by_label("Add check").click();

@@ -5,21 +5,16 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::llm::catalog::{self, Catalog, ModelInfo};
-use crate::llm::{ChatRequest, ProviderConfig, ProviderKind, RetryPolicy, StreamEvent};
+use crate::llm::{ChatRequest, ProviderConfig, RetryPolicy, StreamEvent};
+
+use super::ModelArgs;
 use crate::store::{Store, StoreOptions, Table};
 
 /// What `aura chat` needs besides the data dir.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ChatArgs {
-    /// The wire format: anthropic, openai (any OpenAI-compatible server) or ollama
-    #[arg(long, value_enum)]
-    pub provider: ProviderKind,
-    /// The API's base URL, as its SDK writes it (default: the provider's own;
-    /// http://127.0.0.1:8080/v1 for llama.cpp, http://127.0.0.1:11434 for Ollama)
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    #[arg(long)]
-    pub model: String,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// A system prompt
     #[arg(long)]
     pub system: Option<String>,
@@ -33,9 +28,10 @@ pub fn chat(args: ChatArgs, data_dir: &Path) -> anyhow::Result<()> {
     let catalog = Catalog::with_user_entries(user_catalog(data_dir));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let provider = ProviderConfig { kind: args.provider, base_url: args.base_url.clone(), api_key: None }
-            .connect(RetryPolicy::default());
-        let mut request = ChatRequest::simple(&args.model, &args.message);
+        let provider =
+            ProviderConfig { kind: args.model.provider, base_url: args.model.base_url.clone(), api_key: None }
+                .connect(RetryPolicy::default());
+        let mut request = ChatRequest::simple(&args.model.model, &args.message);
         request.system = args.system.clone().unwrap_or_default();
         request.max_output_tokens = args.max_tokens;
         let mut stream = provider.stream(request);
@@ -69,7 +65,7 @@ pub fn chat(args: ChatArgs, data_dir: &Path) -> anyhow::Result<()> {
         let cost = if provider.is_local() {
             "$0 (local)".to_string()
         } else {
-            match catalog.cost(&args.model, &usage) {
+            match catalog.cost(&args.model.model, &usage) {
                 Some(cost) => format!("${cost:.6}"),
                 None => "unknown (add the model's prices to the catalog in Settings)".to_string(),
             }

@@ -21,6 +21,20 @@ pub use run::{RunArgs, run};
 pub use tasks::{ListArgs, list_specs, list_tasks};
 pub use validate::{ValidateArgs, validate};
 
+/// Which model to talk to: the wire format, where, and the model's name.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// The wire format: anthropic, openai (any OpenAI-compatible server) or ollama
+    #[arg(long, value_enum)]
+    pub provider: crate::llm::ProviderKind,
+    /// The API's base URL, as its SDK writes it (default: the provider's own;
+    /// http://127.0.0.1:8080/v1 for llama.cpp, http://127.0.0.1:11434 for Ollama)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[arg(long)]
+    pub model: String,
+}
+
 /// A native desktop AI coding orchestration IDE.
 ///
 /// With no command, opens the desktop window.

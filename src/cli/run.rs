@@ -9,23 +9,18 @@ use std::time::Duration;
 
 use crate::domain::{TaskId, TaskStatus, Usage};
 use crate::engine::{self, EngineClient};
-use crate::llm::ProviderKind;
 use crate::protocol::{Command, Event, LoopControl, LoopSettings, LoopState, ModelChoice, Surface};
+
+use super::ModelArgs;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
     /// The project folder (default: the current directory)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
-    /// The wire format: anthropic, openai (any OpenAI-compatible server) or ollama
-    #[arg(long, value_enum)]
-    pub provider: ProviderKind,
-    /// The API's base URL (default: the provider's own)
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// The model both roles use unless --planner-model or --worker-model says otherwise
-    #[arg(long)]
-    pub model: String,
+    // Both roles use this model unless --planner-model or --worker-model says otherwise.
+    #[command(flatten)]
+    pub model: ModelArgs,
     #[arg(long)]
     pub planner_model: Option<String>,
     #[arg(long)]
@@ -119,9 +114,9 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let project = snapshot.project.id;
     println!("{} workspace {}", clock(), snapshot.project.root.display());
     let choice = |model: &Option<String>| ModelChoice {
-        provider: args.provider,
-        base_url: args.base_url.clone(),
-        model: model.clone().unwrap_or_else(|| args.model.clone()),
+        provider: args.model.provider,
+        base_url: args.model.base_url.clone(),
+        model: model.clone().unwrap_or_else(|| args.model.model.clone()),
         context_window: args.context_window,
     };
     let settings = LoopSettings {

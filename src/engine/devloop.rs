@@ -262,14 +262,23 @@ impl DevLoop {
         }
     }
 
+    /// One turn of a session of its own with the Planner's model: the spec writer, the task repairer.
+    async fn one_off(&self, role: Role, title: &str, message: String) -> (TurnOutcome, AgentHost) {
+        let session = Session::new(Some(self.project.id), SessionKind::Chat, title);
+        self.journal.put_session(session.clone()).await;
+        let mut conversation = Conversation::new(session.clone(), role, self.project_context());
+        conversation.push_user(message);
+        let mut host = self.host(&session, role, None);
+        let (agent, budget, stop) = (&self.config.planner, &self.config.budget, &self.controls.stop);
+        let outcome = run_turn(agent, &mut conversation, &mut host, budget, stop, &self.journal).await;
+        (outcome, host)
+    }
+
     /// Has the model write specs from `requirements.md`.
     async fn write_specs(&mut self) -> Result<(), String> {
         let requirements = std::fs::read_to_string(self.workspace.root().join("requirements.md")).map_err(|e| {
             format!("requirements.md cannot be read ({e}): write requirements.md at the workspace root")
         })?;
-        let session = Session::new(Some(self.project.id), SessionKind::Chat, "Specs");
-        self.journal.put_session(session.clone()).await;
-        let mut conversation = Conversation::new(session.clone(), Role::SpecWriter, self.project_context());
         let existing = specs::spec_paths(self.workspace.root());
         let mut ask = format!("Write the specs for these requirements.\n\n# requirements.md\n\n{requirements}");
         if !existing.is_empty() {
@@ -279,17 +288,7 @@ impl DevLoop {
                 existing.join(", ")
             ));
         }
-        conversation.push_user(ask);
-        let mut host = self.host(&session, Role::SpecWriter, None);
-        let outcome = run_turn(
-            &self.config.planner,
-            &mut conversation,
-            &mut host,
-            &self.config.budget,
-            &self.controls.stop,
-            &self.journal,
-        )
-        .await;
+        let (outcome, host) = self.one_off(Role::SpecWriter, "Specs", ask).await;
         match outcome {
             TurnOutcome::Answered { .. } | TurnOutcome::Ended => {}
             TurnOutcome::Stopped => return Err("stopped while writing specs".into()),
@@ -326,9 +325,6 @@ impl DevLoop {
     }
 
     async fn repair(&mut self, problems: &[SpecProblem]) -> Result<(), String> {
-        let session = Session::new(Some(self.project.id), SessionKind::Chat, "Task list repair");
-        self.journal.put_session(session.clone()).await;
-        let mut conversation = Conversation::new(session.clone(), Role::TaskRepair, self.project_context());
         let mut paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         paths.dedup();
         let mut message = String::from("Repair these problems:\n");
@@ -340,18 +336,7 @@ impl DevLoop {
                 message.push_str(&format!("\n# {path}\n\n{text}"));
             }
         }
-        conversation.push_user(message);
-        let mut host = self.host(&session, Role::TaskRepair, None);
-        let outcome = run_turn(
-            &self.config.planner,
-            &mut conversation,
-            &mut host,
-            &self.config.budget,
-            &self.controls.stop,
-            &self.journal,
-        )
-        .await;
-        match outcome {
+        match self.one_off(Role::TaskRepair, "Task list repair", message).await.0 {
             TurnOutcome::Answered { .. } | TurnOutcome::Ended => Ok(()),
             other => Err(format!("the task list could not be repaired: {}", describe(&other))),
         }
