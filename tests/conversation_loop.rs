@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Reader, launch, wait};
+use common::{Reader, chat_session, launch, open_project, use_emulator, wait};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,31 +20,16 @@ use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::call;
 use aura::llm::emulator::script::{Script, Step, Turn};
 use aura::llm::{ChatMessage, ProviderConfig, ProviderKind, RetryPolicy};
-use aura::protocol::{Command, Event, LoopSettings, ModelChoice};
+use aura::protocol::{Command, Event, LoopSettings};
 use aura::store::{Store, StoreHandle, StoreOptions};
 use aura::tools::Workspace;
 use serde_json::json;
 
 /// A project with a chat session talking to `emulator`.
-fn chat_session(client: &mut EngineClient, workspace: &Path, emulator: &Emulator) -> Session {
-    client.send(Command::OpenProject { root: workspace.to_path_buf() });
-    let project = wait(client, |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.project.id),
-        _ => None,
-    });
-    let model = ModelChoice {
-        provider: ProviderKind::Openai,
-        base_url: Some(emulator.base_url(ProviderKind::Openai)),
-        model: "emu-chat".into(),
-        context_window: Some(100_000),
-    };
-    client.send(Command::SetModels { project, planner: model.clone(), worker: model });
-    client.send(Command::SetLoopSettings { project, settings: LoopSettings::default() });
-    client.send(Command::CreateSession { project, kind: SessionKind::Chat, title: "main".into() });
-    wait(client, |e| match e {
-        Event::SessionCreated { session } => Some(session.clone()),
-        _ => None,
-    })
+fn chat_with(client: &mut EngineClient, workspace: &Path, emulator: &Emulator) -> Session {
+    let project = open_project(client, workspace);
+    use_emulator(client, project, emulator, LoopSettings::default());
+    chat_session(client, project)
 }
 
 #[test]
@@ -66,7 +51,7 @@ fn tool_calls_run_in_order_and_their_results_are_appended_in_order() {
     ]);
     let emulator = runtime.block_on(Emulator::start(script)).unwrap();
     let mut client = launch(&runtime, &data.path().join("data"));
-    let session = chat_session(&mut client, workspace.path(), &emulator);
+    let session = chat_with(&mut client, workspace.path(), &emulator);
     client.send(Command::SendMessage { session: session.id, text: "What do the files say?".into() });
     let mut records = Vec::new();
     while records.len() < 6 {
@@ -126,7 +111,7 @@ fn stop_mid_tool_gives_the_call_a_cancelled_result_and_kills_the_command() {
     ])]);
     let emulator = runtime.block_on(Emulator::start(script)).unwrap();
     let mut client = launch(&runtime, &data.path().join("data"));
-    let session = chat_session(&mut client, workspace.path(), &emulator);
+    let session = chat_with(&mut client, workspace.path(), &emulator);
     client.send(Command::SendMessage { session: session.id, text: "Wait a while.".into() });
     wait(&client, |e| matches!(e, Event::ToolCallStarted { call, .. } if call.name == "run_command").then_some(()));
     let stopped_at = Instant::now();
@@ -158,7 +143,7 @@ fn a_message_sent_mid_turn_is_queued_and_delivered_at_the_boundary() {
     ]);
     let emulator = runtime.block_on(Emulator::start(script)).unwrap();
     let mut client = launch(&runtime, &data.path().join("data"));
-    let session = chat_session(&mut client, workspace.path(), &emulator);
+    let session = chat_with(&mut client, workspace.path(), &emulator);
     client.send(Command::SendMessage { session: session.id, text: "one".into() });
     client.send(Command::SendMessage { session: session.id, text: "two".into() });
     let queued = wait(&client, |e| match e {

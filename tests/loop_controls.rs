@@ -4,36 +4,22 @@
 
 mod common;
 
-use common::{launch, wait};
+use common::{launch, open_project, use_emulator, wait};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aura::domain::{ChangeSetStatus, TaskStatus, WorkOrder};
 use aura::engine::EngineClient;
-use aura::llm::ProviderKind;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::{SPEC_01, call, plan, task_01, text};
 use aura::llm::emulator::script::{Script, Step, Turn};
-use aura::protocol::{
-    ChangeSetDecision, Command, Event, LoopControl, LoopSettings, LoopState, ModelChoice, WorkOrderDecision,
-};
+use aura::protocol::{ChangeSetDecision, Command, Event, LoopControl, LoopSettings, LoopState, WorkOrderDecision};
 use serde_json::json;
 
 fn open(client: &mut EngineClient, workspace: &Path, emulator: &Emulator, autopilot: bool) -> aura::domain::ProjectId {
-    client.send(Command::OpenProject { root: workspace.to_path_buf() });
-    let project = wait(client, |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.project.id),
-        _ => None,
-    });
-    let model = ModelChoice {
-        provider: ProviderKind::Openai,
-        base_url: Some(emulator.base_url(ProviderKind::Openai)),
-        model: "emu".into(),
-        context_window: None,
-    };
-    client.send(Command::SetModels { project, planner: model.clone(), worker: model });
-    client.send(Command::SetLoopSettings { project, settings: LoopSettings { autopilot, ..LoopSettings::default() } });
+    let project = open_project(client, workspace);
+    use_emulator(client, project, emulator, LoopSettings { autopilot, ..LoopSettings::default() });
     project
 }
 

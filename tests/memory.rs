@@ -4,14 +4,13 @@
 
 mod common;
 
-use common::{launch, wait};
+use common::{chat_session, launch, open_project, use_emulator, wait};
 
-use aura::domain::{MemoryEntry, SessionKind};
-use aura::llm::ProviderKind;
+use aura::domain::MemoryEntry;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::call;
 use aura::llm::emulator::script::{Script, Step, Turn};
-use aura::protocol::{Command, Event, LoopSettings, ModelChoice};
+use aura::protocol::{Command, Event, LoopSettings};
 use serde_json::json;
 
 #[test]
@@ -21,11 +20,7 @@ fn memory_is_ranked_pinned_into_context_and_used_by_agents() {
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(workspace.path().join("AGENTS.md"), "Prefer iterators over index loops.\n").unwrap();
     let mut client = launch(&runtime, &data.path().join("data"));
-    client.send(Command::OpenProject { root: workspace.path().to_path_buf() });
-    let project = wait(&client, |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.project.id),
-        _ => None,
-    });
+    let project = open_project(&mut client, workspace.path());
     let mut save = |text: &str, tags: &[&str]| -> MemoryEntry {
         client.send(Command::SaveMemory {
             project,
@@ -62,19 +57,8 @@ fn memory_is_ranked_pinned_into_context_and_used_by_agents() {
         Turn::text("Found it."),
     ]);
     let emulator = runtime.block_on(Emulator::start(script)).unwrap();
-    let model = ModelChoice {
-        provider: ProviderKind::Openai,
-        base_url: Some(emulator.base_url(ProviderKind::Openai)),
-        model: "emu".into(),
-        context_window: None,
-    };
-    client.send(Command::SetModels { project, planner: model.clone(), worker: model });
-    client.send(Command::SetLoopSettings { project, settings: LoopSettings::default() });
-    client.send(Command::CreateSession { project, kind: SessionKind::Chat, title: "main".into() });
-    let session = wait(&client, |e| match e {
-        Event::SessionCreated { session } => Some(session.id),
-        _ => None,
-    });
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat_session(&mut client, project).id;
     client.send(Command::SendMessage { session, text: "Remember where the parser is.".into() });
     wait(&client, |e| match e {
         Event::Recorded { record: aura::domain::Record::Message(m), .. } if m.plain_text() == "Found it." => Some(()),

@@ -48,3 +48,41 @@ impl ToolHost for Reader {
         }
     }
 }
+
+/// Opens (registers) the workspace as a project.
+pub fn open_project(client: &mut EngineClient, workspace: &Path) -> aura::domain::ProjectId {
+    client.send(aura::protocol::Command::OpenProject { root: workspace.to_path_buf() });
+    wait(client, |e| match e {
+        Event::ProjectOpened { snapshot } => Some(snapshot.project.id),
+        _ => None,
+    })
+}
+
+/// Points both roles of `project` at `emulator` (OpenAI format) and sets its loop settings.
+pub fn use_emulator(
+    client: &mut EngineClient,
+    project: aura::domain::ProjectId,
+    emulator: &aura::llm::emulator::Emulator,
+    settings: aura::protocol::LoopSettings,
+) {
+    use aura::llm::ProviderKind;
+    use aura::protocol::{Command, ModelChoice};
+    let model = ModelChoice {
+        provider: ProviderKind::Openai,
+        base_url: Some(emulator.base_url(ProviderKind::Openai)),
+        model: "emu".into(),
+        context_window: Some(100_000),
+    };
+    client.send(Command::SetModels { project, planner: model.clone(), worker: model });
+    client.send(Command::SetLoopSettings { project, settings });
+}
+
+/// A new chat session in `project`.
+pub fn chat_session(client: &mut EngineClient, project: aura::domain::ProjectId) -> aura::domain::Session {
+    use aura::protocol::Command;
+    client.send(Command::CreateSession { project, kind: aura::domain::SessionKind::Chat, title: "main".into() });
+    wait(client, |e| match e {
+        Event::SessionCreated { session } => Some(session.clone()),
+        _ => None,
+    })
+}
