@@ -51,7 +51,7 @@ impl Engine {
         let decided = review.lock().await.decide(id, decision, comment).await;
         match decided {
             Ok(decided) => {
-                self.waiters.decided(&decided);
+                self.waiters.deliver(&decided.changeset.id, decided.clone());
                 self.emit(Event::ChangeSetDecided { changeset: decided.changeset, applied: decided.applied })
             }
             Err(e) => self.fail(command, e.to_string()),

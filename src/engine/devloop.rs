@@ -5,11 +5,10 @@
 //! points only: between tool calls and between tasks, never inside an apply. After a crash, the
 //! interrupted task goes back to ready and no done task is claimed again.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::domain::{
     CommandRun, OutcomeClass, Project, Receipt, ReceiptSubject, Record, Session, SessionKind, Spec, Task, TaskGraph,
@@ -45,24 +44,7 @@ pub struct LoopConfig {
 }
 
 /// Users' decisions on proposed work orders, handed to the loop waiting for them.
-#[derive(Clone, Default)]
-pub struct OrderWaiters(Arc<Mutex<HashMap<WorkOrderId, oneshot::Sender<WorkOrderDecision>>>>);
-
-impl OrderWaiters {
-    fn wait(&self, id: WorkOrderId) -> oneshot::Receiver<WorkOrderDecision> {
-        let (tx, rx) = oneshot::channel();
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
-        rx
-    }
-
-    /// Delivers a decision; false when no loop waits for that order.
-    pub fn decide(&self, id: WorkOrderId, decision: WorkOrderDecision) -> bool {
-        match self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&id) {
-            Some(tx) => tx.send(decision).is_ok(),
-            None => false,
-        }
-    }
-}
+pub type OrderWaiters = super::decisions::Decisions<WorkOrderId, WorkOrderDecision>;
 
 /// A request to stop one in-progress task and mark it blocked, with the reason.
 pub type BlockRequest = Option<(TaskId, String)>;

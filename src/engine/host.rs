@@ -3,11 +3,8 @@
 //! commands run under the command policy, and the memory, work-order and question tools talk to
 //! the store and the dev loop.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::oneshot;
 
 use crate::domain::{
     ChangeSet, ChangeSetId, ChangeSetStatus, MemoryEntry, MemorySource, ProjectId, SessionId, TaskId, WorkOrder,
@@ -28,34 +25,14 @@ use super::turn::{ToolHost, ToolResult};
 pub type SharedReview = Arc<tokio::sync::Mutex<Review>>;
 
 /// Agents waiting for the user's decision on a ChangeSet they proposed.
-#[derive(Clone, Default)]
-pub struct Waiters(Arc<Mutex<HashMap<ChangeSetId, oneshot::Sender<Decided>>>>);
-
-impl Waiters {
-    fn wait(&self, id: ChangeSetId) -> oneshot::Receiver<Decided> {
-        let (tx, rx) = oneshot::channel();
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
-        rx
-    }
-
-    fn forget(&self, id: ChangeSetId) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-    }
-
-    /// Hands the decision to the agent waiting for it, if one is.
-    pub fn decided(&self, decided: &Decided) {
-        if let Some(tx) = self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&decided.changeset.id) {
-            let _ = tx.send(decided.clone());
-        }
-    }
-}
+pub type Waiters = super::decisions::Decisions<ChangeSetId, Decided>;
 
 /// Drops a ChangeSet's waiter when the agent no longer waits for it.
 struct Forget(Waiters, ChangeSetId);
 
 impl Drop for Forget {
     fn drop(&mut self) {
-        self.0.forget(self.1);
+        self.0.forget(&self.1);
     }
 }
 

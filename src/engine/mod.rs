@@ -7,6 +7,7 @@
 mod changes;
 mod chat;
 mod control;
+mod decisions;
 pub mod devloop;
 mod discovery;
 pub mod host;
@@ -225,7 +226,7 @@ impl Engine {
             Command::SetLoopSettings { project, settings } => self.set_loop_settings(project, settings).await,
             Command::SetModels { project, planner, worker } => self.set_models(project, planner, worker).await,
             Command::DecideWorkOrder { work_order, decision } => {
-                if !self.orders.decide(work_order, decision) {
+                if !self.orders.deliver(&work_order, decision) {
                     self.fail(seq, format!("no work order {work_order} is waiting for a decision"));
                 }
                 Ok(())
