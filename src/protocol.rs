@@ -307,6 +307,9 @@ pub struct ProjectSnapshot {
     /// The user's own checks, which replace the detected ones when not empty.
     #[serde(default)]
     pub check_overrides: Vec<Check>,
+    /// The newest receipt of each task that has one.
+    #[serde(default)]
+    pub receipts: Vec<Receipt>,
 }
 
 /// What the engine tells surfaces.
@@ -635,6 +638,7 @@ mod tests {
                         source: "Cargo.toml".into(),
                     }],
                     check_overrides: vec![],
+                    receipts: vec![sample_receipt()],
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },

@@ -48,9 +48,16 @@ fn every_tab_is_present_and_unbuilt_tabs_say_so() {
         assert!(open.contains(&tab), "{tab:?} is not in the dock");
         harness.state_mut().show_tab(tab);
         harness.run_steps(2);
-        if tab == Tab::Settings {
-            harness.get_by_label("Local model servers");
-            continue;
+        match tab {
+            Tab::Settings => {
+                harness.get_by_label("Local model servers");
+                continue;
+            }
+            Tab::Tasks => {
+                harness.get_by_label("Open a project to see its tasks and run the dev loop.");
+                continue;
+            }
+            _ => {}
         }
         harness.get_by_label(&format!("The {} tab is not built yet.", tab.title()));
         harness.get_by_label(tab.purpose());
@@ -120,10 +127,11 @@ fn ctrl_and_a_number_brings_that_tab_forward() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = harness_with_store(dir.path().join("data"), &runtime);
     wait_until_ready(&mut harness);
-    assert!(harness.query_by_label("The Tasks tab is not built yet.").is_none());
+    let tasks = "Open a project to see its tasks and run the dev loop.";
+    assert!(harness.query_by_label(tasks).is_none());
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num3);
     harness.run_steps(2);
-    harness.get_by_label("The Tasks tab is not built yet.");
+    harness.get_by_label(tasks);
     assert!(harness.query_by_label("The Specs tab is not built yet.").is_none(), "Tasks replaced Specs in front");
 }
 
@@ -163,4 +171,51 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
     });
     let saved = &harness.state().view().project.as_ref().unwrap().check_overrides[0];
     assert_eq!((saved.command.as_str(), saved.source.as_str()), ("make quick", "settings"));
+}
+
+#[test]
+fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
+    use aura::llm::ProviderKind;
+    use aura::llm::emulator::{Emulator, demo};
+    use aura::protocol::{Command, LoopSettings, LoopState, ModelChoice};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("requirements.md"), demo::REQUIREMENTS).unwrap();
+    let emulator = runtime.block_on(Emulator::start(demo::script())).unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
+    harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    step_until(&mut harness, 300, "the project never opened", |app| app.view().project.is_some());
+    let project = harness.state().view().project.as_ref().unwrap().project.id;
+    let model = ModelChoice {
+        provider: ProviderKind::Openai,
+        base_url: Some(emulator.base_url(ProviderKind::Openai)),
+        model: "emu".into(),
+        context_window: None,
+    };
+    harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
+    harness.state_mut().send(Command::SetLoopSettings {
+        project,
+        settings: LoopSettings { autopilot: true, ..LoopSettings::default() },
+    });
+    harness.state_mut().show_tab(Tab::Tasks);
+    harness.run_steps(2);
+    harness.get_by_label("No tasks yet: start the loop to write specs from requirements.md and read their tasks.");
+
+    harness.get_by_label("Start").click();
+    step_until(&mut harness, 3_000, "the loop never finished", |app| {
+        app.view().project.as_ref().is_some_and(|p| matches!(p.loop_state, LoopState::Finished | LoopState::Blocked))
+    });
+    harness.run_steps(2);
+    harness.get_by_label("Finished: every task is done");
+    harness.get_by_label("3 of 3 tasks done");
+    harness.get_by_label("02 Operations");
+    assert_eq!(harness.get_all_by_label("after 01.1").count(), 2);
+    harness.get_by_label("01.1").click();
+    harness.run_steps(2);
+    harness.get_by_label("Receipt: Verified");
+    harness.get_by_label_contains("cargo test  Passed  1 passed, 0 failed");
+    harness.get_by_label("Files changed: Cargo.toml, src/lib.rs");
 }

@@ -84,6 +84,14 @@ impl Engine {
         };
         let check_overrides =
             self.store.reader().get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default();
+        let mut receipts: Vec<crate::domain::Receipt> = Vec::new();
+        let log = self.store.reader().records_from(project.id, 1, usize::MAX)?;
+        for record in log.records {
+            if let crate::domain::Record::Receipt(receipt) = record.record {
+                receipts.retain(|r| r.subject != receipt.subject);
+                receipts.push(receipt);
+            }
+        }
         let root = project.root.clone();
         let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
         Ok(ProjectSnapshot {
@@ -95,6 +103,7 @@ impl Engine {
             pending_changesets,
             detected_checks,
             check_overrides,
+            receipts,
         })
     }
 

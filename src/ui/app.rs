@@ -41,6 +41,16 @@ impl AuraApp {
         AuraApp { dock: default_layout(), view: ViewModel::default(), launching: Some(launching), engine: None }
     }
 
+    /// Sends a command to the engine (dropped, with a log line, before the engine is up).
+    pub fn send(&mut self, command: Command) {
+        match &mut self.engine {
+            Some(engine) => {
+                engine.send(command);
+            }
+            None => tracing::warn!("`{}` was not sent: the engine is not running", command.name()),
+        }
+    }
+
     pub fn view(&self) -> &ViewModel {
         &self.view
     }

@@ -5,6 +5,7 @@ mod app;
 mod checks;
 mod settings;
 mod tabs;
+mod tasks_panel;
 mod view;
 
 use std::path::PathBuf;

@@ -77,6 +77,7 @@ impl TabViewer for Tabs<'_> {
     fn ui(&mut self, ui: &mut Ui, tab: &mut Tab) {
         match tab {
             Tab::Settings => settings_ui(ui, self.view, self.commands),
+            Tab::Tasks => super::tasks_panel::tasks_ui(ui, self.view, self.commands),
             other => not_built_ui(ui, *other),
         }
     }

@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::domain::{Check, Project};
-use crate::protocol::{Event, LocalServerStatus};
+use std::collections::HashMap;
+
+use crate::domain::{Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
+use crate::protocol::{Event, LocalServerStatus, LoopState};
 
 /// Where the connection to the engine stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +29,64 @@ pub struct ProjectView {
     pub check_overrides: Vec<Check>,
     /// The user's own checks as being edited in Settings.
     pub check_draft: Vec<Check>,
+    pub specs: Vec<Spec>,
+    /// In run order.
+    pub tasks: Vec<Task>,
+    pub loop_state: LoopState,
+    /// Why the loop is blocked, when it is.
+    pub loop_reason: Option<String>,
+    /// The task the loop is on.
+    pub loop_task: Option<TaskId>,
+    /// Why a task failed or is blocked.
+    pub task_reasons: HashMap<TaskId, String>,
+    /// The newest receipt of each task.
+    pub receipts: HashMap<TaskId, Receipt>,
+    /// The task whose details the Tasks panel shows.
+    pub selected_task: Option<TaskId>,
+}
+
+impl ProjectView {
+    pub fn task(&self, id: TaskId) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::ChecksChanged { overrides, .. } => {
+                self.check_draft = overrides.clone();
+                self.check_overrides = overrides;
+            }
+            Event::SpecsChanged { specs, tasks, .. } => {
+                self.specs = specs;
+                self.tasks = tasks;
+            }
+            Event::TaskChanged { task, to, reason, .. } => {
+                if let Some(t) = self.tasks.iter_mut().find(|t| t.id == task) {
+                    if to == crate::domain::TaskStatus::InProgress {
+                        t.attempts += 1;
+                    }
+                    t.status = to;
+                }
+                match reason {
+                    Some(reason) => self.task_reasons.insert(task, reason),
+                    None => self.task_reasons.remove(&task),
+                };
+            }
+            Event::LoopChanged { state, task, reason, .. } => {
+                self.loop_state = state;
+                self.loop_reason = reason;
+                if task.is_some() || matches!(state, LoopState::Finished | LoopState::Stopped | LoopState::Blocked) {
+                    self.loop_task = task;
+                }
+            }
+            Event::ReceiptIssued { receipt } => {
+                if let ReceiptSubject::Task { task } = receipt.subject {
+                    self.receipts.insert(task, receipt);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -68,17 +128,44 @@ impl ViewModel {
             Event::ProjectOpened { snapshot } => {
                 self.projects.retain(|p| p.id != snapshot.project.id);
                 self.projects.insert(0, snapshot.project.clone());
+                let receipts = snapshot
+                    .receipts
+                    .into_iter()
+                    .filter_map(|r| match r.subject {
+                        ReceiptSubject::Task { task } => Some((task, r)),
+                        _ => None,
+                    })
+                    .collect();
+                let mut tasks = snapshot.tasks;
+                let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
+                tasks.sort_by_key(|t| (order.get(&t.spec).copied().unwrap_or(u32::MAX), t.order));
                 self.project = Some(ProjectView {
                     project: snapshot.project,
                     detected_checks: snapshot.detected_checks,
                     check_draft: snapshot.check_overrides.clone(),
                     check_overrides: snapshot.check_overrides,
+                    specs: snapshot.specs,
+                    tasks,
+                    loop_state: snapshot.loop_state,
+                    loop_reason: None,
+                    loop_task: None,
+                    task_reasons: HashMap::new(),
+                    receipts,
+                    selected_task: None,
                 });
             }
-            Event::ChecksChanged { project, overrides } => {
-                if let Some(open) = self.project.as_mut().filter(|p| p.project.id == project) {
-                    open.check_draft = overrides.clone();
-                    open.check_overrides = overrides;
+            Event::ChecksChanged { project, .. }
+            | Event::SpecsChanged { project, .. }
+            | Event::LoopChanged { project, .. }
+                if self.project.as_ref().is_some_and(|p| p.project.id == project) =>
+            {
+                if let Some(open) = self.project.as_mut() {
+                    open.apply(event);
+                }
+            }
+            Event::TaskChanged { .. } | Event::ReceiptIssued { .. } => {
+                if let Some(open) = self.project.as_mut() {
+                    open.apply(event);
                 }
             }
             Event::LocalServers { servers } => {

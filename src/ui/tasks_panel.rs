@@ -1,0 +1,185 @@
+//! The Tasks tab: the dev loop's state and controls with its progress, the project's tasks in run
+//! order (status, dependencies, attempts), and the selected task's reason and receipt, with retry
+//! and block.
+
+use egui::{Color32, RichText, ScrollArea, Ui};
+
+use crate::domain::{OutcomeClass, TaskStatus, Verdict};
+use crate::protocol::{Command, LoopControl, LoopState};
+
+use super::view::{ProjectView, ViewModel};
+
+fn status_color(status: TaskStatus) -> Color32 {
+    match status {
+        TaskStatus::Done => Color32::from_rgb(0x6A, 0xC2, 0x6A),
+        TaskStatus::InProgress => Color32::from_rgb(0x5A, 0xA0, 0xE6),
+        TaskStatus::Ready => Color32::from_rgb(0xD8, 0xC0, 0x60),
+        TaskStatus::Failed => Color32::from_rgb(0xE0, 0x60, 0x50),
+        TaskStatus::Blocked => Color32::from_rgb(0xE0, 0x90, 0x40),
+        TaskStatus::Pending => Color32::GRAY,
+    }
+}
+
+fn loop_label(state: LoopState) -> &'static str {
+    match state {
+        LoopState::Idle => "Idle",
+        LoopState::Running => "Running",
+        LoopState::Pausing => "Pausing at the next safe point…",
+        LoopState::Paused => "Paused",
+        LoopState::Stopped => "Stopped",
+        LoopState::Blocked => "Blocked",
+        LoopState::Finished => "Finished: every task is done",
+    }
+}
+
+pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    let Some(open) = view.project.as_mut() else {
+        ui.add_space(16.0);
+        ui.vertical_centered(|ui| {
+            ui.heading("Tasks");
+            ui.label(RichText::new("Open a project to see its tasks and run the dev loop.").weak());
+        });
+        return;
+    };
+    controls_ui(ui, open, commands);
+    ui.separator();
+    if open.tasks.is_empty() {
+        ui.label(
+            RichText::new("No tasks yet: start the loop to write specs from requirements.md and read their tasks.")
+                .weak(),
+        );
+        return;
+    }
+    let detail_height = if open.selected_task.is_some() { ui.available_height() * 0.45 } else { 0.0 };
+    ScrollArea::vertical().id_salt("task-list").max_height(ui.available_height() - detail_height).show(ui, |ui| {
+        task_list_ui(ui, open);
+    });
+    if open.selected_task.is_some() {
+        ui.separator();
+        ScrollArea::vertical().id_salt("task-detail").show(ui, |ui| task_detail_ui(ui, open, commands));
+    }
+}
+
+fn controls_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) {
+    let project = open.project.id;
+    ui.horizontal(|ui| {
+        ui.strong("Dev loop");
+        ui.label(loop_label(open.loop_state));
+        let running = matches!(open.loop_state, LoopState::Running | LoopState::Pausing | LoopState::Paused);
+        let mut send = |control| commands.push(Command::Loop { project, control });
+        if ui.add_enabled(!running, egui::Button::new("Start")).clicked() {
+            send(LoopControl::Start);
+        }
+        if ui.add_enabled(open.loop_state == LoopState::Running, egui::Button::new("Pause")).clicked() {
+            send(LoopControl::Pause);
+        }
+        if ui.add_enabled(open.loop_state == LoopState::Paused, egui::Button::new("Resume")).clicked() {
+            send(LoopControl::Resume);
+        }
+        if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
+            send(LoopControl::Stop);
+        }
+    });
+    if let Some(reason) = &open.loop_reason {
+        ui.colored_label(status_color(TaskStatus::Blocked), reason);
+    }
+    let done = open.tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
+    let total = open.tasks.len().max(1);
+    ui.add(
+        egui::ProgressBar::new(done as f32 / total as f32)
+            .text(format!("{done} of {} tasks done", open.tasks.len()))
+            .desired_height(14.0),
+    );
+}
+
+fn task_list_ui(ui: &mut Ui, open: &mut ProjectView) {
+    let keys: std::collections::HashMap<_, _> = open.tasks.iter().map(|t| (t.id, t.key.clone())).collect();
+    let mut clicked = None;
+    egui::Grid::new("tasks").num_columns(4).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
+        for spec in &open.specs {
+            ui.strong(format!("{:02} {}", spec.order, spec.title));
+            ui.end_row();
+            for task in open.tasks.iter().filter(|t| t.spec == spec.id) {
+                let selected = open.selected_task == Some(task.id);
+                if ui.selectable_label(selected, RichText::new(&task.key).monospace()).clicked() {
+                    clicked = Some(task.id);
+                }
+                ui.colored_label(status_color(task.status), task.status.as_str());
+                let current = open.loop_task == Some(task.id) && task.status == TaskStatus::InProgress;
+                let title = if current { RichText::new(&task.title).strong() } else { RichText::new(&task.title) };
+                if ui.selectable_label(selected, title).clicked() {
+                    clicked = Some(task.id);
+                }
+                let deps: Vec<&str> = task.depends_on.iter().filter_map(|d| keys.get(d).map(String::as_str)).collect();
+                let mut meta = if deps.is_empty() { String::new() } else { format!("after {}", deps.join(", ")) };
+                if task.attempts > 1 {
+                    meta.push_str(&format!("  · {} attempts", task.attempts));
+                }
+                ui.label(RichText::new(meta).weak());
+                ui.end_row();
+            }
+        }
+    });
+    if let Some(id) = clicked {
+        open.selected_task = if open.selected_task == Some(id) { None } else { Some(id) };
+    }
+}
+
+fn task_detail_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) {
+    let Some(task) = open.selected_task.and_then(|id| open.task(id)) else { return };
+    ui.horizontal(|ui| {
+        ui.heading(format!("{} {}", task.key, task.title));
+        if matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) && ui.button("Retry").clicked() {
+            commands.push(Command::RetryTask { task: task.id });
+        }
+        if task.status == TaskStatus::InProgress && ui.button("Block").clicked() {
+            commands.push(Command::BlockTask { task: task.id, reason: "blocked by the user".into() });
+        }
+    });
+    if let Some(reason) = open.task_reasons.get(&task.id) {
+        ui.colored_label(status_color(task.status), reason);
+    }
+    let Some(receipt) = open.receipts.get(&task.id) else {
+        ui.label(RichText::new("No receipt yet: one is issued when an attempt ends.").weak());
+        return;
+    };
+    let (verdict, color) = match receipt.verdict {
+        Verdict::Verified => ("Verified", status_color(TaskStatus::Done)),
+        Verdict::Failed => ("Failed", status_color(TaskStatus::Failed)),
+        Verdict::Blocked => ("Blocked", status_color(TaskStatus::Blocked)),
+        Verdict::Unverified => ("Not verified", Color32::GRAY),
+    };
+    ui.horizontal(|ui| {
+        ui.colored_label(color, RichText::new(format!("Receipt: {verdict}")).strong());
+        ui.label(&receipt.summary);
+    });
+    for run in &receipt.commands {
+        let counts = match (run.passed, run.failed) {
+            (Some(p), Some(f)) => format!("{p} passed, {f} failed"),
+            (Some(p), None) => format!("{p} passed"),
+            _ => String::new(),
+        };
+        let mark = if run.outcome == OutcomeClass::Passed { "✓" } else { "✗" };
+        ui.label(
+            RichText::new(format!("{mark} {}  {:?}  {counts}  {} ms", run.command, run.outcome, run.duration_ms))
+                .monospace(),
+        );
+    }
+    if !receipt.files_changed.is_empty() {
+        ui.label(format!("Files changed: {}", receipt.files_changed.join(", ")));
+    }
+    for finding in &receipt.craft_findings {
+        ui.label(RichText::new(format!("Craft: {}: {}", finding.path, finding.message)).weak());
+    }
+    let usage = &receipt.usage;
+    ui.label(
+        RichText::new(format!(
+            "Tokens: input {} · cached {} · output {}{}",
+            usage.input_tokens + usage.cache_write_tokens,
+            usage.cached_input_tokens,
+            usage.output_tokens,
+            usage.cost_usd.map(|c| format!(" · ${c:.3}")).unwrap_or_default()
+        ))
+        .weak(),
+    );
+}
