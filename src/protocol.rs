@@ -216,6 +216,7 @@ pub enum Command {
 
 /// How a project's dev loop runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LoopSettings {
     /// Work orders are approved as proposed and clean ChangeSets applied at once.
     pub autopilot: bool,
@@ -310,6 +311,11 @@ pub struct ProjectSnapshot {
     /// The newest receipt of each task that has one.
     #[serde(default)]
     pub receipts: Vec<Receipt>,
+    /// The Planner's and the Worker's models, once chosen.
+    #[serde(default)]
+    pub models: Option<(ModelChoice, ModelChoice)>,
+    #[serde(default)]
+    pub loop_settings: LoopSettings,
 }
 
 /// What the engine tells surfaces.
@@ -430,6 +436,15 @@ pub enum Event {
     ChecksChanged {
         project: ProjectId,
         overrides: Vec<Check>,
+    },
+    ModelsChanged {
+        project: ProjectId,
+        planner: ModelChoice,
+        worker: ModelChoice,
+    },
+    LoopSettingsChanged {
+        project: ProjectId,
+        settings: LoopSettings,
     },
     MemoryResults {
         project: ProjectId,
@@ -639,6 +654,8 @@ mod tests {
                     }],
                     check_overrides: vec![],
                     receipts: vec![sample_receipt()],
+                    models: None,
+                    loop_settings: LoopSettings::default(),
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },

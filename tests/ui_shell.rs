@@ -11,7 +11,8 @@ use egui_kittest::kittest::Queryable;
 
 fn harness_with_store(data: std::path::PathBuf, runtime: &tokio::runtime::Runtime) -> Harness<'static, AuraApp> {
     let app = AuraApp::new(engine::launch(runtime.handle(), data, Arc::new(|| {})));
-    Harness::builder().with_size([1280.0, 800.0]).build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app)
+    // Tall enough that the Settings pane shows every section without scrolling.
+    Harness::builder().with_size([1280.0, 1600.0]).build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app)
 }
 
 /// Steps frames until `done` holds (engine answers arrive off the UI thread), for up to `tries`.
@@ -161,9 +162,10 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
     // Add a check, type its command, save: the engine stores it and the view shows it as saved.
     harness.get_by_label("Add check").click();
     harness.run_steps(2);
-    harness.get_all_by_role(egui::accesskit::Role::TextInput).last().unwrap().focus();
+    // The text inputs: the folder, then the new check's command.
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(1).unwrap().focus();
     harness.run_steps(1);
-    harness.get_all_by_role(egui::accesskit::Role::TextInput).last().unwrap().type_text("make quick");
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(1).unwrap().type_text("make quick");
     harness.run_steps(2);
     harness.get_by_label("Save checks").click();
     step_until(&mut harness, 300, "the checks were never saved", |app| {
@@ -177,7 +179,7 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
 fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     use aura::llm::ProviderKind;
     use aura::llm::emulator::{Emulator, demo};
-    use aura::protocol::{Command, LoopSettings, LoopState, ModelChoice};
+    use aura::protocol::{Command, LoopState};
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -188,17 +190,28 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     wait_until_ready(&mut harness);
     harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
     step_until(&mut harness, 300, "the project never opened", |app| app.view().project.is_some());
-    let project = harness.state().view().project.as_ref().unwrap().project.id;
-    let model = ModelChoice {
-        provider: ProviderKind::Openai,
-        base_url: Some(emulator.base_url(ProviderKind::Openai)),
-        model: "emu".into(),
-        context_window: None,
+
+    // Choose the model in Settings, as a person would: base URL and model name, then autopilot.
+    harness.state_mut().show_tab(Tab::Settings);
+    harness.run_steps(2);
+    harness.get_by_label("In use: none chosen yet: the dev loop and the chat need one");
+    let type_into = |harness: &mut Harness<'_, AuraApp>, index: usize, text: &str| {
+        harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(index).unwrap().focus();
+        harness.run_steps(1);
+        harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(index).unwrap().type_text(text);
+        harness.run_steps(1);
     };
-    harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
-    harness.state_mut().send(Command::SetLoopSettings {
-        project,
-        settings: LoopSettings { autopilot: true, ..LoopSettings::default() },
+    type_into(&mut harness, 1, &emulator.base_url(ProviderKind::Openai));
+    type_into(&mut harness, 2, "emu-coder");
+    harness.get_by_label("Use for Planner and Worker").click();
+    step_until(&mut harness, 300, "the model was never saved", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.models.is_some())
+    });
+    harness.run_steps(2);
+    harness.get_by_label("In use: OpenAI-compatible · emu-coder");
+    harness.get_by_label("Autopilot (approve work orders and clean changes without asking)").click();
+    step_until(&mut harness, 300, "autopilot was never set", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.loop_settings.autopilot)
     });
     harness.state_mut().show_tab(Tab::Tasks);
     harness.run_steps(2);

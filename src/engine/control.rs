@@ -29,11 +29,11 @@ impl LoopHandle {
     }
 }
 
-fn models_key(project: ProjectId) -> String {
+pub(super) fn models_key(project: ProjectId) -> String {
     format!("roles/{project}")
 }
 
-fn loop_key(project: ProjectId) -> String {
+pub(super) fn loop_key(project: ProjectId) -> String {
     format!("loop/{project}")
 }
 
@@ -48,7 +48,9 @@ impl Engine {
 
     pub(super) async fn set_loop_settings(&mut self, project: ProjectId, settings: LoopSettings) -> EngineResult {
         let key = loop_key(project);
-        self.store.write(move |w| w.put_value(Table::Settings, &key, &settings)).await
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &settings)).await?;
+        self.emit(Event::LoopSettingsChanged { project, settings });
+        Ok(())
     }
 
     pub(super) async fn set_models(
@@ -58,7 +60,10 @@ impl Engine {
         worker: ModelChoice,
     ) -> EngineResult {
         let key = models_key(project);
-        self.store.write(move |w| w.put_value(Table::Settings, &key, &(planner.clone(), worker.clone()))).await
+        let stored = (planner.clone(), worker.clone());
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &stored)).await?;
+        self.emit(Event::ModelsChanged { project, planner, worker });
+        Ok(())
     }
 
     fn agent(&self, choice: &ModelChoice, catalog: &Arc<Catalog>) -> Agent {

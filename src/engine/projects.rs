@@ -84,6 +84,9 @@ impl Engine {
         };
         let check_overrides =
             self.store.reader().get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default();
+        let models = self.store.reader().get_value(Table::Settings, &super::control::models_key(project.id))?;
+        let loop_settings =
+            self.store.reader().get_value(Table::Settings, &super::control::loop_key(project.id))?.unwrap_or_default();
         let mut receipts: Vec<crate::domain::Receipt> = Vec::new();
         let log = self.store.reader().records_from(project.id, 1, usize::MAX)?;
         for record in log.records {
@@ -104,6 +107,8 @@ impl Engine {
             detected_checks,
             check_overrides,
             receipts,
+            models,
+            loop_settings,
         })
     }
 

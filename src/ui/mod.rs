@@ -3,6 +3,7 @@
 
 mod app;
 mod checks;
+mod models;
 mod settings;
 mod tabs;
 mod tasks_panel;

@@ -1,4 +1,5 @@
-//! The Settings tab: the model servers found on this machine, and a project's validation checks.
+//! The Settings tab: the open project's validation checks, its model and loop settings, and the
+//! model servers found on this machine.
 
 use egui::{Color32, RichText, Ui};
 
@@ -11,6 +12,8 @@ pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
     ui.label(RichText::new("Providers, models, approval policy and the rest arrive with their features.").weak());
     ui.add_space(8.0);
     super::checks::checks_ui(ui, view, commands);
+    ui.add_space(8.0);
+    super::models::models_ui(ui, view, commands);
     ui.add_space(12.0);
     ui.horizontal(|ui| {
         ui.strong("Local model servers");

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::collections::HashMap;
 
 use crate::domain::{Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
-use crate::protocol::{Event, LocalServerStatus, LoopState};
+use crate::llm::ProviderKind;
+use crate::protocol::{Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
 
 /// Where the connection to the engine stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +44,16 @@ pub struct ProjectView {
     pub receipts: HashMap<TaskId, Receipt>,
     /// The task whose details the Tasks panel shows.
     pub selected_task: Option<TaskId>,
+    /// The Planner's and Worker's models as stored.
+    pub models: Option<(ModelChoice, ModelChoice)>,
+    /// The model being edited in Settings (used for both roles when saved).
+    pub model_draft: ModelChoice,
+    pub loop_settings: LoopSettings,
+}
+
+/// What the model form starts from when nothing is chosen yet.
+fn blank_model() -> ModelChoice {
+    ModelChoice { provider: ProviderKind::Openai, base_url: None, model: String::new(), context_window: None }
 }
 
 impl ProjectView {
@@ -72,6 +83,11 @@ impl ProjectView {
                     None => self.task_reasons.remove(&task),
                 };
             }
+            Event::ModelsChanged { planner, worker, .. } => {
+                self.model_draft = worker.clone();
+                self.models = Some((planner, worker));
+            }
+            Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
             Event::LoopChanged { state, task, reason, .. } => {
                 self.loop_state = state;
                 self.loop_reason = reason;
@@ -152,9 +168,14 @@ impl ViewModel {
                     task_reasons: HashMap::new(),
                     receipts,
                     selected_task: None,
+                    model_draft: snapshot.models.as_ref().map(|m| m.1.clone()).unwrap_or_else(blank_model),
+                    models: snapshot.models,
+                    loop_settings: snapshot.loop_settings,
                 });
             }
             Event::ChecksChanged { project, .. }
+            | Event::ModelsChanged { project, .. }
+            | Event::LoopSettingsChanged { project, .. }
             | Event::SpecsChanged { project, .. }
             | Event::LoopChanged { project, .. }
                 if self.project.as_ref().is_some_and(|p| p.project.id == project) =>

@@ -1,0 +1,88 @@
+//! The model section of Settings: which provider, server and model the open project's Planner and
+//! Worker use, and how its dev loop runs (autopilot, attempts per task). A model served by a local
+//! server found on this machine can be picked with one click.
+
+use egui::{ComboBox, DragValue, RichText, TextEdit, Ui};
+
+use crate::llm::ProviderKind;
+use crate::protocol::{Command, LocalServerStatus};
+
+use super::view::{ProjectView, ViewModel};
+
+fn provider_name(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Anthropic => "Anthropic",
+        ProviderKind::Openai => "OpenAI-compatible",
+        ProviderKind::Ollama => "Ollama",
+    }
+}
+
+pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    let servers = view.local_servers.clone().unwrap_or_default();
+    let Some(open) = view.project.as_mut() else { return };
+    ui.strong("Model");
+    let current = match &open.models {
+        Some((planner, worker)) if planner == worker => {
+            format!("{} · {}", provider_name(worker.provider), worker.model)
+        }
+        Some((planner, worker)) => format!("Planner {} · Worker {}", planner.model, worker.model),
+        None => "none chosen yet: the dev loop and the chat need one".into(),
+    };
+    ui.label(RichText::new(format!("In use: {current}")).weak());
+    let draft = &mut open.model_draft;
+    ui.horizontal(|ui| {
+        ComboBox::from_id_salt("model-provider").selected_text(provider_name(draft.provider)).show_ui(ui, |ui| {
+            for kind in [ProviderKind::Anthropic, ProviderKind::Openai, ProviderKind::Ollama] {
+                ui.selectable_value(&mut draft.provider, kind, provider_name(kind));
+            }
+        });
+        let mut base = draft.base_url.clone().unwrap_or_default();
+        if ui
+            .add(TextEdit::singleline(&mut base).hint_text("base URL (default: the provider's)").desired_width(260.0))
+            .changed()
+        {
+            draft.base_url = Some(base.trim().to_string()).filter(|b| !b.is_empty());
+        }
+    });
+    // The model and the button on their own row, so a narrow pane still shows the button.
+    ui.horizontal(|ui| {
+        ui.add(TextEdit::singleline(&mut draft.model).hint_text("model").desired_width(220.0));
+        let ready = !draft.model.trim().is_empty();
+        if ui.add_enabled(ready, egui::Button::new("Use for Planner and Worker")).clicked() {
+            let mut choice = draft.clone();
+            choice.model = choice.model.trim().to_string();
+            commands.push(Command::SetModels { project: open.project.id, planner: choice.clone(), worker: choice });
+        }
+    });
+    local_models_ui(ui, open, &servers);
+    let mut settings = open.loop_settings;
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut settings.autopilot, "Autopilot (approve work orders and clean changes without asking)");
+        ui.label("Attempts per task");
+        ui.add(DragValue::new(&mut settings.max_attempts).range(1..=10));
+    });
+    if settings != open.loop_settings {
+        commands.push(Command::SetLoopSettings { project: open.project.id, settings });
+        open.loop_settings = settings;
+    }
+}
+
+/// One click fills the form with a model a local server serves.
+fn local_models_ui(ui: &mut Ui, open: &mut ProjectView, servers: &[LocalServerStatus]) {
+    let served: Vec<(&LocalServerStatus, &String)> =
+        servers.iter().flat_map(|s| s.models.iter().flatten().map(move |m| (s, m))).collect();
+    if served.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("On this machine:").weak());
+        for (server, model) in served {
+            if ui.button(format!("{model} ({})", server.name)).clicked() {
+                open.model_draft.provider =
+                    if server.name == "Ollama" { ProviderKind::Ollama } else { ProviderKind::Openai };
+                open.model_draft.base_url = Some(server.base_url.clone());
+                open.model_draft.model = model.clone();
+            }
+        }
+    });
+}
