@@ -385,6 +385,9 @@ pub enum Event {
         /// Why a task failed or is blocked.
         #[serde(default)]
         reason: Option<String>,
+        /// Attempts counted so far (an interrupted attempt is taken back).
+        #[serde(default)]
+        attempts: u32,
     },
     LoopChanged {
         project: ProjectId,
@@ -678,7 +681,13 @@ mod tests {
             Event::ToolCallStarted { session, call: call.clone() },
             Event::ToolCallFinished { session, call: call.id, is_error: true, summary: "cancelled".into() },
             Event::TurnFinished { session, usage: Usage { output_tokens: 3, ..Usage::default() } },
-            Event::TaskChanged { task: task.id, from: TaskStatus::InProgress, to: TaskStatus::Done, reason: None },
+            Event::TaskChanged {
+                task: task.id,
+                from: TaskStatus::InProgress,
+                to: TaskStatus::Done,
+                reason: None,
+                attempts: 1,
+            },
             Event::LoopChanged { project: project.id, state: LoopState::Running, task: None, reason: Some("x".into()) },
             Event::ChangeSetProposed { changeset: sample_changeset() },
             Event::ChangeSetDecided { changeset: sample_changeset(), applied: vec!["src/lib.rs".into()] },

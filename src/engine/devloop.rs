@@ -769,9 +769,9 @@ async fn move_task(
         })
         .await
         .map_err(|e| format!("the task's status could not be stored: {e}"))?;
-    for record in records {
+    for (record, moved) in records.into_iter().zip(&moved) {
         if let Record::TaskTransition { task, from, to, reason, .. } = record {
-            journal.emit(Event::TaskChanged { task, from, to, reason });
+            journal.emit(Event::TaskChanged { task, from, to, reason, attempts: moved.attempts });
         }
     }
     if let Some(updated) = moved.into_iter().find(|t| t.id == task.id) {

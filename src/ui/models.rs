@@ -18,7 +18,8 @@ fn provider_name(kind: ProviderKind) -> &'static str {
 }
 
 pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
-    let servers = view.local_servers.clone().unwrap_or_default();
+    // Disjoint fields: the servers are read while the project is edited, with no copy per frame.
+    let servers = view.local_servers.as_deref().unwrap_or(&[]);
     let Some(open) = view.project.as_mut() else { return };
     ui.strong("Model");
     let current = match &open.models {
@@ -54,7 +55,7 @@ pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
             commands.push(Command::SetModels { project: open.project.id, planner: choice.clone(), worker: choice });
         }
     });
-    local_models_ui(ui, open, &servers);
+    local_models_ui(ui, open, servers);
     let mut settings = open.loop_settings;
     ui.horizontal(|ui| {
         ui.checkbox(&mut settings.autopilot, "Autopilot (approve work orders and clean changes without asking)");

@@ -71,12 +71,10 @@ impl ProjectView {
                 self.specs = specs;
                 self.tasks = tasks;
             }
-            Event::TaskChanged { task, to, reason, .. } => {
+            Event::TaskChanged { task, to, reason, attempts, .. } => {
                 if let Some(t) = self.tasks.iter_mut().find(|t| t.id == task) {
-                    if to == crate::domain::TaskStatus::InProgress {
-                        t.attempts += 1;
-                    }
                     t.status = to;
+                    t.attempts = attempts;
                 }
                 match reason {
                     Some(reason) => self.task_reasons.insert(task, reason),

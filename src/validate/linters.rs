@@ -35,6 +35,10 @@ struct Tool {
 }
 
 const JS: &[&str] = &["ts", "tsx", "js", "jsx", "mjs", "cjs"];
+/// ruff's linter and formatter share where ruff is found and what configures it.
+const RUFF_LOCAL: &[&str] = &[".venv/bin/ruff"];
+const RUFF_CONFIG: &[&str] = &["ruff.toml", ".ruff.toml"];
+const RUFF_MANIFEST: Option<(&str, &str)> = Some(("pyproject.toml", "[tool.ruff"));
 
 const TOOLS: &[Tool] = &[
     Tool {
@@ -53,10 +57,10 @@ const TOOLS: &[Tool] = &[
         name: "ruff",
         extensions: &["py"],
         program: "ruff",
-        local: &[".venv/bin/ruff"],
+        local: RUFF_LOCAL,
         on_path: true,
-        config: &["ruff.toml", ".ruff.toml"],
-        manifest_key: Some(("pyproject.toml", "[tool.ruff")),
+        config: RUFF_CONFIG,
+        manifest_key: RUFF_MANIFEST,
         args: |path| {
             ["check", "--quiet", "--output-format", "concise", "--stdin-filename", path, "-"].map(String::from).to_vec()
         },
@@ -67,10 +71,10 @@ const TOOLS: &[Tool] = &[
         name: "ruff format",
         extensions: &["py"],
         program: "ruff",
-        local: &[".venv/bin/ruff"],
+        local: RUFF_LOCAL,
         on_path: true,
-        config: &["ruff.toml", ".ruff.toml"],
-        manifest_key: Some(("pyproject.toml", "[tool.ruff")),
+        config: RUFF_CONFIG,
+        manifest_key: RUFF_MANIFEST,
         args: |path| ["format", "--quiet", "--stdin-filename", path, "-"].map(String::from).to_vec(),
         mode: Mode::Formatter,
         fix: "format the file (ruff format)",
