@@ -86,7 +86,7 @@ pub enum LoopControl {
 pub enum ChangeSetDecision {
     AcceptAll,
     RejectAll,
-    /// Per hunk: (file index, hunk index, decision); hunks not named stay pending.
+    /// Per hunk: (file index, hunk index, decision); hunks not named are rejected.
     Hunks {
         hunks: Vec<(u32, u32, HunkDecision)>,
     },
@@ -316,6 +316,18 @@ pub struct ProjectSnapshot {
     pub models: Option<(ModelChoice, ModelChoice)>,
     #[serde(default)]
     pub loop_settings: LoopSettings,
+    /// Applied ChangeSets that can still be undone (their checkpoints), oldest first.
+    #[serde(default)]
+    pub applied_changes: Vec<AppliedChange>,
+}
+
+/// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedChange {
+    pub changeset: ChangeSetId,
+    pub title: String,
+    pub files: Vec<String>,
+    pub at: u64,
 }
 
 /// What the engine tells surfaces.
@@ -374,9 +386,15 @@ pub enum Event {
         is_error: bool,
         summary: String,
     },
+    /// One model reply of a turn ended, with what it cost.
     TurnFinished {
         session: SessionId,
         usage: Usage,
+    },
+    /// A chat session started or finished working (its queued messages included).
+    TurnRunning {
+        session: SessionId,
+        running: bool,
     },
     TaskChanged {
         task: TaskId,
@@ -467,6 +485,9 @@ pub enum Event {
         restored: Vec<String>,
         /// Edited by hand since the change, so left as they are.
         hand_edited: Vec<String>,
+        /// Every ChangeSet undone: `changeset`, and for a restore those applied after it.
+        #[serde(default)]
+        undone: Vec<ChangeSetId>,
     },
     ReceiptIssued {
         receipt: Receipt,
@@ -485,6 +506,14 @@ pub struct LocalServerStatus {
     pub models: Option<Vec<String>>,
     /// Why it is not usable, when it is not ("not running", or what answered instead).
     pub problem: Option<String>,
+}
+
+impl LocalServerStatus {
+    /// The choice that talks to `model` on this server (Ollama natively, the rest as OpenAI-compatible).
+    pub fn choice(&self, model: &str) -> ModelChoice {
+        let provider = if self.name == "Ollama" { ProviderKind::Ollama } else { ProviderKind::Openai };
+        ModelChoice { provider, base_url: Some(self.base_url.clone()), model: model.to_string(), context_window: None }
+    }
 }
 
 #[cfg(test)]
@@ -659,6 +688,12 @@ mod tests {
                     receipts: vec![sample_receipt()],
                     models: None,
                     loop_settings: LoopSettings::default(),
+                    applied_changes: vec![AppliedChange {
+                        changeset: ChangeSetId::new(),
+                        title: "edit".into(),
+                        files: vec!["src/lib.rs".into()],
+                        at: 1,
+                    }],
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -695,7 +730,9 @@ mod tests {
                 changeset: ChangeSetId::new(),
                 restored: vec!["a".into()],
                 hand_edited: vec!["b".into()],
+                undone: vec![ChangeSetId::new()],
             },
+            Event::TurnRunning { session: SessionId::new(), running: true },
             Event::ReceiptIssued { receipt: sample_receipt() },
             Event::LocalServers {
                 servers: vec![

@@ -229,6 +229,6 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     harness.get_by_label("01.1").click();
     harness.run_steps(2);
     harness.get_by_label("Receipt: Verified");
-    harness.get_by_label_contains("cargo test  Passed  1 passed, 0 failed");
+    harness.get_by_label_contains("cargo test  → passed, 1 test");
     harness.get_by_label("Files changed: Cargo.toml, src/lib.rs");
 }

@@ -63,6 +63,32 @@ pub enum OutcomeClass {
     Crashed,
 }
 
+impl OutcomeClass {
+    /// In words, for people: `product failure`.
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeClass::Passed => "passed",
+            OutcomeClass::ProductFailure => "product failure",
+            OutcomeClass::NoTestsCollected => "no tests collected",
+            OutcomeClass::MissingDependency => "missing dependency",
+            OutcomeClass::MissingExecutable => "missing executable",
+            OutcomeClass::WrongWorkingDirectory => "wrong working directory",
+            OutcomeClass::Timeout => "timed out",
+            OutcomeClass::BlockedByPolicy => "blocked by policy",
+            OutcomeClass::Crashed => "crashed",
+        }
+    }
+
+    /// The class with the test counts a runner printed: `product failure, 2 of 41 tests failed`.
+    pub fn with_counts(self, passed: Option<u32>, failed: Option<u32>) -> String {
+        match (passed, failed) {
+            (p, Some(f)) if f > 0 => format!("{}, {f} of {} tests failed", self.label(), p.unwrap_or(0) + f),
+            (Some(p), _) if p > 0 => format!("{}, {p} test{}", self.label(), if p == 1 { "" } else { "s" }),
+            _ => self.label().to_string(),
+        }
+    }
+}
+
 /// What a validation check is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -87,6 +87,7 @@ impl Engine {
                 changeset: id,
                 restored: done.restored,
                 hand_edited: done.hand_edited,
+                undone: done.undone,
             }),
             Err(e) => self.fail(command, e.to_string()),
         }

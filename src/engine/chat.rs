@@ -113,6 +113,7 @@ impl Engine {
             inner.running = true;
             inner.stop = Some(switch);
         }
+        self.emit(Event::TurnRunning { session: id, running: true });
         let pinned = memory::entries(self.store.reader(), project.id).map(|e| memory::pinned(&e)).unwrap_or_default();
         let context = ProjectContext {
             agents_md: ProjectContext::load_agents_md(&project.root),
@@ -154,6 +155,7 @@ impl Engine {
                 if inner.queue.is_empty() || stop.is_set() {
                     inner.running = false;
                     inner.stop = None;
+                    journal.emit(Event::TurnRunning { session: id, running: false });
                     break;
                 }
                 text = std::mem::take(&mut inner.queue).join("\n\n");

@@ -166,7 +166,10 @@ impl AgentHost {
             run_with_policy(&self.workspace, &spec, &self.policy, |_, _| async { false }, std::future::pending()).await;
         match ran {
             Ok(Ran::Done(output)) => {
-                ToolResult { content: output.summary(), is_error: !output.succeeded(), end_turn: false }
+                // The outcome class leads, so the first line (what a tool card shows) says what happened.
+                let (class, counts) = crate::validate::outcome::classify(&output);
+                let outcome = class.with_counts(counts.passed, counts.failed);
+                ToolResult { content: format!("{outcome}: {}", output.summary()), is_error: !output.succeeded(), end_turn: false }
             }
             Ok(Ran::NotApproved { reason }) => ToolResult::error(format!(
                 "blocked by policy: {reason}. Use an allowed command, or ask the user to allow it in Settings"

@@ -74,9 +74,16 @@ impl Engine {
         let specs: Vec<Spec> = specs.items.into_iter().filter(|s| s.project == project.id).collect();
         let tasks = tasks.items.into_iter().filter(|t| specs.iter().any(|s| s.id == t.spec)).collect();
         let sessions = sessions.items.into_iter().filter(|s| s.project == Some(project.id)).collect();
-        let pending_changesets = match self.reviews.get(&project.id) {
-            Some(review) => review.lock().await.pending().cloned().collect(),
-            None => Vec::new(),
+        // Opening the review here also readies undo for the checkpoints of earlier runs.
+        let (pending_changesets, applied_changes) = match self.review_of(&project) {
+            Ok(review) => {
+                let review = review.lock().await;
+                (review.pending().cloned().collect(), review.applied())
+            }
+            Err(message) => {
+                self.emit(Event::StoreWarning { message: format!("the review of {} is unavailable: {message}", project.root.display()) });
+                (Vec::new(), Vec::new())
+            }
         };
         let loop_state = match self.loops.get(&project.id) {
             Some(handle) if handle.is_running() => LoopState::Running,
@@ -109,6 +116,7 @@ impl Engine {
             receipts,
             models,
             loop_settings,
+            applied_changes,
         })
     }
 

@@ -3,7 +3,7 @@
 //! undo and restore put files back. Everything is recorded in the project's own log, so pending
 //! ChangeSets and checkpoints survive a restart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +12,7 @@ use crate::domain::{
     now_millis,
 };
 use crate::edits::{self, EditError};
-use crate::protocol::ChangeSetDecision;
+use crate::protocol::{AppliedChange, ChangeSetDecision};
 use crate::store::{StoreError, StoreHandle};
 use crate::tools::Workspace;
 use crate::validate::craft;
@@ -62,6 +62,8 @@ pub struct Restored {
     pub restored: Vec<String>,
     /// Files edited by hand since the change: left as they are.
     pub hand_edited: Vec<String>,
+    /// Every ChangeSet undone: the one named, and for a restore those applied after it.
+    pub undone: Vec<ChangeSetId>,
 }
 
 pub struct Review {
@@ -72,6 +74,8 @@ pub struct Review {
     pending: BTreeMap<ChangeSetId, ChangeSet>,
     /// Applied and not undone, oldest first.
     checkpoints: Vec<Checkpoint>,
+    /// What each applied ChangeSet was for, to list the checkpoints by name.
+    titles: HashMap<ChangeSetId, String>,
 }
 
 impl Review {
@@ -86,6 +90,7 @@ impl Review {
         let page = store.reader().records_from(project, 1, usize::MAX)?;
         let mut pending = BTreeMap::new();
         let mut checkpoints: Vec<Checkpoint> = Vec::new();
+        let mut titles = HashMap::new();
         for record in page.records {
             match record.record {
                 Record::ChangeSet(cs) if cs.status == ChangeSetStatus::Proposed => {
@@ -93,13 +98,15 @@ impl Review {
                 }
                 Record::ChangeSet(cs) => {
                     pending.remove(&cs.id);
+                    titles.insert(cs.id, cs.title);
                 }
                 Record::Checkpoint(cp) => checkpoints.push(cp),
                 Record::Undone { changeset, .. } => checkpoints.retain(|c| c.changeset != changeset),
                 _ => {}
             }
         }
-        Ok(Review { store, workspace, project, policy, pending, checkpoints })
+        titles.retain(|id, _| checkpoints.iter().any(|c| c.changeset == *id));
+        Ok(Review { store, workspace, project, policy, pending, checkpoints, titles })
     }
 
     /// Changes who decides, for this run (autopilot applies clean ChangeSets at once).
@@ -113,6 +120,19 @@ impl Review {
 
     pub fn checkpoints(&self) -> &[Checkpoint] {
         &self.checkpoints
+    }
+
+    /// The applied ChangeSets that can still be undone, oldest first.
+    pub fn applied(&self) -> Vec<AppliedChange> {
+        self.checkpoints
+            .iter()
+            .map(|c| AppliedChange {
+                changeset: c.changeset,
+                title: self.titles.get(&c.changeset).cloned().unwrap_or_default(),
+                files: c.files.iter().map(|f| f.path.clone()).collect(),
+                at: c.at,
+            })
+            .collect()
     }
 
     async fn record(&self, records: Vec<Record>) -> Result<(), ReviewError> {
@@ -193,6 +213,7 @@ impl Review {
             }
             self.record(vec![Record::ChangeSet(changeset.clone())]).await?;
             self.checkpoints.push(checkpoint);
+            self.titles.insert(id, changeset.title.clone());
         }
         self.pending.remove(&id);
         Ok(Decided { applied: changes.iter().map(|c| c.path.clone()).collect(), changeset })
@@ -221,8 +242,13 @@ impl Review {
             .map(|c| Record::Undone { changeset: c.changeset, at: now_millis() })
             .collect();
         self.record(undone).await?;
-        self.checkpoints.drain(from..to);
-        Ok(Restored { restored: plan.changes.iter().map(|c| c.path.clone()).collect(), hand_edited: plan.hand_edited })
+        let undone: Vec<ChangeSetId> = self.checkpoints.drain(from..to).map(|c| c.changeset).collect();
+        self.titles.retain(|id, _| !undone.contains(id));
+        Ok(Restored {
+            restored: plan.changes.iter().map(|c| c.path.clone()).collect(),
+            hand_edited: plan.hand_edited,
+            undone,
+        })
     }
 }
 

@@ -126,6 +126,10 @@ impl AuraApp {
         let mut commands = Vec::new();
         let mut tabs = Tabs { view: &mut self.view, commands: &mut commands };
         DockArea::new(&mut self.dock).style(Style::from_egui(ui.style().as_ref())).show_inside(ui, &mut tabs);
+        if let Some(tab) = self.view.tab_request.take() {
+            self.show_tab(tab);
+        }
+        commands.append(&mut self.view.outbox);
         if let Some(engine) = &mut self.engine {
             for command in commands {
                 engine.send(command);

@@ -2,8 +2,14 @@
 //! the protocol, never waits on disk or network, and draws nothing when nothing happens.
 
 mod app;
+mod chat;
 mod checks;
+mod highlight;
+mod markdown;
 mod models;
+mod receipt;
+mod review;
+mod rows;
 mod settings;
 mod tabs;
 mod tasks_panel;

@@ -5,11 +5,11 @@
 use egui::{ComboBox, DragValue, RichText, TextEdit, Ui};
 
 use crate::llm::ProviderKind;
-use crate::protocol::{Command, LocalServerStatus};
+use crate::protocol::{Command, LocalServerStatus, ModelChoice};
 
 use super::view::{ProjectView, ViewModel};
 
-fn provider_name(kind: ProviderKind) -> &'static str {
+pub(super) fn provider_name(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Anthropic => "Anthropic",
         ProviderKind::Openai => "OpenAI-compatible",
@@ -79,10 +79,7 @@ fn local_models_ui(ui: &mut Ui, open: &mut ProjectView, servers: &[LocalServerSt
         ui.label(RichText::new("On this machine:").weak());
         for (server, model) in served {
             if ui.button(format!("{model} ({})", server.name)).clicked() {
-                open.model_draft.provider =
-                    if server.name == "Ollama" { ProviderKind::Ollama } else { ProviderKind::Openai };
-                open.model_draft.base_url = Some(server.base_url.clone());
-                open.model_draft.model = model.clone();
+                open.model_draft = ModelChoice { context_window: open.model_draft.context_window, ..server.choice(model) };
             }
         }
     });

@@ -78,6 +78,8 @@ impl TabViewer for Tabs<'_> {
         match tab {
             Tab::Settings => settings_ui(ui, self.view, self.commands),
             Tab::Tasks => super::tasks_panel::tasks_ui(ui, self.view, self.commands),
+            Tab::Chat => super::chat::chat_ui(ui, self.view, self.commands),
+            Tab::Review => super::review::review_ui(ui, self.view, self.commands),
             other => not_built_ui(ui, *other),
         }
     }

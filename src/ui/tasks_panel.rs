@@ -4,12 +4,13 @@
 
 use egui::{Color32, RichText, ScrollArea, Ui};
 
-use crate::domain::{OutcomeClass, TaskStatus, Verdict};
+use crate::domain::TaskStatus;
 use crate::protocol::{Command, LoopControl, LoopState};
 
+use super::receipt::receipt_ui;
 use super::view::{ProjectView, ViewModel};
 
-fn status_color(status: TaskStatus) -> Color32 {
+pub(super) fn status_color(status: TaskStatus) -> Color32 {
     match status {
         TaskStatus::Done => Color32::from_rgb(0x6A, 0xC2, 0x6A),
         TaskStatus::InProgress => Color32::from_rgb(0x5A, 0xA0, 0xE6),
@@ -143,43 +144,5 @@ fn task_detail_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) 
         ui.label(RichText::new("No receipt yet: one is issued when an attempt ends.").weak());
         return;
     };
-    let (verdict, color) = match receipt.verdict {
-        Verdict::Verified => ("Verified", status_color(TaskStatus::Done)),
-        Verdict::Failed => ("Failed", status_color(TaskStatus::Failed)),
-        Verdict::Blocked => ("Blocked", status_color(TaskStatus::Blocked)),
-        Verdict::Unverified => ("Not verified", Color32::GRAY),
-    };
-    ui.horizontal(|ui| {
-        ui.colored_label(color, RichText::new(format!("Receipt: {verdict}")).strong());
-        ui.label(&receipt.summary);
-    });
-    for run in &receipt.commands {
-        let counts = match (run.passed, run.failed) {
-            (Some(p), Some(f)) => format!("{p} passed, {f} failed"),
-            (Some(p), None) => format!("{p} passed"),
-            _ => String::new(),
-        };
-        let mark = if run.outcome == OutcomeClass::Passed { "✓" } else { "✗" };
-        ui.label(
-            RichText::new(format!("{mark} {}  {:?}  {counts}  {} ms", run.command, run.outcome, run.duration_ms))
-                .monospace(),
-        );
-    }
-    if !receipt.files_changed.is_empty() {
-        ui.label(format!("Files changed: {}", receipt.files_changed.join(", ")));
-    }
-    for finding in &receipt.craft_findings {
-        ui.label(RichText::new(format!("Craft: {}: {}", finding.path, finding.message)).weak());
-    }
-    let usage = &receipt.usage;
-    ui.label(
-        RichText::new(format!(
-            "Tokens: input {} · cached {} · output {}{}",
-            usage.input_tokens + usage.cache_write_tokens,
-            usage.cached_input_tokens,
-            usage.output_tokens,
-            usage.cost_usd.map(|c| format!(" · ${c:.3}")).unwrap_or_default()
-        ))
-        .weak(),
-    );
+    receipt_ui(ui, receipt);
 }

@@ -4,9 +4,13 @@ use std::path::PathBuf;
 
 use std::collections::HashMap;
 
-use crate::domain::{Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
+use crate::domain::{ChangeSetId, Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
-use crate::protocol::{Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
+use crate::protocol::{Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
+
+use super::chat::ChatView;
+use super::review::ReviewView;
+use super::tabs::Tab;
 
 /// Where the connection to the engine stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +119,16 @@ pub struct ViewModel {
     pub project: Option<ProjectView>,
     /// The folder path typed in Settings to open a project.
     pub folder_input: String,
+    /// The open project's chat.
+    pub chat: ChatView,
+    /// The open project's ChangeSets to review and checkpoints.
+    pub review: ReviewView,
+    /// Commands the view model itself needs sent (history to load, a message waiting for its session).
+    pub outbox: Vec<Command>,
+    /// A tab a panel asked to bring forward (the app does it after drawing).
+    pub tab_request: Option<Tab>,
+    /// A ChangeSet a panel asked Review to show.
+    pub review_request: Option<ChangeSetId>,
 }
 
 impl Default for ViewModel {
@@ -127,12 +141,19 @@ impl Default for ViewModel {
             discovering: false,
             project: None,
             folder_input: String::new(),
+            chat: ChatView::default(),
+            review: ReviewView::default(),
+            outbox: Vec::new(),
+            tab_request: None,
+            review_request: None,
         }
     }
 }
 
 impl ViewModel {
     pub fn apply(&mut self, event: Event) {
+        self.chat.apply(&event, &mut self.outbox);
+        self.review.apply(&event);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }
@@ -150,6 +171,9 @@ impl ViewModel {
                         _ => None,
                     })
                     .collect();
+                self.chat = ChatView::open(snapshot.project.id, &snapshot.sessions, &mut self.outbox);
+                self.chat.autopilot = snapshot.loop_settings.autopilot;
+                self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
                 tasks.sort_by_key(|t| (order.get(&t.spec).copied().unwrap_or(u32::MAX), t.order));

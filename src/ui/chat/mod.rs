@@ -1,0 +1,405 @@
+//! The chat of the open project: its conversation as items (messages, tool cards, work orders,
+//! receipts, changes), the reply streaming in, and what waits in the queue. Built only from engine
+//! events; what the user does becomes commands.
+
+mod cards;
+mod panel;
+
+use crate::domain::{
+    ChangeSet, ChangeSetId, ChangeSetStatus, Message, MessagePart, ProjectId, Receipt, Record, Role, Session,
+    SessionId, SessionKind, ToolCall, ToolCallId, WorkOrder,
+};
+use crate::protocol::{Command, Event};
+
+use super::markdown::Rendered;
+use super::rows::RowHeights;
+
+pub use panel::chat_ui;
+
+/// How many records a page of history holds.
+const HISTORY_PAGE: u32 = 400;
+
+#[derive(Debug)]
+pub enum ToolState {
+    Running,
+    Done { is_error: bool, summary: String },
+}
+
+/// A tool call as a compact card that expands to the full output.
+#[derive(Debug)]
+pub struct ToolCard {
+    pub call: ToolCall,
+    /// `None` until the call has started (a call cut by Stop before it ran still ends with a result).
+    pub state: Option<ToolState>,
+    pub output: Option<String>,
+    pub expanded: bool,
+}
+
+/// What the user decided on a work order from this card.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderDraft {
+    /// Showing the order with its three buttons.
+    Open,
+    /// Editing it before approving.
+    Editing { goal: String, capsule: String, acceptance: String },
+    /// Writing why it is rejected.
+    Rejecting { reason: String },
+    Decided(String),
+}
+
+#[derive(Debug)]
+pub enum ChatItem {
+    User(String),
+    Assistant { text: String, rendered: Option<Rendered> },
+    Reasoning(String),
+    Tool(ToolCard),
+    WorkOrder { order: WorkOrder, draft: OrderDraft },
+    Receipt(Receipt),
+    Change { id: ChangeSetId, title: String, files: Vec<String>, status: ChangeSetStatus },
+    Note { text: String, error: bool },
+}
+
+/// The reply arriving now, re-laid out only when its text grew.
+#[derive(Debug, Default)]
+pub struct LiveReply {
+    pub text: String,
+    pub reasoning: String,
+    pub rendered: Option<Rendered>,
+}
+
+#[derive(Debug, Default)]
+pub struct ChatView {
+    pub project: Option<ProjectId>,
+    pub session: Option<SessionId>,
+    pub items: Vec<ChatItem>,
+    pub live: Option<LiveReply>,
+    pub running: bool,
+    pub queued: Vec<String>,
+    pub input: String,
+    /// A message typed before the chat session existed: sent once it is created.
+    pending: Option<String>,
+    /// The oldest record shown, and whether older ones exist.
+    first_seq: Option<u64>,
+    pub history_complete: bool,
+    pub rows: RowHeights,
+    /// Set when the user asks for earlier history; the panel keeps its place.
+    pub loading_history: bool,
+    /// Work orders are approved without asking (the project's loop setting).
+    pub autopilot: bool,
+    /// A message was sent and its turn has not started yet: an error now is about it.
+    awaiting_turn: bool,
+}
+
+fn item_of_message(message: Message, out: &mut Vec<ChatItem>) {
+    match message.role {
+        Role::User | Role::System => out.push(ChatItem::User(message.plain_text())),
+        Role::Assistant => {
+            for part in message.parts {
+                match part {
+                    MessagePart::Reasoning { text } if !text.trim().is_empty() => out.push(ChatItem::Reasoning(text)),
+                    MessagePart::Text { text } if !text.trim().is_empty() => {
+                        out.push(ChatItem::Assistant { text, rendered: None })
+                    }
+                    MessagePart::ToolCall(call) => {
+                        out.push(ChatItem::Tool(ToolCard { call, state: None, output: None, expanded: false }))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Role::Tool => {
+            for part in message.parts {
+                if let MessagePart::ToolResult { call, content, is_error } = part {
+                    attach_result(out, call, content, is_error);
+                }
+            }
+        }
+    }
+}
+
+/// A tool's result fills its card: the first line is the summary, the whole is the output.
+fn attach_result(items: &mut [ChatItem], call: ToolCallId, content: String, is_error: bool) {
+    let card = items.iter_mut().rev().find_map(|item| match item {
+        ChatItem::Tool(card) if card.call.id == call => Some(card),
+        _ => None,
+    });
+    if let Some(card) = card {
+        let summary = content.lines().next().unwrap_or("").chars().take(160).collect();
+        card.state = Some(ToolState::Done { is_error, summary });
+        card.output = Some(content);
+    }
+}
+
+fn change_item(changeset: &ChangeSet) -> ChatItem {
+    ChatItem::Change {
+        id: changeset.id,
+        title: changeset.title.clone(),
+        files: changeset.files.iter().map(|f| f.path.clone()).collect(),
+        status: changeset.status,
+    }
+}
+
+impl ChatView {
+    /// The chat of a freshly opened project: its newest chat session, whose history is asked for.
+    pub fn open(project: ProjectId, sessions: &[Session], outbox: &mut Vec<Command>) -> ChatView {
+        let session =
+            sessions.iter().filter(|s| s.kind == SessionKind::Chat).max_by_key(|s| (s.rotation, s.created_at));
+        let mut chat = ChatView { project: Some(project), ..ChatView::default() };
+        match session {
+            Some(session) => {
+                chat.session = Some(session.id);
+                chat.loading_history = true;
+                outbox.push(Command::LoadHistory { session: session.id, before: None, limit: HISTORY_PAGE });
+            }
+            None => chat.history_complete = true,
+        }
+        chat
+    }
+
+    /// Sends what was typed: at once, or after the chat session has been created.
+    pub fn send(&mut self, outbox: &mut Vec<Command>) {
+        let text = self.input.trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        self.input.clear();
+        match (self.session, self.project) {
+            (Some(session), _) => {
+                self.awaiting_turn = !self.running;
+                outbox.push(Command::SendMessage { session, text })
+            }
+            (None, Some(project)) if self.pending.is_none() => {
+                self.pending = Some(text);
+                outbox.push(Command::CreateSession { project, kind: SessionKind::Chat, title: "Chat".into() });
+            }
+            (None, Some(_)) => {
+                if let Some(pending) = &mut self.pending {
+                    pending.push_str("\n\n");
+                    pending.push_str(&text);
+                }
+            }
+            (None, None) => self.input = text,
+        }
+    }
+
+    pub fn load_earlier(&mut self, outbox: &mut Vec<Command>) {
+        if let (Some(session), false) = (self.session, self.history_complete || self.loading_history) {
+            self.loading_history = true;
+            outbox.push(Command::LoadHistory { session, before: self.first_seq, limit: HISTORY_PAGE });
+        }
+    }
+
+    fn mine(&self, session: SessionId) -> bool {
+        self.session == Some(session)
+    }
+
+    /// Applies an event that may concern the chat.
+    pub fn apply(&mut self, event: &Event, outbox: &mut Vec<Command>) {
+        match event {
+            Event::SessionCreated { session }
+                if session.kind == SessionKind::Chat && session.project == self.project && self.session.is_none() =>
+            {
+                self.session = Some(session.id);
+                self.history_complete = true;
+                if let Some(text) = self.pending.take() {
+                    self.awaiting_turn = true;
+                    outbox.push(Command::SendMessage { session: session.id, text });
+                }
+            }
+            Event::History { session, records, complete } if self.mine(*session) => {
+                let mut older = Vec::new();
+                for (_, record) in records.iter().cloned() {
+                    self.push_record(record, &mut older);
+                }
+                self.first_seq = records.first().map(|(seq, _)| *seq).or(self.first_seq);
+                self.history_complete = *complete;
+                self.loading_history = false;
+                older.append(&mut self.items);
+                self.items = older;
+                self.rows.clear();
+            }
+            Event::Recorded { session, record, .. } if self.mine(*session) => {
+                if let Record::Message(m) = record
+                    && m.role == Role::Assistant
+                {
+                    self.live = None;
+                }
+                let mut items = std::mem::take(&mut self.items);
+                self.push_record(record.clone(), &mut items);
+                self.items = items;
+            }
+            Event::TextDelta { session, text } if self.mine(*session) => {
+                let live = self.live.get_or_insert_with(LiveReply::default);
+                live.text.push_str(text);
+                live.rendered = None;
+            }
+            Event::ReasoningDelta { session, text } if self.mine(*session) => {
+                self.live.get_or_insert_with(LiveReply::default).reasoning.push_str(text);
+            }
+            Event::ToolCallStarted { session, call } if self.mine(*session) => {
+                if let Some(card) = self.card(call.id) {
+                    card.state = Some(ToolState::Running);
+                }
+            }
+            Event::ToolCallFinished { session, call, is_error, summary } if self.mine(*session) => {
+                if let Some(card) = self.card(*call) {
+                    card.state = Some(ToolState::Done { is_error: *is_error, summary: summary.clone() });
+                }
+            }
+            Event::TurnRunning { session, running } if self.mine(*session) => {
+                self.running = *running;
+                self.awaiting_turn = false;
+                if !running {
+                    self.live = None;
+                }
+            }
+            Event::QueueChanged { session, queued } if self.mine(*session) => self.queued = queued.clone(),
+            Event::SessionRotated { from, to } if self.mine(*from) => {
+                self.session = Some(to.id);
+                self.note("The conversation ran out of room and continues from a summary.", false);
+            }
+            Event::Compacted { session, tier } if self.mine(*session) => {
+                self.note(&format!("Older tool results were shortened to save room (tier {tier})."), false);
+            }
+            Event::WorkOrderProposed { work_order } => {
+                let draft =
+                    if self.autopilot { OrderDraft::Decided("Approved by autopilot".into()) } else { OrderDraft::Open };
+                self.items.push(ChatItem::WorkOrder { order: work_order.clone(), draft })
+            }
+            Event::LoopSettingsChanged { project, settings } if self.project == Some(*project) => {
+                self.autopilot = settings.autopilot
+            }
+            Event::ReceiptIssued { receipt } => self.items.push(ChatItem::Receipt(receipt.clone())),
+            Event::ChangeSetProposed { changeset } if changeset.session.is_some_and(|s| self.mine(s)) => {
+                self.items.push(change_item(changeset))
+            }
+            Event::ChangeSetDecided { changeset, .. } => {
+                for item in self.items.iter_mut().rev() {
+                    if let ChatItem::Change { id, status, .. } = item
+                        && *id == changeset.id
+                    {
+                        *status = changeset.status;
+                    }
+                }
+            }
+            Event::Error { message, .. } if self.running || self.awaiting_turn || self.pending.is_some() => {
+                self.awaiting_turn = false;
+                self.pending = None;
+                self.note(message, true)
+            }
+            _ => {}
+        }
+    }
+
+    fn note(&mut self, text: &str, error: bool) {
+        self.items.push(ChatItem::Note { text: text.to_string(), error });
+    }
+
+    fn card(&mut self, call: ToolCallId) -> Option<&mut ToolCard> {
+        self.items.iter_mut().rev().find_map(|item| match item {
+            ChatItem::Tool(card) if card.call.id == call => Some(card),
+            _ => None,
+        })
+    }
+
+    fn push_record(&mut self, record: Record, out: &mut Vec<ChatItem>) {
+        match record {
+            Record::Message(message) => item_of_message(message, out),
+            Record::ChangeSet(changeset) => out.push(change_item(&changeset)),
+            Record::Receipt(receipt) => out.push(ChatItem::Receipt(receipt)),
+            Record::Compacted { tier: 0, .. } => {
+                out.push(ChatItem::Note { text: "The conversation continues from a summary.".into(), error: false })
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Usage;
+
+    fn session() -> Session {
+        Session::new(Some(ProjectId::new()), SessionKind::Chat, "Chat")
+    }
+
+    #[test]
+    fn a_streamed_reply_becomes_one_message_and_tool_cards_fill_in() {
+        let s = session();
+        let mut outbox = Vec::new();
+        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut outbox);
+        assert!(matches!(outbox[0], Command::LoadHistory { limit: HISTORY_PAGE, .. }));
+        chat.apply(&Event::History { session: s.id, records: vec![], complete: true }, &mut outbox);
+        for text in ["Let me ", "look."] {
+            chat.apply(&Event::TextDelta { session: s.id, text: text.into() }, &mut outbox);
+        }
+        assert_eq!(chat.live.as_ref().unwrap().text, "Let me look.");
+        let call = ToolCall {
+            id: ToolCallId::new(),
+            provider_id: "c1".into(),
+            name: "read_file".into(),
+            arguments: serde_json::json!({"path": "src/lib.rs"}),
+        };
+        let reply = Message::new(
+            s.id,
+            Role::Assistant,
+            vec![MessagePart::Text { text: "Let me look.".into() }, MessagePart::ToolCall(call.clone())],
+        );
+        chat.apply(&Event::Recorded { session: s.id, seq: 1, record: Record::Message(reply) }, &mut outbox);
+        assert!(chat.live.is_none(), "the finished message replaces the streamed text");
+        chat.apply(&Event::ToolCallStarted { session: s.id, call: call.clone() }, &mut outbox);
+        let result = Message::new(
+            s.id,
+            Role::Tool,
+            vec![MessagePart::ToolResult { call: call.id, content: "1 | pub fn x() {}\n2 |".into(), is_error: false }],
+        );
+        chat.apply(&Event::Recorded { session: s.id, seq: 2, record: Record::Message(result) }, &mut outbox);
+        assert_eq!(chat.items.len(), 2);
+        let ChatItem::Tool(card) = &chat.items[1] else { panic!("{:?}", chat.items[1]) };
+        assert!(matches!(&card.state, Some(ToolState::Done { is_error: false, summary }) if summary == "1 | pub fn x() {}"));
+        assert_eq!(card.output.as_deref(), Some("1 | pub fn x() {}\n2 |"));
+        // Other sessions' events are not this chat's.
+        chat.apply(&Event::TextDelta { session: SessionId::new(), text: "x".into() }, &mut outbox);
+        assert!(chat.live.is_none());
+        chat.apply(&Event::TurnFinished { session: s.id, usage: Usage::default() }, &mut outbox);
+    }
+
+    #[test]
+    fn a_first_message_creates_the_session_then_is_sent() {
+        let project = ProjectId::new();
+        let mut outbox = Vec::new();
+        let mut chat = ChatView::open(project, &[], &mut outbox);
+        assert!(outbox.is_empty());
+        chat.input = "  hello  ".into();
+        chat.send(&mut outbox);
+        assert!(matches!(outbox.as_slice(), [Command::CreateSession { kind: SessionKind::Chat, .. }]));
+        assert!(chat.input.is_empty());
+        let mut s = session();
+        s.project = Some(project);
+        chat.apply(&Event::SessionCreated { session: s.clone() }, &mut outbox);
+        assert_eq!(outbox.last(), Some(&Command::SendMessage { session: s.id, text: "hello".into() }));
+    }
+
+    #[test]
+    fn earlier_history_goes_before_what_is_shown() {
+        let s = session();
+        let mut outbox = Vec::new();
+        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut outbox);
+        let user = |t: &str| Record::Message(Message::text(s.id, Role::User, t));
+        chat.apply(&Event::History { session: s.id, records: vec![(5, user("five"))], complete: false }, &mut outbox);
+        chat.load_earlier(&mut outbox);
+        assert_eq!(outbox.last(), Some(&Command::LoadHistory { session: s.id, before: Some(5), limit: HISTORY_PAGE }));
+        chat.apply(&Event::History { session: s.id, records: vec![(4, user("four"))], complete: true }, &mut outbox);
+        let texts: Vec<_> = chat
+            .items
+            .iter()
+            .map(|i| match i {
+                ChatItem::User(t) => t.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(texts, ["four", "five"]);
+        assert!(chat.history_complete);
+    }
+}

@@ -1,0 +1,206 @@
+//! The Chat tab: the model in use, the conversation (only visible rows drawn, finished messages laid
+//! out once), what is queued, and the input with Send and Stop.
+
+use egui::{Id, Key, KeyboardShortcut, Modifiers, RichText, ScrollArea, TextEdit, Ui};
+
+use crate::protocol::{Command, ModelChoice};
+
+use super::super::markdown::markdown_ui;
+use super::super::models::provider_name;
+use super::super::receipt::receipt_ui;
+use super::super::tabs::Tab;
+use super::super::view::ViewModel;
+use super::cards::{ERROR, change_card_ui, tool_card_ui, work_order_ui};
+use super::{ChatItem, ChatView, LiveReply};
+
+/// A first guess at a row's height before it has been drawn.
+const ROW_ESTIMATE: f32 = 48.0;
+
+pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    if view.project.is_none() {
+        ui.add_space(16.0);
+        ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to chat about its code.").weak()));
+        return;
+    }
+    model_picker_ui(ui, view, commands);
+    egui::Panel::bottom(Id::new("aura-chat-input"))
+        .resizable(false)
+        .show_separator_line(true)
+        .show(ui, |ui| input_ui(ui, &mut view.chat, commands));
+    if let Some(review) = conversation_ui(ui, &mut view.chat, commands) {
+        view.review_request = Some(review);
+        view.tab_request = Some(Tab::Review);
+    }
+}
+
+fn describe(choice: &ModelChoice) -> String {
+    format!("{} · {}", choice.model, choice.base_url.as_deref().unwrap_or(provider_name(choice.provider)))
+}
+
+/// The Worker's model, which the chat talks to, picked from the stored one and the local servers'.
+fn model_picker_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    let Some(open) = view.project.as_ref() else { return };
+    let current = open.models.as_ref().map(|(_, worker)| worker.clone());
+    let mut options: Vec<ModelChoice> = current.iter().cloned().collect();
+    for server in view.local_servers.iter().flatten() {
+        for model in server.models.iter().flatten() {
+            let choice = server.choice(model);
+            if !options.contains(&choice) {
+                options.push(choice);
+            }
+        }
+    }
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Model").weak());
+        let selected = current.as_ref().map(describe).unwrap_or_else(|| "none: choose one in Settings".into());
+        let mut picked = None;
+        egui::ComboBox::from_id_salt("aura-chat-model").selected_text(selected).width(320.0).show_ui(ui, |ui| {
+            for option in &options {
+                if ui.selectable_label(current.as_ref() == Some(option), describe(option)).clicked() {
+                    picked = Some(option.clone());
+                }
+            }
+        });
+        if let Some(worker) = picked.filter(|p| current.as_ref() != Some(p)) {
+            let planner = open.models.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| worker.clone());
+            commands.push(Command::SetModels { project: open.project.id, planner, worker });
+        }
+        if view.chat.running {
+            ui.add(egui::Spinner::new());
+            ui.label(RichText::new("working").weak());
+        }
+    });
+    ui.separator();
+}
+
+fn input_ui(ui: &mut Ui, chat: &mut ChatView, commands: &mut Vec<Command>) {
+    ui.add_space(4.0);
+    if !chat.queued.is_empty() {
+        ui.label(RichText::new("Queued, sent when this turn ends:").weak());
+        for text in &chat.queued {
+            ui.label(RichText::new(format!("  {}", text.lines().next().unwrap_or(""))).italics());
+        }
+    }
+    let mut send = false;
+    ui.horizontal(|ui| {
+        let buttons = 70.0;
+        let response = ui.add(
+            TextEdit::multiline(&mut chat.input)
+                .id(Id::new("aura-chat-text"))
+                .desired_rows(2)
+                .desired_width(ui.available_width() - buttons)
+                .hint_text("Ask, or describe a change. Enter sends, Shift+Enter starts a new line.")
+                .return_key(KeyboardShortcut::new(Modifiers::SHIFT, Key::Enter)),
+        );
+        send |= response.has_focus() && ui.input(|i| i.key_pressed(Key::Enter) && i.modifiers.is_none());
+        ui.vertical(|ui| {
+            send |= ui.button("Send").clicked();
+            if chat.running
+                && let Some(session) = chat.session
+                && ui.button("Stop").clicked()
+            {
+                commands.push(Command::StopTurn { session });
+            }
+        });
+    });
+    if send {
+        chat.send(commands);
+    }
+    ui.add_space(2.0);
+}
+
+/// Draws the conversation; returns a ChangeSet the user asked to see in Review.
+fn conversation_ui(
+    ui: &mut Ui,
+    chat: &mut ChatView,
+    commands: &mut Vec<Command>,
+) -> Option<crate::domain::ChangeSetId> {
+    if chat.items.is_empty() && chat.live.is_none() && chat.history_complete {
+        ui.add_space(24.0);
+        ui.vertical_centered(|ui| {
+            ui.label(RichText::new("Ask about the code, or describe a change to make.").weak());
+            ui.label(RichText::new("Edits arrive in Review as diffs to accept or reject.").weak());
+        });
+        return None;
+    }
+    let earlier = usize::from(!chat.history_complete);
+    let live = usize::from(chat.live.is_some() || chat.running);
+    let count = earlier + chat.items.len() + live;
+    let mut review = None;
+    let mut load_earlier = false;
+    let ChatView { items, live: reply, rows, running, .. } = chat;
+    let scroll = ScrollArea::vertical().id_salt("aura-chat-rows").stick_to_bottom(true).auto_shrink([false, false]);
+    rows.rows_ui(ui, scroll, count, ROW_ESTIMATE, |ui, row| {
+        if row < earlier {
+            load_earlier |= ui.button("Load earlier messages").clicked();
+            return;
+        }
+        let Some(item) = items.get_mut(row - earlier) else {
+            live_ui(ui, reply, *running);
+            return;
+        };
+        ui.add_space(2.0);
+        match item {
+            ChatItem::User(text) => {
+                egui::Frame::new()
+                    .fill(ui.visuals().faint_bg_color)
+                    .corner_radius(6.0)
+                    .inner_margin(6.0)
+                    .show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.label(RichText::new("You").weak().small());
+                        ui.add(egui::Label::new(text.as_str()).selectable(true));
+                    });
+            }
+            ChatItem::Assistant { text, rendered } => markdown_ui(ui, text, rendered),
+            ChatItem::Reasoning(text) => {
+                egui::CollapsingHeader::new(RichText::new("Thinking").weak())
+                    .id_salt(("reasoning", row))
+                    .show(ui, |ui| ui.label(RichText::new(text.as_str()).weak()));
+            }
+            ChatItem::Tool(card) => tool_card_ui(ui, card),
+            ChatItem::WorkOrder { order, draft } => work_order_ui(ui, order, draft, commands),
+            ChatItem::Receipt(receipt) => {
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    receipt_ui(ui, receipt);
+                });
+            }
+            ChatItem::Change { id, title, files, status } => {
+                if change_card_ui(ui, *id, title, files, *status) {
+                    review = Some(*id);
+                }
+            }
+            ChatItem::Note { text, error: true } => {
+                ui.colored_label(ERROR, text.as_str());
+            }
+            ChatItem::Note { text, error: false } => {
+                ui.label(RichText::new(text.as_str()).weak().italics());
+            }
+        }
+    });
+    if load_earlier {
+        chat.load_earlier(commands);
+    }
+    review
+}
+
+/// The reply as it streams in: its reasoning so far (short), then its text as markdown.
+fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool) {
+    match reply {
+        Some(reply) => {
+            if !reply.reasoning.is_empty() && reply.text.is_empty() {
+                let tail: String = reply.reasoning.chars().rev().take(240).collect::<Vec<_>>().into_iter().rev().collect();
+                ui.label(RichText::new(format!("Thinking… {tail}")).weak().italics());
+            }
+            markdown_ui(ui, &reply.text, &mut reply.rendered);
+        }
+        None if running => {
+            ui.horizontal(|ui| {
+                ui.add(egui::Spinner::new());
+                ui.label(RichText::new("Waiting for the model…").weak());
+            });
+        }
+        None => {}
+    }
+}

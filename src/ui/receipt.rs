@@ -1,0 +1,54 @@
+//! A receipt as the Tasks tab and the chat show it: the verdict and why, each command with its
+//! outcome class and counts, the files, Craft findings, and what it cost.
+
+use egui::{Color32, RichText, Ui};
+
+use crate::domain::{OutcomeClass, Receipt, TaskStatus, Verdict};
+
+use super::tasks_panel::status_color;
+
+pub fn verdict_label(verdict: Verdict) -> (&'static str, Color32) {
+    match verdict {
+        Verdict::Verified => ("Verified", status_color(TaskStatus::Done)),
+        Verdict::Failed => ("Failed", status_color(TaskStatus::Failed)),
+        Verdict::Blocked => ("Blocked", status_color(TaskStatus::Blocked)),
+        Verdict::Unverified => ("Not verified", Color32::GRAY),
+    }
+}
+
+pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt) {
+    let (verdict, color) = verdict_label(receipt.verdict);
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(color, RichText::new(format!("Receipt: {verdict}")).strong());
+        ui.label(&receipt.summary);
+    });
+    for run in &receipt.commands {
+        let mark = if run.outcome == OutcomeClass::Passed { "✓" } else { "✗" };
+        ui.label(
+            RichText::new(format!(
+                "{mark} {}  → {}  {} ms",
+                run.command,
+                run.outcome.with_counts(run.passed, run.failed),
+                run.duration_ms
+            ))
+            .monospace(),
+        );
+    }
+    if !receipt.files_changed.is_empty() {
+        ui.label(format!("Files changed: {}", receipt.files_changed.join(", ")));
+    }
+    for finding in &receipt.craft_findings {
+        ui.label(RichText::new(format!("Craft: {}: {}", finding.path, finding.message)).weak());
+    }
+    let usage = &receipt.usage;
+    ui.label(
+        RichText::new(format!(
+            "Tokens: input {} · cached {} · output {}{}",
+            usage.input_tokens + usage.cache_write_tokens,
+            usage.cached_input_tokens,
+            usage.output_tokens,
+            usage.cost_usd.map(|c| format!(" · ${c:.3}")).unwrap_or_default()
+        ))
+        .weak(),
+    );
+}
