@@ -12,11 +12,14 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0)]
     pub port: u16,
     /// A JSON script of turns to play (default: one greeting)
-    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["demo", "chat_demo"])]
     pub script: Option<PathBuf>,
     /// Play the scripted demo run (a small Rust library built through `aura run`)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "chat_demo")]
     pub demo: bool,
+    /// Play the chat demo (a read, then one edit with two hunks to review, then an answer)
+    #[arg(long)]
+    pub chat_demo: bool,
 }
 
 pub fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
@@ -28,6 +31,7 @@ pub fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("the script {} is not a valid emulator script: {e}", path.display()))?
         }
         None if args.demo => crate::llm::emulator::demo::script(),
+        None if args.chat_demo => crate::llm::emulator::demo::chat_script(),
         None => Script::new(vec![Turn::text("Hello from the Aura provider emulator.")]),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

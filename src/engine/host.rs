@@ -169,7 +169,11 @@ impl AgentHost {
                 // The outcome class leads, so the first line (what a tool card shows) says what happened.
                 let (class, counts) = crate::validate::outcome::classify(&output);
                 let outcome = class.with_counts(counts.passed, counts.failed);
-                ToolResult { content: format!("{outcome}: {}", output.summary()), is_error: !output.succeeded(), end_turn: false }
+                ToolResult {
+                    content: format!("{outcome}: {}", output.summary()),
+                    is_error: !output.succeeded(),
+                    end_turn: false,
+                }
             }
             Ok(Ran::NotApproved { reason }) => ToolResult::error(format!(
                 "blocked by policy: {reason}. Use an allowed command, or ask the user to allow it in Settings"

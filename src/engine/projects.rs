@@ -81,7 +81,9 @@ impl Engine {
                 (review.pending().cloned().collect(), review.applied())
             }
             Err(message) => {
-                self.emit(Event::StoreWarning { message: format!("the review of {} is unavailable: {message}", project.root.display()) });
+                self.emit(Event::StoreWarning {
+                    message: format!("the review of {} is unavailable: {message}", project.root.display()),
+                });
                 (Vec::new(), Vec::new())
             }
         };

@@ -39,9 +39,7 @@ impl LineHighlighter {
     /// By a code block's language tag (`rust`, `py`, `toml`...); plain text when unknown.
     pub fn for_language(language: &str, dark: bool) -> Self {
         let syntaxes = &assets().syntaxes;
-        let syntax = syntaxes
-            .find_syntax_by_token(language)
-            .unwrap_or_else(|| syntaxes.find_syntax_plain_text());
+        let syntax = syntaxes.find_syntax_by_token(language).unwrap_or_else(|| syntaxes.find_syntax_plain_text());
         Self::new(syntax, dark)
     }
 

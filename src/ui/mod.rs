@@ -19,6 +19,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use app::{AuraApp, default_layout};
+pub use chat::{ChatItem, ChatView};
+pub use review::ReviewView;
 pub use tabs::Tab;
 pub use view::{Connection, ProjectView, ViewModel};
 

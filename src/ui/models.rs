@@ -79,7 +79,8 @@ fn local_models_ui(ui: &mut Ui, open: &mut ProjectView, servers: &[LocalServerSt
         ui.label(RichText::new("On this machine:").weak());
         for (server, model) in served {
             if ui.button(format!("{model} ({})", server.name)).clicked() {
-                open.model_draft = ModelChoice { context_window: open.model_draft.context_window, ..server.choice(model) };
+                open.model_draft =
+                    ModelChoice { context_window: open.model_draft.context_window, ..server.choice(model) };
             }
         }
     });

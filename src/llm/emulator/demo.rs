@@ -12,8 +12,9 @@ pub const REQUIREMENTS: &str = include_str!("../../../assets/demo/requirements.m
 pub const SPEC_01: &str = "# 01 — Crate\n\n## Purpose\nThe crate and its first function.\n\n## Requirements covered\nR1\n\n## Interfaces\n`pub fn add(a: i64, b: i64) -> i64`\n\n## Use cases\nAdd two numbers.\n\n## Invariants\nNo panics.\n\n## Tasks\n\n- [ ] 01.1 Create the crate with add and its test\n\n## Definition of Done\n- `cargo test`\n";
 pub const SPEC_02: &str = "# 02 — Operations\n\n## Purpose\nMore arithmetic.\n\n## Requirements covered\nR1\n\n## Interfaces\n`mul`, `sub`\n\n## Use cases\nMultiply and subtract.\n\n## Invariants\nNo panics.\n\n## Tasks\n\n- [ ] 02.1 Add mul with a test (depends_on: 01.1)\n- [ ] 02.2 Add sub with a test (depends_on: 01.1)\n\n## Definition of Done\n- `cargo test`\n";
 
-const CARGO_TOML: &str = "[package]\nname = \"mathlib\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";
-const LIB_RS: &str = "//! Small arithmetic helpers.\n\n/// The sum of `a` and `b`.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n}\n";
+pub const CARGO_TOML: &str =
+    "[package]\nname = \"mathlib\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";
+pub const LIB_RS: &str = "//! Small arithmetic helpers.\n\n/// The sum of `a` and `b`.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n}\n";
 const ADD_FN: &str = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n";
 const ADD_TEST: &str = "    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n";
 
@@ -81,4 +82,26 @@ pub fn script() -> Script {
     turns.extend(task_mul(None));
     turns.extend(task_sub());
     Script::new(turns)
+}
+
+/// The chat demo, played against a workspace holding the finished `mathlib` crate ([`CARGO_TOML`],
+/// [`LIB_RS`]): the model reads `src/lib.rs`, proposes one change with two hunks (the doc line and a
+/// new `double`), and when the review answers, replies in markdown with a code block.
+pub fn chat_script() -> Script {
+    let doubled = LIB_RS
+        .replace("//! Small arithmetic helpers.", "//! Small arithmetic helpers, now with doubling.")
+        .replace(ADD_FN, &format!("{ADD_FN}\n/// Twice `a`.\npub fn double(a: i64) -> i64 {{\n    add(a, a)\n}}\n"));
+    Script::new(vec![
+        Turn::steps(vec![
+            Step::Text { text: "Let me read the library first.".into() },
+            call("read_file", json!({"path": "src/lib.rs"})),
+        ]),
+        Turn::steps(vec![
+            Step::Text { text: "I will add `double` next to `add` and mention it in the crate doc.".into() },
+            call("write_file", json!({"path": "src/lib.rs", "content": doubled})),
+        ]),
+        text(
+            "Done. The review decided what landed; `double` reuses `add`:\n\n```rust\npub fn double(a: i64) -> i64 {\n    add(a, a)\n}\n```\n\n- run `cargo test` to check\n- **nothing else** changed",
+        ),
+    ])
 }

@@ -167,7 +167,11 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, com
                 });
             }
             OrderDraft::Rejecting { reason } => {
-                ui.add(TextEdit::singleline(reason).hint_text("Why, so the Planner can do better").desired_width(f32::INFINITY));
+                ui.add(
+                    TextEdit::singleline(reason)
+                        .hint_text("Why, so the Planner can do better")
+                        .desired_width(f32::INFINITY),
+                );
                 ui.horizontal(|ui| {
                     let why = reason.trim();
                     if ui.add_enabled(!why.is_empty(), egui::Button::new("Reject")).clicked() {

@@ -41,9 +41,15 @@ pub enum OrderDraft {
     /// Showing the order with its three buttons.
     Open,
     /// Editing it before approving.
-    Editing { goal: String, capsule: String, acceptance: String },
+    Editing {
+        goal: String,
+        capsule: String,
+        acceptance: String,
+    },
     /// Writing why it is rejected.
-    Rejecting { reason: String },
+    Rejecting {
+        reason: String,
+    },
     Decided(String),
 }
 
@@ -357,7 +363,9 @@ mod tests {
         chat.apply(&Event::Recorded { session: s.id, seq: 2, record: Record::Message(result) }, &mut outbox);
         assert_eq!(chat.items.len(), 2);
         let ChatItem::Tool(card) = &chat.items[1] else { panic!("{:?}", chat.items[1]) };
-        assert!(matches!(&card.state, Some(ToolState::Done { is_error: false, summary }) if summary == "1 | pub fn x() {}"));
+        assert!(
+            matches!(&card.state, Some(ToolState::Done { is_error: false, summary }) if summary == "1 | pub fn x() {}")
+        );
         assert_eq!(card.output.as_deref(), Some("1 | pub fn x() {}\n2 |"));
         // Other sessions' events are not this chat's.
         chat.apply(&Event::TextDelta { session: SessionId::new(), text: "x".into() }, &mut outbox);

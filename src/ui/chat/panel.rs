@@ -142,15 +142,14 @@ fn conversation_ui(
         ui.add_space(2.0);
         match item {
             ChatItem::User(text) => {
-                egui::Frame::new()
-                    .fill(ui.visuals().faint_bg_color)
-                    .corner_radius(6.0)
-                    .inner_margin(6.0)
-                    .show(ui, |ui| {
+                egui::Frame::new().fill(ui.visuals().faint_bg_color).corner_radius(6.0).inner_margin(6.0).show(
+                    ui,
+                    |ui| {
                         ui.set_width(ui.available_width());
                         ui.label(RichText::new("You").weak().small());
                         ui.add(egui::Label::new(text.as_str()).selectable(true));
-                    });
+                    },
+                );
             }
             ChatItem::Assistant { text, rendered } => markdown_ui(ui, text, rendered),
             ChatItem::Reasoning(text) => {
@@ -190,7 +189,8 @@ fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool) {
     match reply {
         Some(reply) => {
             if !reply.reasoning.is_empty() && reply.text.is_empty() {
-                let tail: String = reply.reasoning.chars().rev().take(240).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: String =
+                    reply.reasoning.chars().rev().take(240).collect::<Vec<_>>().into_iter().rev().collect();
                 ui.label(RichText::new(format!("Thinking… {tail}")).weak().italics());
             }
             markdown_ui(ui, &reply.text, &mut reply.rendered);

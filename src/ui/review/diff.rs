@@ -26,7 +26,10 @@ pub enum Row {
     Finding(usize),
     /// Unchanged lines not shown.
     Fold(usize),
-    Same { old: usize, new: usize },
+    Same {
+        old: usize,
+        new: usize,
+    },
     Removed(usize),
     Added(usize),
 }
@@ -63,7 +66,14 @@ impl Side {
         self.colours.lock().ok()?.get(index).cloned()
     }
 
-    fn highlight(&self, path: &str, dark: bool, fallback: Color32, stop: Arc<AtomicBool>, repaint: impl Fn() + Send + 'static) {
+    fn highlight(
+        &self,
+        path: &str,
+        dark: bool,
+        fallback: Color32,
+        stop: Arc<AtomicBool>,
+        repaint: impl Fn() + Send + 'static,
+    ) {
         let (text, lines, colours) = (self.text.clone(), self.lines.clone(), self.colours.clone());
         let mut highlighter = LineHighlighter::for_path(path, dark);
         let spawned = std::thread::Builder::new().name("aura-highlight".into()).spawn(move || {
@@ -183,11 +193,8 @@ fn split(rows: &[Row]) -> Vec<SplitRow> {
             Row::Removed(_) | Row::Added(_) => {
                 let removed: Vec<Row> =
                     rows[at..].iter().take_while(|r| matches!(r, Row::Removed(_))).copied().collect();
-                let added: Vec<Row> = rows[at + removed.len()..]
-                    .iter()
-                    .take_while(|r| matches!(r, Row::Added(_)))
-                    .copied()
-                    .collect();
+                let added: Vec<Row> =
+                    rows[at + removed.len()..].iter().take_while(|r| matches!(r, Row::Added(_))).copied().collect();
                 for i in 0..removed.len().max(added.len()) {
                     out.push((removed.get(i).copied(), added.get(i).copied()));
                 }

@@ -73,8 +73,11 @@ pub fn decision_of(changeset: &ChangeSet) -> ChangeSetDecision {
                 .enumerate()
                 .flat_map(|(f, file)| {
                     file.hunks.iter().enumerate().map(move |(h, hunk)| {
-                        let decision =
-                            if hunk.decision == HunkDecision::Accepted { hunk.decision } else { HunkDecision::Rejected };
+                        let decision = if hunk.decision == HunkDecision::Accepted {
+                            hunk.decision
+                        } else {
+                            HunkDecision::Rejected
+                        };
                         (f as u32, h as u32, decision)
                     })
                 })

@@ -247,7 +247,8 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
                     if ui.selectable_label(accepted, "Accept").on_hover_text("Apply this hunk").clicked() {
                         hunk.decision = if accepted { HunkDecision::Pending } else { HunkDecision::Accepted };
                     }
-                    if ui.selectable_label(rejected, "Reject").on_hover_text("Leave these lines as they are").clicked() {
+                    if ui.selectable_label(rejected, "Reject").on_hover_text("Leave these lines as they are").clicked()
+                    {
                         hunk.decision = if rejected { HunkDecision::Pending } else { HunkDecision::Rejected };
                     }
                 });
@@ -310,9 +311,7 @@ fn line_ui(ui: &mut Ui, diff: &FileDiff, row: Row, tints: &Tints, font: &FontId,
         ui.painter().rect_filled(rect, 0.0, tint);
     }
     let at = rect.min + vec2(4.0, (row_h - galley.size().y) / 2.0);
-    ui.painter().with_clip_rect(Rect::from_min_max(rect.min, rect.max).intersect(ui.clip_rect())).galley(
-        at,
-        galley,
-        tints.text,
-    );
+    ui.painter()
+        .with_clip_rect(Rect::from_min_max(rect.min, rect.max).intersect(ui.clip_rect()))
+        .galley(at, galley, tints.text);
 }

@@ -1,0 +1,157 @@
+//! The Chat and Review panels driven as a person would, against the real engine, a real store and
+//! workspace in temp dirs, and the provider emulator on loopback: send a message, watch the reply
+//! and tool cards, queue a second message, decide a change per hunk in Review, see what landed on
+//! disk, and undo it from its checkpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aura::engine;
+use aura::llm::ProviderKind;
+use aura::llm::emulator::script::Turn;
+use aura::llm::emulator::{Emulator, demo};
+use aura::protocol::{Command, ModelChoice};
+use aura::ui::{AuraApp, Connection, Tab};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn harness(data: std::path::PathBuf, runtime: &tokio::runtime::Runtime) -> Harness<'static, AuraApp> {
+    let app = AuraApp::new(engine::launch(runtime.handle(), data, Arc::new(|| {})));
+    Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app)
+}
+
+fn step_until(harness: &mut Harness<'_, AuraApp>, what: &str, done: impl Fn(&AuraApp) -> bool) {
+    for _ in 0..1_500 {
+        harness.run_steps(1);
+        if done(harness.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{what}");
+}
+
+fn type_message(harness: &mut Harness<'_, AuraApp>, text: &str) {
+    harness.get_by_role(Role::MultilineTextInput).focus();
+    harness.run_steps(1);
+    harness.get_by_role(Role::MultilineTextInput).type_text(text);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(1);
+}
+
+#[test]
+fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::create_dir(workspace.path().join("src")).unwrap();
+    std::fs::write(workspace.path().join("Cargo.toml"), demo::CARGO_TOML).unwrap();
+    let lib = workspace.path().join("src/lib.rs");
+    std::fs::write(&lib, demo::LIB_RS).unwrap();
+    let mut script = demo::chat_script();
+    script.turns.push(Turn::text("Triple can wait until `double` is tested."));
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+
+    let mut harness = harness(dir.path().join("data"), &runtime);
+    step_until(&mut harness, "the engine never answered", |app| {
+        matches!(app.view().connection, Connection::Ready { .. })
+    });
+    harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    step_until(&mut harness, "the project never opened", |app| app.view().project.is_some());
+    let project = harness.state().view().project.as_ref().unwrap().project.id;
+    let model = ModelChoice {
+        provider: ProviderKind::Openai,
+        base_url: Some(emulator.base_url(ProviderKind::Openai)),
+        model: "emu-coder".into(),
+        context_window: None,
+    };
+    harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
+    step_until(&mut harness, "the model was never set", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.models.is_some())
+    });
+    harness.state_mut().show_tab(Tab::Chat);
+    harness.run_steps(2);
+    harness.get_by_label("Ask about the code, or describe a change to make.");
+
+    // Enter sends; the reply streams, the read is a card, and the edit waits in Review.
+    type_message(&mut harness, "Add a double function");
+    step_until(&mut harness, "the change never reached Review", |app| !app.view().review.pending.is_empty());
+    harness.run_steps(2);
+    harness.get_by_label("Add a double function");
+    harness.get_by_label("Let me read the library first.");
+    harness.get_by_label_contains("▸ read src/lib.rs → ");
+    harness.get_by_label_contains("Change: write src/lib.rs");
+    assert!(harness.state().view().chat.running, "the turn waits for the review");
+
+    // A message sent while the turn runs is queued, and shown as such.
+    type_message(&mut harness, "Then add triple");
+    step_until(&mut harness, "the message was never queued", |app| !app.view().chat.queued.is_empty());
+    harness.run_steps(2);
+    harness.get_by_label("Queued, sent when this turn ends:");
+
+    // A tool card expands to the tool's full output.
+    harness.get_by_label_contains("▸ read src/lib.rs → ").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("pub fn add(a: i64, b: i64) -> i64");
+
+    // Review: two hunks; reject the doc line, accept the function, with a comment back.
+    harness.get_by_label("Open in Review").click();
+    harness.run_steps(3);
+    assert_eq!(harness.get_all_by_label("Accept").count(), 2, "one Accept per hunk");
+    harness.get_all_by_label("Reject").next().unwrap().click();
+    harness.run_steps(1);
+    harness.get_all_by_label("Accept").nth(1).unwrap().click();
+    harness.run_steps(1);
+    harness.run_steps(1);
+    harness.get_by_label("Apply decisions (1 accepted, 1 rejected)").click();
+    step_until(&mut harness, "the turn never finished", |app| !app.view().chat.running);
+    harness.run_steps(2);
+
+    let landed = std::fs::read_to_string(&lib).unwrap();
+    assert!(landed.contains("pub fn double(a: i64) -> i64"), "the accepted hunk landed:\n{landed}");
+    assert!(landed.starts_with("//! Small arithmetic helpers.\n"), "the rejected hunk did not:\n{landed}");
+    harness.state_mut().show_tab(Tab::Chat);
+    harness.run_steps(2);
+    harness.get_by_label_contains("Change: write src/lib.rs");
+    harness.get_by_label("partly applied");
+    // The answer arrived as markdown: its code block and its list are their own pieces.
+    harness.get_by_label("pub fn double(a: i64) -> i64 {\n    add(a, a)\n}");
+    harness.get_by_label("• nothing else changed");
+    // The queued message became the next turn.
+    harness.get_by_label("Then add triple");
+    harness.get_by_label("Triple can wait until double is tested.");
+
+    // The applied change is a checkpoint: undo puts the file back byte for byte.
+    harness.state_mut().show_tab(Tab::Review);
+    harness.run_steps(2);
+    harness.get_by_label("Nothing waits for review.");
+    harness.get_by_label("Undo").click();
+    step_until(&mut harness, "the undo never happened", |app| app.view().review.applied.is_empty());
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), demo::LIB_RS);
+}
+
+#[test]
+fn a_failed_send_says_why_in_the_chat() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let mut harness = harness(dir.path().join("data"), &runtime);
+    step_until(&mut harness, "the engine never answered", |app| {
+        matches!(app.view().connection, Connection::Ready { .. })
+    });
+    harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    step_until(&mut harness, "the project never opened", |app| app.view().project.is_some());
+    harness.state_mut().show_tab(Tab::Chat);
+    harness.run_steps(2);
+    // No model is chosen: the message is not lost silently, the chat says what to do.
+    type_message(&mut harness, "hello");
+    step_until(&mut harness, "no error reached the chat", |app| {
+        app.view().chat.items.iter().any(|i| matches!(i, aura::ui::ChatItem::Note { error: true, .. }))
+    });
+    harness.run_steps(2);
+    // In the chat, where it was sent, and in the status bar.
+    let why = "no model is chosen for this project: pick the Planner's and Worker's models in Settings";
+    assert_eq!(harness.get_all_by_label_contains(why).count(), 2);
+}
