@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let data_dir = aura::store::resolve_data_dir(args.data_dir);
     let result = match args.command {
-        None => aura::ui::run(data_dir),
+        None => aura::ui::run(data_dir, args.open),
         Some(CliCommand::Doctor) => aura::cli::doctor(&data_dir),
         Some(CliCommand::Chat(chat)) => aura::cli::chat(chat, &data_dir),
         Some(CliCommand::Emulator(emulator)) => aura::cli::emulator(emulator),

@@ -45,6 +45,10 @@ pub struct Args {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Open this folder as a project when the window starts
+    #[arg(long, value_name = "DIR")]
+    pub open: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<CliCommand>,
 }

@@ -1,5 +1,6 @@
 //! The desktop app: a menu bar, the dock of tabs, and a status bar, drawn from the view model.
 
+use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,8 @@ pub struct AuraApp {
     view: ViewModel,
     launching: Option<Receiver<Result<EngineClient, StoreError>>>,
     engine: Option<EngineClient>,
+    /// A folder to open as soon as the engine is up (`aura --open DIR`).
+    open_at_start: Option<PathBuf>,
 }
 
 /// The first layout: chat on the left; specs, tasks and review on the right; the rest below them.
@@ -38,7 +41,19 @@ pub fn default_layout() -> DockState<Tab> {
 impl AuraApp {
     /// `launching` yields the engine once the store is open (see [`crate::engine::launch`]).
     pub fn new(launching: Receiver<Result<EngineClient, StoreError>>) -> Self {
-        AuraApp { dock: default_layout(), view: ViewModel::default(), launching: Some(launching), engine: None }
+        AuraApp {
+            dock: default_layout(),
+            view: ViewModel::default(),
+            launching: Some(launching),
+            engine: None,
+            open_at_start: None,
+        }
+    }
+
+    /// Opens `folder` as a project once the engine is up.
+    pub fn opening(mut self, folder: Option<PathBuf>) -> Self {
+        self.open_at_start = folder;
+        self
     }
 
     /// Sends a command to the engine (dropped, with a log line, before the engine is up).
@@ -82,6 +97,9 @@ impl AuraApp {
                     engine.send(Command::Hello { surface: Surface::Desktop, client: "desktop".into() });
                     engine.send(Command::ListProjects);
                     engine.send(Command::DiscoverLocalServers);
+                    if let Some(root) = self.open_at_start.take() {
+                        engine.send(Command::OpenProject { root });
+                    }
                     self.engine = Some(engine);
                 }
                 Err(e) => self.view.connection = Connection::Failed(e.to_string()),

@@ -25,7 +25,7 @@ pub use tabs::Tab;
 pub use view::{Connection, ProjectView, ViewModel};
 
 /// Opens the desktop window and runs until it is closed.
-pub fn run(data_dir: PathBuf) -> anyhow::Result<()> {
+pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("aura-engine")
@@ -49,7 +49,7 @@ pub fn run(data_dir: PathBuf) -> anyhow::Result<()> {
             let waker = Arc::new(move || ctx.request_repaint());
             let launching = crate::engine::launch(runtime.handle(), data_dir, waker);
             // The runtime lives as long as the app: it is moved into the window's lifetime here.
-            let app = WithRuntime { app: AuraApp::new(launching), _runtime: runtime };
+            let app = WithRuntime { app: AuraApp::new(launching).opening(open), _runtime: runtime };
             Ok(Box::new(app))
         }),
     )

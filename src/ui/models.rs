@@ -18,6 +18,14 @@ pub(super) fn provider_name(kind: ProviderKind) -> &'static str {
 }
 
 pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    model_choice_ui(ui, view, commands);
+    if let Some(open) = view.project.as_mut() {
+        loop_settings_ui(ui, open, commands);
+    }
+}
+
+/// The model in use and the form to choose one (also shown in the chat until one is chosen).
+pub fn model_choice_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
     // Disjoint fields: the servers are read while the project is edited, with no copy per frame.
     let servers = view.local_servers.as_deref().unwrap_or(&[]);
     let Some(open) = view.project.as_mut() else { return };
@@ -56,6 +64,9 @@ pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
         }
     });
     local_models_ui(ui, open, servers);
+}
+
+fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
     let mut settings = open.loop_settings;
     ui.horizontal(|ui| {
         ui.checkbox(&mut settings.autopilot, "Autopilot (approve work orders and clean changes without asking)");

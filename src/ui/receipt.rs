@@ -23,7 +23,7 @@ pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt) {
         ui.label(&receipt.summary);
     });
     for run in &receipt.commands {
-        let mark = if run.outcome == OutcomeClass::Passed { "✓" } else { "✗" };
+        let mark = if run.outcome == OutcomeClass::Passed { "✔" } else { "✖" };
         ui.label(
             RichText::new(format!(
                 "{mark} {}  → {}  {} ms",

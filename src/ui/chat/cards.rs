@@ -60,8 +60,8 @@ pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
     let (mark, color, summary) = match &card.state {
         None => ("·", ui.visuals().weak_text_color(), String::new()),
         Some(ToolState::Running) => ("…", ui.visuals().weak_text_color(), "running".to_string()),
-        Some(ToolState::Done { is_error: false, summary }) => ("✓", OK, summary.clone()),
-        Some(ToolState::Done { is_error: true, summary }) => ("✗", ERROR, summary.clone()),
+        Some(ToolState::Done { is_error: false, summary }) => ("✔", OK, summary.clone()),
+        Some(ToolState::Done { is_error: true, summary }) => ("✖", ERROR, summary.clone()),
     };
     let line = if summary.is_empty() {
         headline(&card.call.name, &card.call.arguments)
@@ -78,7 +78,7 @@ pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
                 .horizontal(|ui| {
                     ui.colored_label(color, mark);
                     let toggle = if card.expanded { "▾" } else { "▸" };
-                    ui.add(egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace()).frame(false))
+                    ui.add(egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace()).frame(false).truncate())
                         .on_hover_text("Show the full output")
                         .clicked()
                 })
@@ -210,7 +210,8 @@ pub fn change_card_ui(ui: &mut Ui, id: ChangeSetId, title: &str, files: &[String
                 ui.label(RichText::new(state).weak());
             });
             ui.label(RichText::new(files.join(", ")).monospace().weak());
-            ui.push_id(id.to_string(), |ui| ui.button("Open in Review").clicked()).inner
+            status == ChangeSetStatus::Proposed
+                && ui.push_id(id.to_string(), |ui| ui.button("Open in Review").clicked()).inner
         })
         .inner
 }

@@ -3,10 +3,11 @@
 
 use egui::{Id, Key, KeyboardShortcut, Modifiers, RichText, ScrollArea, TextEdit, Ui};
 
+use crate::domain::ChangeSetStatus;
 use crate::protocol::{Command, ModelChoice};
 
 use super::super::markdown::markdown_ui;
-use super::super::models::provider_name;
+use super::super::models::{model_choice_ui, provider_name};
 use super::super::receipt::receipt_ui;
 use super::super::tabs::Tab;
 use super::super::view::ViewModel;
@@ -22,7 +23,14 @@ pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to chat about its code.").weak()));
         return;
     }
-    model_picker_ui(ui, view, commands);
+    if view.project.as_ref().is_some_and(|p| p.models.is_none()) {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            model_choice_ui(ui, view, commands);
+        });
+    } else {
+        model_picker_ui(ui, view, commands);
+    }
     egui::Panel::bottom(Id::new("aura-chat-input"))
         .resizable(false)
         .show_separator_line(true)
@@ -136,7 +144,11 @@ fn conversation_ui(
             return;
         }
         let Some(item) = items.get_mut(row - earlier) else {
-            live_ui(ui, reply, *running);
+            let reviewing = items
+                .iter()
+                .rev()
+                .any(|i| matches!(i, ChatItem::Change { status, .. } if *status == ChangeSetStatus::Proposed));
+            live_ui(ui, reply, *running, reviewing);
             return;
         };
         ui.add_space(2.0);
@@ -185,7 +197,7 @@ fn conversation_ui(
 }
 
 /// The reply as it streams in: its reasoning so far (short), then its text as markdown.
-fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool) {
+fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool, reviewing: bool) {
     match reply {
         Some(reply) => {
             if !reply.reasoning.is_empty() && reply.text.is_empty() {
@@ -195,11 +207,11 @@ fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool) {
             }
             markdown_ui(ui, &reply.text, &mut reply.rendered);
         }
+        None if running && reviewing => {
+            ui.label(RichText::new("Waiting for your decision in Review…").weak());
+        }
         None if running => {
-            ui.horizontal(|ui| {
-                ui.add(egui::Spinner::new());
-                ui.label(RichText::new("Waiting for the model…").weak());
-            });
+            ui.label(RichText::new("Waiting for the model…").weak());
         }
         None => {}
     }

@@ -117,7 +117,7 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
             .desired_width(f32::INFINITY)
             .hint_text("A comment back to the agent (optional)"),
     );
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = if open > 0 && accepted + rejected > 0 {
             format!("Apply decisions ({accepted} accepted, {} rejected)", rejected + open)
         } else {
@@ -247,7 +247,10 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
                     if ui.selectable_label(accepted, "Accept").on_hover_text("Apply this hunk").clicked() {
                         hunk.decision = if accepted { HunkDecision::Pending } else { HunkDecision::Accepted };
                     }
-                    if ui.selectable_label(rejected, "Reject").on_hover_text("Leave these lines as they are").clicked()
+                    if ui
+                        .add(egui::Button::new("Reject").selected(rejected))
+                        .on_hover_text("Leave these lines as they are")
+                        .clicked()
                     {
                         hunk.decision = if rejected { HunkDecision::Pending } else { HunkDecision::Rejected };
                     }
