@@ -78,9 +78,13 @@ pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
                 .horizontal(|ui| {
                     ui.colored_label(color, mark);
                     let toggle = if card.expanded { "▾" } else { "▸" };
-                    ui.add(egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace()).frame(false).truncate())
-                        .on_hover_text("Show the full output")
-                        .clicked()
+                    ui.add(
+                        egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace())
+                            .frame(false)
+                            .truncate(),
+                    )
+                    .on_hover_text("Show the full output")
+                    .clicked()
                 })
                 .inner;
             if clicked {

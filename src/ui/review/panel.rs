@@ -118,21 +118,19 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
             .hint_text("A comment back to the agent (optional)"),
     );
     ui.horizontal_wrapped(|ui| {
-        let label = if open > 0 && accepted + rejected > 0 {
-            format!("Apply decisions ({accepted} accepted, {} rejected)", rejected + open)
-        } else {
-            format!("Apply decisions ({accepted} accepted, {rejected} rejected)")
-        };
-        if ui.add_enabled(accepted + rejected > 0, egui::Button::new(label)).clicked() {
-            review.decide(None, commands);
-        }
         if ui.button("Accept all").clicked() {
             review.decide(Some(ChangeSetDecision::AcceptAll), commands);
         }
         if ui.button("Reject all").clicked() {
             review.decide(Some(ChangeSetDecision::RejectAll), commands);
         }
-        if open > 0 && accepted + rejected > 0 {
+        let undecided = open > 0 && accepted + rejected > 0;
+        let label =
+            format!("Apply decisions ({accepted} accepted, {} rejected)", rejected + if undecided { open } else { 0 });
+        if ui.add_enabled(accepted + rejected > 0, egui::Button::new(label)).clicked() {
+            review.decide(None, commands);
+        }
+        if undecided {
             ui.label(RichText::new(format!("{open} undecided hunks count as rejected")).weak());
         }
     });
@@ -226,6 +224,12 @@ fn diff_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, mode: DiffMode
     });
 }
 
+/// A hunk's Accept or Reject: always framed, filled with the hunk's tint once chosen.
+fn decision_button(text: &str, chosen: bool, tint: Color32) -> egui::Button<'_> {
+    let button = egui::Button::new(text).frame(true).frame_when_inactive(true);
+    if chosen { button.fill(tint) } else { button }
+}
+
 /// Draws a hunk header, finding or fold; false for text lines.
 fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: Row, tints: &Tints, row_h: f32) -> bool {
     match row {
@@ -244,11 +248,15 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
                 ui.push_id(index, |ui| {
                     let accepted = hunk.decision == HunkDecision::Accepted;
                     let rejected = hunk.decision == HunkDecision::Rejected;
-                    if ui.selectable_label(accepted, "Accept").on_hover_text("Apply this hunk").clicked() {
+                    if ui
+                        .add(decision_button("Accept", accepted, tints.added))
+                        .on_hover_text("Apply this hunk")
+                        .clicked()
+                    {
                         hunk.decision = if accepted { HunkDecision::Pending } else { HunkDecision::Accepted };
                     }
                     if ui
-                        .add(egui::Button::new("Reject").selected(rejected))
+                        .add(decision_button("Reject", rejected, tints.removed))
                         .on_hover_text("Leave these lines as they are")
                         .clicked()
                     {
