@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     ChangeSet, ChangeSetId, Check, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record,
-    Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder,
-    WorkOrderId,
+    RequestUsage, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage,
+    WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -319,6 +319,9 @@ pub struct ProjectSnapshot {
     /// Applied ChangeSets that can still be undone (their checkpoints), oldest first.
     #[serde(default)]
     pub applied_changes: Vec<AppliedChange>,
+    /// Every model request of the project's sessions, oldest first.
+    #[serde(default)]
+    pub usage: Vec<RequestUsage>,
 }
 
 /// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
@@ -390,6 +393,11 @@ pub enum Event {
     TurnFinished {
         session: SessionId,
         usage: Usage,
+    },
+    /// A model request of one of the project's sessions was counted.
+    UsageRecorded {
+        project: ProjectId,
+        entry: RequestUsage,
     },
     /// A chat session started or finished working (its queued messages included).
     TurnRunning {

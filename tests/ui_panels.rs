@@ -123,6 +123,14 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     harness.get_by_label("Then add triple");
     harness.get_by_label("Triple can wait until double is tested.");
 
+    // Usage counts every request of the conversation (read, edit, answer, the queued turn), and the
+    // status bar shows the chat's tokens and cache rate.
+    harness.state_mut().show_tab(Tab::Usage);
+    harness.run_steps(2);
+    harness.get_by_label_contains("4 requests · in ");
+    harness.get_by_label_contains("Chat: in ");
+    harness.get_by_label_contains("Loop: Idle");
+
     // The applied change is a checkpoint: undo puts the file back byte for byte.
     harness.state_mut().show_tab(Tab::Review);
     harness.run_steps(2);

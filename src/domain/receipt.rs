@@ -47,6 +47,17 @@ impl AddAssign for Usage {
     }
 }
 
+/// One model request as the Usage tab lists it: whose it was, what it cost, how full the context was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestUsage {
+    pub session: SessionId,
+    pub model: String,
+    pub at: u64,
+    pub usage: Usage,
+    /// The model's context window, when known.
+    pub window: Option<u64>,
+}
+
 /// How a validation command ended; each class has its own next action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

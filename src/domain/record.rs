@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::change::{ChangeSet, Checkpoint};
 use super::id::{ChangeSetId, TaskId};
 use super::message::Message;
-use super::receipt::Receipt;
+use super::receipt::{Receipt, RequestUsage};
 use super::task::TaskStatus;
 use super::work::WorkOrder;
 
@@ -24,6 +24,8 @@ pub enum Record {
     },
     ChangeSet(ChangeSet),
     Receipt(Receipt),
+    /// A model request's tokens and cost (in the project's log).
+    Usage(RequestUsage),
     /// Written before a ChangeSet is applied (in the project's log).
     Checkpoint(Checkpoint),
     /// A ChangeSet's checkpoint was used to put its files back.

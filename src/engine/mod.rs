@@ -106,6 +106,12 @@ impl Journal {
     }
 
     /// Appends a record to a project's own log (work orders, receipts, checkpoints).
+    /// Counts a model request in the project's log and tells the surfaces.
+    pub async fn record_usage(&self, project: ProjectId, entry: crate::domain::RequestUsage) {
+        self.record_project(project, Record::Usage(entry.clone())).await;
+        self.emit(Event::UsageRecorded { project, entry });
+    }
+
     pub async fn record_project(&self, project: ProjectId, record: Record) {
         if let Err(e) = self.store.append(project, vec![record]).await {
             self.emit(Event::Error {

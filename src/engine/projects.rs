@@ -97,11 +97,16 @@ impl Engine {
         let loop_settings =
             self.store.reader().get_value(Table::Settings, &super::control::loop_key(project.id))?.unwrap_or_default();
         let mut receipts: Vec<crate::domain::Receipt> = Vec::new();
+        let mut usage = Vec::new();
         let log = self.store.reader().records_from(project.id, 1, usize::MAX)?;
         for record in log.records {
-            if let crate::domain::Record::Receipt(receipt) = record.record {
-                receipts.retain(|r| r.subject != receipt.subject);
-                receipts.push(receipt);
+            match record.record {
+                crate::domain::Record::Receipt(receipt) => {
+                    receipts.retain(|r| r.subject != receipt.subject);
+                    receipts.push(receipt);
+                }
+                crate::domain::Record::Usage(entry) => usage.push(entry),
+                _ => {}
             }
         }
         let root = project.root.clone();
@@ -119,6 +124,7 @@ impl Engine {
             models,
             loop_settings,
             applied_changes,
+            usage,
         })
     }
 

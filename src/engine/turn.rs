@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::domain::{Message, MessagePart, Record, Role as MessageRole, Session, ToolCall, ToolCallId, Usage};
+use crate::domain::{
+    Message, MessagePart, Record, RequestUsage, Role as MessageRole, Session, ToolCall, ToolCallId, Usage,
+};
 use crate::llm::catalog::Catalog;
 use crate::llm::{CacheHints, ChatMessage, ChatRequest, Provider, StreamEvent, ToolCallRequest, ToolSpec};
 use crate::protocol::Event;
@@ -290,6 +292,16 @@ pub async fn run_turn<H: ToolHost>(
         conversation.usage += reply.usage;
         conversation.last_usage = Some(reply.usage);
         journal.emit(Event::TurnFinished { session, usage: reply.usage });
+        if let Some(project) = conversation.session.project {
+            let entry = RequestUsage {
+                session,
+                model: agent.model.clone(),
+                at: crate::domain::now_millis(),
+                usage: reply.usage,
+                window: agent.window,
+            };
+            journal.record_usage(project, entry).await;
+        }
 
         // The assistant message, with its calls, is recorded before any call runs.
         let mut parts = Vec::new();

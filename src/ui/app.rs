@@ -11,7 +11,10 @@ use crate::engine::EngineClient;
 use crate::protocol::{Command, Surface};
 use crate::store::StoreError;
 
+use super::models::provider_name;
 use super::tabs::{Tab, Tabs};
+use super::tasks_panel::loop_label;
+use super::usage::describe;
 use super::view::{Connection, ViewModel};
 
 const TAB_KEYS: [Key; Tab::ALL.len()] =
@@ -186,9 +189,26 @@ fn status_ui(ui: &mut Ui, view: &ViewModel) {
             }
             Connection::Failed(_) => ui.colored_label(Color32::from_rgb(0xE0, 0x60, 0x50), "Store unavailable"),
         };
+        if let Some(open) = &view.project {
+            ui.separator();
+            ui.label(RichText::new(&open.project.name).strong());
+            if let Some((_, worker)) = &open.models {
+                ui.separator();
+                ui.label(format!("{} · {}", provider_name(worker.provider), worker.model));
+            }
+            ui.separator();
+            ui.label(format!("Loop: {}", loop_label(open.loop_state)));
+            if let Some(session) = view.chat.session {
+                let usage = view.usage.total_of(session);
+                if usage.total_input() > 0 {
+                    ui.separator();
+                    ui.label(format!("Chat: {}", describe(&usage)));
+                }
+            }
+        }
         if let Some(notice) = view.notices.last() {
             ui.separator();
-            ui.label(RichText::new(notice).weak());
+            ui.add(egui::Label::new(RichText::new(notice).weak()).truncate());
         }
     });
 }

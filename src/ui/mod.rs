@@ -13,6 +13,7 @@ mod rows;
 mod settings;
 mod tabs;
 mod tasks_panel;
+mod usage;
 mod view;
 
 use std::path::PathBuf;

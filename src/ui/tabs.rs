@@ -80,6 +80,8 @@ impl TabViewer for Tabs<'_> {
             Tab::Tasks => super::tasks_panel::tasks_ui(ui, self.view, self.commands),
             Tab::Chat => super::chat::chat_ui(ui, self.view, self.commands),
             Tab::Review => super::review::review_ui(ui, self.view, self.commands),
+            Tab::Usage if self.view.project.is_none() => super::usage::no_project_ui(ui),
+            Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
             other => not_built_ui(ui, *other),
         }
     }

@@ -21,7 +21,7 @@ pub(super) fn status_color(status: TaskStatus) -> Color32 {
     }
 }
 
-fn loop_label(state: LoopState) -> &'static str {
+pub(super) fn loop_label(state: LoopState) -> &'static str {
     match state {
         LoopState::Idle => "Idle",
         LoopState::Running => "Running",

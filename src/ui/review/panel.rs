@@ -117,13 +117,8 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
             .desired_width(f32::INFINITY)
             .hint_text("A comment back to the agent (optional)"),
     );
-    ui.horizontal_wrapped(|ui| {
-        if ui.button("Accept all").clicked() {
-            review.decide(Some(ChangeSetDecision::AcceptAll), commands);
-        }
-        if ui.button("Reject all").clicked() {
-            review.decide(Some(ChangeSetDecision::RejectAll), commands);
-        }
+    // Two rows that never rewrap, so no button moves under the pointer as the counts change.
+    ui.horizontal(|ui| {
         let undecided = open > 0 && accepted + rejected > 0;
         let label =
             format!("Apply decisions ({accepted} accepted, {} rejected)", rejected + if undecided { open } else { 0 });
@@ -131,7 +126,15 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
             review.decide(None, commands);
         }
         if undecided {
-            ui.label(RichText::new(format!("{open} undecided hunks count as rejected")).weak());
+            ui.label(RichText::new(format!("{open} undecided count as rejected")).weak());
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Accept all").clicked() {
+            review.decide(Some(ChangeSetDecision::AcceptAll), commands);
+        }
+        if ui.button("Reject all").clicked() {
+            review.decide(Some(ChangeSetDecision::RejectAll), commands);
         }
     });
     ui.add_space(2.0);

@@ -1,0 +1,261 @@
+//! The Usage tab: every model request of the project (input, cached, output tokens, cost, cache hit
+//! rate), a plot of them over time, totals for the chat session and the project, and how full the
+//! context window is.
+
+use std::collections::HashMap;
+
+use egui::{Color32, RichText, ScrollArea, Sense, Stroke, TextStyle, Ui, pos2, vec2};
+
+use crate::domain::{RequestUsage, Session, SessionId, SessionKind, Usage};
+use crate::protocol::Event;
+
+const CACHED: Color32 = Color32::from_rgb(0x4C, 0x9A, 0x6A);
+const UNCACHED: Color32 = Color32::from_rgb(0xC0, 0x8A, 0x3C);
+const OUTPUT: Color32 = Color32::from_rgb(0x5A, 0x8C, 0xD0);
+/// Requests the plot shows, newest last.
+const PLOTTED: usize = 120;
+
+#[derive(Debug, Default)]
+pub struct UsageView {
+    /// Oldest first.
+    pub entries: Vec<RequestUsage>,
+    pub sessions: HashMap<SessionId, Session>,
+}
+
+impl UsageView {
+    pub fn open(entries: Vec<RequestUsage>, sessions: &[Session]) -> UsageView {
+        UsageView { entries, sessions: sessions.iter().map(|s| (s.id, s.clone())).collect() }
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::UsageRecorded { entry, .. } => self.entries.push(entry.clone()),
+            Event::SessionCreated { session } => {
+                self.sessions.insert(session.id, session.clone());
+            }
+            Event::SessionRotated { to, .. } => {
+                self.sessions.insert(to.id, to.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// All requests of `session` and the sessions it continues after rotations.
+    pub fn total_of(&self, session: SessionId) -> Usage {
+        let mut chain = vec![session];
+        while let Some(previous) = chain.last().and_then(|s| self.sessions.get(s)).and_then(|s| s.previous) {
+            chain.push(previous);
+        }
+        self.entries.iter().filter(|e| chain.contains(&e.session)).fold(Usage::default(), |mut total, e| {
+            total += e.usage;
+            total
+        })
+    }
+
+    pub fn project_total(&self) -> Usage {
+        self.entries.iter().fold(Usage::default(), |mut total, e| {
+            total += e.usage;
+            total
+        })
+    }
+
+    fn session_name(&self, id: SessionId) -> String {
+        match self.sessions.get(&id) {
+            Some(s) => match s.kind {
+                SessionKind::Chat => "chat".into(),
+                SessionKind::Planner { .. } => "planner".into(),
+                SessionKind::Worker { .. } => "worker".into(),
+                SessionKind::Drone { .. } => format!("drone {}", s.title),
+            },
+            None => "session".into(),
+        }
+    }
+}
+
+/// `12,345` — thousands grouped, for token counts.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Tokens, cost and cache hit rate in one line.
+pub fn describe(usage: &Usage) -> String {
+    let cost = usage.cost_usd.map(|c| format!(" · ${c:.4}")).unwrap_or_else(|| " · cost unknown".into());
+    format!(
+        "in {} · cached {} · out {}{cost} · {:.0}% cached",
+        grouped(usage.total_input()),
+        grouped(usage.cached_input_tokens),
+        grouped(usage.output_tokens),
+        usage.cache_hit_ratio() * 100.0
+    )
+}
+
+pub fn no_project_ui(ui: &mut Ui) {
+    ui.add_space(16.0);
+    ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see what its model requests cost.").weak()));
+}
+
+pub fn usage_ui(ui: &mut Ui, usage: &UsageView, chat: Option<SessionId>) {
+    if usage.entries.is_empty() {
+        ui.add_space(16.0);
+        ui.vertical_centered(|ui| ui.label(RichText::new("No model requests yet in this project.").weak()));
+        return;
+    }
+    egui::Grid::new("aura-usage-totals").num_columns(2).spacing([12.0, 4.0]).show(ui, |ui| {
+        ui.label(RichText::new("Project").strong());
+        ui.label(format!("{} requests · {}", usage.entries.len(), describe(&usage.project_total())));
+        ui.end_row();
+        if let Some(chat) = chat {
+            ui.label(RichText::new("Chat session").strong());
+            ui.label(describe(&usage.total_of(chat)));
+            ui.end_row();
+        }
+    });
+    context_ui(ui, usage, chat);
+    ui.add_space(6.0);
+    plot_ui(ui, &usage.entries[usage.entries.len().saturating_sub(PLOTTED)..]);
+    ui.add_space(6.0);
+    requests_ui(ui, usage);
+}
+
+/// How full the context of the newest request was, for the chat and for the newest other session.
+fn context_ui(ui: &mut Ui, usage: &UsageView, chat: Option<SessionId>) {
+    let newest = |pick: &dyn Fn(&RequestUsage) -> bool| usage.entries.iter().rev().find(|e| pick(e));
+    let rows = [
+        ("Chat context", chat.and_then(|c| newest(&|e| e.session == c))),
+        ("Newest loop context", newest(&|e| Some(e.session) != chat)),
+    ];
+    for (label, entry) in rows {
+        let Some(entry) = entry else { continue };
+        let used = entry.usage.total_input() + entry.usage.output_tokens;
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(label).weak());
+            match entry.window {
+                Some(window) if window > 0 => {
+                    let share = used as f32 / window as f32;
+                    ui.add(egui::ProgressBar::new(share.min(1.0)).desired_width(220.0).text(format!(
+                        "{} of {} ({:.0}%)",
+                        grouped(used),
+                        grouped(window),
+                        share * 100.0
+                    )));
+                }
+                _ => {
+                    ui.label(format!("{} tokens (window unknown)", grouped(used)));
+                }
+            }
+        });
+    }
+}
+
+/// Stacked bars per request: cached input, uncached input, output; the legend says which is which.
+fn plot_ui(ui: &mut Ui, entries: &[RequestUsage]) {
+    ui.horizontal(|ui| {
+        for (colour, name) in [(CACHED, "cached input"), (UNCACHED, "uncached input"), (OUTPUT, "output")] {
+            ui.colored_label(colour, "■");
+            ui.label(RichText::new(name).small());
+        }
+    });
+    let height = 110.0;
+    let (rect, response) = ui.allocate_exact_size(vec2(ui.available_width(), height), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_stroke(
+        rect,
+        2.0,
+        Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
+        egui::StrokeKind::Inside,
+    );
+    let max = entries.iter().map(|e| e.usage.total_input() + e.usage.output_tokens).max().unwrap_or(1).max(1) as f32;
+    let slot = rect.width() / PLOTTED as f32;
+    let bar = (slot - 1.0).max(1.0);
+    let scale = (height - 4.0) / max;
+    for (i, entry) in entries.iter().enumerate() {
+        let x = rect.left() + i as f32 * slot;
+        let mut y = rect.bottom() - 2.0;
+        let u = &entry.usage;
+        for (tokens, colour) in [
+            (u.cached_input_tokens, CACHED),
+            (u.input_tokens + u.cache_write_tokens, UNCACHED),
+            (u.output_tokens, OUTPUT),
+        ] {
+            let h = tokens as f32 * scale;
+            painter.rect_filled(egui::Rect::from_min_max(pos2(x, y - h), pos2(x + bar, y)), 0.0, colour);
+            y -= h;
+        }
+    }
+    painter.text(
+        rect.left_top() + vec2(4.0, 2.0),
+        egui::Align2::LEFT_TOP,
+        format!("{} tokens", grouped(max as u64)),
+        TextStyle::Small.resolve(ui.style()),
+        ui.visuals().weak_text_color(),
+    );
+    if let Some(pointer) = response.hover_pos() {
+        let index = ((pointer.x - rect.left()) / slot) as usize;
+        if let Some(entry) = entries.get(index) {
+            response.on_hover_text(format!("{}: {}", entry.model, describe(&entry.usage)));
+        }
+    }
+}
+
+/// Every request, newest first; only visible rows are drawn.
+fn requests_ui(ui: &mut Ui, usage: &UsageView) {
+    let row_h = ui.text_style_height(&TextStyle::Body);
+    let count = usage.entries.len();
+    ScrollArea::vertical().id_salt("aura-usage-rows").auto_shrink([false, false]).show_rows(
+        ui,
+        row_h,
+        count,
+        |ui, range| {
+            for i in range {
+                let entry = &usage.entries[count - 1 - i];
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(format!("{:<8}", usage.session_name(entry.session))).monospace().weak());
+                    ui.label(RichText::new(&entry.model).monospace());
+                    ui.label(describe(&entry.usage));
+                });
+            }
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ProjectId;
+
+    fn entry(session: SessionId, cached: u64, input: u64) -> RequestUsage {
+        RequestUsage {
+            session,
+            model: "m".into(),
+            at: 0,
+            usage: Usage { cached_input_tokens: cached, input_tokens: input, output_tokens: 10, ..Usage::default() },
+            window: Some(1000),
+        }
+    }
+
+    #[test]
+    fn totals_follow_a_session_across_its_rotations() {
+        let first = Session::new(Some(ProjectId::new()), SessionKind::Chat, "Chat");
+        let mut second = Session::new(first.project, SessionKind::Chat, "Chat");
+        second.previous = Some(first.id);
+        let other = Session::new(first.project, SessionKind::Worker { task: None }, "w");
+        let mut view = UsageView::open(vec![entry(first.id, 300, 100)], &[first.clone(), other.clone()]);
+        view.apply(&Event::SessionRotated { from: first.id, to: second.clone() });
+        for e in [entry(second.id, 700, 100), entry(other.id, 0, 50)] {
+            view.apply(&Event::UsageRecorded { project: first.project.unwrap(), entry: e });
+        }
+        let chat = view.total_of(second.id);
+        assert_eq!((chat.cached_input_tokens, chat.input_tokens, chat.output_tokens), (1000, 200, 20));
+        assert_eq!(view.project_total().input_tokens, 250);
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert!(describe(&chat).ends_with("83% cached"), "{}", describe(&chat));
+    }
+}
