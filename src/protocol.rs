@@ -702,6 +702,13 @@ mod tests {
                         files: vec!["src/lib.rs".into()],
                         at: 1,
                     }],
+                    usage: vec![RequestUsage {
+                        session: SessionId::new(),
+                        model: "m".into(),
+                        at: 2,
+                        usage: Usage { input_tokens: 10, ..Usage::default() },
+                        window: Some(8192),
+                    }],
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -741,6 +748,16 @@ mod tests {
                 undone: vec![ChangeSetId::new()],
             },
             Event::TurnRunning { session: SessionId::new(), running: true },
+            Event::UsageRecorded {
+                project: project.id,
+                entry: RequestUsage {
+                    session: SessionId::new(),
+                    model: "m".into(),
+                    at: 3,
+                    usage: Usage::default(),
+                    window: None,
+                },
+            },
             Event::ReceiptIssued { receipt: sample_receipt() },
             Event::LocalServers {
                 servers: vec![
