@@ -206,12 +206,31 @@ pub enum Command {
         memory: MemoryId,
         pinned: bool,
     },
+    /// The desktop's theme and text size (stored for the next start).
+    SetAppearance {
+        appearance: Appearance,
+    },
     /// Answered by [`Event::MemoryResults`].
     SearchMemory {
         project: ProjectId,
         query: String,
         limit: u32,
     },
+}
+
+/// How the desktop looks.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Appearance {
+    pub dark: bool,
+    /// The body text size in points (the other text styles scale with it).
+    pub font_size: f32,
+}
+
+impl Default for Appearance {
+    fn default() -> Self {
+        Appearance { dark: true, font_size: 12.5 }
+    }
 }
 
 /// How a project's dev loop runs.
@@ -398,6 +417,10 @@ pub enum Event {
     UsageRecorded {
         project: ProjectId,
         entry: RequestUsage,
+    },
+    /// The desktop's appearance, after `Hello` (when one was stored) and after each change.
+    AppearanceChanged {
+        appearance: Appearance,
     },
     /// A chat session started or finished working (its queued messages included).
     TurnRunning {

@@ -163,3 +163,51 @@ fn a_failed_send_says_why_in_the_chat() {
     let why = "no model is chosen for this project: pick the Planner's and Worker's models in Settings";
     assert_eq!(harness.get_all_by_label_contains(why).count(), 2);
 }
+
+#[test]
+fn the_palette_runs_actions_and_the_theme_is_kept_for_the_next_start() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut harness = harness(data.clone(), &runtime);
+    step_until(&mut harness, "the engine never answered", |app| {
+        matches!(app.view().connection, Connection::Ready { .. })
+    });
+    assert!((harness.ctx.theme() == egui::Theme::Dark));
+
+    // Ctrl+Shift+P, a few letters, Enter: the Usage tab comes forward.
+    let palette = egui::Modifiers::COMMAND.plus(egui::Modifiers::SHIFT);
+    harness.key_press_modifiers(palette, egui::Key::P);
+    harness.run_steps(2);
+    harness.get_by_role(Role::TextInput).type_text("usage");
+    harness.run_steps(2);
+    harness.get_by_label("Show Usage");
+    assert!(harness.query_by_label("Show Chat").is_none(), "the list is filtered");
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    harness.get_by_label("Open a project to see what its model requests cost.");
+    assert!(harness.query_by_label("Show Usage").is_none(), "the palette closed");
+
+    // The theme switch from the palette applies at once and is stored.
+    harness.key_press_modifiers(palette, egui::Key::P);
+    harness.run_steps(2);
+    harness.get_by_role(Role::TextInput).type_text("theme");
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert!(!(harness.ctx.theme() == egui::Theme::Dark), "light theme applied");
+    drop(harness);
+
+    // The first engine lets go of the store once it has finished its commands; then it reopens.
+    let mut harness = loop {
+        let mut next = self::harness(data.clone(), &runtime);
+        step_until(&mut next, "the engine never answered", |app| app.view().connection != Connection::Starting);
+        if matches!(next.state().view().connection, Connection::Ready { .. }) {
+            break next;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    step_until(&mut harness, "the stored theme never came back", |app| !app.view().appearance.dark);
+    harness.run_steps(2);
+    assert!(!(harness.ctx.theme() == egui::Theme::Dark), "light theme after a restart");
+}

@@ -174,10 +174,11 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
     // Add a check, type its command, save: the engine stores it and the view shows it as saved.
     harness.get_by_label("Add check").click();
     harness.run_steps(2);
-    // The text inputs: the folder, then the new check's command.
-    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(1).unwrap().focus();
+    // The text inputs: the chat's model form (base URL, model: no model is chosen yet), the folder,
+    // then the new check's command.
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(3).unwrap().focus();
     harness.run_steps(1);
-    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(1).unwrap().type_text("make quick");
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(3).unwrap().type_text("make quick");
     harness.run_steps(2);
     harness.get_by_label("Save checks").click();
     step_until(&mut harness, 300, "the checks were never saved", |app| {
@@ -206,16 +207,18 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     // Choose the model in Settings, as a person would: base URL and model name, then autopilot.
     harness.state_mut().show_tab(Tab::Settings);
     harness.run_steps(2);
-    harness.get_by_label("In use: none chosen yet: the dev loop and the chat need one");
+    // Settings and the chat both offer the model form while none is chosen.
+    assert_eq!(harness.get_all_by_label("In use: none chosen yet: the dev loop and the chat need one").count(), 2);
     let type_into = |harness: &mut Harness<'_, AuraApp>, index: usize, text: &str| {
         harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(index).unwrap().focus();
         harness.run_steps(1);
         harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(index).unwrap().type_text(text);
         harness.run_steps(1);
     };
-    type_into(&mut harness, 1, &emulator.base_url(ProviderKind::Openai));
-    type_into(&mut harness, 2, "emu-coder");
-    harness.get_by_label("Use for Planner and Worker").click();
+    // The chat's form comes first (two inputs), then Settings': folder, base URL, model.
+    type_into(&mut harness, 3, &emulator.base_url(ProviderKind::Openai));
+    type_into(&mut harness, 4, "emu-coder");
+    harness.get_all_by_label("Use for Planner and Worker").nth(1).unwrap().click();
     step_until(&mut harness, 300, "the model was never saved", |app| {
         app.view().project.as_ref().is_some_and(|p| p.models.is_some())
     });

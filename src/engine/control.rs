@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use crate::domain::{MemoryEntry, MemoryId, MemorySource, Project, ProjectId, TaskId, TaskStatus};
 use crate::llm::catalog::{self, Catalog};
 use crate::llm::{ProviderConfig, RetryPolicy};
-use crate::protocol::{Event, LoopControl, LoopSettings, LoopState, ModelChoice};
+use crate::protocol::{Appearance, Event, LoopControl, LoopSettings, LoopState, ModelChoice};
 use crate::store::Table;
 
 use super::devloop::{self, Controls, DevLoop, LoopConfig};
@@ -33,6 +33,9 @@ pub(super) fn models_key(project: ProjectId) -> String {
     format!("roles/{project}")
 }
 
+/// Where the desktop's appearance is kept (one for all projects).
+pub(super) const APPEARANCE_KEY: &str = "appearance/desktop";
+
 pub(super) fn loop_key(project: ProjectId) -> String {
     format!("loop/{project}")
 }
@@ -50,6 +53,12 @@ impl Engine {
         let key = loop_key(project);
         self.store.write(move |w| w.put_value(Table::Settings, &key, &settings)).await?;
         self.emit(Event::LoopSettingsChanged { project, settings });
+        Ok(())
+    }
+
+    pub(super) async fn set_appearance(&mut self, appearance: Appearance) -> EngineResult {
+        self.store.write(move |w| w.put_value(Table::Settings, APPEARANCE_KEY, &appearance)).await?;
+        self.emit(Event::AppearanceChanged { appearance });
         Ok(())
     }
 

@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 
 use crate::domain::{ProjectId, Record, Session, SessionId};
 use crate::protocol::{Command, Envelope, Event, PROTOCOL_VERSION};
-use crate::store::{StoreError, StoreHandle};
+use crate::store::{StoreError, StoreHandle, Table};
 
 /// Called after each event is queued, so a surface can wake up (the desktop passes
 /// `request_repaint`); surfaces that poll can pass a no-op.
@@ -201,8 +201,16 @@ impl Engine {
                     app_version: env!("CARGO_PKG_VERSION").to_string(),
                     data_dir: self.data_dir.clone(),
                 });
+                match self.store.reader().get_value(Table::Settings, control::APPEARANCE_KEY) {
+                    Ok(Some(appearance)) => self.emit(Event::AppearanceChanged { appearance }),
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.emit(Event::StoreWarning { message: format!("the stored appearance was skipped: {e}") })
+                    }
+                }
                 Ok(())
             }
+            Command::SetAppearance { appearance } => self.set_appearance(appearance).await,
             Command::ListProjects => self.list_projects(),
             Command::OpenProject { root } => self.open_project(seq, root).await,
             Command::CreateSession { project, kind, title } => self.create_session(project, kind, title).await,

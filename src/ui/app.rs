@@ -8,10 +8,12 @@ use egui::{Color32, Key, Modifiers, RichText, Ui};
 use egui_dock::{DockArea, DockState, NodeIndex, Style};
 
 use crate::engine::EngineClient;
-use crate::protocol::{Command, Surface};
+use crate::protocol::{Appearance, ChangeSetDecision, Command, Surface};
 use crate::store::StoreError;
 
+use super::appearance;
 use super::models::provider_name;
+use super::palette::{self, Action, Palette};
 use super::tabs::{Tab, Tabs};
 use super::tasks_panel::loop_label;
 use super::usage::describe;
@@ -30,6 +32,9 @@ pub struct AuraApp {
     engine: Option<EngineClient>,
     /// A folder to open as soon as the engine is up (`aura --open DIR`).
     open_at_start: Option<PathBuf>,
+    palette: Palette,
+    /// The appearance last applied to the context.
+    applied: Option<Appearance>,
 }
 
 /// The first layout: chat on the left; specs, tasks and review on the right; the rest below them.
@@ -50,6 +55,8 @@ impl AuraApp {
             launching: Some(launching),
             engine: None,
             open_at_start: None,
+            palette: Palette::default(),
+            applied: None,
         }
     }
 
@@ -128,11 +135,23 @@ impl AuraApp {
         if let Some(tab) = pressed {
             self.show_tab(tab);
         }
+        let (palette, focus_chat) =
+            ui.input_mut(|i| (i.consume_shortcut(&palette::OPEN), i.consume_key(Modifiers::COMMAND, Key::L)));
+        if palette {
+            self.palette.toggle();
+        }
+        if focus_chat {
+            self.run(Action::FocusChat, ui.ctx());
+        }
     }
 
     /// Everything the window shows; also what the UI tests drive.
     pub fn ui_contents(&mut self, ui: &mut Ui) {
         self.drain_events(&ui.ctx().clone());
+        if self.applied != Some(self.view.appearance) {
+            appearance::apply(ui.ctx(), self.view.appearance);
+            self.applied = Some(self.view.appearance);
+        }
         self.shortcuts(ui);
         egui::Panel::top("aura-menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("aura-status").show(ui, |ui| status_ui(ui, &self.view));
@@ -150,11 +169,46 @@ impl AuraApp {
         if let Some(tab) = self.view.tab_request.take() {
             self.show_tab(tab);
         }
+        if let Some(action) = self.palette.palette_ui(&ui.ctx().clone(), &self.view) {
+            self.run(action, &ui.ctx().clone());
+        }
         commands.append(&mut self.view.outbox);
         if let Some(engine) = &mut self.engine {
             for command in commands {
                 engine.send(command);
             }
+        }
+    }
+
+    /// Does what the palette or a shortcut asked for.
+    pub fn run(&mut self, action: Action, ctx: &egui::Context) {
+        let project = self.view.project.as_ref().map(|p| p.project.id);
+        let mut commands = Vec::new();
+        match action {
+            Action::Show(tab) => self.show_tab(tab),
+            Action::FocusChat => {
+                self.show_tab(Tab::Chat);
+                ctx.memory_mut(|m| m.request_focus(egui::Id::new("aura-chat-text")));
+            }
+            Action::StopTurn => commands.extend(self.view.chat.session.map(|session| Command::StopTurn { session })),
+            Action::Loop(control) => commands.extend(project.map(|project| Command::Loop { project, control })),
+            Action::GenerateSpecs => commands.extend(project.map(|project| Command::GenerateSpecs { project })),
+            Action::SyncTasks => commands.extend(project.map(|project| Command::SyncTasks { project })),
+            Action::AcceptChange => self.view.review.decide(Some(ChangeSetDecision::AcceptAll), &mut commands),
+            Action::RejectChange => self.view.review.decide(Some(ChangeSetDecision::RejectAll), &mut commands),
+            Action::ToggleTheme | Action::FontLarger | Action::FontSmaller => {
+                let now = self.view.appearance;
+                self.view.appearance = match action {
+                    Action::ToggleTheme => Appearance { dark: !now.dark, ..now },
+                    Action::FontLarger => appearance::resized(now, 1.0),
+                    _ => appearance::resized(now, -1.0),
+                };
+                commands.push(Command::SetAppearance { appearance: self.view.appearance });
+            }
+            Action::ResetLayout => self.dock = default_layout(),
+        }
+        for command in commands {
+            self.send(command);
         }
     }
 

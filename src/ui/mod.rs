@@ -2,11 +2,13 @@
 //! the protocol, never waits on disk or network, and draws nothing when nothing happens.
 
 mod app;
+mod appearance;
 mod chat;
 mod checks;
 mod highlight;
 mod markdown;
 mod models;
+mod palette;
 mod receipt;
 mod review;
 mod rows;

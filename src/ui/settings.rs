@@ -9,7 +9,8 @@ use super::view::ViewModel;
 
 pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
     ui.heading("Settings");
-    ui.label(RichText::new("Providers, models, approval policy and the rest arrive with their features.").weak());
+    ui.add_space(4.0);
+    super::appearance::appearance_ui(ui, &mut view.appearance, commands);
     ui.add_space(8.0);
     super::checks::checks_ui(ui, view, commands);
     ui.add_space(8.0);

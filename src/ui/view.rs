@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::domain::{ChangeSetId, Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
-use crate::protocol::{Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
+use crate::protocol::{Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
 
 use super::chat::ChatView;
 use super::review::ReviewView;
@@ -130,6 +130,8 @@ pub struct ViewModel {
     pub outbox: Vec<Command>,
     /// A tab a panel asked to bring forward (the app does it after drawing).
     pub tab_request: Option<Tab>,
+    /// Theme and text size, as stored (or being changed in Settings).
+    pub appearance: Appearance,
     /// A ChangeSet a panel asked Review to show.
     pub review_request: Option<ChangeSetId>,
 }
@@ -150,6 +152,7 @@ impl Default for ViewModel {
             outbox: Vec::new(),
             tab_request: None,
             review_request: None,
+            appearance: Appearance::default(),
         }
     }
 }
@@ -165,6 +168,7 @@ impl ViewModel {
             }
             Event::Error { message, .. } | Event::StoreWarning { message } => self.notices.push(message),
             Event::Projects { projects } => self.projects = projects,
+            Event::AppearanceChanged { appearance } => self.appearance = appearance,
             Event::ProjectOpened { snapshot } => {
                 self.projects.retain(|p| p.id != snapshot.project.id);
                 self.projects.insert(0, snapshot.project.clone());
