@@ -80,6 +80,11 @@ impl AuraApp {
         &self.view
     }
 
+    /// Applies an engine event as if it had arrived (for benchmarks that play a recorded session).
+    pub fn apply(&mut self, event: crate::protocol::Event) {
+        self.view.apply(event);
+    }
+
     /// Brings a tab to the front, reopening it in the focused leaf if it was closed.
     pub fn show_tab(&mut self, tab: Tab) {
         match self.dock.find_tab(&tab) {

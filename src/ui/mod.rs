@@ -52,7 +52,7 @@ pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
             let waker = Arc::new(move || ctx.request_repaint());
             let launching = crate::engine::launch(runtime.handle(), data_dir, waker);
             // The runtime lives as long as the app: it is moved into the window's lifetime here.
-            let app = WithRuntime { app: AuraApp::new(launching).opening(open), _runtime: runtime };
+            let app = WithRuntime { app: AuraApp::new(launching).opening(open), _runtime: runtime, drawn: false };
             Ok(Box::new(app))
         }),
     )
@@ -64,14 +64,27 @@ pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
     })
 }
 
+/// With `AURA_FIRST_FRAME` set, prints `first frame` once the first frame is drawn: how the launch
+/// benchmark times a start (`benches/desktop.rs`).
+pub fn report_first_frame() {
+    if std::env::var_os("AURA_FIRST_FRAME").is_some() {
+        println!("first frame");
+    }
+}
+
 /// Keeps the engine's runtime alive exactly as long as the window.
 struct WithRuntime {
     app: AuraApp,
     _runtime: tokio::runtime::Runtime,
+    drawn: bool,
 }
 
 impl eframe::App for WithRuntime {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         eframe::App::ui(&mut self.app, ui, frame);
+        if !self.drawn {
+            self.drawn = true;
+            report_first_frame();
+        }
     }
 }
