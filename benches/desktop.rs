@@ -15,9 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aura::domain::{
-    ChangeSet, FileChange, FileChangeKind, Message, Project, Record, Role, Session, SessionKind,
-};
+use aura::domain::{ChangeSet, FileChange, FileChangeKind, Message, Project, Record, Role, Session, SessionKind};
 use aura::edits::hunks;
 use aura::protocol::{Event, LoopSettings, LoopState, ProjectSnapshot};
 use aura::ui::{AuraApp, Tab};
@@ -105,7 +103,8 @@ fn conversation(session: &Session, n: usize) -> Vec<(u64, Record)> {
 
 /// A 20,000-line Rust file with every fourth line changed: one change of ~35,000 diff rows.
 fn big_change(session: &Session) -> ChangeSet {
-    let before: String = (0..20_000).map(|i| format!("    let value_{i} = compute({i}) + offset; // step {i}\n")).collect();
+    let before: String =
+        (0..20_000).map(|i| format!("    let value_{i} = compute({i}) + offset; // step {i}\n")).collect();
     let after: String = before
         .lines()
         .enumerate()
@@ -171,7 +170,9 @@ fn frames_bench() {
         streaming.push(headless.frame(vec![]));
     }
     let (mean, p95) = stats(streaming);
-    println!("streaming at 50 tokens/s into 10,000 messages: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame ({sent} tokens)");
+    println!(
+        "streaming at 50 tokens/s into 10,000 messages: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame ({sent} tokens)"
+    );
 
     // Scroll the diff: the pointer over it, one wheel notch per frame, 600 frames.
     let over_diff = Pos2::new(1250.0, 300.0);
@@ -189,7 +190,9 @@ fn frames_bench() {
         scrolling.push(headless.frame(events));
     }
     let (mean, p95) = stats(scrolling);
-    println!("scrolling a diff of {rows} changed lines (20,000-line file): {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame");
+    println!(
+        "scrolling a diff of {rows} changed lines (20,000-line file): {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame"
+    );
     println!("peak memory with that conversation and diff open: {:.0} MB", peak_rss_mb());
 }
 

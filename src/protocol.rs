@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ChangeSet, ChangeSetId, Check, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record,
-    RequestUsage, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage,
-    WorkOrder, WorkOrderId,
+    ApprovalPolicy, ChangeSet, ChangeSetId, Check, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId,
+    Receipt, Record, RequestUsage, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall,
+    ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -206,6 +206,15 @@ pub enum Command {
         memory: MemoryId,
         pinned: bool,
     },
+    /// Who decides on the project's ChangeSets: the user, the approval policy, or nobody (read-only).
+    SetApprovalPolicy {
+        project: ProjectId,
+        policy: ApprovalPolicy,
+    },
+    /// Sends a one-line request to `choice` and answers with [`Event::ConnectionTested`].
+    TestConnection {
+        choice: ModelChoice,
+    },
     /// The desktop's theme and text size (stored for the next start).
     SetAppearance {
         appearance: Appearance,
@@ -341,6 +350,8 @@ pub struct ProjectSnapshot {
     /// Every model request of the project's sessions, oldest first.
     #[serde(default)]
     pub usage: Vec<RequestUsage>,
+    #[serde(default)]
+    pub approval_policy: ApprovalPolicy,
 }
 
 /// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
@@ -417,6 +428,17 @@ pub enum Event {
     UsageRecorded {
         project: ProjectId,
         entry: RequestUsage,
+    },
+    ApprovalPolicyChanged {
+        project: ProjectId,
+        policy: ApprovalPolicy,
+    },
+    /// What a test request to a model answered: `ok` with how long it took, or what went wrong and
+    /// what to do.
+    ConnectionTested {
+        choice: ModelChoice,
+        ok: bool,
+        message: String,
     },
     /// The desktop's appearance, after `Hello` (when one was stored) and after each change.
     AppearanceChanged {

@@ -211,3 +211,63 @@ fn the_palette_runs_actions_and_the_theme_is_kept_for_the_next_start() {
     harness.run_steps(2);
     assert!(!(harness.ctx.theme() == egui::Theme::Dark), "light theme after a restart");
 }
+
+#[test]
+fn the_model_form_tests_a_connection_and_the_approval_policy_is_kept() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let emulator =
+        runtime.block_on(Emulator::start(aura::llm::emulator::script::Script::new(vec![Turn::text("OK")]))).unwrap();
+    let mut harness = harness(dir.path().join("data"), &runtime);
+    step_until(&mut harness, "the engine never answered", |app| {
+        matches!(app.view().connection, Connection::Ready { .. })
+    });
+    harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    step_until(&mut harness, "the project never opened", |app| app.view().project.is_some());
+    harness.run_steps(2);
+
+    // The chat offers the model form while none is chosen: base URL, model, then Test connection.
+    let type_into = |harness: &mut Harness<'_, AuraApp>, index: usize, text: &str| {
+        harness.get_all_by_role(Role::TextInput).nth(index).unwrap().focus();
+        harness.run_steps(1);
+        harness.get_all_by_role(Role::TextInput).nth(index).unwrap().type_text(text);
+        harness.run_steps(1);
+    };
+    type_into(&mut harness, 0, &emulator.base_url(ProviderKind::Openai));
+    type_into(&mut harness, 1, "emu-coder");
+    harness.get_by_label("Test connection").click();
+    step_until(&mut harness, "the test never answered", |app| {
+        app.view().project.as_ref().is_some_and(|p| matches!(p.connection_test, Some(Some(_))))
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains("✔ emu-coder answered in");
+
+    // A server that is not there says so, in words.
+    harness.get_all_by_role(Role::TextInput).next().unwrap().focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_all_by_role(Role::TextInput).next().unwrap().type_text("http://127.0.0.1:9/v1");
+    harness.run_steps(1);
+    harness.get_by_label("Test connection").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the failed test never answered", |app| {
+        app.view().project.as_ref().is_some_and(|p| matches!(p.connection_test, Some(Some((false, _)))))
+    });
+    harness.run_steps(2);
+    let failure = harness.get_by_label_contains("✖ ");
+    assert!(format!("{failure:?}").contains("127.0.0.1:9"), "the message names the server: {failure:?}");
+
+    // Read-only, chosen in Settings, is stored and comes back with the project.
+    harness.state_mut().show_tab(Tab::Settings);
+    harness.run_steps(2);
+    harness.get_by_label("Read-only").click();
+    harness.run_steps(1);
+    harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    // A fresh snapshot has no connection test: that is how the reopened project is recognised.
+    step_until(&mut harness, "the project was not reopened", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.connection_test.is_none())
+    });
+    let reopened = harness.state().view().project.as_ref().unwrap().approval_policy;
+    assert_eq!(reopened, aura::domain::ApprovalPolicy::ReadOnly);
+}

@@ -103,6 +103,19 @@ pub struct CraftFinding {
     pub fix: String,
 }
 
+/// Who decides on a ChangeSet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalPolicy {
+    /// Every ChangeSet waits for the user.
+    #[default]
+    Ask,
+    /// ChangeSets inside the workspace are applied at once (still checkpointed, still undoable).
+    AutoApprove,
+    /// Nothing is written.
+    ReadOnly,
+}
+
 /// The unit of review: files with before and after text, applied all at once or not at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeSet {

@@ -12,8 +12,8 @@ mod task;
 mod work;
 
 pub use change::{
-    ChangeSet, ChangeSetStatus, Checkpoint, CheckpointFile, ContentHash, CraftFinding, FileChange, FileChangeKind,
-    Hunk, HunkDecision,
+    ApprovalPolicy, ChangeSet, ChangeSetStatus, Checkpoint, CheckpointFile, ContentHash, CraftFinding, FileChange,
+    FileChangeKind, Hunk, HunkDecision,
 };
 pub use drone::{Budget, Drone, ToolPolicy, Trigger};
 pub use graph::{GraphError, TaskGraph, UnknownReference};

@@ -1,13 +1,13 @@
 //! The review commands: deciding on a pending ChangeSet and undoing an applied one, routed to the
 //! project that holds it.
 
-use crate::domain::{ChangeSetId, Project, ProjectId};
+use crate::domain::{ApprovalPolicy, ChangeSetId, Project, ProjectId};
 use crate::protocol::{ChangeSetDecision, Event};
 use crate::store::Table;
 use crate::tools::Workspace;
 
 use super::Engine;
-use super::review::{ApprovalPolicy, Review};
+use super::review::Review;
 
 /// The settings key of a project's approval policy.
 pub fn policy_key(project: ProjectId) -> String {
@@ -26,6 +26,20 @@ impl Engine {
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
         Review::open(self.store.clone(), workspace, project.id, policy).map_err(|e| e.to_string())
+    }
+
+    pub(super) async fn set_approval_policy(
+        &mut self,
+        project: ProjectId,
+        policy: ApprovalPolicy,
+    ) -> super::EngineResult {
+        let key = policy_key(project);
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &policy)).await?;
+        if let Some(review) = self.reviews.get(&project) {
+            review.lock().await.set_policy(policy);
+        }
+        self.emit(Event::ApprovalPolicyChanged { project, policy });
+        Ok(())
     }
 
     pub(super) async fn decide_changeset(

@@ -2,6 +2,7 @@
 //! the loop's settings and models; task sync, retry and answers; memory entries.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -60,6 +61,33 @@ impl Engine {
         self.store.write(move |w| w.put_value(Table::Settings, APPEARANCE_KEY, &appearance)).await?;
         self.emit(Event::AppearanceChanged { appearance });
         Ok(())
+    }
+
+    /// Asks `choice` for one short reply, off the engine's loop; a wrong key, a missing server or an
+    /// unknown model comes back in the provider's own words.
+    pub(super) fn test_connection(&self, choice: ModelChoice) {
+        let catalog = Arc::new(Catalog::default());
+        let agent = self.agent(&choice, &catalog);
+        let emitter = self.emitter.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let mut request = crate::llm::ChatRequest::simple(&choice.model, "Reply with the word OK.");
+            request.max_output_tokens = 16;
+            let answered = tokio::time::timeout(Duration::from_secs(30), async {
+                let mut stream = agent.provider.stream(request);
+                while let Some(event) = stream.next().await {
+                    event.map_err(|e| e.to_string())?;
+                }
+                Ok::<(), String>(())
+            })
+            .await
+            .unwrap_or_else(|_| Err("no answer within 30 s: is the server overloaded, or the URL wrong?".into()));
+            let (ok, message) = match answered {
+                Ok(()) => (true, format!("{} answered in {} ms", choice.model, started.elapsed().as_millis())),
+                Err(why) => (false, why),
+            };
+            emitter.emit(Event::ConnectionTested { choice, ok, message });
+        });
     }
 
     pub(super) async fn set_models(
@@ -141,7 +169,7 @@ impl Engine {
         let config = self.loop_config(id)?;
         let review = self.review_of(&project)?;
         if config.settings.autopilot {
-            review.lock().await.set_policy(super::review::ApprovalPolicy::AutoApprove);
+            review.lock().await.set_policy(crate::domain::ApprovalPolicy::AutoApprove);
         }
         let workspace =
             crate::tools::Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;

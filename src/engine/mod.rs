@@ -211,6 +211,11 @@ impl Engine {
                 Ok(())
             }
             Command::SetAppearance { appearance } => self.set_appearance(appearance).await,
+            Command::SetApprovalPolicy { project, policy } => self.set_approval_policy(project, policy).await,
+            Command::TestConnection { choice } => {
+                self.test_connection(choice);
+                Ok(())
+            }
             Command::ListProjects => self.list_projects(),
             Command::OpenProject { root } => self.open_project(seq, root).await,
             Command::CreateSession { project, kind, title } => self.create_session(project, kind, title).await,

@@ -109,6 +109,11 @@ impl Engine {
                 _ => {}
             }
         }
+        let approval_policy = self
+            .store
+            .reader()
+            .get_value(Table::Settings, &super::changes::policy_key(project.id))?
+            .unwrap_or_default();
         let root = project.root.clone();
         let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
         Ok(ProjectSnapshot {
@@ -125,6 +130,7 @@ impl Engine {
             loop_settings,
             applied_changes,
             usage,
+            approval_policy,
         })
     }
 

@@ -5,30 +5,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::{
-    ChangeSet, ChangeSetId, ChangeSetStatus, Checkpoint, FileChange, FileChangeKind, HunkDecision, ProjectId, Record,
-    now_millis,
+    ApprovalPolicy, ChangeSet, ChangeSetId, ChangeSetStatus, Checkpoint, FileChange, FileChangeKind, HunkDecision,
+    ProjectId, Record, now_millis,
 };
 use crate::edits::{self, EditError};
 use crate::protocol::{AppliedChange, ChangeSetDecision};
 use crate::store::{StoreError, StoreHandle};
 use crate::tools::Workspace;
 use crate::validate::craft;
-
-/// Who decides on a ChangeSet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApprovalPolicy {
-    /// Every ChangeSet waits for the user.
-    #[default]
-    Ask,
-    /// ChangeSets inside the workspace are applied at once (still checkpointed, still undoable).
-    AutoApprove,
-    /// Nothing is written.
-    ReadOnly,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {

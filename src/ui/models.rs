@@ -2,7 +2,9 @@
 //! Worker use, and how its dev loop runs (autopilot, attempts per task). A model served by a local
 //! server found on this machine can be picked with one click.
 
-use egui::{ComboBox, DragValue, RichText, TextEdit, Ui};
+use egui::{Color32, ComboBox, DragValue, RichText, TextEdit, Ui};
+
+use crate::domain::ApprovalPolicy;
 
 use crate::llm::ProviderKind;
 use crate::protocol::{Command, LocalServerStatus, ModelChoice};
@@ -57,16 +59,52 @@ pub fn model_choice_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Com
     ui.horizontal(|ui| {
         ui.add(TextEdit::singleline(&mut draft.model).hint_text("model").desired_width(220.0));
         let ready = !draft.model.trim().is_empty();
+        let mut choice = draft.clone();
+        choice.model = choice.model.trim().to_string();
         if ui.add_enabled(ready, egui::Button::new("Use for Planner and Worker")).clicked() {
-            let mut choice = draft.clone();
-            choice.model = choice.model.trim().to_string();
-            commands.push(Command::SetModels { project: open.project.id, planner: choice.clone(), worker: choice });
+            commands.push(Command::SetModels {
+                project: open.project.id,
+                planner: choice.clone(),
+                worker: choice.clone(),
+            });
+        }
+        if ui.add_enabled(ready, egui::Button::new("Test connection")).clicked() {
+            commands.push(Command::TestConnection { choice });
+            open.connection_test = Some(None);
         }
     });
+    match &open.connection_test {
+        Some(None) => {
+            ui.label(RichText::new("Testing…").weak());
+        }
+        Some(Some((true, message))) => {
+            ui.colored_label(Color32::from_rgb(0x5C, 0xB8, 0x5C), format!("✔ {message}"));
+        }
+        Some(Some((false, message))) => {
+            ui.colored_label(Color32::from_rgb(0xE0, 0x60, 0x50), format!("✖ {message}"));
+        }
+        None => {}
+    }
     local_models_ui(ui, open, servers);
 }
 
+fn approval_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+    let mut policy = open.approval_policy;
+    ui.horizontal(|ui| {
+        ui.label("Changes");
+        ui.selectable_value(&mut policy, ApprovalPolicy::Ask, "Ask me").on_hover_text("Every change waits in Review");
+        ui.selectable_value(&mut policy, ApprovalPolicy::AutoApprove, "Apply clean changes")
+            .on_hover_text("Changes without Craft findings are applied at once (still undoable)");
+        ui.selectable_value(&mut policy, ApprovalPolicy::ReadOnly, "Read-only").on_hover_text("Nothing is written");
+    });
+    if policy != open.approval_policy {
+        commands.push(Command::SetApprovalPolicy { project: open.project.id, policy });
+        open.approval_policy = policy;
+    }
+}
+
 fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+    approval_ui(ui, open, commands);
     let mut settings = open.loop_settings;
     ui.horizontal(|ui| {
         ui.checkbox(&mut settings.autopilot, "Autopilot (approve work orders and clean changes without asking)");

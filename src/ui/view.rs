@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use std::collections::HashMap;
 
-use crate::domain::{ChangeSetId, Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
+use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
 use crate::protocol::{Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
 
@@ -54,6 +54,9 @@ pub struct ProjectView {
     /// The model being edited in Settings (used for both roles when saved).
     pub model_draft: ModelChoice,
     pub loop_settings: LoopSettings,
+    pub approval_policy: ApprovalPolicy,
+    /// The newest connection test: `None` while it runs, then whether it answered and what it said.
+    pub connection_test: Option<Option<(bool, String)>>,
 }
 
 /// What the model form starts from when nothing is chosen yet.
@@ -91,6 +94,8 @@ impl ProjectView {
                 self.models = Some((planner, worker));
             }
             Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
+            Event::ApprovalPolicyChanged { policy, .. } => self.approval_policy = policy,
+            Event::ConnectionTested { ok, message, .. } => self.connection_test = Some(Some((ok, message))),
             Event::LoopChanged { state, task, reason, .. } => {
                 self.loop_state = state;
                 self.loop_reason = reason;
@@ -203,11 +208,14 @@ impl ViewModel {
                     model_draft: snapshot.models.as_ref().map(|m| m.1.clone()).unwrap_or_else(blank_model),
                     models: snapshot.models,
                     loop_settings: snapshot.loop_settings,
+                    approval_policy: snapshot.approval_policy,
+                    connection_test: None,
                 });
             }
             Event::ChecksChanged { project, .. }
             | Event::ModelsChanged { project, .. }
             | Event::LoopSettingsChanged { project, .. }
+            | Event::ApprovalPolicyChanged { project, .. }
             | Event::SpecsChanged { project, .. }
             | Event::LoopChanged { project, .. }
                 if self.project.as_ref().is_some_and(|p| p.project.id == project) =>
@@ -216,7 +224,7 @@ impl ViewModel {
                     open.apply(event);
                 }
             }
-            Event::TaskChanged { .. } | Event::ReceiptIssued { .. } => {
+            Event::TaskChanged { .. } | Event::ReceiptIssued { .. } | Event::ConnectionTested { .. } => {
                 if let Some(open) = self.project.as_mut() {
                     open.apply(event);
                 }
