@@ -142,6 +142,7 @@ fn frames_bench() {
             loop_settings: LoopSettings::default(),
             applied_changes: vec![],
             usage: vec![],
+            approval_policy: Default::default(),
         },
     });
     headless.app.apply(Event::History { session: session.id, records: conversation(&session, 10_000), complete: true });

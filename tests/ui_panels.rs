@@ -153,8 +153,18 @@ fn a_failed_send_says_why_in_the_chat() {
     step_until(&mut harness, "the project never opened", |app| app.view().project.is_some());
     harness.state_mut().show_tab(Tab::Chat);
     harness.run_steps(2);
+    // Shift+Enter starts a new line; Enter sends.
+    harness.get_by_role(Role::MultilineTextInput).focus();
+    harness.run_steps(1);
+    harness.get_by_role(Role::MultilineTextInput).type_text("first line");
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
+    harness.get_by_role(Role::MultilineTextInput).type_text("second line");
+    harness.run_steps(1);
+    assert_eq!(harness.state().view().chat.input, "first line\nsecond line");
     // No model is chosen: the message is not lost silently, the chat says what to do.
-    type_message(&mut harness, "hello");
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(1);
+    assert!(harness.state().view().chat.input.is_empty(), "Enter sent the message");
     step_until(&mut harness, "no error reached the chat", |app| {
         app.view().chat.items.iter().any(|i| matches!(i, aura::ui::ChatItem::Note { error: true, .. }))
     });

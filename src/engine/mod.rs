@@ -288,6 +288,18 @@ pub fn launch(
     waker: Waker,
 ) -> std_mpsc::Receiver<Result<EngineClient, StoreError>> {
     let (reply, receiver) = std_mpsc::channel();
+    launch_into(runtime, data_dir, waker, reply);
+    receiver
+}
+
+/// Like [`launch`], answering on a channel the caller made earlier (the window makes it before its
+/// first frame and starts the engine after it).
+pub fn launch_into(
+    runtime: &tokio::runtime::Handle,
+    data_dir: PathBuf,
+    waker: Waker,
+    reply: std_mpsc::Sender<Result<EngineClient, StoreError>>,
+) {
     let handle = runtime.clone();
     runtime.spawn_blocking(move || {
         let result = crate::store::Store::open(&data_dir, &crate::store::StoreOptions::default())
@@ -296,5 +308,4 @@ pub fn launch(
         let _ = reply.send(result);
         waker();
     });
-    receiver
 }

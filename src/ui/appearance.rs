@@ -15,7 +15,7 @@ pub fn apply(ctx: &egui::Context, appearance: Appearance) {
     ctx.all_styles_mut(|style| {
         for (text_style, font) in style.text_styles.iter_mut() {
             if let Some(default) = defaults.get(text_style) {
-                font.size = (default.size * scale).round();
+                font.size = default.size * scale;
             }
         }
     });

@@ -49,10 +49,14 @@ pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            let waker = Arc::new(move || ctx.request_repaint());
-            let launching = crate::engine::launch(runtime.handle(), data_dir, waker);
+            let waker: crate::engine::Waker = Arc::new(move || ctx.request_repaint());
+            let (reply, launching) = std::sync::mpsc::channel();
             // The runtime lives as long as the app: it is moved into the window's lifetime here.
-            let app = WithRuntime { app: AuraApp::new(launching).opening(open), _runtime: runtime, drawn: false };
+            let app = WithRuntime {
+                app: AuraApp::new(launching).opening(open),
+                runtime,
+                engine: Some((data_dir, waker, reply)),
+            };
             Ok(Box::new(app))
         }),
     )
@@ -75,16 +79,20 @@ pub fn report_first_frame() {
 /// Keeps the engine's runtime alive exactly as long as the window.
 struct WithRuntime {
     app: AuraApp,
-    _runtime: tokio::runtime::Runtime,
-    drawn: bool,
+    runtime: tokio::runtime::Runtime,
+    /// What starts the engine, until the first frame is drawn: opening the store then, rather than
+    /// during the window's own start, leaves the CPU to the window (it says "Opening the store…").
+    engine: Option<(PathBuf, crate::engine::Waker, std::sync::mpsc::Sender<EngineLaunch>)>,
 }
+
+type EngineLaunch = Result<crate::engine::EngineClient, crate::store::StoreError>;
 
 impl eframe::App for WithRuntime {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         eframe::App::ui(&mut self.app, ui, frame);
-        if !self.drawn {
-            self.drawn = true;
+        if let Some((data_dir, waker, reply)) = self.engine.take() {
             report_first_frame();
+            crate::engine::launch_into(self.runtime.handle(), data_dir, waker, reply);
         }
     }
 }
