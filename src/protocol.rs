@@ -212,6 +212,16 @@ pub enum Command {
         query: String,
         limit: u32,
     },
+    /// Stores the desktop's layout (its docks and windows, in the desktop's own format), given back
+    /// in [`Event::Welcome`] to the next desktop that says hello.
+    SaveLayout {
+        layout: serde_json::Value,
+    },
+    /// Writes a starter `requirements.md` at the project's root, only if there is none; answered by
+    /// [`Event::RequirementsChanged`].
+    WriteRequirements {
+        project: ProjectId,
+    },
 }
 
 /// How a project's dev loop runs.
@@ -316,6 +326,9 @@ pub struct ProjectSnapshot {
     pub models: Option<(ModelChoice, ModelChoice)>,
     #[serde(default)]
     pub loop_settings: LoopSettings,
+    /// Whether the workspace has a `requirements.md` at its root.
+    #[serde(default)]
+    pub requirements: bool,
 }
 
 /// What the engine tells surfaces.
@@ -326,6 +339,9 @@ pub enum Event {
         protocol_version: u32,
         app_version: String,
         data_dir: PathBuf,
+        /// The layout the desktop saved last (only a desktop is sent one).
+        #[serde(default)]
+        layout: Option<serde_json::Value>,
     },
     /// A command failed; `command` is the failed command's envelope `seq`. The message says what to do.
     Error {
@@ -474,6 +490,11 @@ pub enum Event {
     LocalServers {
         servers: Vec<LocalServerStatus>,
     },
+    /// The project's `requirements.md` was written, or found already there.
+    RequirementsChanged {
+        project: ProjectId,
+        present: bool,
+    },
 }
 
 /// What discovery found on one local port.
@@ -603,6 +624,8 @@ mod tests {
             Command::RetryTask { task: TaskId::new() },
             Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },
             Command::DiscoverLocalServers,
+            Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
+            Command::WriteRequirements { project: ProjectId::new() },
         ];
         for command in commands {
             round_trip(command);
@@ -638,7 +661,18 @@ mod tests {
             arguments: serde_json::json!({"path": "src/lib.rs"}),
         };
         let events = vec![
-            Event::Welcome { protocol_version: PROTOCOL_VERSION, app_version: "0.1.0".into(), data_dir: "/d".into() },
+            Event::Welcome {
+                protocol_version: PROTOCOL_VERSION,
+                app_version: "0.1.0".into(),
+                data_dir: "/d".into(),
+                layout: None,
+            },
+            Event::Welcome {
+                protocol_version: PROTOCOL_VERSION,
+                app_version: "0.1.0".into(),
+                data_dir: "/d".into(),
+                layout: Some(serde_json::json!({"windows": []})),
+            },
             Event::Error { command: Some(3), message: "no such project".into() },
             Event::StoreWarning { message: "skipped".into() },
             Event::Projects { projects: vec![project.clone()] },
@@ -659,6 +693,7 @@ mod tests {
                     receipts: vec![sample_receipt()],
                     models: None,
                     loop_settings: LoopSettings::default(),
+                    requirements: true,
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -713,6 +748,7 @@ mod tests {
                     },
                 ],
             },
+            Event::RequirementsChanged { project: project.id, present: true },
         ];
         for event in events {
             round_trip(event);
@@ -723,6 +759,13 @@ mod tests {
     fn the_wire_form_is_tagged_and_readable() {
         let text = encode(&Envelope::new(1, Command::ListProjects)).unwrap();
         assert_eq!(text, r#"{"v":1,"seq":1,"body":{"command":"list_projects"}}"#);
+    }
+
+    #[test]
+    fn a_welcome_from_before_layouts_reads_as_no_layout() {
+        let text = r#"{"v":1,"seq":1,"body":{"event":"welcome","protocol_version":1,"app_version":"0.1.0","data_dir":"/d"}}"#;
+        let Event::Welcome { layout, .. } = decode::<Event>(text).unwrap().body else { panic!("not a welcome") };
+        assert_eq!(layout, None);
     }
 
     #[test]

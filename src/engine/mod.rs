@@ -11,9 +11,11 @@ mod decisions;
 pub mod devloop;
 mod discovery;
 pub mod host;
+mod layout;
 pub mod memory;
 mod projects;
 pub mod prompt;
+mod requirements;
 pub mod review;
 pub mod rotation;
 pub mod specs;
@@ -189,12 +191,8 @@ impl Engine {
                 .fail(seq, format!("protocol version {} is not {PROTOCOL_VERSION}: update the client", envelope.v));
         }
         let result = match envelope.body {
-            Command::Hello { .. } => {
-                self.emit(Event::Welcome {
-                    protocol_version: PROTOCOL_VERSION,
-                    app_version: env!("CARGO_PKG_VERSION").to_string(),
-                    data_dir: self.data_dir.clone(),
-                });
+            Command::Hello { surface, .. } => {
+                self.welcome(surface);
                 Ok(())
             }
             Command::ListProjects => self.list_projects(),
@@ -241,6 +239,8 @@ impl Engine {
             Command::PinMemory { memory, pinned } => self.change_memory(seq, memory, Some(pinned)).await,
             Command::DeleteMemory { memory } => self.change_memory(seq, memory, None).await,
             Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
+            Command::SaveLayout { layout } => self.save_layout(layout).await,
+            Command::WriteRequirements { project } => self.write_requirements(seq, project).await,
             other => {
                 self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
                 Ok(())

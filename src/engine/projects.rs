@@ -95,6 +95,7 @@ impl Engine {
                 receipts.push(receipt);
             }
         }
+        let requirements = super::requirements::present(&project.root).await;
         let root = project.root.clone();
         let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
         Ok(ProjectSnapshot {
@@ -109,6 +110,7 @@ impl Engine {
             receipts,
             models,
             loop_settings,
+            requirements,
         })
     }
 
