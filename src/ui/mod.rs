@@ -3,16 +3,24 @@
 
 mod app;
 mod checks;
+mod docks;
+mod folder;
+mod getting_started;
+mod layout;
 mod models;
 mod settings;
 mod tabs;
 mod tasks_panel;
 mod view;
+mod welcome;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use app::{AuraApp, default_layout};
+pub use app::AuraApp;
+pub use docks::default_layout;
+pub use folder::FolderPicker;
+pub use layout::{Axis, Geometry, Layout, Pane, WindowLayout};
 pub use tabs::Tab;
 pub use view::{Connection, ProjectView, ViewModel};
 

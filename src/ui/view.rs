@@ -49,6 +49,10 @@ pub struct ProjectView {
     /// The model being edited in Settings (used for both roles when saved).
     pub model_draft: ModelChoice,
     pub loop_settings: LoopSettings,
+    /// Whether the workspace has a `requirements.md`.
+    pub requirements: bool,
+    /// The user hid the getting-started card for this project.
+    pub getting_started_hidden: bool,
 }
 
 /// What the model form starts from when nothing is chosen yet.
@@ -86,6 +90,7 @@ impl ProjectView {
                 self.models = Some((planner, worker));
             }
             Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
+            Event::RequirementsChanged { present, .. } => self.requirements = present,
             Event::LoopChanged { state, task, reason, .. } => {
                 self.loop_state = state;
                 self.loop_reason = reason;
@@ -169,6 +174,8 @@ impl ViewModel {
                     model_draft: snapshot.models.as_ref().map(|m| m.1.clone()).unwrap_or_else(blank_model),
                     models: snapshot.models,
                     loop_settings: snapshot.loop_settings,
+                    requirements: snapshot.requirements,
+                    getting_started_hidden: false,
                 });
             }
             Event::ChecksChanged { project, .. }
@@ -176,6 +183,7 @@ impl ViewModel {
             | Event::LoopSettingsChanged { project, .. }
             | Event::SpecsChanged { project, .. }
             | Event::LoopChanged { project, .. }
+            | Event::RequirementsChanged { project, .. }
                 if self.project.as_ref().is_some_and(|p| p.project.id == project) =>
             {
                 if let Some(open) = self.project.as_mut() {
