@@ -18,6 +18,9 @@ const TAB_KEYS: [Key; Tab::ALL.len()] =
 const NEW_WINDOW: [f32; 2] = [720.0, 520.0];
 /// How far from the main window's corner a new window opens.
 const NEW_WINDOW_OFFSET: f32 = 60.0;
+/// The size of a window drawn inside the main one, and how far each next one is moved.
+const EMBEDDED_WINDOW: [f32; 2] = [420.0, 280.0];
+const EMBEDDED_CASCADE: f32 = 32.0;
 
 /// The first layout: chat on the left; specs, tasks and review on the right; the rest below them.
 pub fn default_layout() -> DockState<Tab> {
@@ -235,38 +238,66 @@ impl Docks {
             ctx.send_viewport_cmd_to(viewport, ViewportCommand::Focus);
         }
         let mut closing = Vec::new();
-        for window in &mut self.windows {
-            let dock_id = Id::new(("aura-window-dock", window.id));
-            ctx.show_viewport_immediate(window.viewport(), window.builder(), |ui, class| {
-                let mut tabs =
-                    Tabs { view: &mut *view, commands: &mut *commands, in_window: true, requests: &mut *requests };
-                // An embedded window (where the system has no native windows, as in tests) shares
-                // the main window's input: its close and geometry are the main window's, not its own.
-                if class == ViewportClass::EmbeddedWindow {
-                    dock_ui(ui, &mut window.dock, dock_id, &mut tabs);
-                    return;
-                }
-                let (close, outer, inner) = ui.input(|i| {
-                    let info = i.viewport();
-                    (info.close_requested(), info.outer_rect, info.inner_rect)
-                });
-                if close {
-                    closing.push(window.id);
-                }
-                if let Some(geometry) = Geometry::of(outer, inner) {
-                    window.geometry = Some(geometry);
-                }
-                if let Some(tab) = pressed_tab(ui) {
-                    tabs.requests.push(TabRequest::Show(tab));
-                }
-                egui::CentralPanel::default().show(ui, |ui| dock_ui(ui, &mut window.dock, dock_id, &mut tabs));
-            });
+        for (index, window) in self.windows.iter_mut().enumerate() {
+            let mut tabs =
+                Tabs { view: &mut *view, commands: &mut *commands, in_window: true, requests: &mut *requests };
+            let closed = if ctx.embed_viewports() {
+                embedded_window_ui(&ctx, window, index, &mut tabs)
+            } else {
+                native_window_ui(&ctx, window, &mut tabs)
+            };
+            if closed {
+                closing.push(window.id);
+            }
         }
         for id in closing {
             self.dock_back_window(id);
         }
         self.windows.retain(|w| w.dock.iter_all_tabs().next().is_some());
     }
+}
+
+/// A window of the system; returns whether the user asked to close it.
+fn native_window_ui(ctx: &egui::Context, window: &mut NativeWindow, tabs: &mut Tabs<'_>) -> bool {
+    let dock_id = Id::new(("aura-window-dock", window.id));
+    ctx.show_viewport_immediate(window.viewport(), window.builder(), |ui, class| {
+        if class == ViewportClass::EmbeddedWindow {
+            // Only when the system turned the window down; it then shares the main window's input.
+            dock_ui(ui, &mut window.dock, dock_id, tabs);
+            return false;
+        }
+        let (close, outer, inner) = ui.input(|i| {
+            let info = i.viewport();
+            (info.close_requested(), info.outer_rect, info.inner_rect)
+        });
+        if let Some(geometry) = Geometry::of(outer, inner) {
+            window.geometry = Some(geometry);
+        }
+        if let Some(tab) = pressed_tab(ui) {
+            tabs.requests.push(TabRequest::Show(tab));
+        }
+        egui::CentralPanel::default().show(ui, |ui| dock_ui(ui, &mut window.dock, dock_id, tabs));
+        close
+    })
+}
+
+/// Where there are no native windows (some platforms, and tests), a window inside the main one.
+/// egui's own embedding ignores the position and has no close button: here it opens at the bottom
+/// left, where it covers the least, and closing it docks its tabs back as closing a system window does.
+fn embedded_window_ui(ctx: &egui::Context, window: &mut NativeWindow, index: usize, tabs: &mut Tabs<'_>) -> bool {
+    let content = ctx.content_rect();
+    let cascade = EMBEDDED_CASCADE * index as f32;
+    let position =
+        egui::pos2(content.left() + 24.0 + cascade, content.bottom() - EMBEDDED_WINDOW[1] - 48.0 - cascade);
+    let mut open = true;
+    egui::Window::new(window.title())
+        .id(Id::new(window.viewport()))
+        .default_pos(position)
+        .default_size(EMBEDDED_WINDOW)
+        .collapsible(false)
+        .open(&mut open)
+        .show(ctx, |ui| dock_ui(ui, &mut window.dock, Id::new(("aura-window-dock", window.id)), tabs));
+    !open
 }
 
 #[cfg(test)]

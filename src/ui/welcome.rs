@@ -26,8 +26,7 @@ pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, commands: &
                 open_folder = ui.button("Open Folder…").clicked();
             }
         });
-        ui.separator();
-        ui.add_space(8.0);
+        ui.add_space(32.0);
         ui.vertical(|ui| {
             ui.strong("Recent projects");
             ui.add_space(4.0);
