@@ -763,7 +763,8 @@ mod tests {
 
     #[test]
     fn a_welcome_from_before_layouts_reads_as_no_layout() {
-        let text = r#"{"v":1,"seq":1,"body":{"event":"welcome","protocol_version":1,"app_version":"0.1.0","data_dir":"/d"}}"#;
+        let text =
+            r#"{"v":1,"seq":1,"body":{"event":"welcome","protocol_version":1,"app_version":"0.1.0","data_dir":"/d"}}"#;
         let Event::Welcome { layout, .. } = decode::<Event>(text).unwrap().body else { panic!("not a welcome") };
         assert_eq!(layout, None);
     }

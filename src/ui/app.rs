@@ -171,7 +171,8 @@ impl AuraApp {
             });
         }
         self.first_steps_ui(ui, &mut commands);
-        let mut tabs = Tabs { view: &mut self.view, commands: &mut commands, in_window: false, requests: &mut requests };
+        let mut tabs =
+            Tabs { view: &mut self.view, commands: &mut commands, in_window: false, requests: &mut requests };
         self.docks.main_ui(ui, &mut tabs);
         self.docks.windows_ui(ui, &mut self.view, &mut commands, &mut requests);
         for request in requests {

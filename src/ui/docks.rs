@@ -287,8 +287,7 @@ fn native_window_ui(ctx: &egui::Context, window: &mut NativeWindow, tabs: &mut T
 fn embedded_window_ui(ctx: &egui::Context, window: &mut NativeWindow, index: usize, tabs: &mut Tabs<'_>) -> bool {
     let content = ctx.content_rect();
     let cascade = EMBEDDED_CASCADE * index as f32;
-    let position =
-        egui::pos2(content.left() + 24.0 + cascade, content.bottom() - EMBEDDED_WINDOW[1] - 48.0 - cascade);
+    let position = egui::pos2(content.left() + 24.0 + cascade, content.bottom() - EMBEDDED_WINDOW[1] - 48.0 - cascade);
     let mut open = true;
     egui::Window::new(window.title())
         .id(Id::new(window.viewport()))

@@ -145,16 +145,14 @@ impl Pane {
                 let active = front.and_then(|f| tabs.iter().position(|t| *t == f)).unwrap_or(0);
                 (!tabs.is_empty()).then_some(Pane::Tabs { tabs, active })
             }
-            Pane::Split { axis, fraction, first, second } => {
-                match (first.mended(seen), second.mended(seen)) {
-                    (Some(first), Some(second)) => {
-                        let fraction =
-                            if fraction.is_finite() { fraction.clamp(FRACTION_RANGE.0, FRACTION_RANGE.1) } else { 0.5 };
-                        Some(Pane::Split { axis, fraction, first: Box::new(first), second: Box::new(second) })
-                    }
-                    (one, other) => one.or(other),
+            Pane::Split { axis, fraction, first, second } => match (first.mended(seen), second.mended(seen)) {
+                (Some(first), Some(second)) => {
+                    let fraction =
+                        if fraction.is_finite() { fraction.clamp(FRACTION_RANGE.0, FRACTION_RANGE.1) } else { 0.5 };
+                    Some(Pane::Split { axis, fraction, first: Box::new(first), second: Box::new(second) })
                 }
-            }
+                (one, other) => one.or(other),
+            },
         }
     }
 
@@ -327,7 +325,10 @@ mod tests {
     fn the_default_layout_round_trips_through_json() {
         let pane = Pane::of(&default_layout());
         let layout = Layout {
-            main: WindowLayout { pane: pane.clone(), geometry: Some(Geometry { position: [10.0, 20.0], size: [800.0, 600.0] }) },
+            main: WindowLayout {
+                pane: pane.clone(),
+                geometry: Some(Geometry { position: [10.0, 20.0], size: [800.0, 600.0] }),
+            },
             windows: vec![WindowLayout { pane: tabs(&[Tab::Usage]), geometry: None }],
             closed: vec![Tab::Settings],
         };

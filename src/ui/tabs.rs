@@ -108,9 +108,8 @@ impl TabViewer for Tabs<'_> {
 
     /// Names the tab's button for assistive technology (and tests): "Chat tab".
     fn on_tab_button(&mut self, tab: &mut Tab, response: &egui::Response) {
-        response.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::WidgetType::Button, true, format!("{} tab", tab.title()))
-        });
+        response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, format!("{} tab", tab.title())));
     }
 
     /// Tabs float in native windows ("Move to new window"), not in windows inside a dock.
