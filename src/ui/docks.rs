@@ -59,6 +59,10 @@ impl NativeWindow {
         ViewportId::from_hash_of(("aura-window", self.id))
     }
 
+    fn dock_id(&self) -> Id {
+        Id::new(("aura-window-dock", self.id))
+    }
+
     fn tabs(&self) -> Vec<Tab> {
         self.dock.iter_all_tabs().map(|(_, tab)| *tab).collect()
     }
@@ -234,6 +238,12 @@ impl Docks {
         requests: &mut Vec<TabRequest>,
     ) {
         let ctx = ui.ctx().clone();
+        if ctx.cumulative_frame_nr() == 0 && !self.windows.is_empty() {
+            // The main window is shown once its first frame is painted; windows opened before
+            // that would end up beneath it. They open on the next frame.
+            ctx.request_repaint();
+            return;
+        }
         if let Some(viewport) = self.raise.take() {
             ctx.send_viewport_cmd_to(viewport, ViewportCommand::Focus);
         }
@@ -259,7 +269,7 @@ impl Docks {
 
 /// A window of the system; returns whether the user asked to close it.
 fn native_window_ui(ctx: &egui::Context, window: &mut NativeWindow, tabs: &mut Tabs<'_>) -> bool {
-    let dock_id = Id::new(("aura-window-dock", window.id));
+    let dock_id = window.dock_id();
     ctx.show_viewport_immediate(window.viewport(), window.builder(), |ui, class| {
         if class == ViewportClass::EmbeddedWindow {
             // Only when the system turned the window down; it then shares the main window's input.
@@ -295,7 +305,10 @@ fn embedded_window_ui(ctx: &egui::Context, window: &mut NativeWindow, index: usi
         .default_size(EMBEDDED_WINDOW)
         .collapsible(false)
         .open(&mut open)
-        .show(ctx, |ui| dock_ui(ui, &mut window.dock, Id::new(("aura-window-dock", window.id)), tabs));
+        .show(ctx, |ui| {
+            let dock_id = window.dock_id();
+            dock_ui(ui, &mut window.dock, dock_id, tabs)
+        });
     !open
 }
 

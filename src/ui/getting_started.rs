@@ -16,6 +16,7 @@ pub fn getting_started_ui(ui: &mut Ui, project: &mut ProjectView, commands: &mut
     let id = project.project.id;
     ui.add_space(8.0);
     ui.horizontal(|ui| {
+        ui.add_space(8.0);
         ui.vertical(|ui| {
             if !project.requirements {
                 ui.strong("This folder has no requirements.md");

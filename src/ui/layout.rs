@@ -215,10 +215,10 @@ pub struct Restored {
     pub windows: Vec<(DockState<Tab>, Option<Geometry>)>,
 }
 
-impl Restored {
+impl From<Layout> for Restored {
     /// Each tab is placed once (the first place that names it wins); windows left empty are
     /// dropped; tabs neither placed nor closed go to the main window.
-    pub fn from(layout: Layout) -> Restored {
+    fn from(layout: Layout) -> Restored {
         let mut seen = HashSet::new();
         let main_pane = layout.main.pane.mended(&mut seen);
         let windows: Vec<_> = layout
