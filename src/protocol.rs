@@ -225,6 +225,16 @@ pub enum Command {
         query: String,
         limit: u32,
     },
+    /// Stores the desktop's layout (its docks and windows, in the desktop's own format), given back
+    /// in [`Event::Welcome`] to the next desktop that says hello.
+    SaveLayout {
+        layout: serde_json::Value,
+    },
+    /// Writes a starter `requirements.md` at the project's root, only if there is none; answered by
+    /// [`Event::RequirementsChanged`].
+    WriteRequirements {
+        project: ProjectId,
+    },
 }
 
 /// How the desktop looks.
@@ -344,6 +354,9 @@ pub struct ProjectSnapshot {
     pub models: Option<(ModelChoice, ModelChoice)>,
     #[serde(default)]
     pub loop_settings: LoopSettings,
+    /// Whether the workspace has a `requirements.md` at its root.
+    #[serde(default)]
+    pub requirements: bool,
     /// Applied ChangeSets that can still be undone (their checkpoints), oldest first.
     #[serde(default)]
     pub applied_changes: Vec<AppliedChange>,
@@ -371,6 +384,9 @@ pub enum Event {
         protocol_version: u32,
         app_version: String,
         data_dir: PathBuf,
+        /// The layout the desktop saved last (only a desktop is sent one).
+        #[serde(default)]
+        layout: Option<serde_json::Value>,
     },
     /// A command failed; `command` is the failed command's envelope `seq`. The message says what to do.
     Error {
@@ -548,6 +564,11 @@ pub enum Event {
     LocalServers {
         servers: Vec<LocalServerStatus>,
     },
+    /// The project's `requirements.md` was written, or found already there.
+    RequirementsChanged {
+        project: ProjectId,
+        present: bool,
+    },
 }
 
 /// What discovery found on one local port.
@@ -685,6 +706,8 @@ mod tests {
             Command::RetryTask { task: TaskId::new() },
             Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },
             Command::DiscoverLocalServers,
+            Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
+            Command::WriteRequirements { project: ProjectId::new() },
         ];
         for command in commands {
             round_trip(command);
@@ -720,7 +743,18 @@ mod tests {
             arguments: serde_json::json!({"path": "src/lib.rs"}),
         };
         let events = vec![
-            Event::Welcome { protocol_version: PROTOCOL_VERSION, app_version: "0.1.0".into(), data_dir: "/d".into() },
+            Event::Welcome {
+                protocol_version: PROTOCOL_VERSION,
+                app_version: "0.1.0".into(),
+                data_dir: "/d".into(),
+                layout: None,
+            },
+            Event::Welcome {
+                protocol_version: PROTOCOL_VERSION,
+                app_version: "0.1.0".into(),
+                data_dir: "/d".into(),
+                layout: Some(serde_json::json!({"windows": []})),
+            },
             Event::Error { command: Some(3), message: "no such project".into() },
             Event::StoreWarning { message: "skipped".into() },
             Event::Projects { projects: vec![project.clone()] },
@@ -754,6 +788,7 @@ mod tests {
                         usage: Usage { input_tokens: 10, ..Usage::default() },
                         window: Some(8192),
                     }],
+                    requirements: true,
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -820,6 +855,7 @@ mod tests {
                     },
                 ],
             },
+            Event::RequirementsChanged { project: project.id, present: true },
         ];
         for event in events {
             round_trip(event);
@@ -830,6 +866,14 @@ mod tests {
     fn the_wire_form_is_tagged_and_readable() {
         let text = encode(&Envelope::new(1, Command::ListProjects)).unwrap();
         assert_eq!(text, r#"{"v":1,"seq":1,"body":{"command":"list_projects"}}"#);
+    }
+
+    #[test]
+    fn a_welcome_from_before_layouts_reads_as_no_layout() {
+        let text =
+            r#"{"v":1,"seq":1,"body":{"event":"welcome","protocol_version":1,"app_version":"0.1.0","data_dir":"/d"}}"#;
+        let Event::Welcome { layout, .. } = decode::<Event>(text).unwrap().body else { panic!("not a welcome") };
+        assert_eq!(layout, None);
     }
 
     #[test]

@@ -238,3 +238,72 @@ fn restoring_a_checkpoint_undoes_it_and_everything_after() {
     assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), "a\n");
     assert!(!root.join("b.txt").exists(), "the file the later change created is gone again");
 }
+
+/// Waits until no engine of this process holds the store at `data` (a dropped engine finishes its
+/// queued writes first), so another can open it, as the next start of the app would.
+fn wait_until_closed(data: &Path) {
+    for _ in 0..500 {
+        if aura::store::Store::open(data, &Default::default()).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the store was never closed");
+}
+
+#[test]
+fn a_saved_layout_is_given_back_to_the_next_desktop_only() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let layout = serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat", "Specs"], "active": 1}}});
+    {
+        let mut client = launch(&runtime, &data, Arc::default());
+        client.send(Command::Hello { surface: Surface::Desktop, client: "test".into() });
+        let Event::Welcome { layout: first, .. } = next(&client) else { panic!("no welcome") };
+        assert_eq!(first, None, "a new store has no layout");
+        client.send(Command::SaveLayout { layout: layout.clone() });
+        // Commands run in order: the welcome after it means the layout is stored.
+        client.send(Command::Hello { surface: Surface::Desktop, client: "test".into() });
+        assert!(matches!(next(&client), Event::Welcome { .. }));
+    }
+    wait_until_closed(&data);
+    let mut client = launch(&runtime, &data, Arc::default());
+    client.send(Command::Hello { surface: Surface::Desktop, client: "test".into() });
+    let Event::Welcome { layout: restored, .. } = next(&client) else { panic!("no welcome") };
+    assert_eq!(restored, Some(layout));
+    client.send(Command::Hello { surface: Surface::Cli, client: "test".into() });
+    let Event::Welcome { layout: for_cli, .. } = next(&client) else { panic!("no welcome") };
+    assert_eq!(for_cli, None, "the layout is the desktop's");
+}
+
+#[test]
+fn a_starter_requirements_md_is_written_once_and_never_over_a_file() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let mut client = launch(&runtime, &dir.path().join("data"), Arc::default());
+    client.send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not opened") };
+    assert!(!snapshot.requirements);
+    let project = snapshot.project.id;
+
+    client.send(Command::WriteRequirements { project });
+    let Event::RequirementsChanged { project: changed, present } = next(&client) else { panic!("not written") };
+    assert_eq!((changed, present), (project, true));
+    let written = std::fs::read_to_string(workspace.path().join("requirements.md")).unwrap();
+    assert!(written.contains("## Must have"), "{written}");
+
+    // The user edits it; asking again changes nothing and says why.
+    std::fs::write(workspace.path().join("requirements.md"), "# mine\n").unwrap();
+    let seq = client.send(Command::WriteRequirements { project });
+    let Event::Error { command, message } = next(&client) else { panic!("no refusal") };
+    assert_eq!(command, Some(seq));
+    assert!(message.contains("already exists; it was left as it is"), "{message}");
+    assert!(matches!(next(&client), Event::RequirementsChanged { present: true, .. }));
+    assert_eq!(std::fs::read_to_string(workspace.path().join("requirements.md")).unwrap(), "# mine\n");
+
+    client.send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not reopened") };
+    assert!(snapshot.requirements);
+}

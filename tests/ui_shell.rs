@@ -1,38 +1,12 @@
 //! The desktop shell under egui_kittest (no GPU): every tab is there, each unbuilt tab says so,
 //! the View menu brings tabs forward, and the status bar shows the store the engine opened.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod ui_harness;
 
-use aura::engine;
-use aura::ui::{AuraApp, Connection, Tab};
+use aura::ui::{AuraApp, Tab};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-
-fn harness_with_store(data: std::path::PathBuf, runtime: &tokio::runtime::Runtime) -> Harness<'static, AuraApp> {
-    let app = AuraApp::new(engine::launch(runtime.handle(), data, Arc::new(|| {})));
-    // Tall enough that the Settings pane shows every section without scrolling.
-    Harness::builder().with_size([1280.0, 1600.0]).build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app)
-}
-
-/// Steps frames until `done` holds (engine answers arrive off the UI thread), for up to `tries`.
-fn step_until(harness: &mut Harness<'_, AuraApp>, tries: u32, what: &str, done: impl Fn(&AuraApp) -> bool) {
-    for _ in 0..tries {
-        harness.run_steps(1);
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("{what}");
-}
-
-/// Steps frames until the engine's welcome has been applied (the store opens off the UI thread).
-fn wait_until_ready(harness: &mut Harness<'_, AuraApp>) {
-    step_until(harness, 500, "the engine never answered", |app| {
-        matches!(app.view().connection, Connection::Ready { .. } | Connection::Failed(_))
-    });
-}
+use ui_harness::{harness_with_store, step_until, wait_until_ready};
 
 #[test]
 fn every_tab_is_present_and_unbuilt_tabs_say_so() {

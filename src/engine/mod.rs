@@ -11,9 +11,11 @@ mod decisions;
 pub mod devloop;
 mod discovery;
 pub mod host;
+mod layout;
 pub mod memory;
 mod projects;
 pub mod prompt;
+mod requirements;
 pub mod review;
 pub mod rotation;
 pub mod specs;
@@ -30,7 +32,7 @@ use tokio::sync::mpsc;
 
 use crate::domain::{ProjectId, Record, Session, SessionId};
 use crate::protocol::{Command, Envelope, Event, PROTOCOL_VERSION};
-use crate::store::{StoreError, StoreHandle, Table};
+use crate::store::{StoreError, StoreHandle};
 
 /// Called after each event is queued, so a surface can wake up (the desktop passes
 /// `request_repaint`); surfaces that poll can pass a no-op.
@@ -195,19 +197,8 @@ impl Engine {
                 .fail(seq, format!("protocol version {} is not {PROTOCOL_VERSION}: update the client", envelope.v));
         }
         let result = match envelope.body {
-            Command::Hello { .. } => {
-                self.emit(Event::Welcome {
-                    protocol_version: PROTOCOL_VERSION,
-                    app_version: env!("CARGO_PKG_VERSION").to_string(),
-                    data_dir: self.data_dir.clone(),
-                });
-                match self.store.reader().get_value(Table::Settings, control::APPEARANCE_KEY) {
-                    Ok(Some(appearance)) => self.emit(Event::AppearanceChanged { appearance }),
-                    Ok(None) => {}
-                    Err(e) => {
-                        self.emit(Event::StoreWarning { message: format!("the stored appearance was skipped: {e}") })
-                    }
-                }
+            Command::Hello { surface, .. } => {
+                self.welcome(surface);
                 Ok(())
             }
             Command::SetAppearance { appearance } => self.set_appearance(appearance).await,
@@ -260,6 +251,8 @@ impl Engine {
             Command::PinMemory { memory, pinned } => self.change_memory(seq, memory, Some(pinned)).await,
             Command::DeleteMemory { memory } => self.change_memory(seq, memory, None).await,
             Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
+            Command::SaveLayout { layout } => self.save_layout(layout).await,
+            Command::WriteRequirements { project } => self.write_requirements(seq, project).await,
             other => {
                 self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
                 Ok(())

@@ -114,6 +114,7 @@ impl Engine {
             .reader()
             .get_value(Table::Settings, &super::changes::policy_key(project.id))?
             .unwrap_or_default();
+        let requirements = super::requirements::present(&project.root).await;
         let root = project.root.clone();
         let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
         Ok(ProjectSnapshot {
@@ -131,6 +132,7 @@ impl Engine {
             applied_changes,
             usage,
             approval_policy,
+            requirements,
         })
     }
 

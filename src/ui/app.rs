@@ -1,33 +1,37 @@
-//! The desktop app: a menu bar, the dock of tabs, and a status bar, drawn from the view model.
+//! The desktop app: a menu bar, the docks of tabs (the main window's and the native windows'), and
+//! a status bar, drawn from the view model. The layout is restored from the engine's welcome and
+//! saved back through the protocol whenever it changes.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use egui::{Color32, Key, Modifiers, RichText, Ui};
-use egui_dock::{DockArea, DockState, NodeIndex, Style};
+use egui::{Color32, Key, Modifiers, RichText, Ui, ViewportCommand};
 
 use crate::engine::EngineClient;
-use crate::protocol::{Appearance, ChangeSetDecision, Command, Surface};
+use crate::protocol::{Appearance, ChangeSetDecision, Command, Event, Surface};
 use crate::store::StoreError;
 
 use super::appearance;
+use super::docks::{Docks, pressed_tab};
+use super::folder::{FolderChoice, FolderPicker, SystemFolderPicker};
+use super::layout::{Layout, LayoutSaver, Restored, Saving};
 use super::models::provider_name;
 use super::palette::{self, Action, Palette};
-use super::tabs::{Tab, Tabs};
+use super::tabs::{Tab, TabRequest, Tabs};
 use super::tasks_panel::loop_label;
 use super::usage::describe;
 use super::view::{Connection, ViewModel};
-
-const TAB_KEYS: [Key; Tab::ALL.len()] =
-    [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8];
 
 /// How long one frame may spend applying engine events before it draws.
 const EVENT_BUDGET: Duration = Duration::from_millis(4);
 
 pub struct AuraApp {
-    dock: DockState<Tab>,
+    docks: Docks,
+    saver: LayoutSaver,
     view: ViewModel,
+    folder: FolderChoice,
     launching: Option<Receiver<Result<EngineClient, StoreError>>>,
     engine: Option<EngineClient>,
     /// A folder to open as soon as the engine is up (`aura --open DIR`).
@@ -37,21 +41,14 @@ pub struct AuraApp {
     applied: Option<Appearance>,
 }
 
-/// The first layout: chat on the left; specs, tasks and review on the right; the rest below them.
-pub fn default_layout() -> DockState<Tab> {
-    let mut dock = DockState::new(vec![Tab::Chat, Tab::Drones]);
-    let tree = dock.main_surface_mut();
-    let [_, right] = tree.split_right(NodeIndex::root(), 0.55, vec![Tab::Specs, Tab::Tasks, Tab::Review]);
-    tree.split_below(right, 0.6, vec![Tab::Memory, Tab::Usage, Tab::Settings]);
-    dock
-}
-
 impl AuraApp {
     /// `launching` yields the engine once the store is open (see [`crate::engine::launch`]).
     pub fn new(launching: Receiver<Result<EngineClient, StoreError>>) -> Self {
         AuraApp {
-            dock: default_layout(),
+            docks: Docks::default(),
+            saver: LayoutSaver::default(),
             view: ViewModel::default(),
+            folder: FolderChoice::new(Arc::new(SystemFolderPicker)),
             launching: Some(launching),
             engine: None,
             open_at_start: None,
@@ -63,6 +60,12 @@ impl AuraApp {
     /// Opens `folder` as a project once the engine is up.
     pub fn opening(mut self, folder: Option<PathBuf>) -> Self {
         self.open_at_start = folder;
+        self
+    }
+
+    /// Open Folder… asks `picker` instead of the system's dialog.
+    pub fn with_folder_picker(mut self, picker: impl FolderPicker + 'static) -> Self {
+        self.folder = FolderChoice::new(Arc::new(picker));
         self
     }
 
@@ -81,23 +84,28 @@ impl AuraApp {
     }
 
     /// Applies an engine event as if it had arrived (for benchmarks that play a recorded session).
-    pub fn apply(&mut self, event: crate::protocol::Event) {
+    pub fn apply(&mut self, event: Event) {
         self.view.apply(event);
     }
 
-    /// Brings a tab to the front, reopening it in the focused leaf if it was closed.
+    /// Brings a tab to the front wherever it is, reopening it in the main window if it was closed.
     pub fn show_tab(&mut self, tab: Tab) {
-        match self.dock.find_tab(&tab) {
-            Some(path) => {
-                self.dock.set_focused_node_and_surface(path.node_path());
-                let _ = self.dock.set_active_tab(path);
-            }
-            None => self.dock.push_to_focused_leaf(tab),
-        }
+        self.docks.show_tab(tab);
     }
 
+    /// Every open tab, in any window.
     pub fn open_tabs(&self) -> Vec<Tab> {
-        self.dock.iter_all_tabs().map(|(_, tab)| *tab).collect()
+        self.docks.open_tabs()
+    }
+
+    /// The layout as it would be saved now.
+    pub fn layout(&self) -> Layout {
+        self.docks.layout()
+    }
+
+    /// Whether the stored layout is the one on screen (false before it was restored).
+    pub fn layout_saved(&self) -> bool {
+        self.saver.is_saved(&self.docks.layout())
     }
 
     /// Takes the engine once launched, then applies waiting events within the frame budget.
@@ -120,10 +128,14 @@ impl AuraApp {
                 Err(e) => self.view.connection = Connection::Failed(e.to_string()),
             }
         }
-        let Some(engine) = &self.engine else { return };
         let started = Instant::now();
-        while let Some(envelope) = engine.try_recv() {
-            self.view.apply(envelope.body);
+        while let Some(envelope) = self.engine.as_ref().and_then(EngineClient::try_recv) {
+            let mut event = envelope.body;
+            if let Event::Welcome { layout, .. } = &mut event {
+                let layout = layout.take();
+                self.restore_layout(ctx, layout);
+            }
+            self.view.apply(event);
             if started.elapsed() > EVENT_BUDGET {
                 // More are waiting: come back next frame rather than stall this one.
                 ctx.request_repaint();
@@ -132,33 +144,56 @@ impl AuraApp {
         }
     }
 
-    /// Ctrl+1 … Ctrl+8 bring the tabs forward, in the order of [`Tab::ALL`].
-    fn shortcuts(&mut self, ui: &Ui) {
-        let pressed = ui.input_mut(|input| {
-            Tab::ALL.iter().zip(TAB_KEYS).find(|(_, key)| input.consume_key(Modifiers::COMMAND, *key)).map(|(t, _)| *t)
-        });
-        if let Some(tab) = pressed {
-            self.show_tab(tab);
+    /// Shows the layout the engine gave back (once per run); one that cannot be read gives the
+    /// default layout and a notice.
+    fn restore_layout(&mut self, ctx: &egui::Context, stored: Option<serde_json::Value>) {
+        if self.saver.is_started() {
+            return;
         }
-        let (palette, focus_chat) =
-            ui.input_mut(|i| (i.consume_shortcut(&palette::OPEN), i.consume_key(Modifiers::COMMAND, Key::L)));
-        if palette {
-            self.palette.toggle();
+        match stored.map(Layout::from_value) {
+            Some(Ok(layout)) => {
+                self.docks.restore(Restored::from(layout));
+                if let Some(geometry) = self.docks.main_geometry() {
+                    ctx.send_viewport_cmd(ViewportCommand::OuterPosition(geometry.position()));
+                    ctx.send_viewport_cmd(ViewportCommand::InnerSize(geometry.size()));
+                }
+            }
+            Some(Err(e)) => {
+                self.docks.reset();
+                self.view.notices.push(e.to_string());
+            }
+            None => {}
         }
-        if focus_chat {
-            self.run(Action::FocusChat, ui.ctx());
+        self.saver.start(self.docks.layout());
+    }
+
+    /// Sends the layout when it changed and has waited long enough, or asks for a frame when it will have.
+    fn save_layout(&mut self, ctx: &egui::Context) {
+        match self.saver.poll(&self.docks.layout(), Instant::now()) {
+            Saving::Idle => {}
+            Saving::Wait(after) => ctx.request_repaint_after(after),
+            Saving::Now(layout) => match serde_json::to_value(&layout) {
+                Ok(layout) => self.send(Command::SaveLayout { layout }),
+                Err(e) => tracing::error!("the layout could not be written as JSON: {e}"),
+            },
         }
     }
 
     /// Everything the window shows; also what the UI tests drive.
     pub fn ui_contents(&mut self, ui: &mut Ui) {
-        self.drain_events(&ui.ctx().clone());
+        let ctx = ui.ctx().clone();
+        self.drain_events(&ctx);
         if self.applied != Some(self.view.appearance) {
-            appearance::apply(ui.ctx(), self.view.appearance);
+            appearance::apply(&ctx, self.view.appearance);
             self.applied = Some(self.view.appearance);
         }
+        if let Some(root) = self.folder.chosen() {
+            self.send(Command::OpenProject { root });
+        }
         self.shortcuts(ui);
-        egui::Panel::top("aura-menu").show(ui, |ui| self.menu_ui(ui));
+        let mut requests: Vec<TabRequest> = pressed_tab(ui).map(TabRequest::Show).into_iter().collect();
+        let mut commands = Vec::new();
+        egui::Panel::top("aura-menu").show(ui, |ui| self.menu_ui(ui, &mut commands, &mut requests));
         egui::Panel::bottom("aura-status").show(ui, |ui| status_ui(ui, &self.view));
         if let Connection::Failed(message) = &self.view.connection {
             egui::Panel::top("aura-store-error").show(ui, |ui| {
@@ -168,20 +203,37 @@ impl AuraApp {
                 );
             });
         }
-        let mut commands = Vec::new();
-        let mut tabs = Tabs { view: &mut self.view, commands: &mut commands };
-        DockArea::new(&mut self.dock).style(Style::from_egui(ui.style().as_ref())).show_inside(ui, &mut tabs);
-        if let Some(tab) = self.view.tab_request.take() {
-            self.show_tab(tab);
+        self.first_steps_ui(ui, &mut commands);
+        let mut tabs =
+            Tabs { view: &mut self.view, commands: &mut commands, in_window: false, requests: &mut requests };
+        self.docks.main_ui(ui, &mut tabs);
+        self.docks.windows_ui(ui, &mut self.view, &mut commands, &mut requests);
+        requests.extend(self.view.tab_request.take().map(TabRequest::Show));
+        for request in requests {
+            self.docks.handle(request);
         }
-        if let Some(action) = self.palette.palette_ui(&ui.ctx().clone(), &self.view) {
-            self.run(action, &ui.ctx().clone());
+        if let Some(action) = self.palette.palette_ui(&ctx, &self.view) {
+            self.run(action, &ctx);
         }
         commands.append(&mut self.view.outbox);
         if let Some(engine) = &mut self.engine {
             for command in commands {
                 engine.send(command);
             }
+        }
+        self.save_layout(&ctx);
+    }
+
+    /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat (Ctrl+1…8 are the docks').
+    fn shortcuts(&mut self, ui: &Ui) {
+        let (palette, focus_chat) = ui.input_mut(|i| {
+            (i.consume_shortcut(&palette::OPEN), i.consume_key(Modifiers::COMMAND, Key::L))
+        });
+        if palette {
+            self.palette.toggle();
+        }
+        if focus_chat {
+            self.run(Action::FocusChat, ui.ctx());
         }
     }
 
@@ -210,32 +262,100 @@ impl AuraApp {
                 };
                 commands.push(Command::SetAppearance { appearance: self.view.appearance });
             }
-            Action::ResetLayout => self.dock = default_layout(),
+            Action::OpenFolder => self.folder.start(ctx),
+            Action::ResetLayout => self.docks.reset(),
         }
         for command in commands {
             self.send(command);
         }
     }
 
-    fn menu_ui(&mut self, ui: &mut Ui) {
+    /// Above the dock: the welcome while no project is open, then the open project's first steps.
+    fn first_steps_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        if matches!(self.view.connection, Connection::Failed(_)) {
+            return;
+        }
+        match &mut self.view.project {
+            None => {
+                let choosing = self.folder.is_choosing();
+                let clicked = egui::Panel::top("aura-welcome")
+                    .show(ui, |ui| super::welcome::welcome_ui(ui, &self.view.projects, choosing, commands))
+                    .inner;
+                if clicked {
+                    self.folder.start(ui.ctx());
+                }
+            }
+            Some(project) if super::getting_started::wanted(project) => {
+                egui::Panel::top("aura-getting-started")
+                    .show(ui, |ui| super::getting_started::getting_started_ui(ui, project, commands));
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn menu_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>, requests: &mut Vec<TabRequest>) {
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("View", |ui| {
-                let open = self.open_tabs();
-                for tab in Tab::ALL {
-                    let label =
-                        if open.contains(&tab) { tab.title().to_string() } else { format!("{} (closed)", tab.title()) };
-                    if ui.button(label).clicked() {
-                        self.show_tab(tab);
+            ui.menu_button("File", |ui| {
+                let choosing = self.folder.is_choosing();
+                let label = if choosing { "Choosing a folder…" } else { "Open Folder…" };
+                if ui.add_enabled(!choosing, egui::Button::new(label)).clicked() {
+                    self.folder.start(ui.ctx());
+                    ui.close();
+                }
+                ui.add_enabled_ui(!self.view.projects.is_empty(), |ui| {
+                    ui.menu_button("Open Recent", |ui| {
+                        for project in &self.view.projects {
+                            let button = egui::Button::new(&project.name)
+                                .right_text(RichText::new(project.root.display().to_string()).weak());
+                            if ui.add(button).clicked() {
+                                commands.push(Command::OpenProject { root: project.root.clone() });
+                                ui.close();
+                            }
+                        }
+                    });
+                });
+            });
+            ui.menu_button("View", |ui| self.view_menu_ui(ui, requests));
+        });
+    }
+
+    fn view_menu_ui(&mut self, ui: &mut Ui, requests: &mut Vec<TabRequest>) {
+        let open = self.docks.open_tabs();
+        for tab in Tab::ALL {
+            let label = if open.contains(&tab) { tab.title().to_string() } else { format!("{} (closed)", tab.title()) };
+            if ui.button(label).clicked() {
+                requests.push(TabRequest::Show(tab));
+                ui.close();
+            }
+        }
+        ui.separator();
+        let in_main = self.docks.main_tabs();
+        ui.add_enabled_ui(!in_main.is_empty(), |ui| {
+            ui.menu_button("Move to new window", |ui| {
+                for tab in in_main {
+                    if ui.button(tab.title()).clicked() {
+                        requests.push(TabRequest::MoveToNewWindow(tab));
                         ui.close();
                     }
                 }
-                ui.separator();
-                if ui.button("Reset layout").clicked() {
-                    self.dock = default_layout();
-                    ui.close();
+            });
+        });
+        let in_windows = self.docks.window_tabs();
+        ui.add_enabled_ui(!in_windows.is_empty(), |ui| {
+            ui.menu_button("Dock back", |ui| {
+                for tab in in_windows {
+                    if ui.button(tab.title()).clicked() {
+                        requests.push(TabRequest::DockBack(tab));
+                        ui.close();
+                    }
                 }
             });
         });
+        ui.separator();
+        if ui.button("Reset layout").clicked() {
+            self.docks.reset();
+            ui.close();
+        }
     }
 }
 

@@ -7,6 +7,10 @@ mod chat;
 mod checks;
 mod highlight;
 mod markdown;
+mod docks;
+mod folder;
+mod getting_started;
+mod layout;
 mod models;
 mod palette;
 mod receipt;
@@ -17,12 +21,16 @@ mod tabs;
 mod tasks_panel;
 mod usage;
 mod view;
+mod welcome;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use app::{AuraApp, default_layout};
+pub use app::AuraApp;
 pub use chat::{ChatItem, ChatView};
+pub use docks::default_layout;
+pub use folder::FolderPicker;
+pub use layout::{Axis, Geometry, Layout, Pane, WindowLayout};
 pub use review::ReviewView;
 pub use tabs::Tab;
 pub use view::{Connection, ProjectView, ViewModel};

@@ -22,6 +22,7 @@ pub enum Action {
     SyncTasks,
     AcceptChange,
     RejectChange,
+    OpenFolder,
     ToggleTheme,
     FontLarger,
     FontSmaller,
@@ -51,6 +52,7 @@ pub fn actions(view: &ViewModel) -> Vec<(String, &'static str, Action)> {
             out.push((format!("Reject all of “{}”", change.title), "", Action::RejectChange));
         }
     }
+    out.push(("Open a folder…".into(), "", Action::OpenFolder));
     out.push(("Switch between dark and light theme".into(), "", Action::ToggleTheme));
     out.push(("Larger text".into(), "", Action::FontLarger));
     out.push(("Smaller text".into(), "", Action::FontSmaller));

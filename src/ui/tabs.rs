@@ -1,7 +1,7 @@
 //! The dock's tabs: a small enum of ids (never content), so a layout serializes cleanly.
 
 use egui::{Id, RichText, Ui, WidgetText};
-use egui_dock::TabViewer;
+use egui_dock::{NodePath, TabViewer};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::Command;
@@ -57,10 +57,22 @@ impl Tab {
     }
 }
 
-/// Draws each tab from the view model; what the user asks for is queued as commands.
+/// What a tab's menu or shortcut asks of the docks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TabRequest {
+    Show(Tab),
+    MoveToNewWindow(Tab),
+    DockBack(Tab),
+}
+
+/// Draws each tab from the view model; what the user asks for is queued as commands, and as
+/// requests to the docks.
 pub struct Tabs<'a> {
     pub view: &'a mut ViewModel,
     pub commands: &'a mut Vec<Command>,
+    /// Whether these tabs are in a native window rather than the main one.
+    pub in_window: bool,
+    pub requests: &'a mut Vec<TabRequest>,
 }
 
 impl TabViewer for Tabs<'_> {
@@ -84,6 +96,29 @@ impl TabViewer for Tabs<'_> {
             Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
             other => not_built_ui(ui, *other),
         }
+    }
+
+    fn context_menu(&mut self, ui: &mut Ui, tab: &mut Tab, _path: NodePath) {
+        let (label, request) = if self.in_window {
+            ("Dock back", TabRequest::DockBack(*tab))
+        } else {
+            ("Move to new window", TabRequest::MoveToNewWindow(*tab))
+        };
+        if ui.button(label).clicked() {
+            self.requests.push(request);
+            ui.close();
+        }
+    }
+
+    /// Names the tab's button for assistive technology (and tests): "Chat tab".
+    fn on_tab_button(&mut self, tab: &mut Tab, response: &egui::Response) {
+        response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, format!("{} tab", tab.title())));
+    }
+
+    /// Tabs float in native windows ("Move to new window"), not in windows inside a dock.
+    fn allowed_in_windows(&self, _tab: &mut Tab) -> bool {
+        false
     }
 }
 

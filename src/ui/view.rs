@@ -57,6 +57,10 @@ pub struct ProjectView {
     pub approval_policy: ApprovalPolicy,
     /// The newest connection test: `None` while it runs, then whether it answered and what it said.
     pub connection_test: Option<Option<(bool, String)>>,
+    /// Whether the workspace has a `requirements.md`.
+    pub requirements: bool,
+    /// The user hid the getting-started card for this project.
+    pub getting_started_hidden: bool,
 }
 
 /// What the model form starts from when nothing is chosen yet.
@@ -96,6 +100,7 @@ impl ProjectView {
             Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
             Event::ApprovalPolicyChanged { policy, .. } => self.approval_policy = policy,
             Event::ConnectionTested { ok, message, .. } => self.connection_test = Some(Some((ok, message))),
+            Event::RequirementsChanged { present, .. } => self.requirements = present,
             Event::LoopChanged { state, task, reason, .. } => {
                 self.loop_state = state;
                 self.loop_reason = reason;
@@ -210,6 +215,8 @@ impl ViewModel {
                     loop_settings: snapshot.loop_settings,
                     approval_policy: snapshot.approval_policy,
                     connection_test: None,
+                    requirements: snapshot.requirements,
+                    getting_started_hidden: false,
                 });
             }
             Event::ChecksChanged { project, .. }
@@ -218,6 +225,7 @@ impl ViewModel {
             | Event::ApprovalPolicyChanged { project, .. }
             | Event::SpecsChanged { project, .. }
             | Event::LoopChanged { project, .. }
+            | Event::RequirementsChanged { project, .. }
                 if self.project.as_ref().is_some_and(|p| p.project.id == project) =>
             {
                 if let Some(open) = self.project.as_mut() {

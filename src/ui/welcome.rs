@@ -1,0 +1,48 @@
+//! The welcome shown while no project is open: the app's name, Open Folder…, and the recent
+//! projects, newest first.
+
+use egui::{Button, RichText, Ui};
+
+use crate::domain::Project;
+use crate::protocol::Command;
+
+/// How many recent projects the welcome lists.
+const RECENT: usize = 8;
+
+/// Returns whether Open Folder… was clicked; a recent project clicked is opened through `commands`.
+pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, commands: &mut Vec<Command>) -> bool {
+    let mut open_folder = false;
+    ui.add_space(12.0);
+    ui.horizontal_top(|ui| {
+        ui.add_space(8.0);
+        ui.vertical(|ui| {
+            ui.set_width(300.0);
+            ui.label(RichText::new("Aura").heading().size(26.0));
+            ui.label(RichText::new("Requirements to specs to tasks to verified code.").weak());
+            ui.add_space(12.0);
+            if choosing {
+                ui.add_enabled(false, Button::new("Choosing a folder…"));
+            } else {
+                open_folder = ui.button("Open Folder…").clicked();
+            }
+        });
+        ui.add_space(32.0);
+        ui.vertical(|ui| {
+            ui.strong("Recent projects");
+            ui.add_space(4.0);
+            if projects.is_empty() {
+                ui.label(RichText::new("None yet: open a folder to start.").weak());
+            }
+            for project in projects.iter().take(RECENT) {
+                ui.horizontal(|ui| {
+                    if ui.link(&project.name).clicked() {
+                        commands.push(Command::OpenProject { root: project.root.clone() });
+                    }
+                    ui.label(RichText::new(project.root.display().to_string()).weak());
+                });
+            }
+        });
+    });
+    ui.add_space(12.0);
+    open_folder
+}
