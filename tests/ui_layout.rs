@@ -59,7 +59,7 @@ fn a_tab_moves_to_its_own_window_and_docks_back() {
     assert!(!layout.main.pane.tabs().contains(&Tab::Review));
     // The window is drawn (embedded here) with the tab in front.
     harness.get_by_label("Aura — Review");
-    harness.get_by_label("The Review tab is not built yet.");
+    harness.get_by_label("Open a project to review its changes.");
 
     // Ctrl+4 finds the tab in its window and leaves it there.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num4);
