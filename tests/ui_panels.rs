@@ -3,34 +3,18 @@
 //! and tool cards, queue a second message, decide a change per hunk in Review, see what landed on
 //! disk, and undo it from its checkpoint.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use aura::engine;
 use aura::llm::ProviderKind;
 use aura::llm::emulator::script::Turn;
 use aura::llm::emulator::{Emulator, demo};
 use aura::protocol::{Command, ModelChoice};
-use aura::ui::{AuraApp, Connection, Tab};
+use aura::ui::{AuraApp, Tab};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-fn harness(data: std::path::PathBuf, runtime: &tokio::runtime::Runtime) -> Harness<'static, AuraApp> {
-    let app = AuraApp::new(engine::launch(runtime.handle(), data, Arc::new(|| {})));
-    Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app)
-}
+mod ui_harness;
 
-fn step_until(harness: &mut Harness<'_, AuraApp>, what: &str, done: impl Fn(&AuraApp) -> bool) {
-    for _ in 0..1_500 {
-        harness.run_steps(1);
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("{what}");
-}
+use ui_harness::{harness_with_store, step_until, wait_until_closed, wait_until_ready};
 
 fn type_message(harness: &mut Harness<'_, AuraApp>, text: &str) {
     harness.get_by_role(Role::MultilineTextInput).focus();
@@ -54,12 +38,10 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     script.turns.push(Turn::text("Triple can wait until `double` is tested."));
     let emulator = runtime.block_on(Emulator::start(script)).unwrap();
 
-    let mut harness = harness(dir.path().join("data"), &runtime);
-    step_until(&mut harness, "the engine never answered", |app| {
-        matches!(app.view().connection, Connection::Ready { .. })
-    });
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
     harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
-    step_until(&mut harness, "the project never opened", |app| app.view().project.is_some());
+    step_until(&mut harness, 1_500, "the project never opened", |app| app.view().project.is_some());
     let project = harness.state().view().project.as_ref().unwrap().project.id;
     let model = ModelChoice {
         provider: ProviderKind::Openai,
@@ -68,7 +50,7 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
         context_window: None,
     };
     harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
-    step_until(&mut harness, "the model was never set", |app| {
+    step_until(&mut harness, 1_500, "the model was never set", |app| {
         app.view().project.as_ref().is_some_and(|p| p.models.is_some())
     });
     harness.state_mut().show_tab(Tab::Chat);
@@ -77,7 +59,7 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
 
     // Enter sends; the reply streams, the read is a card, and the edit waits in Review.
     type_message(&mut harness, "Add a double function");
-    step_until(&mut harness, "the change never reached Review", |app| !app.view().review.pending.is_empty());
+    step_until(&mut harness, 1_500, "the change never reached Review", |app| !app.view().review.pending.is_empty());
     harness.run_steps(2);
     harness.get_by_label("Add a double function");
     harness.get_by_label("Let me read the library first.");
@@ -87,7 +69,7 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
 
     // A message sent while the turn runs is queued, and shown as such.
     type_message(&mut harness, "Then add triple");
-    step_until(&mut harness, "the message was never queued", |app| !app.view().chat.queued.is_empty());
+    step_until(&mut harness, 1_500, "the message was never queued", |app| !app.view().chat.queued.is_empty());
     harness.run_steps(2);
     harness.get_by_label("Queued, sent when this turn ends:");
 
@@ -106,7 +88,7 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     harness.run_steps(1);
     harness.run_steps(1);
     harness.get_by_label("Apply decisions (1 accepted, 1 rejected)").click();
-    step_until(&mut harness, "the turn never finished", |app| !app.view().chat.running);
+    step_until(&mut harness, 1_500, "the turn never finished", |app| !app.view().chat.running);
     harness.run_steps(2);
 
     let landed = std::fs::read_to_string(&lib).unwrap();
@@ -136,7 +118,7 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     harness.run_steps(2);
     harness.get_by_label("Nothing waits for review.");
     harness.get_by_label("Undo").click();
-    step_until(&mut harness, "the undo never happened", |app| app.view().review.applied.is_empty());
+    step_until(&mut harness, 1_500, "the undo never happened", |app| app.view().review.applied.is_empty());
     assert_eq!(std::fs::read_to_string(&lib).unwrap(), demo::LIB_RS);
 }
 
@@ -145,12 +127,10 @@ fn a_failed_send_says_why_in_the_chat() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
-    let mut harness = harness(dir.path().join("data"), &runtime);
-    step_until(&mut harness, "the engine never answered", |app| {
-        matches!(app.view().connection, Connection::Ready { .. })
-    });
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
     harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
-    step_until(&mut harness, "the project never opened", |app| app.view().project.is_some());
+    step_until(&mut harness, 1_500, "the project never opened", |app| app.view().project.is_some());
     harness.state_mut().show_tab(Tab::Chat);
     harness.run_steps(2);
     // Shift+Enter starts a new line; Enter sends.
@@ -165,7 +145,7 @@ fn a_failed_send_says_why_in_the_chat() {
     harness.key_press(egui::Key::Enter);
     harness.run_steps(1);
     assert!(harness.state().view().chat.input.is_empty(), "Enter sent the message");
-    step_until(&mut harness, "no error reached the chat", |app| {
+    step_until(&mut harness, 1_500, "no error reached the chat", |app| {
         app.view().chat.items.iter().any(|i| matches!(i, aura::ui::ChatItem::Note { error: true, .. }))
     });
     harness.run_steps(2);
@@ -179,10 +159,8 @@ fn the_palette_runs_actions_and_the_theme_is_kept_for_the_next_start() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut harness = harness(data.clone(), &runtime);
-    step_until(&mut harness, "the engine never answered", |app| {
-        matches!(app.view().connection, Connection::Ready { .. })
-    });
+    let mut harness = harness_with_store(data.clone(), &runtime);
+    wait_until_ready(&mut harness);
     assert!((harness.ctx.theme() == egui::Theme::Dark));
 
     // Ctrl+Shift+P, a few letters, Enter: the Usage tab comes forward.
@@ -205,21 +183,16 @@ fn the_palette_runs_actions_and_the_theme_is_kept_for_the_next_start() {
     harness.run_steps(2);
     harness.key_press(egui::Key::Enter);
     harness.run_steps(3);
-    assert!(!(harness.ctx.theme() == egui::Theme::Dark), "light theme applied");
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light, "light theme applied");
     drop(harness);
 
     // The first engine lets go of the store once it has finished its commands; then it reopens.
-    let mut harness = loop {
-        let mut next = self::harness(data.clone(), &runtime);
-        step_until(&mut next, "the engine never answered", |app| app.view().connection != Connection::Starting);
-        if matches!(next.state().view().connection, Connection::Ready { .. }) {
-            break next;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    step_until(&mut harness, "the stored theme never came back", |app| !app.view().appearance.dark);
+    wait_until_closed(&data);
+    let mut harness = harness_with_store(data, &runtime);
+    wait_until_ready(&mut harness);
+    step_until(&mut harness, 1_500, "the stored theme never came back", |app| !app.view().appearance.dark);
     harness.run_steps(2);
-    assert!(!(harness.ctx.theme() == egui::Theme::Dark), "light theme after a restart");
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light, "light theme after a restart");
 }
 
 #[test]
@@ -229,12 +202,10 @@ fn the_model_form_tests_a_connection_and_the_approval_policy_is_kept() {
     let workspace = tempfile::tempdir().unwrap();
     let emulator =
         runtime.block_on(Emulator::start(aura::llm::emulator::script::Script::new(vec![Turn::text("OK")]))).unwrap();
-    let mut harness = harness(dir.path().join("data"), &runtime);
-    step_until(&mut harness, "the engine never answered", |app| {
-        matches!(app.view().connection, Connection::Ready { .. })
-    });
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
     harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
-    step_until(&mut harness, "the project never opened", |app| app.view().project.is_some());
+    step_until(&mut harness, 1_500, "the project never opened", |app| app.view().project.is_some());
     harness.run_steps(2);
 
     // The chat offers the model form while none is chosen: base URL, model, then Test connection.
@@ -247,7 +218,7 @@ fn the_model_form_tests_a_connection_and_the_approval_policy_is_kept() {
     type_into(&mut harness, 0, &emulator.base_url(ProviderKind::Openai));
     type_into(&mut harness, 1, "emu-coder");
     harness.get_by_label("Test connection").click();
-    step_until(&mut harness, "the test never answered", |app| {
+    step_until(&mut harness, 1_500, "the test never answered", |app| {
         app.view().project.as_ref().is_some_and(|p| matches!(p.connection_test, Some(Some(_))))
     });
     harness.run_steps(2);
@@ -261,7 +232,7 @@ fn the_model_form_tests_a_connection_and_the_approval_policy_is_kept() {
     harness.run_steps(1);
     harness.get_by_label("Test connection").click();
     harness.run_steps(1);
-    step_until(&mut harness, "the failed test never answered", |app| {
+    step_until(&mut harness, 1_500, "the failed test never answered", |app| {
         app.view().project.as_ref().is_some_and(|p| matches!(p.connection_test, Some(Some((false, _)))))
     });
     harness.run_steps(2);
@@ -275,7 +246,7 @@ fn the_model_form_tests_a_connection_and_the_approval_policy_is_kept() {
     harness.run_steps(1);
     harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
     // A fresh snapshot has no connection test: that is how the reopened project is recognised.
-    step_until(&mut harness, "the project was not reopened", |app| {
+    step_until(&mut harness, 1_500, "the project was not reopened", |app| {
         app.view().project.as_ref().is_some_and(|p| p.connection_test.is_none())
     });
     let reopened = harness.state().view().project.as_ref().unwrap().approval_policy;

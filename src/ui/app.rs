@@ -226,9 +226,8 @@ impl AuraApp {
 
     /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat (Ctrl+1…8 are the docks').
     fn shortcuts(&mut self, ui: &Ui) {
-        let (palette, focus_chat) = ui.input_mut(|i| {
-            (i.consume_shortcut(&palette::OPEN), i.consume_key(Modifiers::COMMAND, Key::L))
-        });
+        let (palette, focus_chat) =
+            ui.input_mut(|i| (i.consume_shortcut(&palette::OPEN), i.consume_key(Modifiers::COMMAND, Key::L)));
         if palette {
             self.palette.toggle();
         }
