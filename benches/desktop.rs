@@ -143,6 +143,7 @@ fn frames_bench() {
             applied_changes: vec![],
             usage: vec![],
             approval_policy: Default::default(),
+            requirements: true,
         },
     });
     headless.app.apply(Event::History { session: session.id, records: conversation(&session, 10_000), complete: true });

@@ -788,6 +788,7 @@ mod tests {
                         usage: Usage { input_tokens: 10, ..Usage::default() },
                         window: Some(8192),
                     }],
+                    approval_policy: ApprovalPolicy::ReadOnly,
                     requirements: true,
                 },
             },
@@ -828,6 +829,18 @@ mod tests {
                 undone: vec![ChangeSetId::new()],
             },
             Event::TurnRunning { session: SessionId::new(), running: true },
+            Event::ApprovalPolicyChanged { project: project.id, policy: ApprovalPolicy::AutoApprove },
+            Event::ConnectionTested {
+                choice: ModelChoice {
+                    provider: crate::llm::ProviderKind::Ollama,
+                    base_url: None,
+                    model: "m".into(),
+                    context_window: None,
+                },
+                ok: false,
+                message: "connection refused".into(),
+            },
+            Event::AppearanceChanged { appearance: Appearance { dark: false, font_size: 14.0 } },
             Event::UsageRecorded {
                 project: project.id,
                 entry: RequestUsage {
