@@ -5,7 +5,8 @@ use std::path::Path;
 
 use aura::domain::{ChangeSet, ChangeSetStatus, HunkDecision, ProjectId};
 use aura::edits::{self, patch};
-use aura::engine::review::{ApprovalPolicy, Review, ReviewError};
+use aura::domain::ApprovalPolicy;
+use aura::engine::review::{Review, ReviewError};
 use aura::protocol::ChangeSetDecision;
 use aura::store::{Store, StoreHandle};
 use aura::tools::Workspace;
