@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use aura::domain::ApprovalPolicy;
 use aura::domain::{ChangeSet, ChangeSetStatus, HunkDecision, ProjectId};
 use aura::edits::{self, patch};
-use aura::domain::ApprovalPolicy;
 use aura::engine::review::{Review, ReviewError};
 use aura::protocol::ChangeSetDecision;
 use aura::store::{Store, StoreHandle};

@@ -161,7 +161,7 @@ fn the_palette_runs_actions_and_the_theme_is_kept_for_the_next_start() {
     let data = dir.path().join("data");
     let mut harness = harness_with_store(data.clone(), &runtime);
     wait_until_ready(&mut harness);
-    assert!((harness.ctx.theme() == egui::Theme::Dark));
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
 
     // Ctrl+Shift+P, a few letters, Enter: the Usage tab comes forward.
     let palette = egui::Modifiers::COMMAND.plus(egui::Modifiers::SHIFT);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::domain::{TaskId, TaskStatus, Usage};
+use crate::domain::{TaskId, TaskStatus, Usage, thousands};
 use crate::engine::{self, EngineClient};
 use crate::protocol::{Command, Event, LoopControl, LoopSettings, LoopState, ModelChoice, Surface};
 
@@ -39,18 +39,6 @@ pub struct RunArgs {
 fn clock() -> String {
     let secs = crate::domain::now_millis() / 1000 % 86_400;
     format!("[{:02}:{:02}:{:02}]", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn usage_line(usage: &Usage) -> String {

@@ -22,7 +22,9 @@ pub use id::{
     ToolCallId, WorkOrderId,
 };
 pub use message::{Message, MessagePart, Role, Session, SessionKind, ToolCall, ToolSpec};
-pub use receipt::{Check, CheckKind, CommandRun, OutcomeClass, Receipt, ReceiptSubject, RequestUsage, Usage, Verdict};
+pub use receipt::{
+    Check, CheckKind, CommandRun, OutcomeClass, Receipt, ReceiptSubject, RequestUsage, Usage, Verdict, thousands,
+};
 pub use record::Record;
 pub use task::{Project, Spec, Task, TaskStatus, TransitionError};
 pub use work::{MemoryEntry, MemorySource, Region, WorkOrder, WorkOrderStatus};

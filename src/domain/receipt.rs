@@ -47,6 +47,19 @@ impl AddAssign for Usage {
     }
 }
 
+/// `12,345`: thousands grouped, for token counts.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// One model request as the Usage tab lists it: whose it was, what it cost, how full the context was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestUsage {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use egui::{Color32, RichText, ScrollArea, Sense, Stroke, TextStyle, Ui, pos2, vec2};
 
-use crate::domain::{RequestUsage, Session, SessionId, SessionKind, Usage};
+use crate::domain::{RequestUsage, Session, SessionId, SessionKind, Usage, thousands};
 use crate::protocol::Event;
 
 const CACHED: Color32 = Color32::from_rgb(0x4C, 0x9A, 0x6A);
@@ -72,27 +72,14 @@ impl UsageView {
     }
 }
 
-/// `12,345` — thousands grouped, for token counts.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Tokens, cost and cache hit rate in one line.
 pub fn describe(usage: &Usage) -> String {
     let cost = usage.cost_usd.map(|c| format!(" · ${c:.4}")).unwrap_or_else(|| " · cost unknown".into());
     format!(
         "in {} · cached {} · out {}{cost} · {:.0}% cached",
-        grouped(usage.total_input()),
-        grouped(usage.cached_input_tokens),
-        grouped(usage.output_tokens),
+        thousands(usage.total_input()),
+        thousands(usage.cached_input_tokens),
+        thousands(usage.output_tokens),
         usage.cache_hit_ratio() * 100.0
     )
 }
@@ -142,13 +129,13 @@ fn context_ui(ui: &mut Ui, usage: &UsageView, chat: Option<SessionId>) {
                     let share = used as f32 / window as f32;
                     ui.add(egui::ProgressBar::new(share.min(1.0)).desired_width(220.0).text(format!(
                         "{} of {} ({:.0}%)",
-                        grouped(used),
-                        grouped(window),
+                        thousands(used),
+                        thousands(window),
                         share * 100.0
                     )));
                 }
                 _ => {
-                    ui.label(format!("{} tokens (window unknown)", grouped(used)));
+                    ui.label(format!("{} tokens (window unknown)", thousands(used)));
                 }
             }
         });
@@ -193,7 +180,7 @@ fn plot_ui(ui: &mut Ui, entries: &[RequestUsage]) {
     painter.text(
         rect.left_top() + vec2(4.0, 2.0),
         egui::Align2::LEFT_TOP,
-        format!("{} tokens", grouped(max as u64)),
+        format!("{} tokens", thousands(max as u64)),
         TextStyle::Small.resolve(ui.style()),
         ui.visuals().weak_text_color(),
     );
@@ -255,7 +242,7 @@ mod tests {
         let chat = view.total_of(second.id);
         assert_eq!((chat.cached_input_tokens, chat.input_tokens, chat.output_tokens), (1000, 200, 20));
         assert_eq!(view.project_total().input_tokens, 250);
-        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(thousands(1_234_567), "1,234,567");
         assert!(describe(&chat).ends_with("83% cached"), "{}", describe(&chat));
     }
 }
