@@ -178,8 +178,8 @@ fn plot_ui(ui: &mut Ui, entries: &[RequestUsage]) {
         }
     }
     painter.text(
-        rect.left_top() + vec2(4.0, 2.0),
-        egui::Align2::LEFT_TOP,
+        rect.right_top() + vec2(-4.0, 2.0),
+        egui::Align2::RIGHT_TOP,
         format!("{} tokens", thousands(max as u64)),
         TextStyle::Small.resolve(ui.style()),
         ui.visuals().weak_text_color(),
