@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ChangeSet, ChangeSetId, Check, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record,
-    Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder,
-    WorkOrderId,
+    ChangeSet, ChangeSetId, Check, ContentHash, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId,
+    Receipt, Record, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage,
+    WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -212,6 +212,23 @@ pub enum Command {
         query: String,
         limit: u32,
     },
+    /// The text of a spec file (`specs/NAME.md`); answered by [`Event::SpecText`], or
+    /// [`Event::SpecFailed`] when it cannot be read.
+    ReadSpec {
+        project: ProjectId,
+        path: String,
+    },
+    /// Saves the user's text of a spec file (`specs/NAME.md` only) as an applied change with a
+    /// checkpoint, then reads the specs into tasks again ([`Event::SpecsChanged`], or
+    /// [`Event::TaskListInvalid`] with each problem's file and line). `expected_hash` is the hash of
+    /// the text the edit started from: if the file changed on disk since, nothing is written and
+    /// [`Event::SpecFailed`] says so; `None` overwrites whatever is there.
+    SaveSpec {
+        project: ProjectId,
+        path: String,
+        text: String,
+        expected_hash: Option<ContentHash>,
+    },
 }
 
 /// How a project's dev loop runs.
@@ -319,6 +336,12 @@ pub struct ProjectSnapshot {
     /// Applied ChangeSets that can still be undone (their checkpoints), oldest first.
     #[serde(default)]
     pub applied_changes: Vec<AppliedChange>,
+    /// The project's memory entries, oldest first.
+    #[serde(default)]
+    pub memory: Vec<MemoryEntry>,
+    /// `requirements.md` is at the workspace root, so specs can be generated from it.
+    #[serde(default)]
+    pub has_requirements: bool,
 }
 
 /// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
@@ -495,6 +518,21 @@ pub enum Event {
     LocalServers {
         servers: Vec<LocalServerStatus>,
     },
+    /// A spec file's text as it is on disk: read for [`Command::ReadSpec`], or just saved.
+    SpecText {
+        project: ProjectId,
+        path: String,
+        text: String,
+        hash: ContentHash,
+    },
+    /// A spec file could not be read or saved; the message says what to do. `stale`: the save was
+    /// refused because the file changed on disk since the text the edit started from.
+    SpecFailed {
+        project: ProjectId,
+        path: String,
+        message: String,
+        stale: bool,
+    },
 }
 
 /// What discovery found on one local port.
@@ -520,8 +558,8 @@ impl LocalServerStatus {
 mod tests {
     use super::*;
     use crate::domain::{
-        ChangeSetStatus, ContentHash, FileChange, FileChangeKind, Hunk, Message, MessagePart, ReceiptId,
-        ReceiptSubject, Role, SpecId, Verdict,
+        ChangeSetStatus, FileChange, FileChangeKind, Hunk, Message, MessagePart, ReceiptId, ReceiptSubject, Role,
+        SpecId, Verdict,
     };
     use std::fmt::Debug;
 
@@ -632,6 +670,13 @@ mod tests {
             Command::RetryTask { task: TaskId::new() },
             Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },
             Command::DiscoverLocalServers,
+            Command::ReadSpec { project: ProjectId::new(), path: "specs/01-domain.md".into() },
+            Command::SaveSpec {
+                project: ProjectId::new(),
+                path: "specs/01-domain.md".into(),
+                text: "# 01 — Domain\n".into(),
+                expected_hash: Some(ContentHash::of("# 01 - Old\n".as_bytes())),
+            },
         ];
         for command in commands {
             round_trip(command);
@@ -694,6 +739,13 @@ mod tests {
                         files: vec!["src/lib.rs".into()],
                         at: 1,
                     }],
+                    memory: vec![MemoryEntry::new(
+                        project.id,
+                        "one writer thread",
+                        vec!["store".into()],
+                        crate::domain::MemorySource::User,
+                    )],
+                    has_requirements: true,
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -749,6 +801,18 @@ mod tests {
                         problem: Some("not running".into()),
                     },
                 ],
+            },
+            Event::SpecText {
+                project: project.id,
+                path: "specs/01-domain.md".into(),
+                text: "# 01 — Domain\n".into(),
+                hash: ContentHash::of("# 01 — Domain\n".as_bytes()),
+            },
+            Event::SpecFailed {
+                project: project.id,
+                path: "specs/01-domain.md".into(),
+                message: "changed on disk".into(),
+                stale: true,
             },
         ];
         for event in events {

@@ -16,6 +16,7 @@ mod projects;
 pub mod prompt;
 pub mod review;
 pub mod rotation;
+mod spec_files;
 pub mod specs;
 pub mod tasks;
 pub mod turn;
@@ -241,6 +242,10 @@ impl Engine {
             Command::PinMemory { memory, pinned } => self.change_memory(seq, memory, Some(pinned)).await,
             Command::DeleteMemory { memory } => self.change_memory(seq, memory, None).await,
             Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
+            Command::ReadSpec { project, path } => self.read_spec(project, path),
+            Command::SaveSpec { project, path, text, expected_hash } => {
+                self.save_spec(seq, project, path, text, expected_hash).await
+            }
             other => {
                 self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
                 Ok(())

@@ -104,6 +104,8 @@ impl Engine {
                 receipts.push(receipt);
             }
         }
+        let memory = super::memory::entries(self.store.reader(), project.id)?;
+        let has_requirements = project.root.join("requirements.md").is_file();
         let root = project.root.clone();
         let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
         Ok(ProjectSnapshot {
@@ -119,6 +121,8 @@ impl Engine {
             models,
             loop_settings,
             applied_changes,
+            memory,
+            has_requirements,
         })
     }
 
