@@ -11,6 +11,7 @@ mod receipt;
 mod review;
 mod rows;
 mod settings;
+mod specs;
 mod tabs;
 mod tasks_panel;
 mod view;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 pub use app::{AuraApp, default_layout};
 pub use chat::{ChatItem, ChatView};
 pub use review::ReviewView;
+pub use specs::SpecsView;
 pub use tabs::Tab;
 pub use view::{Connection, ProjectView, ViewModel};
 

@@ -80,6 +80,7 @@ impl TabViewer for Tabs<'_> {
             Tab::Tasks => super::tasks_panel::tasks_ui(ui, self.view, self.commands),
             Tab::Chat => super::chat::chat_ui(ui, self.view, self.commands),
             Tab::Review => super::review::review_ui(ui, self.view, self.commands),
+            Tab::Specs => super::specs::specs_ui(ui, self.view, self.commands),
             other => not_built_ui(ui, *other),
         }
     }

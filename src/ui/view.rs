@@ -10,6 +10,7 @@ use crate::protocol::{Command, Event, LocalServerStatus, LoopSettings, LoopState
 
 use super::chat::ChatView;
 use super::review::ReviewView;
+use super::specs::SpecsView;
 use super::tabs::Tab;
 
 /// Where the connection to the engine stands.
@@ -123,6 +124,8 @@ pub struct ViewModel {
     pub chat: ChatView,
     /// The open project's ChangeSets to review and checkpoints.
     pub review: ReviewView,
+    /// The open project's spec files, as read and as being edited.
+    pub specs: SpecsView,
     /// Commands the view model itself needs sent (history to load, a message waiting for its session).
     pub outbox: Vec<Command>,
     /// A tab a panel asked to bring forward (the app does it after drawing).
@@ -143,6 +146,7 @@ impl Default for ViewModel {
             folder_input: String::new(),
             chat: ChatView::default(),
             review: ReviewView::default(),
+            specs: SpecsView::default(),
             outbox: Vec::new(),
             tab_request: None,
             review_request: None,
@@ -154,6 +158,7 @@ impl ViewModel {
     pub fn apply(&mut self, event: Event) {
         self.chat.apply(&event, &mut self.outbox);
         self.review.apply(&event);
+        self.specs.apply(&event, &mut self.outbox);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }
@@ -174,6 +179,8 @@ impl ViewModel {
                 self.chat = ChatView::open(snapshot.project.id, &snapshot.sessions, &mut self.outbox);
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
+                self.specs =
+                    SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.has_requirements, &mut self.outbox);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
                 tasks.sort_by_key(|t| (order.get(&t.spec).copied().unwrap_or(u32::MAX), t.order));
