@@ -3,12 +3,11 @@
 //! editor saving back to the file and the outline following, a save refused when the file changed
 //! on disk behind the editor, and task-list problems shown with file and line and fixed in place.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use aura::engine;
-use aura::protocol::Command;
-use aura::ui::{AuraApp, Connection, Tab};
+use common::ui::{harness, open_in_app, step_until};
+
+use aura::ui::{AuraApp, Tab};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -17,27 +16,9 @@ const SPEC: &str = "# 01 — Parser\n\nReads the input into a tree.\n\n## Purpos
                     ## Design\n\n### Tokens\n\nWords and numbers.\n\n## Tasks\n\n- [ ] 01.1 Tokenizer\n\
                     - [ ] 01.2 Syntax tree (depends_on: 01.1)\n";
 
-fn harness(data: std::path::PathBuf, runtime: &tokio::runtime::Runtime) -> Harness<'static, AuraApp> {
-    let app = AuraApp::new(engine::launch(runtime.handle(), data, Arc::new(|| {})));
-    Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app)
-}
-
-fn step_until(harness: &mut Harness<'_, AuraApp>, what: &str, done: impl Fn(&AuraApp) -> bool) {
-    for _ in 0..1_500 {
-        harness.run_steps(1);
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("{what}");
-}
-
 /// Opens `workspace` as the project and brings the Specs tab forward.
 fn open_specs(harness: &mut Harness<'_, AuraApp>, workspace: &std::path::Path) {
-    step_until(harness, "the engine never answered", |app| matches!(app.view().connection, Connection::Ready { .. }));
-    harness.state_mut().send(Command::OpenProject { root: workspace.to_path_buf() });
-    step_until(harness, "the project never opened", |app| app.view().project.is_some());
+    open_in_app(harness, workspace);
     harness.state_mut().show_tab(Tab::Specs);
     harness.run_steps(2);
 }

@@ -6,6 +6,7 @@ mod chat;
 mod checks;
 mod highlight;
 mod markdown;
+mod memory;
 mod models;
 mod receipt;
 mod review;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 pub use app::{AuraApp, default_layout};
 pub use chat::{ChatItem, ChatView};
+pub use memory::MemoryView;
 pub use review::ReviewView;
 pub use specs::SpecsView;
 pub use tabs::Tab;

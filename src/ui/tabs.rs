@@ -81,6 +81,7 @@ impl TabViewer for Tabs<'_> {
             Tab::Chat => super::chat::chat_ui(ui, self.view, self.commands),
             Tab::Review => super::review::review_ui(ui, self.view, self.commands),
             Tab::Specs => super::specs::specs_ui(ui, self.view, self.commands),
+            Tab::Memory => super::memory::memory_ui(ui, self.view, self.commands),
             other => not_built_ui(ui, *other),
         }
     }

@@ -9,6 +9,7 @@ use crate::llm::ProviderKind;
 use crate::protocol::{Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
 
 use super::chat::ChatView;
+use super::memory::MemoryView;
 use super::review::ReviewView;
 use super::specs::SpecsView;
 use super::tabs::Tab;
@@ -126,6 +127,8 @@ pub struct ViewModel {
     pub review: ReviewView,
     /// The open project's spec files, as read and as being edited.
     pub specs: SpecsView,
+    /// The open project's memory entries.
+    pub memory: MemoryView,
     /// Commands the view model itself needs sent (history to load, a message waiting for its session).
     pub outbox: Vec<Command>,
     /// A tab a panel asked to bring forward (the app does it after drawing).
@@ -147,6 +150,7 @@ impl Default for ViewModel {
             chat: ChatView::default(),
             review: ReviewView::default(),
             specs: SpecsView::default(),
+            memory: MemoryView::default(),
             outbox: Vec::new(),
             tab_request: None,
             review_request: None,
@@ -159,6 +163,7 @@ impl ViewModel {
         self.chat.apply(&event, &mut self.outbox);
         self.review.apply(&event);
         self.specs.apply(&event, &mut self.outbox);
+        self.memory.apply(&event);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }
@@ -181,6 +186,7 @@ impl ViewModel {
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.specs =
                     SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.has_requirements, &mut self.outbox);
+                self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
                 tasks.sort_by_key(|t| (order.get(&t.spec).copied().unwrap_or(u32::MAX), t.order));
