@@ -147,7 +147,7 @@ mod tests {
         assert!(view.shown().is_empty(), "nothing until the results are back");
         view.apply(&Event::MemoryResults { project, query: "older".into(), entries: vec![] });
         view.apply(&Event::MemoryResults { project, query: "lmdb".into(), entries: vec![found.clone()] });
-        assert_eq!(view.shown(), [found.clone()]);
+        assert_eq!(view.shown(), std::slice::from_ref(&found));
         view.apply(&Event::MemoryChanged { entry: found, deleted: true });
         assert!(view.shown().is_empty(), "a deleted entry leaves the results too");
         view.clear_search();
