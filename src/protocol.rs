@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ApprovalPolicy, ChangeSet, ChangeSetId, Check, DroneId, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId,
-    Receipt, Record, RequestUsage, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall,
-    ToolCallId, Usage, WorkOrder, WorkOrderId,
+    ApprovalPolicy, ChangeSet, ChangeSetId, Check, ContentHash, DroneId, HunkDecision, MemoryEntry, MemoryId, Project,
+    ProjectId, Receipt, Record, RequestUsage, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus,
+    ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -235,6 +235,23 @@ pub enum Command {
     WriteRequirements {
         project: ProjectId,
     },
+    /// The text of a spec file (`specs/NAME.md`); answered by [`Event::SpecText`], or
+    /// [`Event::SpecFailed`] when it cannot be read.
+    ReadSpec {
+        project: ProjectId,
+        path: String,
+    },
+    /// Saves the user's text of a spec file (`specs/NAME.md` only) as an applied change with a
+    /// checkpoint, then reads the specs into tasks again ([`Event::SpecsChanged`], or
+    /// [`Event::TaskListInvalid`] with each problem's file and line). `expected_hash` is the hash of
+    /// the text the edit started from: if the file changed on disk since, nothing is written and
+    /// [`Event::SpecFailed`] says so; `None` overwrites whatever is there.
+    SaveSpec {
+        project: ProjectId,
+        path: String,
+        text: String,
+        expected_hash: Option<ContentHash>,
+    },
 }
 
 /// How the desktop looks.
@@ -365,6 +382,9 @@ pub struct ProjectSnapshot {
     pub usage: Vec<RequestUsage>,
     #[serde(default)]
     pub approval_policy: ApprovalPolicy,
+    /// The project's memory entries, oldest first.
+    #[serde(default)]
+    pub memory: Vec<MemoryEntry>,
 }
 
 /// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
@@ -569,6 +589,21 @@ pub enum Event {
         project: ProjectId,
         present: bool,
     },
+    /// A spec file's text as it is on disk: read for [`Command::ReadSpec`], or just saved.
+    SpecText {
+        project: ProjectId,
+        path: String,
+        text: String,
+        hash: ContentHash,
+    },
+    /// A spec file could not be read or saved; the message says what to do. `stale`: the save was
+    /// refused because the file changed on disk since the text the edit started from.
+    SpecFailed {
+        project: ProjectId,
+        path: String,
+        message: String,
+        stale: bool,
+    },
 }
 
 /// What discovery found on one local port.
@@ -594,8 +629,8 @@ impl LocalServerStatus {
 mod tests {
     use super::*;
     use crate::domain::{
-        ChangeSetStatus, ContentHash, FileChange, FileChangeKind, Hunk, Message, MessagePart, ReceiptId,
-        ReceiptSubject, Role, SpecId, Verdict,
+        ChangeSetStatus, FileChange, FileChangeKind, Hunk, Message, MessagePart, ReceiptId, ReceiptSubject, Role,
+        SpecId, Verdict,
     };
     use std::fmt::Debug;
 
@@ -708,6 +743,13 @@ mod tests {
             Command::DiscoverLocalServers,
             Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
             Command::WriteRequirements { project: ProjectId::new() },
+            Command::ReadSpec { project: ProjectId::new(), path: "specs/01-domain.md".into() },
+            Command::SaveSpec {
+                project: ProjectId::new(),
+                path: "specs/01-domain.md".into(),
+                text: "# 01 — Domain\n".into(),
+                expected_hash: Some(ContentHash::of("# 01 - Old\n".as_bytes())),
+            },
         ];
         for command in commands {
             round_trip(command);
@@ -790,6 +832,12 @@ mod tests {
                     }],
                     approval_policy: ApprovalPolicy::ReadOnly,
                     requirements: true,
+                    memory: vec![MemoryEntry::new(
+                        project.id,
+                        "one writer thread",
+                        vec!["store".into()],
+                        crate::domain::MemorySource::User,
+                    )],
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -869,6 +917,18 @@ mod tests {
                 ],
             },
             Event::RequirementsChanged { project: project.id, present: true },
+            Event::SpecText {
+                project: project.id,
+                path: "specs/01-domain.md".into(),
+                text: "# 01 — Domain\n".into(),
+                hash: ContentHash::of("# 01 — Domain\n".as_bytes()),
+            },
+            Event::SpecFailed {
+                project: project.id,
+                path: "specs/01-domain.md".into(),
+                message: "changed on disk".into(),
+                stale: true,
+            },
         ];
         for event in events {
             round_trip(event);

@@ -18,6 +18,7 @@ pub mod prompt;
 mod requirements;
 pub mod review;
 pub mod rotation;
+mod spec_files;
 pub mod specs;
 pub mod tasks;
 pub mod turn;
@@ -253,6 +254,10 @@ impl Engine {
             Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
             Command::SaveLayout { layout } => self.save_layout(layout).await,
             Command::WriteRequirements { project } => self.write_requirements(seq, project).await,
+            Command::ReadSpec { project, path } => self.read_spec(project, path),
+            Command::SaveSpec { project, path, text, expected_hash } => {
+                self.save_spec(seq, project, path, text, expected_hash).await
+            }
             other => {
                 self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
                 Ok(())

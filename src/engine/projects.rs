@@ -115,6 +115,7 @@ impl Engine {
             .get_value(Table::Settings, &super::changes::policy_key(project.id))?
             .unwrap_or_default();
         let requirements = super::requirements::present(&project.root).await;
+        let memory = super::memory::entries(self.store.reader(), project.id)?;
         let root = project.root.clone();
         let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
         Ok(ProjectSnapshot {
@@ -133,6 +134,7 @@ impl Engine {
             usage,
             approval_policy,
             requirements,
+            memory,
         })
     }
 

@@ -165,6 +165,17 @@ impl Review {
         }
     }
 
+    /// Applies a change the user made themselves (a spec saved from the editor) at once, whatever
+    /// the policy, which governs the agents: the user already decided. It still gets a checkpoint,
+    /// so it can be undone like any other.
+    pub async fn apply_own(&mut self, changeset: ChangeSet) -> Result<Decided, ReviewError> {
+        let id = changeset.id;
+        self.pending.insert(id, changeset);
+        let decided = self.decide(id, ChangeSetDecision::AcceptAll, None).await;
+        self.pending.remove(&id);
+        decided
+    }
+
     /// Applies the user's decision: accepted hunks are written (after a checkpoint), the rest
     /// dropped; the comment goes back to the agent with the result.
     pub async fn decide(

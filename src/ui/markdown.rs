@@ -1,11 +1,12 @@
 //! Markdown as the chat shows it: parsed once into laid-out pieces (paragraphs, headings, list
 //! items, quotes, highlighted code blocks), kept for as long as the width and theme stay the same.
-//! Only a message that is still streaming is parsed again, and only when its text grew.
+//! Only a message that is still streaming is parsed again, and only when its text grew. Headings
+//! can be listed (for an outline) and are reported where they were drawn (to scroll to one).
 
 use std::sync::Arc;
 
 use egui::text::{LayoutJob, TextFormat};
-use egui::{Color32, FontId, Galley, Stroke, TextStyle, Ui};
+use egui::{Color32, FontId, Galley, Rect, Stroke, TextStyle, Ui};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::highlight::LineHighlighter;
@@ -13,9 +14,11 @@ use super::highlight::LineHighlighter;
 const CODE_MARGIN: f32 = 6.0;
 const LIST_INDENT: f32 = 16.0;
 const QUOTE_INDENT: f32 = 12.0;
+/// The markdown extensions the parser reads, for drawing and for listing headings alike.
+const OPTIONS: Options = Options::ENABLE_STRIKETHROUGH.union(Options::ENABLE_TASKLISTS);
 
 enum Piece {
-    Text { job: LayoutJob, indent: f32, quote: bool },
+    Text { job: LayoutJob, indent: f32, quote: bool, heading: bool },
     Code { job: LayoutJob },
     Rule,
 }
@@ -124,7 +127,7 @@ impl Builder<'_> {
         }
         let job = std::mem::take(&mut self.job);
         let indent = self.lists.len() as f32 * LIST_INDENT + self.quotes as f32 * QUOTE_INDENT;
-        self.pieces.push(Piece::Text { job, indent, quote: self.quotes > 0 });
+        self.pieces.push(Piece::Text { job, indent, quote: self.quotes > 0, heading: self.inline.heading.is_some() });
     }
 
     fn code_block(&mut self, language: &str, text: &str) {
@@ -238,7 +241,7 @@ fn parse(text: &str, palette: &Palette) -> Vec<Piece> {
         quotes: 0,
         code: None,
     };
-    for event in Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS) {
+    for event in Parser::new_ext(text, OPTIONS) {
         builder.event(event);
     }
     // A code fence still open mid-stream shows what has arrived so far.
@@ -249,20 +252,63 @@ fn parse(text: &str, palette: &Palette) -> Vec<Piece> {
     builder.pieces
 }
 
+/// A heading of a markdown text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// 1 for `#`, 2 for `##`...
+    pub level: u8,
+    pub title: String,
+    /// 1-based.
+    pub line: usize,
+}
+
+/// The headings of `text` in order: the n-th is the n-th rectangle [`markdown_headings_ui`] returns.
+pub fn headings(text: &str) -> Vec<Heading> {
+    let mut out = Vec::new();
+    let mut open: Option<(u8, String, usize)> = None;
+    for (event, range) in Parser::new_ext(text, OPTIONS).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                let line = text[..range.start].matches('\n').count() + 1;
+                open = Some((level as u8, String::new(), line));
+            }
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                if let Some((_, title, _)) = &mut open {
+                    title.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                // An empty heading draws nothing, so it is not listed either.
+                if let Some((level, title, line)) = open.take().filter(|(_, title, _)| !title.is_empty()) {
+                    out.push(Heading { level, title: title.trim().to_string(), line });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Lays `text` out for the width available (reusing `cache` when width and theme are unchanged)
 /// and draws it.
 pub fn markdown_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered>) {
+    markdown_headings_ui(ui, text, cache);
+}
+
+/// [`markdown_ui`], returning where each heading was drawn, in the order [`headings`] lists them.
+pub fn markdown_headings_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered>) -> Vec<Rect> {
     let width = ui.available_width().max(40.0);
     let dark = ui.visuals().dark_mode;
     let fresh = cache.as_ref().is_some_and(|c| (c.width - width).abs() < 0.5 && c.dark == dark);
     if !fresh {
         *cache = Some(layout(ui, text, width));
     }
-    let Some(rendered) = cache else { return };
+    let mut headings = Vec::new();
+    let Some(rendered) = cache else { return headings };
     for (piece, galley) in &rendered.pieces {
         match piece {
-            Piece::Text { indent, quote, .. } => {
-                ui.horizontal_top(|ui| {
+            Piece::Text { indent, quote, heading, .. } => {
+                let row = ui.horizontal_top(|ui| {
                     ui.add_space(*indent);
                     if *quote {
                         let top = ui.cursor().min;
@@ -274,6 +320,9 @@ pub fn markdown_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered>) {
                     }
                     ui.add(egui::Label::new(galley.clone()).selectable(true));
                 });
+                if *heading {
+                    headings.push(row.response.rect);
+                }
             }
             Piece::Code { .. } => {
                 egui::Frame::new()
@@ -289,6 +338,7 @@ pub fn markdown_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered>) {
             }
         }
     }
+    headings
 }
 
 fn layout(ui: &Ui, text: &str, width: f32) -> Rendered {
@@ -346,6 +396,16 @@ mod tests {
         let out = pieces("Here:\n\n```py\nprint('hi')\nx = 1");
         assert_eq!(out.len(), 2);
         assert!(matches!(&out[1], Piece::Code { job } if job.text == "print('hi')\nx = 1"));
+    }
+
+    #[test]
+    fn headings_are_listed_with_their_lines_as_they_are_drawn() {
+        let md = "# 01 — Parser\n\nIntro.\n\n## Purpose\n\n- # in a list\n\n##\n\n### The `Token` type\n\n```md\n## not a heading\n```\n";
+        let listed = headings(md);
+        let titles: Vec<(u8, &str, usize)> = listed.iter().map(|h| (h.level, h.title.as_str(), h.line)).collect();
+        assert_eq!(titles, [(1, "01 — Parser", 1), (2, "Purpose", 5), (1, "in a list", 7), (3, "The Token type", 11)]);
+        let drawn = pieces(md).iter().filter(|p| matches!(p, Piece::Text { heading: true, .. })).count();
+        assert_eq!(drawn, listed.len(), "the n-th heading listed is the n-th drawn");
     }
 
     #[test]

@@ -94,6 +94,8 @@ impl TabViewer for Tabs<'_> {
             Tab::Review => super::review::review_ui(ui, self.view, self.commands),
             Tab::Usage if self.view.project.is_none() => super::usage::no_project_ui(ui),
             Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
+            Tab::Specs => super::specs::specs_ui(ui, self.view, self.commands),
+            Tab::Memory => super::memory::memory_ui(ui, self.view, self.commands),
             other => not_built_ui(ui, *other),
         }
     }

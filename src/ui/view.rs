@@ -9,7 +9,9 @@ use crate::llm::ProviderKind;
 use crate::protocol::{Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
 
 use super::chat::ChatView;
+use super::memory::MemoryView;
 use super::review::ReviewView;
+use super::specs::SpecsView;
 use super::tabs::Tab;
 use super::usage::UsageView;
 
@@ -136,6 +138,10 @@ pub struct ViewModel {
     pub review: ReviewView,
     /// The open project's model requests.
     pub usage: UsageView,
+    /// The open project's spec files, as read and as being edited.
+    pub specs: SpecsView,
+    /// The open project's memory entries.
+    pub memory: MemoryView,
     /// Commands the view model itself needs sent (history to load, a message waiting for its session).
     pub outbox: Vec<Command>,
     /// A tab a panel asked to bring forward (the app does it after drawing).
@@ -159,6 +165,8 @@ impl Default for ViewModel {
             chat: ChatView::default(),
             review: ReviewView::default(),
             usage: UsageView::default(),
+            specs: SpecsView::default(),
+            memory: MemoryView::default(),
             outbox: Vec::new(),
             tab_request: None,
             review_request: None,
@@ -172,6 +180,8 @@ impl ViewModel {
         self.chat.apply(&event, &mut self.outbox);
         self.review.apply(&event);
         self.usage.apply(&event);
+        self.specs.apply(&event, &mut self.outbox);
+        self.memory.apply(&event);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }
@@ -194,6 +204,9 @@ impl ViewModel {
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.usage = UsageView::open(snapshot.usage, &snapshot.sessions);
+                self.specs =
+                    SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, &mut self.outbox);
+                self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
                 tasks.sort_by_key(|t| (order.get(&t.spec).copied().unwrap_or(u32::MAX), t.order));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aura::engine;
+use aura::protocol::Command;
 use aura::ui::{AuraApp, Connection};
 use egui_kittest::Harness;
 
@@ -54,4 +55,11 @@ pub fn wait_until_closed(data: &Path) {
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("the store was never closed");
+}
+
+/// Waits for the engine, then opens `workspace` as the project, as the app does.
+pub fn open_in_app(harness: &mut Harness<'_, AuraApp>, workspace: &Path) {
+    wait_until_ready(harness);
+    harness.state_mut().send(Command::OpenProject { root: workspace.to_path_buf() });
+    step_until(harness, 1_500, "the project never opened", |app| app.view().project.is_some());
 }
