@@ -144,6 +144,7 @@ fn frames_bench() {
             usage: vec![],
             approval_policy: Default::default(),
             requirements: true,
+            memory: vec![],
         },
     });
     headless.app.apply(Event::History { session: session.id, records: conversation(&session, 10_000), complete: true });
