@@ -215,6 +215,13 @@ pub enum Command {
     TestConnection {
         choice: ModelChoice,
     },
+    /// Saves (or with `None` removes) the API key for `env` (`ANTHROPIC_API_KEY`, `DEEPSEEK_API_KEY`,
+    /// `OPENAI_API_KEY`), used before the environment's. Answered by [`Event::ApiKeys`]; no event
+    /// ever carries a key.
+    SetApiKey {
+        env: String,
+        key: Option<String>,
+    },
     /// The desktop's theme and text size (stored for the next start).
     SetAppearance {
         appearance: Appearance,
@@ -252,6 +259,24 @@ pub enum Command {
         text: String,
         expected_hash: Option<ContentHash>,
     },
+}
+
+/// Where a cloud provider's API key comes from; the key itself never leaves the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyStatus {
+    pub provider: String,
+    pub env: String,
+    pub source: KeySource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// Typed in Settings (used first).
+    Settings,
+    /// From the environment variable.
+    Environment,
+    Missing,
 }
 
 /// How the desktop looks.
@@ -464,6 +489,10 @@ pub enum Event {
     UsageRecorded {
         project: ProjectId,
         entry: RequestUsage,
+    },
+    /// Where each cloud provider's key comes from (after a desktop's `Hello` and each change).
+    ApiKeys {
+        keys: Vec<ApiKeyStatus>,
     },
     ApprovalPolicyChanged {
         project: ProjectId,

@@ -252,3 +252,54 @@ fn the_model_form_tests_a_connection_and_the_approval_policy_is_kept() {
     let reopened = harness.state().view().project.as_ref().unwrap().approval_policy;
     assert_eq!(reopened, aura::domain::ApprovalPolicy::ReadOnly);
 }
+
+#[test]
+fn a_key_saved_in_settings_is_used_and_never_shown_again() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let script = aura::llm::emulator::script::Script::new(vec![Turn::text("OK")]).with_key("sk-secret-123");
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let data = dir.path().join("data");
+    let mut harness = harness_with_store(data.clone(), &runtime);
+    ui_harness::open_in_app(&mut harness, workspace.path());
+    step_until(&mut harness, 1_500, "the keys were never listed", |app| app.view().api_keys.len() == 3);
+    let choice = ModelChoice {
+        provider: ProviderKind::Openai,
+        base_url: Some(emulator.base_url(ProviderKind::Openai)),
+        model: "emu-coder".into(),
+        context_window: None,
+    };
+    let tested = |harness: &mut Harness<'_, AuraApp>| {
+        harness.state_mut().send(Command::TestConnection { choice: choice.clone() });
+        if let Some(p) = harness.state_mut().view_mut().project.as_mut() {
+            p.connection_test = Some(None);
+        }
+        step_until(harness, 1_500, "the test never answered", |app| {
+            app.view().project.as_ref().is_some_and(|p| matches!(p.connection_test, Some(Some(_))))
+        });
+        harness.state().view().project.as_ref().unwrap().connection_test.clone().unwrap().unwrap()
+    };
+    // Without a key the server refuses, and the message says which key to set.
+    let (ok, message) = tested(&mut harness);
+    assert!(!ok && message.contains("OPENAI_API_KEY"), "{message}");
+
+    // Typed in Settings (masked), saved: the next request carries it.
+    harness.state_mut().show_tab(Tab::Settings);
+    harness.run_steps(2);
+    harness.get_all_by_role(Role::PasswordInput).nth(2).unwrap().focus();
+    harness.run_steps(1);
+    harness.get_all_by_role(Role::PasswordInput).nth(2).unwrap().type_text("sk-secret-123");
+    harness.run_steps(1);
+    harness.get_all_by_label("Save").nth(2).unwrap().click();
+    step_until(&mut harness, 1_500, "the key was never saved", |app| {
+        app.view().api_keys.iter().any(|k| k.env == "OPENAI_API_KEY" && k.source == aura::protocol::KeySource::Settings)
+    });
+    let (ok, message) = tested(&mut harness);
+    assert!(ok, "{message}");
+    // The view holds no trace of it, and the file is the owner's alone.
+    assert!(!format!("{:?}", harness.state().view()).contains("sk-secret-123"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("keys.json")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

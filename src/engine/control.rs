@@ -104,8 +104,9 @@ impl Engine {
     }
 
     fn agent(&self, choice: &ModelChoice, catalog: &Arc<Catalog>) -> Agent {
-        let provider = ProviderConfig { kind: choice.provider, base_url: choice.base_url.clone(), api_key: None }
-            .connect(RetryPolicy::default());
+        let mut config = ProviderConfig { kind: choice.provider, base_url: choice.base_url.clone(), api_key: None };
+        config.api_key = self.saved_key(config.key_env());
+        let provider = config.connect(RetryPolicy::default());
         let window = choice.context_window.or_else(|| catalog.lookup(&choice.model).map(|m| m.context_window as u64));
         Agent { provider, model: choice.model.clone(), catalog: Arc::clone(catalog), window }
     }

@@ -31,6 +31,7 @@ impl Engine {
             layout,
         });
         if surface == Surface::Desktop {
+            self.announce_keys();
             match self.store.reader().get_value(Table::Settings, super::control::APPEARANCE_KEY) {
                 Ok(Some(appearance)) => self.emit(Event::AppearanceChanged { appearance }),
                 Ok(None) => {}

@@ -11,6 +11,7 @@ mod decisions;
 pub mod devloop;
 mod discovery;
 pub mod host;
+mod keys;
 mod layout;
 pub mod memory;
 mod projects;
@@ -203,6 +204,10 @@ impl Engine {
                 Ok(())
             }
             Command::SetAppearance { appearance } => self.set_appearance(appearance).await,
+            Command::SetApiKey { env, key } => {
+                self.set_api_key(seq, env, key);
+                Ok(())
+            }
             Command::SetApprovalPolicy { project, policy } => self.set_approval_policy(project, policy).await,
             Command::TestConnection { choice } => {
                 self.test_connection(choice);

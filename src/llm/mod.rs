@@ -105,17 +105,7 @@ impl ProviderConfig {
     /// Builds the provider. Keys come from the config, else from the environment variable the
     /// provider's SDK uses.
     pub fn connect(&self, retry: RetryPolicy) -> Arc<dyn Provider> {
-        let base_url = self.base_url.clone().unwrap_or_else(|| {
-            match self.kind {
-                ProviderKind::Anthropic => anthropic::DEFAULT_BASE_URL,
-                ProviderKind::Openai => openai::OPENAI_BASE_URL,
-                ProviderKind::Ollama => ollama::DEFAULT_BASE_URL,
-            }
-            .to_string()
-        });
-        let url = reqwest::Url::parse(&base_url).ok();
-        let host = url.as_ref().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
-        let port = url.as_ref().and_then(|u| u.port_or_known_default()).unwrap_or(0);
+        let (base_url, host, port) = self.target();
         let local = is_loopback(&host);
         let (provider, key_env, hint) = describe(self.kind, &host, port, local);
         let api_key = self.api_key.clone().or_else(|| std::env::var(key_env).ok().filter(|k| !k.is_empty()));
@@ -135,6 +125,30 @@ impl ProviderConfig {
             ProviderKind::Openai => Arc::new(OpenAi { endpoint }),
             ProviderKind::Ollama => Arc::new(Ollama { endpoint, contexts: Arc::default() }),
         }
+    }
+}
+
+impl ProviderConfig {
+    /// The environment variable its key is read from when none is given (`DEEPSEEK_API_KEY`...).
+    pub fn key_env(&self) -> &'static str {
+        let (_, host, port) = self.target();
+        describe(self.kind, &host, port, is_loopback(&host)).1
+    }
+
+    /// The base URL (the provider's own when none is set), its host and port.
+    fn target(&self) -> (String, String, u16) {
+        let base_url = self.base_url.clone().unwrap_or_else(|| {
+            match self.kind {
+                ProviderKind::Anthropic => anthropic::DEFAULT_BASE_URL,
+                ProviderKind::Openai => openai::OPENAI_BASE_URL,
+                ProviderKind::Ollama => ollama::DEFAULT_BASE_URL,
+            }
+            .to_string()
+        });
+        let url = reqwest::Url::parse(&base_url).ok();
+        let host = url.as_ref().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let port = url.as_ref().and_then(|u| u.port_or_known_default()).unwrap_or(0);
+        (base_url, host, port)
     }
 }
 

@@ -83,6 +83,11 @@ impl AuraApp {
         &self.view
     }
 
+    /// The view model, for tests that set up a state the way a panel would.
+    pub fn view_mut(&mut self) -> &mut ViewModel {
+        &mut self.view
+    }
+
     /// Applies an engine event as if it had arrived (for benchmarks that play a recorded session).
     pub fn apply(&mut self, event: Event) {
         self.view.apply(event);

@@ -9,6 +9,7 @@ mod docks;
 mod folder;
 mod getting_started;
 mod highlight;
+mod keys;
 mod layout;
 mod markdown;
 mod memory;

@@ -12,6 +12,8 @@ pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
     ui.add_space(4.0);
     super::appearance::appearance_ui(ui, &mut view.appearance, commands);
     ui.add_space(8.0);
+    super::keys::keys_ui(ui, &view.api_keys, &mut view.key_drafts, commands);
+    ui.add_space(8.0);
     super::checks::checks_ui(ui, view, commands);
     ui.add_space(8.0);
     super::models::models_ui(ui, view, commands);

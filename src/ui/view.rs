@@ -6,9 +6,12 @@ use std::collections::HashMap;
 
 use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
-use crate::protocol::{Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
+use crate::protocol::{
+    ApiKeyStatus, Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice,
+};
 
 use super::chat::ChatView;
+use super::keys::KeyDrafts;
 use super::memory::MemoryView;
 use super::review::ReviewView;
 use super::specs::SpecsView;
@@ -148,6 +151,10 @@ pub struct ViewModel {
     pub tab_request: Option<Tab>,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
+    /// Where each provider's key comes from.
+    pub api_keys: Vec<ApiKeyStatus>,
+    /// Keys being typed in Settings, until saved.
+    pub key_drafts: KeyDrafts,
     /// A ChangeSet a panel asked Review to show.
     pub review_request: Option<ChangeSetId>,
 }
@@ -171,6 +178,8 @@ impl Default for ViewModel {
             tab_request: None,
             review_request: None,
             appearance: Appearance::default(),
+            api_keys: Vec::new(),
+            key_drafts: KeyDrafts::default(),
         }
     }
 }
@@ -189,6 +198,7 @@ impl ViewModel {
             Event::Error { message, .. } | Event::StoreWarning { message } => self.notices.push(message),
             Event::Projects { projects } => self.projects = projects,
             Event::AppearanceChanged { appearance } => self.appearance = appearance,
+            Event::ApiKeys { keys } => self.api_keys = keys,
             Event::ProjectOpened { snapshot } => {
                 self.projects.retain(|p| p.id != snapshot.project.id);
                 self.projects.insert(0, snapshot.project.clone());
