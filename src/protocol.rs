@@ -772,6 +772,7 @@ mod tests {
             Command::DiscoverLocalServers,
             Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
             Command::WriteRequirements { project: ProjectId::new() },
+            Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: None },
             Command::ReadSpec { project: ProjectId::new(), path: "specs/01-domain.md".into() },
             Command::SaveSpec {
                 project: ProjectId::new(),
@@ -906,6 +907,13 @@ mod tests {
                 undone: vec![ChangeSetId::new()],
             },
             Event::TurnRunning { session: SessionId::new(), running: true },
+            Event::ApiKeys {
+                keys: vec![ApiKeyStatus {
+                    provider: "DeepSeek".into(),
+                    env: "DEEPSEEK_API_KEY".into(),
+                    source: KeySource::Settings,
+                }],
+            },
             Event::ApprovalPolicyChanged { project: project.id, policy: ApprovalPolicy::AutoApprove },
             Event::ConnectionTested {
                 choice: ModelChoice {
