@@ -215,6 +215,12 @@ pub enum Command {
     TestConnection {
         choice: ModelChoice,
     },
+    /// A task's log: its status changes, work orders and receipts, oldest first; answered by
+    /// [`Event::TaskLog`].
+    LoadTaskLog {
+        project: ProjectId,
+        task: TaskId,
+    },
     /// Saves (or with `None` removes) the API key for `env` (`ANTHROPIC_API_KEY`, `DEEPSEEK_API_KEY`,
     /// `OPENAI_API_KEY`), used before the environment's. Answered by [`Event::ApiKeys`]; no event
     /// ever carries a key.
@@ -489,6 +495,11 @@ pub enum Event {
     UsageRecorded {
         project: ProjectId,
         entry: RequestUsage,
+    },
+    /// What happened to a task, from the project's log (transitions, work orders, receipts).
+    TaskLog {
+        task: TaskId,
+        records: Vec<Record>,
     },
     /// Where each cloud provider's key comes from (after a desktop's `Hello` and each change).
     ApiKeys {
@@ -773,6 +784,7 @@ mod tests {
             Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
             Command::WriteRequirements { project: ProjectId::new() },
             Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: None },
+            Command::LoadTaskLog { project: ProjectId::new(), task: TaskId::new() },
             Command::ReadSpec { project: ProjectId::new(), path: "specs/01-domain.md".into() },
             Command::SaveSpec {
                 project: ProjectId::new(),
@@ -907,6 +919,7 @@ mod tests {
                 undone: vec![ChangeSetId::new()],
             },
             Event::TurnRunning { session: SessionId::new(), running: true },
+            Event::TaskLog { task: task.id, records: vec![Record::Receipt(sample_receipt())] },
             Event::ApiKeys {
                 keys: vec![ApiKeyStatus {
                     provider: "DeepSeek".into(),

@@ -233,5 +233,16 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     harness.run_steps(2);
     assert_eq!(receipts(&harness), in_chat + 1);
     assert!(harness.get_all_by_label("Files changed: Cargo.toml, src/lib.rs").count() >= 1);
+
+    // The task's log, read from the project's log when opened: its moves, its work order, its receipt.
+    harness.get_by_label("Log").click();
+    step_until(&mut harness, 300, "the log never came", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.task_log.is_some())
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains("ready → in_progress");
+    harness.get_by_label_contains("work order approved: Create the mathlib crate with add");
+    harness.get_by_label_contains("receipt: Verified.");
+    harness.get_by_label_contains("in_progress → done");
     assert!(harness.get_all_by_label_contains("cargo test  → passed, 1 test").count() >= 1);
 }

@@ -204,6 +204,7 @@ impl Engine {
                 Ok(())
             }
             Command::SetAppearance { appearance } => self.set_appearance(appearance).await,
+            Command::LoadTaskLog { project, task } => self.load_task_log(project, task),
             Command::SetApiKey { env, key } => {
                 self.set_api_key(seq, env, key);
                 Ok(())

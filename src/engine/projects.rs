@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::domain::{Project, ProjectId, Session, SessionId, SessionKind, Spec, Task, now_millis};
+use crate::domain::{
+    Project, ProjectId, ReceiptSubject, Record, Session, SessionId, SessionKind, Spec, Task, TaskId, now_millis,
+};
 use crate::protocol::{Event, LoopState, ProjectSnapshot};
 use crate::store::Table;
 use crate::validate::detect;
@@ -147,6 +149,25 @@ impl Engine {
         let session = Session::new(Some(project), kind, title);
         self.store.put(session.clone()).await?;
         self.emit(Event::SessionCreated { session });
+        Ok(())
+    }
+
+    /// Every record of the project's log about `task`, oldest first.
+    pub(super) fn load_task_log(&mut self, project: ProjectId, task: TaskId) -> EngineResult {
+        let page = self.store.reader().records_from(project, 1, usize::MAX)?;
+        self.warn_skipped(page.skipped);
+        let records = page
+            .records
+            .into_iter()
+            .map(|r| r.record)
+            .filter(|record| match record {
+                Record::TaskTransition { task: t, .. } => *t == task,
+                Record::WorkOrder(order) => order.task == Some(task),
+                Record::Receipt(receipt) => receipt.subject == ReceiptSubject::Task { task },
+                _ => false,
+            })
+            .collect();
+        self.emit(Event::TaskLog { task, records });
         Ok(())
     }
 

@@ -4,10 +4,10 @@
 
 use egui::{Color32, RichText, ScrollArea, Ui};
 
-use crate::domain::TaskStatus;
+use crate::domain::{Record, TaskId, TaskStatus, WorkOrderStatus};
 use crate::protocol::{Command, LoopControl, LoopState};
 
-use super::receipt::receipt_ui;
+use super::receipt::{receipt_ui, verdict_label};
 use super::view::{ProjectView, ViewModel};
 
 pub(super) fn status_color(status: TaskStatus) -> Color32 {
@@ -126,8 +126,8 @@ fn task_list_ui(ui: &mut Ui, open: &mut ProjectView) {
     }
 }
 
-fn task_detail_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) {
-    let Some(task) = open.selected_task.and_then(|id| open.task(id)) else { return };
+fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+    let Some(task) = open.selected_task.and_then(|id| open.task(id)).cloned() else { return };
     ui.horizontal(|ui| {
         ui.heading(format!("{} {}", task.key, task.title));
         if matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) && ui.button("Retry").clicked() {
@@ -140,9 +140,61 @@ fn task_detail_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) 
     if let Some(reason) = open.task_reasons.get(&task.id) {
         ui.colored_label(status_color(task.status), reason);
     }
-    let Some(receipt) = open.receipts.get(&task.id) else {
-        ui.label(RichText::new("No receipt yet: one is issued when an attempt ends.").weak());
-        return;
-    };
-    receipt_ui(ui, receipt);
+    match open.receipts.get(&task.id) {
+        Some(receipt) => receipt_ui(ui, receipt),
+        None => {
+            ui.label(RichText::new("No receipt yet: one is issued when an attempt ends.").weak());
+        }
+    }
+    task_log_ui(ui, open, task.id, commands);
+}
+
+/// `14:03:07` (UTC) of a time in milliseconds.
+fn clock(at: u64) -> String {
+    let secs = at / 1000 % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// What happened to the task, asked of the engine the first time the section is opened.
+fn task_log_ui(ui: &mut Ui, open: &mut ProjectView, task: TaskId, commands: &mut Vec<Command>) {
+    let project = open.project.id;
+    egui::CollapsingHeader::new("Log").id_salt(("task-log", task.to_string())).show(ui, |ui| {
+        let Some((_, records)) = open.task_log.as_ref().filter(|(t, _)| *t == task) else {
+            if open.task_log_asked != Some(task) {
+                open.task_log_asked = Some(task);
+                commands.push(Command::LoadTaskLog { project, task });
+            }
+            ui.label(RichText::new("Reading the log…").weak());
+            return;
+        };
+        if records.is_empty() {
+            ui.label(RichText::new("Nothing happened to this task yet.").weak());
+        }
+        for record in records {
+            let line = match record {
+                Record::TaskTransition { from, to, at, reason, .. } => {
+                    let why = reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+                    format!("{}  {} → {}{why}", clock(*at), from.as_str(), to.as_str())
+                }
+                Record::WorkOrder(order) => {
+                    let status = match &order.status {
+                        WorkOrderStatus::Proposed => "proposed".to_string(),
+                        WorkOrderStatus::Approved => "approved".to_string(),
+                        WorkOrderStatus::Rejected { reason } => format!("rejected ({reason})"),
+                    };
+                    format!("{}  work order {status}: {}", clock(order.created_at), order.goal)
+                }
+                Record::Receipt(receipt) => {
+                    format!(
+                        "{}  receipt: {}. {}",
+                        clock(receipt.created_at),
+                        verdict_label(receipt.verdict).0,
+                        receipt.summary
+                    )
+                }
+                _ => continue,
+            };
+            ui.label(RichText::new(line).monospace());
+        }
+    });
 }

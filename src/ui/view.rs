@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use std::collections::HashMap;
 
-use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Spec, Task, TaskId};
+use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
 use crate::protocol::{
     ApiKeyStatus, Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice,
@@ -60,6 +60,10 @@ pub struct ProjectView {
     pub model_draft: ModelChoice,
     pub loop_settings: LoopSettings,
     pub approval_policy: ApprovalPolicy,
+    /// The log the Tasks tab shows: whose, and what happened, oldest first.
+    pub task_log: Option<(TaskId, Vec<Record>)>,
+    /// The task whose log was asked for.
+    pub task_log_asked: Option<TaskId>,
     /// The newest connection test: `None` while it runs, then whether it answered and what it said.
     pub connection_test: Option<Option<(bool, String)>>,
     /// Whether the workspace has a `requirements.md`.
@@ -88,7 +92,12 @@ impl ProjectView {
                 self.specs = specs;
                 self.tasks = tasks;
             }
-            Event::TaskChanged { task, to, reason, attempts, .. } => {
+            Event::TaskChanged { task, from, to, reason, attempts } => {
+                // An open log grows as the task moves on.
+                if let Some((_, records)) = self.task_log.as_mut().filter(|(t, _)| *t == task) {
+                    let at = crate::domain::now_millis();
+                    records.push(Record::TaskTransition { task, from, to, at, reason: reason.clone() });
+                }
                 if let Some(t) = self.tasks.iter_mut().find(|t| t.id == task) {
                     t.status = to;
                     t.attempts = attempts;
@@ -104,6 +113,7 @@ impl ProjectView {
             }
             Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
             Event::ApprovalPolicyChanged { policy, .. } => self.approval_policy = policy,
+            Event::TaskLog { task, records } => self.task_log = Some((task, records)),
             Event::ConnectionTested { ok, message, .. } => self.connection_test = Some(Some((ok, message))),
             Event::RequirementsChanged { present, .. } => self.requirements = present,
             Event::LoopChanged { state, task, reason, .. } => {
@@ -115,6 +125,9 @@ impl ProjectView {
             }
             Event::ReceiptIssued { receipt } => {
                 if let ReceiptSubject::Task { task } = receipt.subject {
+                    if let Some((_, records)) = self.task_log.as_mut().filter(|(t, _)| *t == task) {
+                        records.push(Record::Receipt(receipt.clone()));
+                    }
                     self.receipts.insert(task, receipt);
                 }
             }
@@ -237,6 +250,8 @@ impl ViewModel {
                     models: snapshot.models,
                     loop_settings: snapshot.loop_settings,
                     approval_policy: snapshot.approval_policy,
+                    task_log: None,
+                    task_log_asked: None,
                     connection_test: None,
                     requirements: snapshot.requirements,
                     getting_started_hidden: false,
@@ -255,7 +270,10 @@ impl ViewModel {
                     open.apply(event);
                 }
             }
-            Event::TaskChanged { .. } | Event::ReceiptIssued { .. } | Event::ConnectionTested { .. } => {
+            Event::TaskChanged { .. }
+            | Event::ReceiptIssued { .. }
+            | Event::ConnectionTested { .. }
+            | Event::TaskLog { .. } => {
                 if let Some(open) = self.project.as_mut() {
                     open.apply(event);
                 }
