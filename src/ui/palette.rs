@@ -118,7 +118,7 @@ impl Palette {
             if offered.is_empty() {
                 ui.label(RichText::new("No command matches.").weak());
             }
-            egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().max_height(360.0).min_scrolled_height(360.0).show(ui, |ui| {
                 for (index, (name, keys, action)) in offered.iter().enumerate() {
                     ui.horizontal(|ui| {
                         if ui.selectable_label(index == self.selected, name.as_str()).clicked() {
