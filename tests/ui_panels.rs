@@ -303,3 +303,71 @@ fn a_key_saved_in_settings_is_used_and_never_shown_again() {
     let mode = std::fs::metadata(data.join("keys.json")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// Without autopilot a person drives the loop: the specs and each edit are accepted in Review, and
+/// each Planner work order is approved from its card in the chat.
+#[test]
+fn without_autopilot_the_user_accepts_changes_and_approves_work_orders_from_their_cards() {
+    use aura::domain::TaskStatus;
+    use aura::protocol::LoopState;
+    use aura::ui::ChatItem;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("requirements.md"), demo::REQUIREMENTS).unwrap();
+    let emulator = runtime.block_on(Emulator::start(demo::script())).unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    ui_harness::open_in_app(&mut harness, workspace.path());
+    let project = harness.state().view().project.as_ref().unwrap().project.id;
+    let model = ModelChoice {
+        provider: ProviderKind::Openai,
+        base_url: Some(emulator.base_url(ProviderKind::Openai)),
+        model: "emu-coder".into(),
+        context_window: None,
+    };
+    harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
+    step_until(&mut harness, 1_500, "the model was never set", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.models.is_some())
+    });
+    harness.state_mut().show_tab(Tab::Tasks);
+    harness.run_steps(2);
+    harness.get_by_label("Start").click();
+
+    let (mut accepted, mut approved) = (0, 0);
+    for _ in 0..6_000 {
+        harness.run_steps(1);
+        let view = harness.state().view();
+        let finished = view.project.as_ref().is_some_and(|p| p.loop_state == LoopState::Finished);
+        let order_waiting =
+            view.chat.items.iter().any(|i| matches!(i, ChatItem::WorkOrder { draft: aura::ui::OrderDraft::Open, .. }));
+        let change_waiting = !view.review.pending.is_empty();
+        if finished {
+            break;
+        }
+        if order_waiting {
+            harness.state_mut().show_tab(Tab::Chat);
+            harness.run_steps(2);
+            harness.get_by_label("Approve").click();
+            harness.run_steps(1);
+            approved += 1;
+        } else if change_waiting {
+            harness.state_mut().show_tab(Tab::Review);
+            harness.run_steps(2);
+            // The decision just sent may have landed meanwhile, taking the change with it.
+            if let Some(button) = harness.query_by_label("Accept all") {
+                button.click();
+                harness.run_steps(1);
+                accepted += 1;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let view = harness.state().view();
+    let open = view.project.as_ref().unwrap();
+    assert_eq!(open.loop_state, LoopState::Finished, "{:?}", open.loop_reason);
+    assert!(open.tasks.iter().all(|t| t.status == TaskStatus::Done));
+    assert_eq!(approved, 3, "one work order per task, each approved from its card");
+    assert!(accepted >= 4, "the specs and each task's edit were accepted in Review ({accepted})");
+    assert!(std::fs::read_to_string(workspace.path().join("src/lib.rs")).unwrap().contains("pub fn sub"));
+}

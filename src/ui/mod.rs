@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use app::AuraApp;
-pub use chat::{ChatItem, ChatView};
+pub use chat::{ChatItem, ChatView, OrderDraft};
 pub use docks::default_layout;
 pub use folder::FolderPicker;
 pub use layout::{Axis, Geometry, Layout, Pane, WindowLayout};
