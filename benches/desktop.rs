@@ -313,7 +313,16 @@ fn window_bench() {
     let before = cpu_ticks(child.id());
     std::thread::sleep(Duration::from_secs(10));
     let after = cpu_ticks(child.id());
+    let resident = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok().and_then(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+    });
     stop(child);
+    if let Some(kb) = resident {
+        println!("the real window with a project open, peak memory: {:.0} MB (GL driver included)", kb / 1024.0);
+    }
     if let (Some(before), Some(after)) = (before, after) {
         let percent = (after - before) as f64 / hz / 10.0 * 100.0;
         println!("idle for 10 s with a project open: {percent:.1}% of one core ({} ticks)", after - before);
