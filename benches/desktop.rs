@@ -31,14 +31,18 @@ fn thread_cpu() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
+/// The peak resident memory (`VmHWM`) of a process, from its `/proc/PID/status`, in MB.
+fn peak_mb(status: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(status).ok()?;
+    let kb = text
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<f64>()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 fn stats(mut samples: Vec<Duration>) -> (f64, f64) {
@@ -196,7 +200,10 @@ fn frames_bench() {
     println!(
         "scrolling a diff of {rows} changed lines (20,000-line file): {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame"
     );
-    println!("peak memory with that conversation and diff open: {:.0} MB", peak_rss_mb());
+    println!(
+        "peak memory with that conversation and diff open: {:.0} MB (no GL driver in this process)",
+        peak_mb("/proc/self/status").unwrap_or(0.0)
+    );
 }
 
 /// Starts `binary` with `args`, returns the time until it reports its first drawn frame.
@@ -313,15 +320,10 @@ fn window_bench() {
     let before = cpu_ticks(child.id());
     std::thread::sleep(Duration::from_secs(10));
     let after = cpu_ticks(child.id());
-    let resident = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok().and_then(|status| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-    });
+    let resident = peak_mb(&format!("/proc/{}/status", child.id()));
     stop(child);
-    if let Some(kb) = resident {
-        println!("the real window with a project open, peak memory: {:.0} MB (GL driver included)", kb / 1024.0);
+    if let Some(mb) = resident {
+        println!("the real window with a project open, peak memory: {mb:.0} MB (GL driver included)");
     }
     if let (Some(before), Some(after)) = (before, after) {
         let percent = (after - before) as f64 / hz / 10.0 * 100.0;
