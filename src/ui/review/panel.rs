@@ -43,9 +43,11 @@ pub fn review_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
     if let Some(id) = view.review_request.take() {
         review.select(id);
     }
+    let third = (ui.available_width() / 3.0).max(120.0);
     egui::Panel::left(Id::new("aura-review-list"))
         .resizable(true)
-        .default_size(230.0)
+        .default_size(230.0_f32.min(third))
+        .max_size(third)
         .show(ui, |ui| list_ui(ui, review, commands));
     if review.current().is_none() {
         ui.add_space(16.0);

@@ -31,9 +31,12 @@ pub fn specs_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
         empty_ui(ui, open, specs, commands);
         return;
     }
+    // At most half the tab, so the spec itself always has room beside a long outline.
+    let half = (ui.available_width() / 2.0).max(120.0);
     egui::Panel::left(Id::new("aura-specs-outline"))
         .resizable(true)
-        .default_size(260.0)
+        .default_size(260.0_f32.min(half))
+        .max_size(half)
         .show(ui, |ui| outline_ui(ui, open, specs, commands));
     spec_ui(ui, specs, commands);
 }
