@@ -98,3 +98,47 @@ fn an_unknown_command_is_refused_with_usage() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unrecognized subcommand 'frobnicate'"));
 }
+
+#[test]
+fn drone_list_shows_built_ins_a_workspace_drone_and_a_broken_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let folder = workspace.path().join(".aura/drones");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("migrations.toml"),
+        "name = \"migrations\"\nrole = \"db\"\nmodle = \"x\"\ninstructions = \"i\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("api-docs.toml"),
+        "name = \"api-docs\"\nrole = \"documentation\"\ninstructions = \"Keep docs/api.md in step.\"\nmodel = \"ollama/qwen2.5-coder:7b\"\n",
+    )
+    .unwrap();
+    let root = workspace.path().to_str().unwrap();
+    let output = aura(&["drone", "list", "--workspace", root], dir.path());
+    assert!(output.status.success(), "errors are listed, not fatal");
+    let text = stdout(&output);
+    for name in ["tests", "docs", "release-notes", "cleanup", "debug", "review", "ui-polish"] {
+        assert!(text.lines().any(|l| l.starts_with(name) && l.contains("built-in")), "{name} missing:\n{text}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("api-docs")
+        && l.contains(".aura/drones/api-docs.toml")
+        && l.contains("ollama/qwen2.5-coder:7b")));
+    assert!(
+        text.contains("error: .aura/drones/migrations.toml:3:1: unknown key \"modle\"; did you mean \"model\"?"),
+        "{text}"
+    );
+
+    let json = aura(&["drone", "list", "--workspace", root, "--json"], dir.path());
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["drones"].as_array().unwrap().len(), 8);
+    assert_eq!(value["errors"].as_array().unwrap().len(), 1);
+
+    // A workspace that cannot be read is an error, exit 1.
+    let file = workspace.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let output = aura(&["drone", "list", "--workspace", file.to_str().unwrap()], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("could not be read"));
+}

@@ -4,6 +4,7 @@
 mod apply_patch;
 mod chat;
 mod doctor;
+mod drone;
 mod emulator;
 mod run;
 mod tasks;
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 pub use apply_patch::{ApplyPatchArgs, apply_patch};
 pub use chat::{ChatArgs, chat};
 pub use doctor::doctor;
+pub use drone::{DroneCommand, drone};
 pub use emulator::{EmulatorArgs, emulator};
 pub use run::{RunArgs, run};
 pub use tasks::{ListArgs, list_specs, list_tasks};
@@ -73,4 +75,7 @@ pub enum CliCommand {
     Tasks(ListArgs),
     /// Run the provider emulator (Anthropic, OpenAI-compatible and Ollama wire formats) on loopback
     Emulator(EmulatorArgs),
+    /// Focused workers: list the workspace's Drones and their manifest errors
+    #[command(subcommand)]
+    Drone(DroneCommand),
 }

@@ -10,6 +10,7 @@ mod control;
 mod decisions;
 pub mod devloop;
 mod discovery;
+pub mod drones;
 pub mod host;
 mod keys;
 mod layout;
