@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ApprovalPolicy, ChangeSet, ChangeSetId, Check, ContentHash, DroneId, HunkDecision, MemoryEntry, MemoryId, Project,
-    ProjectId, Receipt, Record, RequestUsage, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus,
-    ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
+    ApprovalPolicy, ChangeSet, ChangeSetId, Check, ContentHash, DroneId, DroneManifest, DroneSource, HunkDecision,
+    MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, RequestUsage, Session, SessionId, SessionKind, Spec,
+    Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -214,6 +214,16 @@ pub enum Command {
     /// Sends a one-line request to `choice` and answers with [`Event::ConnectionTested`].
     TestConnection {
         choice: ModelChoice,
+    },
+    /// The project's Drones and manifest errors; answered by [`Event::DroneList`].
+    ListDrones {
+        project: ProjectId,
+    },
+    /// Writes `.aura/drones/NAME.toml` from `manifest` (applied as the user's own change, undoable in
+    /// Review), then answers with the project's [`Event::DroneList`].
+    SaveDroneManifest {
+        project: ProjectId,
+        manifest: DroneManifest,
     },
     /// A task's log: its status changes, work orders and receipts, oldest first; answered by
     /// [`Event::TaskLog`].
@@ -495,6 +505,13 @@ pub enum Event {
     UsageRecorded {
         project: ProjectId,
         entry: RequestUsage,
+    },
+    /// The project's Drones (built-in and its own) and each manifest that could not be read.
+    DroneList {
+        project: ProjectId,
+        drones: Vec<(DroneManifest, DroneSource)>,
+        /// `file:line:column: reason`.
+        errors: Vec<String>,
     },
     /// What happened to a task, from the project's log (transitions, work orders, receipts).
     TaskLog {
@@ -785,6 +802,19 @@ mod tests {
             Command::WriteRequirements { project: ProjectId::new() },
             Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: None },
             Command::LoadTaskLog { project: ProjectId::new(), task: TaskId::new() },
+            Command::ListDrones { project: ProjectId::new() },
+            Command::SaveDroneManifest {
+                project: ProjectId::new(),
+                manifest: crate::domain::DroneManifest {
+                    name: "api-docs".into(),
+                    role: "documentation".into(),
+                    instructions: "Keep docs in step.".into(),
+                    model: None,
+                    tool_policy: crate::domain::ToolPolicy::ReadOnly,
+                    triggers: vec![crate::domain::Trigger::AfterTaskFinished],
+                    budget: Default::default(),
+                },
+            },
             Command::ReadSpec { project: ProjectId::new(), path: "specs/01-domain.md".into() },
             Command::SaveSpec {
                 project: ProjectId::new(),
@@ -920,6 +950,11 @@ mod tests {
             },
             Event::TurnRunning { session: SessionId::new(), running: true },
             Event::TaskLog { task: task.id, records: vec![Record::Receipt(sample_receipt())] },
+            Event::DroneList {
+                project: project.id,
+                drones: vec![],
+                errors: vec![".aura/drones/x.toml:3:1: unknown key \"rol\"".into()],
+            },
             Event::ApiKeys {
                 keys: vec![ApiKeyStatus {
                     provider: "DeepSeek".into(),

@@ -371,3 +371,54 @@ fn without_autopilot_the_user_accepts_changes_and_approves_work_orders_from_thei
     assert!(accepted >= 4, "the specs and each task's edit were accepted in Review ({accepted})");
     assert!(std::fs::read_to_string(workspace.path().join("src/lib.rs")).unwrap().contains("pub fn sub"));
 }
+
+#[test]
+fn the_drones_tab_lists_drones_and_errors_and_saves_a_new_drone_as_a_manifest() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let folder = workspace.path().join(".aura/drones");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("broken.toml"),
+        "name = \"broken\"\nrole = \"x\"\nrol = \"typo\"\ninstructions = \"i\"\n",
+    )
+    .unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    ui_harness::open_in_app(&mut harness, workspace.path());
+    step_until(&mut harness, 1_500, "the Drones were never listed", |app| !app.view().drones.drones.is_empty());
+    harness.state_mut().show_tab(Tab::Drones);
+    harness.run_steps(2);
+    harness.get_by_label("review\nreview of changes");
+    harness.get_by_label(".aura/drones/broken.toml:3:1: unknown key \"rol\"; did you mean \"role\"?");
+
+    // A new Drone from the form: name, role, instructions, then Save.
+    harness.get_by_label("New Drone").click();
+    harness.run_steps(2);
+    let type_into = |harness: &mut Harness<'_, AuraApp>, role: Role, index: usize, text: &str| {
+        harness.get_all_by_role(role).nth(index).unwrap().focus();
+        harness.run_steps(1);
+        harness.get_all_by_role(role).nth(index).unwrap().type_text(text);
+        harness.run_steps(1);
+    };
+    // Drones shares the left pane with Chat and is in front, so its inputs come first: name, role,
+    // model; its instructions are the one multi-line input on screen.
+    type_into(&mut harness, Role::TextInput, 0, "api-docs");
+    type_into(&mut harness, Role::TextInput, 1, "documentation");
+    type_into(&mut harness, Role::MultilineTextInput, 0, "Keep docs/api.md in step with src/api/.");
+    harness.get_by_label("Save Drone").click();
+    step_until(&mut harness, 1_500, "the Drone was never saved", |app| {
+        app.view().drones.drones.iter().any(|(d, _)| d.name == "api-docs")
+    });
+    let text = std::fs::read_to_string(folder.join("api-docs.toml")).unwrap();
+    assert!(
+        text.starts_with("name = \"api-docs\"\nrole = \"documentation\"\ninstructions = \"\"\"\nKeep docs/api.md"),
+        "{text}"
+    );
+    let parsed = aura::domain::DroneManifest::parse(std::path::Path::new("api-docs.toml"), &text).unwrap();
+    assert_eq!(parsed.tool_policy, aura::domain::ToolPolicy::NormalReview);
+    // The saved Drone is shown, and the broken manifest is still reported beside it.
+    harness.run_steps(2);
+    harness.get_by_label("api-docs");
+    assert_eq!(harness.state().view().drones.errors.len(), 1);
+}

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::domain::{ToolPolicy, Trigger};
-use crate::engine::drones::{DroneSource, ManifestError, registry};
+use crate::domain::{DroneSource, ToolPolicy, Trigger};
+use crate::engine::drones::{ManifestError, registry};
 
 use super::tasks::ListArgs;
 

@@ -206,6 +206,8 @@ impl Engine {
             }
             Command::SetAppearance { appearance } => self.set_appearance(appearance).await,
             Command::LoadTaskLog { project, task } => self.load_task_log(project, task),
+            Command::ListDrones { project } => self.list_drones(seq, project),
+            Command::SaveDroneManifest { project, manifest } => self.save_drone_manifest(seq, project, manifest).await,
             Command::SetApiKey { env, key } => {
                 self.set_api_key(seq, env, key);
                 Ok(())

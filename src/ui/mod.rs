@@ -6,6 +6,7 @@ mod appearance;
 mod chat;
 mod checks;
 mod docks;
+mod drones;
 mod folder;
 mod getting_started;
 mod highlight;

@@ -1,6 +1,6 @@
 //! The dock's tabs: a small enum of ids (never content), so a layout serializes cleanly.
 
-use egui::{Id, RichText, Ui, WidgetText};
+use egui::{Id, Ui, WidgetText};
 use egui_dock::{NodePath, TabViewer};
 use serde::{Deserialize, Serialize};
 
@@ -35,24 +35,6 @@ impl Tab {
             Tab::Memory => "Memory",
             Tab::Usage => "Usage",
             Tab::Settings => "Settings",
-        }
-    }
-
-    /// What the tab will hold, said plainly while it is not built yet.
-    pub fn purpose(self) -> &'static str {
-        match self {
-            Tab::Chat => {
-                "The conversation with the model: streamed replies, tool calls as cards, work orders to approve."
-            }
-            Tab::Specs => "The project's specs: an outline with headings and tasks, the rendered text, and an editor.",
-            Tab::Tasks => "Tasks by status with their dependencies, the dev loop's controls, and each task's receipt.",
-            Tab::Review => {
-                "Pending changes as highlighted diffs to accept or reject per hunk, and checkpoints to undo."
-            }
-            Tab::Drones => "Focused workers (tests, docs, review, release notes, custom) running beside the chat.",
-            Tab::Memory => "What the project has learned, carried from task to task.",
-            Tab::Usage => "Tokens, cache hits and cost per request, session and project.",
-            Tab::Settings => "Providers, models, approval policy, validation commands, theme and font size.",
         }
     }
 }
@@ -92,11 +74,11 @@ impl TabViewer for Tabs<'_> {
             Tab::Tasks => super::tasks_panel::tasks_ui(ui, self.view, self.commands),
             Tab::Chat => super::chat::chat_ui(ui, self.view, self.commands),
             Tab::Review => super::review::review_ui(ui, self.view, self.commands),
+            Tab::Drones => super::drones::drones_ui(ui, &mut self.view.drones, self.commands),
             Tab::Usage if self.view.project.is_none() => super::usage::no_project_ui(ui),
             Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
             Tab::Specs => super::specs::specs_ui(ui, self.view, self.commands),
             Tab::Memory => super::memory::memory_ui(ui, self.view, self.commands),
-            other => not_built_ui(ui, *other),
         }
     }
 
@@ -122,15 +104,4 @@ impl TabViewer for Tabs<'_> {
     fn allowed_in_windows(&self, _tab: &mut Tab) -> bool {
         false
     }
-}
-
-fn not_built_ui(ui: &mut Ui, tab: Tab) {
-    ui.add_space(16.0);
-    ui.vertical_centered(|ui| {
-        ui.heading(tab.title());
-        ui.add_space(6.0);
-        ui.label(RichText::new(format!("The {} tab is not built yet.", tab.title())).strong());
-        ui.add_space(4.0);
-        ui.label(RichText::new(tab.purpose()).weak());
-    });
 }

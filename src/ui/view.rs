@@ -11,6 +11,7 @@ use crate::protocol::{
 };
 
 use super::chat::ChatView;
+use super::drones::DronesView;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
 use super::review::ReviewView;
@@ -154,6 +155,8 @@ pub struct ViewModel {
     pub review: ReviewView,
     /// The open project's model requests.
     pub usage: UsageView,
+    /// The open project's Drones.
+    pub drones: DronesView,
     /// The open project's spec files, as read and as being edited.
     pub specs: SpecsView,
     /// The open project's memory entries.
@@ -185,6 +188,7 @@ impl Default for ViewModel {
             chat: ChatView::default(),
             review: ReviewView::default(),
             usage: UsageView::default(),
+            drones: DronesView::default(),
             specs: SpecsView::default(),
             memory: MemoryView::default(),
             outbox: Vec::new(),
@@ -202,6 +206,7 @@ impl ViewModel {
         self.chat.apply(&event, &mut self.outbox);
         self.review.apply(&event);
         self.usage.apply(&event);
+        self.drones.apply(&event);
         self.specs.apply(&event, &mut self.outbox);
         self.memory.apply(&event);
         match event {
@@ -227,6 +232,7 @@ impl ViewModel {
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.usage = UsageView::open(snapshot.usage, &snapshot.sessions);
+                self.drones = DronesView::open(snapshot.project.id, &mut self.outbox);
                 self.specs =
                     SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, &mut self.outbox);
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);

@@ -4,48 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::{Budget, ToolPolicy, Trigger};
-
-/// What a manifest says; the Drone's id and conversation are kept in the store, matched by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DroneManifest {
-    pub name: String,
-    pub role: String,
-    pub instructions: String,
-    /// `provider/model`; none: the project's Worker model.
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub tool_policy: ToolPolicy,
-    #[serde(default)]
-    pub triggers: Vec<Trigger>,
-    #[serde(default)]
-    pub budget: ManifestBudget,
-}
-
-/// The `[budget]` table, with the defaults a run gets when it is left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ManifestBudget {
-    pub max_tokens: u64,
-    pub max_steps: u32,
-    pub max_seconds: u64,
-}
-
-impl Default for ManifestBudget {
-    fn default() -> Self {
-        ManifestBudget { max_tokens: 300_000, max_steps: 60, max_seconds: 1_800 }
-    }
-}
-
-impl From<ManifestBudget> for Budget {
-    fn from(b: ManifestBudget) -> Budget {
-        Budget { max_tokens: Some(b.max_tokens), max_steps: Some(b.max_steps), max_seconds: Some(b.max_seconds) }
-    }
-}
+use crate::domain::{DroneManifest, ToolPolicy, Trigger};
 
 /// What is wrong with a manifest, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

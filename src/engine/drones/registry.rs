@@ -6,18 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::manifest::{DroneManifest, ManifestError};
+use crate::domain::{DroneManifest, DroneSource};
 
-/// Where a Drone's manifest came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum DroneSource {
-    BuiltIn,
-    /// Workspace-relative path of its manifest.
-    Workspace {
-        path: String,
-    },
-}
+use super::manifest::ManifestError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoadedDrone {

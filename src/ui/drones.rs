@@ -1,0 +1,209 @@
+//! The Drones tab: the project's Drones (built-in and its own `.aura/drones/NAME.toml`), each
+//! manifest that could not be read with its file and line, and a form that creates or edits a
+//! Drone and saves it as a readable manifest.
+
+use egui::{ComboBox, DragValue, Id, RichText, ScrollArea, TextEdit, Ui};
+
+use crate::domain::{DroneManifest, DroneSource, ManifestBudget, ProjectId, ToolPolicy, Trigger};
+use crate::protocol::{Command, Event};
+
+#[derive(Debug, Default)]
+pub struct DronesView {
+    project: Option<ProjectId>,
+    pub drones: Vec<(DroneManifest, DroneSource)>,
+    pub errors: Vec<String>,
+    pub selected: Option<String>,
+    /// The Drone being made or edited.
+    pub draft: Option<DroneManifest>,
+}
+
+impl DronesView {
+    pub fn open(project: ProjectId, outbox: &mut Vec<Command>) -> DronesView {
+        outbox.push(Command::ListDrones { project });
+        DronesView { project: Some(project), ..DronesView::default() }
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        if let Event::DroneList { project, drones, errors } = event
+            && self.project == Some(*project)
+        {
+            self.drones = drones.clone();
+            self.errors = errors.clone();
+            // A saved draft is listed now as the workspace's own: the form closes on it.
+            if let Some(draft) = &self.draft
+                && self.drones.iter().any(|(d, source)| d.name == draft.name.trim() && *source != DroneSource::BuiltIn)
+            {
+                self.selected = Some(draft.name.trim().to_string());
+                self.draft = None;
+            }
+        }
+    }
+}
+
+fn policy_name(p: ToolPolicy) -> &'static str {
+    match p {
+        ToolPolicy::ReadOnly => "read-only",
+        ToolPolicy::AskBeforeWrites => "ask before writes",
+        ToolPolicy::NormalReview => "normal review",
+    }
+}
+
+fn blank() -> DroneManifest {
+    DroneManifest {
+        name: String::new(),
+        role: String::new(),
+        instructions: String::new(),
+        model: None,
+        tool_policy: ToolPolicy::default(),
+        triggers: Vec::new(),
+        budget: ManifestBudget::default(),
+    }
+}
+
+pub fn drones_ui(ui: &mut Ui, view: &mut DronesView, commands: &mut Vec<Command>) {
+    let Some(project) = view.project else {
+        ui.add_space(16.0);
+        ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see its Drones.").weak()));
+        return;
+    };
+    let third = (ui.available_width() / 3.0).max(140.0);
+    egui::Panel::left(Id::new("aura-drones-list"))
+        .resizable(true)
+        .default_size(third.min(240.0))
+        .max_size(third)
+        .show(ui, |ui| list_ui(ui, view));
+    ScrollArea::vertical().id_salt("aura-drone-detail").show(ui, |ui| match &mut view.draft {
+        Some(draft) => {
+            if let Some(saved) = form_ui(ui, draft) {
+                match saved {
+                    Some(manifest) => commands.push(Command::SaveDroneManifest { project, manifest }),
+                    None => view.draft = None,
+                }
+            }
+        }
+        None => detail_ui(ui, view),
+    });
+}
+
+fn list_ui(ui: &mut Ui, view: &mut DronesView) {
+    if ui.button("New Drone").clicked() {
+        view.draft = Some(blank());
+    }
+    ui.add_space(4.0);
+    let mut picked = None;
+    for (drone, source) in &view.drones {
+        let mark = if matches!(source, DroneSource::BuiltIn) { "" } else { " ·" };
+        let label = format!("{}{mark}\n{}", drone.name, drone.role);
+        if ui.selectable_label(view.selected.as_deref() == Some(drone.name.as_str()), label).clicked() {
+            picked = Some(drone.name.clone());
+        }
+    }
+    if let Some(name) = picked {
+        view.selected = Some(name);
+        view.draft = None;
+    }
+    for error in &view.errors {
+        ui.colored_label(ui.visuals().error_fg_color, RichText::new(error).small());
+    }
+}
+
+fn detail_ui(ui: &mut Ui, view: &mut DronesView) {
+    let Some((drone, source)) = view.selected.as_ref().and_then(|n| view.drones.iter().find(|(d, _)| &d.name == n))
+    else {
+        ui.add_space(12.0);
+        ui.label(
+            RichText::new(
+                "Choose a Drone, or make a new one. Your own are saved in .aura/drones/ to share through git.",
+            )
+            .weak(),
+        );
+        return;
+    };
+    ui.heading(&drone.name);
+    ui.label(RichText::new(&drone.role).weak());
+    let from = match source {
+        DroneSource::BuiltIn => "built in".to_string(),
+        DroneSource::Workspace { path } => path.clone(),
+    };
+    ui.label(format!(
+        "{} · {} · model: {} · from {from}",
+        policy_name(drone.tool_policy),
+        if drone.triggers.is_empty() { "on demand".to_string() } else { format!("{:?}", drone.triggers) },
+        drone.model.as_deref().unwrap_or("the project's Worker model"),
+    ));
+    let b = drone.budget;
+    ui.label(
+        RichText::new(format!("Budget: {} tokens, {} steps, {} s", b.max_tokens, b.max_steps, b.max_seconds)).weak(),
+    );
+    ui.separator();
+    ui.label(&drone.instructions);
+    ui.add_space(6.0);
+    let label = if matches!(source, DroneSource::BuiltIn) { "Customize" } else { "Edit" };
+    if ui.button(label).on_hover_text("Saved as .aura/drones/NAME.toml in the workspace").clicked() {
+        view.draft = Some(drone.clone());
+    }
+}
+
+/// The form; returns `Some(Some(manifest))` to save, `Some(None)` to cancel.
+fn form_ui(ui: &mut Ui, draft: &mut DroneManifest) -> Option<Option<DroneManifest>> {
+    let mut outcome = None;
+    egui::Grid::new("aura-drone-form").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
+        ui.label("Name");
+        ui.add(TextEdit::singleline(&mut draft.name).hint_text("lowercase-with-dashes"));
+        ui.end_row();
+        ui.label("Role");
+        ui.add(TextEdit::singleline(&mut draft.role).hint_text("what it is for"));
+        ui.end_row();
+        ui.label("Model");
+        let mut model = draft.model.clone().unwrap_or_default();
+        if ui.add(TextEdit::singleline(&mut model).hint_text("provider/model (empty: the Worker's)")).changed() {
+            draft.model = Some(model.trim().to_string()).filter(|m| !m.is_empty());
+        }
+        ui.end_row();
+        ui.label("Tools");
+        ComboBox::from_id_salt("aura-drone-policy").selected_text(policy_name(draft.tool_policy)).show_ui(ui, |ui| {
+            for p in [ToolPolicy::ReadOnly, ToolPolicy::AskBeforeWrites, ToolPolicy::NormalReview] {
+                ui.selectable_value(&mut draft.tool_policy, p, policy_name(p));
+            }
+        });
+        ui.end_row();
+        ui.label("Runs");
+        ui.horizontal(|ui| {
+            for (trigger, name) in [
+                (Trigger::AfterTaskFinished, "after each finished task"),
+                (Trigger::AfterChangeSetApplied, "after each applied change"),
+            ] {
+                let mut on = draft.triggers.contains(&trigger);
+                if ui.checkbox(&mut on, name).changed() {
+                    draft.triggers.retain(|t| *t != trigger);
+                    if on {
+                        draft.triggers.push(trigger);
+                    }
+                }
+            }
+        });
+        ui.end_row();
+        ui.label("Budget");
+        ui.horizontal(|ui| {
+            ui.add(DragValue::new(&mut draft.budget.max_tokens).range(1_000..=10_000_000).suffix(" tokens"));
+            ui.add(DragValue::new(&mut draft.budget.max_steps).range(1..=1_000).suffix(" steps"));
+            ui.add(DragValue::new(&mut draft.budget.max_seconds).range(10..=86_400).suffix(" s"));
+        });
+        ui.end_row();
+    });
+    ui.label("Instructions");
+    ui.add(TextEdit::multiline(&mut draft.instructions).desired_rows(6).desired_width(f32::INFINITY));
+    ui.horizontal(|ui| {
+        let ready =
+            !draft.name.trim().is_empty() && !draft.role.trim().is_empty() && !draft.instructions.trim().is_empty();
+        if ui.add_enabled(ready, egui::Button::new("Save Drone")).clicked() {
+            let mut manifest = draft.clone();
+            manifest.name = manifest.name.trim().to_string();
+            outcome = Some(Some(manifest));
+        }
+        if ui.button("Cancel").clicked() {
+            outcome = Some(None);
+        }
+    });
+    outcome
+}
