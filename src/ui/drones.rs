@@ -136,7 +136,10 @@ fn detail_ui(ui: &mut Ui, view: &mut DronesView) {
         RichText::new(format!("Budget: {} tokens, {} steps, {} s", b.max_tokens, b.max_steps, b.max_seconds)).weak(),
     );
     ui.separator();
-    ui.label(&drone.instructions);
+    // Manifests wrap their instructions by hand; the pane wraps them to its width instead.
+    let paragraphs: Vec<String> =
+        drone.instructions.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    ui.label(paragraphs.join("\n\n"));
     ui.add_space(6.0);
     let label = if matches!(source, DroneSource::BuiltIn) { "Customize" } else { "Edit" };
     if ui.button(label).on_hover_text("Saved as .aura/drones/NAME.toml in the workspace").clicked() {
