@@ -42,17 +42,7 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     wait_until_ready(&mut harness);
     harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
     step_until(&mut harness, 1_500, "the project never opened", |app| app.view().project.is_some());
-    let project = harness.state().view().project.as_ref().unwrap().project.id;
-    let model = ModelChoice {
-        provider: ProviderKind::Openai,
-        base_url: Some(emulator.base_url(ProviderKind::Openai)),
-        model: "emu-coder".into(),
-        context_window: None,
-    };
-    harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
-    step_until(&mut harness, 1_500, "the model was never set", |app| {
-        app.view().project.as_ref().is_some_and(|p| p.models.is_some())
-    });
+    ui_harness::use_emulator(&mut harness, &emulator);
     harness.state_mut().show_tab(Tab::Chat);
     harness.run_steps(2);
     harness.get_by_label("Ask about the code, or describe a change to make.");
@@ -319,17 +309,7 @@ fn without_autopilot_the_user_accepts_changes_and_approves_work_orders_from_thei
     let emulator = runtime.block_on(Emulator::start(demo::script())).unwrap();
     let mut harness = harness_with_store(dir.path().join("data"), &runtime);
     ui_harness::open_in_app(&mut harness, workspace.path());
-    let project = harness.state().view().project.as_ref().unwrap().project.id;
-    let model = ModelChoice {
-        provider: ProviderKind::Openai,
-        base_url: Some(emulator.base_url(ProviderKind::Openai)),
-        model: "emu-coder".into(),
-        context_window: None,
-    };
-    harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
-    step_until(&mut harness, 1_500, "the model was never set", |app| {
-        app.view().project.as_ref().is_some_and(|p| p.models.is_some())
-    });
+    ui_harness::use_emulator(&mut harness, &emulator);
     harness.state_mut().show_tab(Tab::Tasks);
     harness.run_steps(2);
     harness.get_by_label("Start").click();

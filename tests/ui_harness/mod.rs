@@ -63,3 +63,20 @@ pub fn open_in_app(harness: &mut Harness<'_, AuraApp>, workspace: &Path) {
     harness.state_mut().send(Command::OpenProject { root: workspace.to_path_buf() });
     step_until(harness, 1_500, "the project never opened", |app| app.view().project.is_some());
 }
+
+/// Sets the open project's Planner and Worker to the emulator's OpenAI-compatible endpoint and waits
+/// until the engine has stored it.
+pub fn use_emulator(harness: &mut Harness<'_, AuraApp>, emulator: &aura::llm::emulator::Emulator) {
+    use aura::llm::ProviderKind;
+    let project = harness.state().view().project.as_ref().expect("a project is open").project.id;
+    let model = aura::protocol::ModelChoice {
+        provider: ProviderKind::Openai,
+        base_url: Some(emulator.base_url(ProviderKind::Openai)),
+        model: "emu-coder".into(),
+        context_window: None,
+    };
+    harness.state_mut().send(Command::SetModels { project, planner: model.clone(), worker: model });
+    step_until(harness, 1_500, "the model was never set", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.models.is_some())
+    });
+}
