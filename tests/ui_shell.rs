@@ -6,7 +6,7 @@ mod ui_harness;
 use aura::ui::{AuraApp, Tab};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use ui_harness::{harness_with_store, step_until, wait_until_ready};
+use ui_harness::{harness_with_store, open_in_app, step_until, wait_until_ready};
 
 #[test]
 fn every_tab_is_present_and_draws_without_a_project() {
@@ -156,7 +156,7 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
 fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     use aura::llm::ProviderKind;
     use aura::llm::emulator::{Emulator, demo};
-    use aura::protocol::{Command, LoopState};
+    use aura::protocol::LoopState;
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -164,9 +164,7 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     std::fs::write(workspace.path().join("requirements.md"), demo::REQUIREMENTS).unwrap();
     let emulator = runtime.block_on(Emulator::start(demo::script())).unwrap();
     let mut harness = harness_with_store(dir.path().join("data"), &runtime);
-    wait_until_ready(&mut harness);
-    harness.state_mut().send(Command::OpenProject { root: workspace.path().to_path_buf() });
-    step_until(&mut harness, 300, "the project never opened", |app| app.view().project.is_some());
+    open_in_app(&mut harness, workspace.path());
 
     // Choose the model in Settings, as a person would: base URL and model name, then autopilot.
     harness.state_mut().show_tab(Tab::Settings);

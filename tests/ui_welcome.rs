@@ -120,8 +120,16 @@ fn open_folder_waits_for_the_dialog_without_blocking_then_opens_the_folder() {
     assert!(harness.query_by_label("This folder has no requirements.md").is_none());
 }
 
-#[test]
-fn a_folder_without_requirements_md_is_offered_a_starter_which_is_written() {
+/// A fresh folder (no requirements.md) opened through the stand-in picker; fields drop in order,
+/// the app before the store's runtime.
+struct Opened {
+    harness: Harness<'static, AuraApp>,
+    workspace: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn open_a_fresh_folder() -> Opened {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
@@ -129,6 +137,13 @@ fn a_folder_without_requirements_md_is_offered_a_starter_which_is_written() {
     let mut harness = harness(app_with_store(&dir.path().join("data"), &runtime).with_folder_picker(picker));
     wait_until_ready(&mut harness);
     open_through_the_picker(&mut harness, &answer, workspace.path());
+    Opened { harness, workspace, _dir: dir, _runtime: runtime }
+}
+
+#[test]
+fn a_folder_without_requirements_md_is_offered_a_starter_which_is_written() {
+    // Named, not `..`: the store and its runtime must live as long as the app.
+    let Opened { mut harness, workspace, _dir, _runtime } = open_a_fresh_folder();
 
     harness.get_by_label("This folder has no requirements.md");
     harness.get_by_label("Write requirements.md").click();
@@ -151,13 +166,8 @@ fn a_folder_without_requirements_md_is_offered_a_starter_which_is_written() {
 
 #[test]
 fn a_requirements_md_written_meanwhile_is_never_overwritten() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let workspace = tempfile::tempdir().unwrap();
-    let (picker, answer) = stand_in_picker();
-    let mut harness = harness(app_with_store(&dir.path().join("data"), &runtime).with_folder_picker(picker));
-    wait_until_ready(&mut harness);
-    open_through_the_picker(&mut harness, &answer, workspace.path());
+    // Named, not `..`: the store and its runtime must live as long as the app.
+    let Opened { mut harness, workspace, _dir, _runtime } = open_a_fresh_folder();
     harness.get_by_label("This folder has no requirements.md");
 
     // The user writes their own before taking the offer.

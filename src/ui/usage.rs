@@ -20,16 +20,29 @@ pub struct UsageView {
     /// Oldest first.
     pub entries: Vec<RequestUsage>,
     pub sessions: HashMap<SessionId, Session>,
+    /// Each session's requests added up, kept as they arrive: the status bar reads them every frame.
+    totals: HashMap<SessionId, Usage>,
 }
 
 impl UsageView {
     pub fn open(entries: Vec<RequestUsage>, sessions: &[Session]) -> UsageView {
-        UsageView { entries, sessions: sessions.iter().map(|s| (s.id, s.clone())).collect() }
+        let mut view = UsageView {
+            entries: Vec::with_capacity(entries.len()),
+            sessions: sessions.iter().map(|s| (s.id, s.clone())).collect(),
+            totals: HashMap::new(),
+        };
+        entries.into_iter().for_each(|entry| view.count(entry));
+        view
+    }
+
+    fn count(&mut self, entry: RequestUsage) {
+        *self.totals.entry(entry.session).or_default() += entry.usage;
+        self.entries.push(entry);
     }
 
     pub fn apply(&mut self, event: &Event) {
         match event {
-            Event::UsageRecorded { entry, .. } => self.entries.push(entry.clone()),
+            Event::UsageRecorded { entry, .. } => self.count(entry.clone()),
             Event::SessionCreated { session } => {
                 self.sessions.insert(session.id, session.clone());
             }
@@ -42,19 +55,20 @@ impl UsageView {
 
     /// All requests of `session` and the sessions it continues after rotations.
     pub fn total_of(&self, session: SessionId) -> Usage {
-        let mut chain = vec![session];
-        while let Some(previous) = chain.last().and_then(|s| self.sessions.get(s)).and_then(|s| s.previous) {
-            chain.push(previous);
+        let mut total = Usage::default();
+        let mut at = Some(session);
+        // At most one step per known session, so a damaged chain cannot loop.
+        for _ in 0..=self.sessions.len() {
+            let Some(id) = at else { break };
+            total += self.totals.get(&id).copied().unwrap_or_default();
+            at = self.sessions.get(&id).and_then(|s| s.previous);
         }
-        self.entries.iter().filter(|e| chain.contains(&e.session)).fold(Usage::default(), |mut total, e| {
-            total += e.usage;
-            total
-        })
+        total
     }
 
     pub fn project_total(&self) -> Usage {
-        self.entries.iter().fold(Usage::default(), |mut total, e| {
-            total += e.usage;
+        self.totals.values().fold(Usage::default(), |mut total, usage| {
+            total += *usage;
             total
         })
     }

@@ -144,11 +144,7 @@ fn conversation_ui(
             return;
         }
         let Some(item) = items.get_mut(row - earlier) else {
-            let reviewing = items
-                .iter()
-                .rev()
-                .any(|i| matches!(i, ChatItem::Change { status, .. } if *status == ChangeSetStatus::Proposed));
-            live_ui(ui, reply, *running, reviewing);
+            live_ui(ui, reply, *running, items);
             return;
         };
         ui.add_space(2.0);
@@ -196,8 +192,18 @@ fn conversation_ui(
     review
 }
 
+/// Whether this turn's edit waits in Review: a proposed change since the user's last message
+/// (only the current turn is looked at, not the whole conversation).
+fn awaiting_review(items: &[ChatItem]) -> bool {
+    items
+        .iter()
+        .rev()
+        .take_while(|i| !matches!(i, ChatItem::User(_)))
+        .any(|i| matches!(i, ChatItem::Change { status, .. } if *status == ChangeSetStatus::Proposed))
+}
+
 /// The reply as it streams in: its reasoning so far (short), then its text as markdown.
-fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool, reviewing: bool) {
+fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool, items: &[ChatItem]) {
     match reply {
         Some(reply) => {
             if !reply.reasoning.is_empty() && reply.text.is_empty() {
@@ -207,7 +213,7 @@ fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool, reviewing:
             }
             markdown_ui(ui, &reply.text, &mut reply.rendered);
         }
-        None if running && reviewing => {
+        None if running && awaiting_review(items) => {
             ui.label(RichText::new("Waiting for your decision in Review…").weak());
         }
         None if running => {
