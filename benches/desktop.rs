@@ -149,6 +149,7 @@ fn frames_bench() {
             approval_policy: Default::default(),
             requirements: true,
             memory: vec![],
+            drone_runs: vec![],
         },
     });
     headless.app.apply(Event::History { session: session.id, records: conversation(&session, 10_000), complete: true });

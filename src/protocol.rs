@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ApprovalPolicy, ChangeSet, ChangeSetId, Check, ContentHash, DroneId, DroneManifest, DroneSource, HunkDecision,
-    MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, RequestUsage, Session, SessionId, SessionKind, Spec,
-    Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
+    ApprovalPolicy, ChangeSet, ChangeSetId, Check, ContentHash, DroneId, DroneManifest, DroneRun, DroneSource,
+    HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, RequestUsage, Session, SessionId,
+    SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -150,9 +150,16 @@ pub enum Command {
     RetryTask {
         task: TaskId,
     },
+    /// Summons the project's Drone named `drone` with `goal`; answered by [`Event::DroneRunStarted`]
+    /// and, when it ends, [`Event::DroneRunFinished`].
     RunDrone {
-        drone: DroneId,
+        project: ProjectId,
+        drone: String,
         goal: String,
+    },
+    /// Stops a Drone run at its next safe point; it still ends with a receipt.
+    StopDrone {
+        run: DroneId,
     },
     /// Look for model servers on this machine's usual ports; answered by [`Event::LocalServers`].
     DiscoverLocalServers,
@@ -426,6 +433,9 @@ pub struct ProjectSnapshot {
     /// The project's memory entries, oldest first.
     #[serde(default)]
     pub memory: Vec<MemoryEntry>,
+    /// The project's Drone runs, oldest first.
+    #[serde(default)]
+    pub drone_runs: Vec<DroneRun>,
 }
 
 /// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
@@ -512,6 +522,14 @@ pub enum Event {
         drones: Vec<(DroneManifest, DroneSource)>,
         /// `file:line:column: reason`.
         errors: Vec<String>,
+    },
+    /// A Drone run began (its conversation streams under `run.session`).
+    DroneRunStarted {
+        run: DroneRun,
+    },
+    /// A Drone run ended; `run.receipt` says how. A writer's ChangeSet is in Review by now.
+    DroneRunFinished {
+        run: DroneRun,
     },
     /// What happened to a task, from the project's log (transitions, work orders, receipts).
     TaskLog {
@@ -726,6 +744,23 @@ mod tests {
         cs
     }
 
+    fn sample_run() -> DroneRun {
+        DroneRun {
+            id: DroneId::new(),
+            project: ProjectId::new(),
+            drone: "tests".into(),
+            goal: "cover the parser".into(),
+            session: SessionId::new(),
+            isolation: crate::domain::Isolation::Worktree {
+                path: "/data/worktrees/p/r".into(),
+                branch: "aura/drone/tests/r".into(),
+            },
+            trigger: Some(crate::domain::Trigger::AfterTaskFinished),
+            started_at: 1,
+            receipt: None,
+        }
+    }
+
     fn sample_receipt() -> Receipt {
         Receipt {
             id: ReceiptId::new(),
@@ -796,7 +831,12 @@ mod tests {
             Command::RestoreCheckpoint { changeset: ChangeSetId::new(), overwrite: vec![] },
             Command::Loop { project: ProjectId::new(), control: LoopControl::Pause },
             Command::RetryTask { task: TaskId::new() },
-            Command::RunDrone { drone: DroneId::new(), goal: "review the last task".into() },
+            Command::RunDrone {
+                project: ProjectId::new(),
+                drone: "review".into(),
+                goal: "review the last task".into(),
+            },
+            Command::StopDrone { run: DroneId::new() },
             Command::DiscoverLocalServers,
             Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
             Command::WriteRequirements { project: ProjectId::new() },
@@ -910,6 +950,7 @@ mod tests {
                         vec!["store".into()],
                         crate::domain::MemorySource::User,
                     )],
+                    drone_runs: vec![sample_run()],
                 },
             },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
@@ -950,6 +991,8 @@ mod tests {
             },
             Event::TurnRunning { session: SessionId::new(), running: true },
             Event::TaskLog { task: task.id, records: vec![Record::Receipt(sample_receipt())] },
+            Event::DroneRunStarted { run: sample_run() },
+            Event::DroneRunFinished { run: DroneRun { receipt: Some(sample_receipt()), ..sample_run() } },
             Event::DroneList {
                 project: project.id,
                 drones: vec![],

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::id::{DroneId, SessionId};
+use super::id::{DroneId, ProjectId, SessionId};
+use super::receipt::Receipt;
 
 /// What a Drone may do to the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -16,14 +17,6 @@ pub enum ToolPolicy {
     NormalReview,
 }
 
-/// Limits on one run; `None` means no limit of that kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Budget {
-    pub max_tokens: Option<u64>,
-    pub max_steps: Option<u32>,
-    pub max_seconds: Option<u64>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
@@ -31,21 +24,37 @@ pub enum Trigger {
     AfterChangeSetApplied,
 }
 
+/// Where a run's writes go, so parallel writers never share a working tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Drone {
-    pub id: DroneId,
-    pub name: String,
-    pub role: String,
-    pub instructions: String,
-    /// `provider/model`; `None` uses the project's default.
-    pub model: Option<String>,
-    pub tool_policy: ToolPolicy,
-    pub budget: Budget,
-    pub triggers: Vec<Trigger>,
-    pub session: SessionId,
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Isolation {
+    /// Read-only: it works in the main workspace and writes nothing.
+    Shared,
+    /// Its own git worktree and branch; the result comes back as one ChangeSet.
+    Worktree { path: String, branch: String },
+    /// Outside git: writers take turns, each writing through Review like the main Worker.
+    WriteLane,
 }
 
-/// What a manifest says; the Drone's id and conversation are kept in the store, matched by name.
+/// One run of a Drone: what it was asked, where it worked, and its receipt once it ended. Stored
+/// in the drones table, so a Drone's tab lists its runs after a restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroneRun {
+    pub id: DroneId,
+    pub project: ProjectId,
+    /// The manifest's name.
+    pub drone: String,
+    pub goal: String,
+    /// The run's own conversation.
+    pub session: SessionId,
+    pub isolation: Isolation,
+    /// What started it; `None` when a person did.
+    pub trigger: Option<Trigger>,
+    pub started_at: u64,
+    pub receipt: Option<Receipt>,
+}
+
+/// What a manifest says: the Drone itself, identified by its name. Its runs are [`DroneRun`]s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DroneManifest {
@@ -75,12 +84,6 @@ pub struct ManifestBudget {
 impl Default for ManifestBudget {
     fn default() -> Self {
         ManifestBudget { max_tokens: 300_000, max_steps: 60, max_seconds: 1_800 }
-    }
-}
-
-impl From<ManifestBudget> for Budget {
-    fn from(b: ManifestBudget) -> Budget {
-        Budget { max_tokens: Some(b.max_tokens), max_steps: Some(b.max_steps), max_seconds: Some(b.max_seconds) }
     }
 }
 

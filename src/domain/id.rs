@@ -202,7 +202,7 @@ typed_id!(
     ChangeSetId,
     /// The evidence a finished piece of work leaves behind.
     ReceiptId,
-    /// A Drone instance.
+    /// One run of a Drone (a Drone itself is known by its manifest's name).
     DroneId,
     /// A Planner's work order for a Worker.
     WorkOrderId,

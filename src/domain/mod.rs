@@ -15,7 +15,7 @@ pub use change::{
     ApprovalPolicy, ChangeSet, ChangeSetStatus, Checkpoint, CheckpointFile, ContentHash, CraftFinding, FileChange,
     FileChangeKind, Hunk, HunkDecision,
 };
-pub use drone::{Budget, Drone, DroneManifest, DroneSource, ManifestBudget, ToolPolicy, Trigger};
+pub use drone::{DroneManifest, DroneRun, DroneSource, Isolation, ManifestBudget, ToolPolicy, Trigger};
 pub use graph::{GraphError, TaskGraph, UnknownReference};
 pub use id::{
     ChangeSetId, DroneId, IdError, LogId, MemoryId, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId,

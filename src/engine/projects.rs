@@ -69,9 +69,13 @@ impl Engine {
         let specs = reader.list::<Spec>()?;
         let tasks = reader.list::<Task>()?;
         let sessions = reader.list::<Session>()?;
+        let runs = reader.list::<crate::domain::DroneRun>()?;
         let mut skipped = specs.skipped;
         skipped.extend(tasks.skipped);
         skipped.extend(sessions.skipped);
+        skipped.extend(runs.skipped);
+        let mut drone_runs: Vec<_> = runs.items.into_iter().filter(|r| r.project == project.id).collect();
+        drone_runs.sort_by_key(|r| r.started_at);
         self.warn_skipped(skipped);
         let specs: Vec<Spec> = specs.items.into_iter().filter(|s| s.project == project.id).collect();
         let tasks = tasks.items.into_iter().filter(|t| specs.iter().any(|s| s.id == t.spec)).collect();
@@ -137,6 +141,7 @@ impl Engine {
             approval_policy,
             requirements,
             memory,
+            drone_runs,
         })
     }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::{Drone, MemoryEntry, Project, Session, Spec, Task};
+use crate::domain::{DroneRun, MemoryEntry, Project, Session, Spec, Task};
 
 use super::error::DecodeWarning;
 
@@ -78,7 +78,7 @@ macro_rules! entity {
     )*};
 }
 
-entity!(Project => Projects, Spec => Specs, Task => Tasks, Session => Sessions, Drone => Drones, MemoryEntry => Memory);
+entity!(Project => Projects, Spec => Specs, Task => Tasks, Session => Sessions, DroneRun => Drones, MemoryEntry => Memory);
 
 /// Values read from a table, with the entries that could not be decoded reported beside them.
 #[derive(Debug)]

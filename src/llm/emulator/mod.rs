@@ -9,6 +9,7 @@ pub mod demo;
 pub mod script;
 pub mod wire;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,6 +41,8 @@ pub struct RecordedRequest {
 struct Shared {
     script: Option<Script>,
     next_turn: usize,
+    /// The next turn of each model with its own turns.
+    next_turn_of: HashMap<String, usize>,
     next_id: u64,
     cache: PromptCache,
     requests: Vec<RecordedRequest>,
@@ -186,12 +189,18 @@ async fn chat(
             return error_response(format, 404, &message);
         }
     };
-    let turn = script
-        .turns
-        .get(state.next_turn)
-        .cloned()
-        .unwrap_or_else(|| Turn::text("(the emulator's script has no more turns)"));
-    state.next_turn += 1;
+    let next = match script.per_model.get(&model) {
+        Some(turns) => {
+            let next = state.next_turn_of.entry(model.clone()).or_default();
+            *next += 1;
+            turns.get(*next - 1)
+        }
+        None => {
+            state.next_turn += 1;
+            script.turns.get(state.next_turn - 1)
+        }
+    };
+    let turn = next.cloned().unwrap_or_else(|| Turn::text("(the emulator's script has no more turns)"));
     state.next_id += 1;
     if let Some(Step::HttpError { status, message, retry_after_secs }) = turn.steps.first() {
         let mut response = error_response(format, *status, message);

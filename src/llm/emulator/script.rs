@@ -1,5 +1,7 @@
 //! What the emulator says: a script of turns, one per request, each a list of steps.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// A model the emulator pretends to serve.
@@ -75,6 +77,11 @@ pub struct Script {
     pub models: Vec<EmulatedModel>,
     #[serde(default)]
     pub turns: Vec<Turn>,
+    /// Turns for requests naming one model, each list played in its own order: parallel agents
+    /// on different models (Drones) each get their own script, whatever order their requests
+    /// arrive in. Other models get `turns`.
+    #[serde(default)]
+    pub per_model: BTreeMap<String, Vec<Turn>>,
     /// Pause between streamed chunks, to look like a real model.
     #[serde(default)]
     pub chunk_delay_ms: u64,
@@ -82,11 +89,17 @@ pub struct Script {
 
 impl Script {
     pub fn new(turns: Vec<Turn>) -> Self {
-        Script { api_key: None, models: Vec::new(), turns, chunk_delay_ms: 0 }
+        Script { api_key: None, models: Vec::new(), turns, per_model: BTreeMap::new(), chunk_delay_ms: 0 }
     }
 
     pub fn with_key(mut self, key: &str) -> Self {
         self.api_key = Some(key.to_string());
+        self
+    }
+
+    /// Gives requests for `model` their own turns.
+    pub fn for_model(mut self, model: &str, turns: Vec<Turn>) -> Self {
+        self.per_model.insert(model.to_string(), turns);
         self
     }
 
