@@ -19,9 +19,10 @@ fn every_tab_is_present_and_draws_without_a_project() {
 
     let open = harness.state().open_tabs();
     assert_eq!(open.len(), Tab::ALL.len());
-    for tab in Tab::ALL {
-        assert!(open.contains(&tab), "{tab:?} is not in the dock");
-        harness.state_mut().show_tab(tab);
+    // A Drone's tab is opened by summoning it, or by name, as here.
+    for tab in Tab::ALL.into_iter().chain([Tab::Drone("review".into())]) {
+        assert!(open.contains(&tab) || matches!(tab, Tab::Drone(_)), "{tab:?} is not in the dock");
+        harness.state_mut().show_tab(tab.clone());
         harness.run_steps(2);
         // Each tab draws: Settings its servers, the others say what opening a project brings.
         let shown = match tab {
@@ -33,6 +34,7 @@ fn every_tab_is_present_and_draws_without_a_project() {
             Tab::Specs => "Open a project to read and edit its specs.",
             Tab::Memory => "Open a project to see what it has learned.",
             Tab::Drones => "Open a project to see its Drones.",
+            Tab::Drone(_) => "Open a project to summon its Drones.",
         };
         harness.get_by_label(shown);
     }

@@ -247,6 +247,10 @@ impl AuraApp {
         let mut commands = Vec::new();
         match action {
             Action::Show(tab) => self.show_tab(tab),
+            Action::SummonDrone(drone) => {
+                self.view.drones.focus_goal = Some(drone.clone());
+                self.show_tab(Tab::Drone(drone));
+            }
             Action::FocusChat => {
                 self.show_tab(Tab::Chat);
                 ctx.memory_mut(|m| m.request_focus(egui::Id::new("aura-chat-text")));

@@ -34,7 +34,7 @@ pub fn default_layout() -> DockState<Tab> {
 /// The tab whose shortcut (Ctrl+1 … Ctrl+8, in the order of [`Tab::ALL`]) was pressed, if any.
 pub fn pressed_tab(ui: &Ui) -> Option<Tab> {
     ui.input_mut(|input| {
-        Tab::ALL.iter().zip(TAB_KEYS).find(|(_, key)| input.consume_key(Modifiers::COMMAND, *key)).map(|(t, _)| *t)
+        Tab::ALL.into_iter().zip(TAB_KEYS).find(|(_, key)| input.consume_key(Modifiers::COMMAND, *key)).map(|(t, _)| t)
     })
 }
 
@@ -64,12 +64,12 @@ impl NativeWindow {
     }
 
     fn tabs(&self) -> Vec<Tab> {
-        self.dock.iter_all_tabs().map(|(_, tab)| *tab).collect()
+        self.dock.iter_all_tabs().map(|(_, tab)| tab.clone()).collect()
     }
 
     /// "Aura — Chat", naming the window's tabs.
     fn title(&self) -> String {
-        let titles: Vec<&str> = self.tabs().into_iter().map(Tab::title).collect();
+        let titles: Vec<&str> = self.dock.iter_all_tabs().map(|(_, tab)| tab.title()).collect();
         format!("Aura — {}", titles.join(", "))
     }
 
@@ -136,7 +136,7 @@ impl Docks {
     }
 
     pub fn main_tabs(&self) -> Vec<Tab> {
-        self.main.iter_all_tabs().map(|(_, tab)| *tab).collect()
+        self.main.iter_all_tabs().map(|(_, tab)| tab.clone()).collect()
     }
 
     /// The tabs in native windows.
@@ -168,9 +168,9 @@ impl Docks {
             return;
         }
         if self.main.find_tab(&tab).is_none() {
-            self.main.push_to_focused_leaf(tab);
+            self.main.push_to_focused_leaf(tab.clone());
         }
-        self.focus_in_main(tab);
+        self.focus_in_main(&tab);
     }
 
     /// Moves a tab of the main window into a window of its own.
@@ -193,8 +193,8 @@ impl Docks {
             window.dock.remove_tab(path);
         }
         self.windows.retain(|w| w.dock.iter_all_tabs().next().is_some());
-        self.main.push_to_focused_leaf(tab);
-        self.focus_in_main(tab);
+        self.main.push_to_focused_leaf(tab.clone());
+        self.focus_in_main(&tab);
     }
 
     /// Docks every tab of a window back; the window closes.
@@ -206,8 +206,8 @@ impl Docks {
         }
     }
 
-    fn focus_in_main(&mut self, tab: Tab) {
-        if let Some(path) = self.main.find_tab(&tab) {
+    fn focus_in_main(&mut self, tab: &Tab) {
+        if let Some(path) = self.main.find_tab(tab) {
             self.main.set_focused_node_and_surface(path.node_path());
             let _ = self.main.set_active_tab(path);
         }
@@ -374,12 +374,23 @@ mod tests {
     #[test]
     fn the_layout_of_the_docks_restores_to_the_same_docks() {
         let mut docks = Docks::default();
+        let drone = Tab::Drone("docs".into());
+        docks.show_tab(drone.clone());
         docks.move_to_new_window(Tab::Review);
-        docks.move_to_new_window(Tab::Usage);
+        docks.move_to_new_window(drone.clone());
+        assert_eq!(docks.windows[1].title(), "Aura — docs");
         let layout = docks.layout();
         let mut again = Docks::default();
         again.restore(Restored::from(layout.clone()));
         assert_eq!(again.layout(), layout);
-        assert_eq!(in_windows(&again), [vec![Tab::Review], vec![Tab::Usage]]);
+        assert_eq!(in_windows(&again), [vec![Tab::Review], vec![drone.clone()]]);
+        // Docked back and closed, a Drone's tab stays closed: only the fixed tabs come back.
+        again.dock_back(drone.clone());
+        let path = again.main.find_tab(&drone).unwrap();
+        again.main.remove_tab(path);
+        let mut third = Docks::default();
+        third.restore(Restored::from(again.layout()));
+        assert!(!third.open_tabs().contains(&drone));
+        assert_eq!(third.open_tabs().len(), Tab::ALL.len());
     }
 }

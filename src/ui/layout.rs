@@ -140,8 +140,8 @@ impl Pane {
     fn mended(self, seen: &mut HashSet<Tab>) -> Option<Pane> {
         match self {
             Pane::Tabs { tabs, active } => {
-                let front = tabs.get(active).copied();
-                let tabs: Vec<Tab> = tabs.into_iter().filter(|tab| seen.insert(*tab)).collect();
+                let front = tabs.get(active).cloned();
+                let tabs: Vec<Tab> = tabs.into_iter().filter(|tab| seen.insert(tab.clone())).collect();
                 let active = front.and_then(|f| tabs.iter().position(|t| *t == f)).unwrap_or(0);
                 (!tabs.is_empty()).then_some(Pane::Tabs { tabs, active })
             }
@@ -314,9 +314,9 @@ mod tests {
     }
 
     fn placed(restored: &Restored) -> Vec<Tab> {
-        let mut all: Vec<Tab> = restored.main.iter_all_tabs().map(|(_, t)| *t).collect();
+        let mut all: Vec<Tab> = restored.main.iter_all_tabs().map(|(_, t)| t.clone()).collect();
         for (dock, _) in &restored.windows {
-            all.extend(dock.iter_all_tabs().map(|(_, t)| *t));
+            all.extend(dock.iter_all_tabs().map(|(_, t)| t.clone()));
         }
         all
     }
@@ -329,10 +329,12 @@ mod tests {
                 pane: pane.clone(),
                 geometry: Some(Geometry { position: [10.0, 20.0], size: [800.0, 600.0] }),
             },
-            windows: vec![WindowLayout { pane: tabs(&[Tab::Usage]), geometry: None }],
+            windows: vec![WindowLayout { pane: tabs(&[Tab::Usage, Tab::Drone("docs".into())]), geometry: None }],
             closed: vec![Tab::Settings],
         };
-        let back = Layout::from_value(serde_json::to_value(&layout).unwrap()).unwrap();
+        let value = serde_json::to_value(&layout).unwrap();
+        assert_eq!(value["windows"][0]["pane"]["tabs"], serde_json::json!(["Usage", {"Drone": "docs"}]));
+        let back = Layout::from_value(value).unwrap();
         assert_eq!(back, layout);
         // And through a dock: the same places, shares and tabs in front.
         let restored = Restored::from(Layout { windows: vec![], closed: vec![], ..layout });
@@ -348,7 +350,7 @@ mod tests {
             closed: vec![Tab::Usage],
         };
         let restored = Restored::from(layout);
-        let main: Vec<Tab> = restored.main.iter_all_tabs().map(|(_, t)| *t).collect();
+        let main: Vec<Tab> = restored.main.iter_all_tabs().map(|(_, t)| t.clone()).collect();
         assert_eq!(main, [Tab::Chat, Tab::Specs, Tab::Tasks, Tab::Drones, Tab::Memory, Tab::Settings]);
         assert_eq!(restored.windows.len(), 1);
         assert!(!placed(&restored).contains(&Tab::Usage), "a closed tab stays closed");

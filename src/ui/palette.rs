@@ -12,9 +12,11 @@ use super::view::ViewModel;
 pub const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::P);
 
 /// What the window can be asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Show(Tab),
+    /// Opens the named Drone's tab with its goal field focused.
+    SummonDrone(String),
     FocusChat,
     StopTurn,
     Loop(LoopControl),
@@ -33,8 +35,8 @@ pub enum Action {
 pub fn actions(view: &ViewModel) -> Vec<(String, &'static str, Action)> {
     let mut out: Vec<(String, &'static str, Action)> = Vec::new();
     const TAB_KEYS: [&str; 8] = ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8"];
-    for (tab, key) in Tab::ALL.iter().zip(TAB_KEYS) {
-        out.push((format!("Show {}", tab.title()), key, Action::Show(*tab)));
+    for (tab, key) in Tab::ALL.into_iter().zip(TAB_KEYS) {
+        out.push((format!("Show {}", tab.title()), key, Action::Show(tab)));
     }
     if view.project.is_some() {
         out.push(("Focus the chat input".into(), "Ctrl+L", Action::FocusChat));
@@ -47,6 +49,9 @@ pub fn actions(view: &ViewModel) -> Vec<(String, &'static str, Action)> {
         out.push(("Stop the dev loop".into(), "", Action::Loop(LoopControl::Stop)));
         out.push(("Generate specs from requirements.md".into(), "", Action::GenerateSpecs));
         out.push(("Read the spec files into tasks".into(), "", Action::SyncTasks));
+        for (drone, _) in &view.drones.drones {
+            out.push((format!("Summon Drone: {}", drone.name), "", Action::SummonDrone(drone.name.clone())));
+        }
         if let Some(change) = view.review.current() {
             out.push((format!("Accept all of “{}”", change.title), "", Action::AcceptChange));
             out.push((format!("Reject all of “{}”", change.title), "", Action::RejectChange));
@@ -101,7 +106,7 @@ impl Palette {
         if up {
             self.selected = self.selected.saturating_sub(1);
         }
-        let mut chosen = enter.then(|| offered.get(self.selected).map(|o| o.2)).flatten();
+        let mut chosen = enter.then(|| offered.get(self.selected).map(|o| o.2.clone())).flatten();
         let modal = egui::Modal::new(Id::new("aura-palette")).show(ctx, |ui| {
             ui.set_width(460.0);
             let edit = ui.add(
@@ -122,7 +127,7 @@ impl Palette {
                 for (index, (name, keys, action)) in offered.iter().enumerate() {
                     ui.horizontal(|ui| {
                         if ui.selectable_label(index == self.selected, name.as_str()).clicked() {
-                            chosen = Some(*action);
+                            chosen = Some(action.clone());
                         }
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                             ui.label(RichText::new(*keys).weak().small());

@@ -1,4 +1,5 @@
-//! The dock's tabs: a small enum of ids (never content), so a layout serializes cleanly.
+//! The dock's tabs: a small enum of ids (never content), so a layout serializes cleanly. A Drone's
+//! tab is named by its manifest name, so it is not `Copy`.
 
 use egui::{Id, Ui, WidgetText};
 use egui_dock::{NodePath, TabViewer};
@@ -9,7 +10,7 @@ use crate::protocol::Command;
 use super::settings::settings_ui;
 use super::view::ViewModel;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Tab {
     Chat,
     Specs,
@@ -19,13 +20,16 @@ pub enum Tab {
     Memory,
     Usage,
     Settings,
+    /// One Drone's runs and their conversations.
+    Drone(String),
 }
 
 impl Tab {
     pub const ALL: [Tab; 8] =
         [Tab::Chat, Tab::Specs, Tab::Tasks, Tab::Review, Tab::Drones, Tab::Memory, Tab::Usage, Tab::Settings];
 
-    pub fn title(self) -> &'static str {
+    /// The fixed tabs' names, or the Drone's.
+    pub fn title(&self) -> &str {
         match self {
             Tab::Chat => "Chat",
             Tab::Specs => "Specs",
@@ -35,12 +39,13 @@ impl Tab {
             Tab::Memory => "Memory",
             Tab::Usage => "Usage",
             Tab::Settings => "Settings",
+            Tab::Drone(name) => name,
         }
     }
 }
 
 /// What a tab's menu or shortcut asks of the docks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TabRequest {
     Show(Tab),
     MoveToNewWindow(Tab),
@@ -61,11 +66,15 @@ impl TabViewer for Tabs<'_> {
     type Tab = Tab;
 
     fn id(&mut self, tab: &mut Tab) -> Id {
-        Id::new(("aura-tab", *tab))
+        Id::new(("aura-tab", &*tab))
     }
 
+    /// A Drone's tab is marked while one of its runs is running.
     fn title(&mut self, tab: &mut Tab) -> WidgetText {
-        tab.title().into()
+        match tab {
+            Tab::Drone(name) if self.view.drones.runs.is_running(name) => format!("{name} ●").into(),
+            tab => tab.title().into(),
+        }
     }
 
     fn ui(&mut self, ui: &mut Ui, tab: &mut Tab) {
@@ -74,7 +83,8 @@ impl TabViewer for Tabs<'_> {
             Tab::Tasks => super::tasks_panel::tasks_ui(ui, self.view, self.commands),
             Tab::Chat => super::chat::chat_ui(ui, self.view, self.commands),
             Tab::Review => super::review::review_ui(ui, self.view, self.commands),
-            Tab::Drones => super::drones::drones_ui(ui, &mut self.view.drones, self.commands),
+            Tab::Drones => super::drones::drones_ui(ui, self.view, self.commands),
+            Tab::Drone(name) => super::drones::drone_tab_ui(ui, name, self.view, self.commands),
             Tab::Usage if self.view.project.is_none() => super::usage::no_project_ui(ui),
             Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
             Tab::Specs => super::specs::specs_ui(ui, self.view, self.commands),
@@ -84,9 +94,9 @@ impl TabViewer for Tabs<'_> {
 
     fn context_menu(&mut self, ui: &mut Ui, tab: &mut Tab, _path: NodePath) {
         let (label, request) = if self.in_window {
-            ("Dock back", TabRequest::DockBack(*tab))
+            ("Dock back", TabRequest::DockBack(tab.clone()))
         } else {
-            ("Move to new window", TabRequest::MoveToNewWindow(*tab))
+            ("Move to new window", TabRequest::MoveToNewWindow(tab.clone()))
         };
         if ui.button(label).clicked() {
             self.requests.push(request);

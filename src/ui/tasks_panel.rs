@@ -1,14 +1,19 @@
 //! The Tasks tab: the dev loop's state and controls with its progress, the project's tasks in run
-//! order (status, dependencies, attempts), and the selected task's reason and receipt, with retry
-//! and block.
+//! order (status, dependencies, attempts), the selected task's reason and receipt, with retry and
+//! block, and the receipts of the project's Drone runs.
 
 use egui::{Color32, RichText, ScrollArea, Ui};
 
 use crate::domain::{Record, TaskId, TaskStatus, WorkOrderStatus};
 use crate::protocol::{Command, LoopControl, LoopState};
 
+use super::drones::DronesView;
 use super::receipt::{receipt_ui, verdict_label};
+use super::tabs::Tab;
 use super::view::{ProjectView, ViewModel};
+
+/// The most room the Drone runs take at the bottom of the tab.
+const DRONE_RUNS_HEIGHT: f32 = 180.0;
 
 pub(super) fn status_color(status: TaskStatus) -> Color32 {
     match status {
@@ -44,6 +49,17 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
     };
     controls_ui(ui, open, commands);
     ui.separator();
+    if view.drones.runs.receipts().next().is_some()
+        && let Some((drone, run)) = egui::Panel::bottom("aura-drone-receipts")
+            .resizable(true)
+            .default_size(DRONE_RUNS_HEIGHT)
+            .show(ui, |ui| drone_receipts_ui(ui, &view.drones))
+            .inner
+    {
+        view.drones.runs.select(&drone, Some(run));
+        view.tab_request = Some(Tab::Drone(drone));
+    }
+    let Some(open) = view.project.as_mut() else { return };
     if open.tasks.is_empty() {
         ui.label(
             RichText::new("No tasks yet: start the loop to write specs from requirements.md and read their tasks.")
@@ -147,6 +163,29 @@ fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Comman
         }
     }
     task_log_ui(ui, open, task.id, commands);
+}
+
+/// Each finished Drone run, newest first: the Drone, what it was asked, and how it ended. Returns the
+/// Drone whose tab was asked for, showing that run.
+fn drone_receipts_ui(ui: &mut Ui, drones: &DronesView) -> Option<(String, crate::domain::DroneId)> {
+    ui.add_space(4.0);
+    ui.strong("Drone runs");
+    let mut picked = None;
+    ScrollArea::vertical().id_salt("drone-receipts").auto_shrink([false, true]).show(ui, |ui| {
+        egui::Grid::new("drone-receipts").num_columns(4).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
+            for (run, receipt) in drones.runs.receipts() {
+                if ui.link(&run.drone).on_hover_text("Show the run in the Drone's tab").clicked() {
+                    picked = Some((run.drone.clone(), run.id));
+                }
+                ui.label(&run.goal);
+                let (verdict, color) = verdict_label(receipt.verdict);
+                ui.colored_label(color, verdict);
+                ui.label(RichText::new(&receipt.summary).weak());
+                ui.end_row();
+            }
+        });
+    });
+    picked
 }
 
 /// `14:03:07` (UTC) of a time in milliseconds.

@@ -206,7 +206,7 @@ impl ViewModel {
         self.chat.apply(&event, &mut self.outbox);
         self.review.apply(&event);
         self.usage.apply(&event);
-        self.drones.apply(&event);
+        self.drones.apply(&event, &mut self.outbox);
         self.specs.apply(&event, &mut self.outbox);
         self.memory.apply(&event);
         match event {
@@ -232,7 +232,7 @@ impl ViewModel {
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.usage = UsageView::open(snapshot.usage, &snapshot.sessions);
-                self.drones = DronesView::open(snapshot.project.id, &mut self.outbox);
+                self.drones = DronesView::open(snapshot.project.id, snapshot.drone_runs, &mut self.outbox);
                 self.specs =
                     SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, &mut self.outbox);
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
@@ -283,6 +283,13 @@ impl ViewModel {
                 if let Some(open) = self.project.as_mut() {
                     open.apply(event);
                 }
+            }
+            // A person summoned it (here, or with `/drone` in the chat): its tab comes forward.
+            Event::DroneRunStarted { run }
+                if run.trigger.is_none() && self.project.as_ref().is_some_and(|p| p.project.id == run.project) =>
+            {
+                self.drones.runs.select(&run.drone, None);
+                self.tab_request = Some(Tab::Drone(run.drone));
             }
             Event::LocalServers { servers } => {
                 self.local_servers = Some(servers);

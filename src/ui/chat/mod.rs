@@ -1,13 +1,14 @@
 //! The chat of the open project: its conversation as items (messages, tool cards, work orders,
 //! receipts, changes), the reply streaming in, and what waits in the queue. Built only from engine
-//! events; what the user does becomes commands.
+//! events; what the user does becomes commands. A Drone run's conversation is the same model, fed
+//! by the same events under the run's session.
 
 mod cards;
 mod panel;
 
 use crate::domain::{
-    ChangeSet, ChangeSetId, ChangeSetStatus, Message, MessagePart, ProjectId, Receipt, Record, Role, Session,
-    SessionId, SessionKind, ToolCall, ToolCallId, WorkOrder,
+    ChangeSet, ChangeSetId, ChangeSetStatus, Message, MessagePart, ProjectId, Receipt, ReceiptSubject, Record, Role,
+    Session, SessionId, SessionKind, ToolCall, ToolCallId, WorkOrder,
 };
 use crate::protocol::{Command, Event};
 
@@ -15,6 +16,7 @@ use super::markdown::Rendered;
 use super::rows::RowHeights;
 
 pub use panel::chat_ui;
+pub(super) use panel::conversation_ui;
 
 /// How many records a page of history holds.
 const HISTORY_PAGE: u32 = 400;
@@ -94,6 +96,9 @@ pub struct ChatView {
     pub autopilot: bool,
     /// A message was sent and its turn has not started yet: an error now is about it.
     awaiting_turn: bool,
+    /// A Drone run's conversation: only its session's events are its. Work orders, receipts and
+    /// errors are the main chat's (the run's receipt is shown by its tab).
+    run: bool,
 }
 
 fn item_of_message(message: Message, out: &mut Vec<ChatItem>) {
@@ -152,14 +157,29 @@ impl ChatView {
             sessions.iter().filter(|s| s.kind == SessionKind::Chat).max_by_key(|s| (s.rotation, s.created_at));
         let mut chat = ChatView { project: Some(project), ..ChatView::default() };
         match session {
-            Some(session) => {
-                chat.session = Some(session.id);
-                chat.loading_history = true;
-                outbox.push(Command::LoadHistory { session: session.id, before: None, limit: HISTORY_PAGE });
-            }
+            Some(session) => chat.load(session.id, outbox),
             None => chat.history_complete = true,
         }
         chat
+    }
+
+    /// The conversation of a Drone run: streamed from its start when `live`, else read from history.
+    pub fn of_run(project: ProjectId, session: SessionId, live: bool, outbox: &mut Vec<Command>) -> ChatView {
+        let mut chat = ChatView { project: Some(project), run: true, ..ChatView::default() };
+        if live {
+            chat.session = Some(session);
+            chat.history_complete = true;
+            chat.running = true;
+        } else {
+            chat.load(session, outbox);
+        }
+        chat
+    }
+
+    fn load(&mut self, session: SessionId, outbox: &mut Vec<Command>) {
+        self.session = Some(session);
+        self.loading_history = true;
+        outbox.push(Command::LoadHistory { session, before: None, limit: HISTORY_PAGE });
     }
 
     /// Sends what was typed: at once, or after the chat session has been created.
@@ -267,7 +287,7 @@ impl ChatView {
             Event::Compacted { session, tier } if self.mine(*session) => {
                 self.note(&format!("Older tool results were shortened to save room (tier {tier})."), false);
             }
-            Event::WorkOrderProposed { work_order } => {
+            Event::WorkOrderProposed { work_order } if !self.run => {
                 let draft =
                     if self.autopilot { OrderDraft::Decided("Approved by autopilot".into()) } else { OrderDraft::Open };
                 self.items.push(ChatItem::WorkOrder { order: work_order.clone(), draft })
@@ -275,7 +295,11 @@ impl ChatView {
             Event::LoopSettingsChanged { project, settings } if self.project == Some(*project) => {
                 self.autopilot = settings.autopilot
             }
-            Event::ReceiptIssued { receipt } => self.items.push(ChatItem::Receipt(receipt.clone())),
+            Event::ReceiptIssued { receipt }
+                if !self.run && !matches!(receipt.subject, ReceiptSubject::DroneRun { .. }) =>
+            {
+                self.items.push(ChatItem::Receipt(receipt.clone()))
+            }
             Event::ChangeSetProposed { changeset } if changeset.session.is_some_and(|s| self.mine(s)) => {
                 self.items.push(change_item(changeset))
             }
@@ -288,7 +312,9 @@ impl ChatView {
                     }
                 }
             }
-            Event::Error { message, .. } if self.running || self.awaiting_turn || self.pending.is_some() => {
+            Event::Error { message, .. }
+                if !self.run && (self.running || self.awaiting_turn || self.pending.is_some()) =>
+            {
                 self.awaiting_turn = false;
                 self.pending = None;
                 self.note(message, true)
@@ -312,7 +338,7 @@ impl ChatView {
         match record {
             Record::Message(message) => item_of_message(message, out),
             Record::ChangeSet(changeset) => out.push(change_item(&changeset)),
-            Record::Receipt(receipt) => out.push(ChatItem::Receipt(receipt)),
+            Record::Receipt(receipt) if !self.run => out.push(ChatItem::Receipt(receipt)),
             Record::Compacted { tier: 0, .. } => {
                 out.push(ChatItem::Note { text: "The conversation continues from a summary.".into(), error: false })
             }

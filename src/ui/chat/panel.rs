@@ -35,6 +35,14 @@ pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
         .resizable(false)
         .show_separator_line(true)
         .show(ui, |ui| input_ui(ui, &mut view.chat, commands));
+    if view.chat.items.is_empty() && view.chat.live.is_none() && view.chat.history_complete {
+        ui.add_space(24.0);
+        ui.vertical_centered(|ui| {
+            ui.label(RichText::new("Ask about the code, or describe a change to make.").weak());
+            ui.label(RichText::new("Edits arrive in Review as diffs to accept or reject.").weak());
+        });
+        return;
+    }
     if let Some(review) = conversation_ui(ui, &mut view.chat, commands) {
         view.review_request = Some(review);
         view.tab_request = Some(Tab::Review);
@@ -117,20 +125,13 @@ fn input_ui(ui: &mut Ui, chat: &mut ChatView, commands: &mut Vec<Command>) {
     ui.add_space(2.0);
 }
 
-/// Draws the conversation; returns a ChangeSet the user asked to see in Review.
-fn conversation_ui(
+/// Draws the conversation (the chat's, or a Drone run's); returns a ChangeSet the user asked to see
+/// in Review.
+pub(in crate::ui) fn conversation_ui(
     ui: &mut Ui,
     chat: &mut ChatView,
     commands: &mut Vec<Command>,
 ) -> Option<crate::domain::ChangeSetId> {
-    if chat.items.is_empty() && chat.live.is_none() && chat.history_complete {
-        ui.add_space(24.0);
-        ui.vertical_centered(|ui| {
-            ui.label(RichText::new("Ask about the code, or describe a change to make.").weak());
-            ui.label(RichText::new("Edits arrive in Review as diffs to accept or reject.").weak());
-        });
-        return None;
-    }
     let earlier = usize::from(!chat.history_complete);
     let live = usize::from(chat.live.is_some() || chat.running);
     let count = earlier + chat.items.len() + live;

@@ -1,11 +1,23 @@
 //! The Drones tab: the project's Drones (built-in and its own `.aura/drones/NAME.toml`), each
-//! manifest that could not be read with its file and line, and a form that creates or edits a
-//! Drone and saves it as a readable manifest.
+//! manifest that could not be read with its file and line, a form that creates or edits a Drone
+//! and saves it as a readable manifest, and a goal to summon the chosen one with. Each Drone's runs
+//! have a tab of their own ([`drone_tab_ui`]).
 
-use egui::{ComboBox, DragValue, Id, RichText, ScrollArea, TextEdit, Ui};
+mod runs;
+mod tab;
+
+use std::collections::HashMap;
+
+use egui::{ComboBox, DragValue, Id, Key, RichText, ScrollArea, TextEdit, Ui};
 
 use crate::domain::{DroneManifest, DroneSource, ManifestBudget, ProjectId, ToolPolicy, Trigger};
 use crate::protocol::{Command, Event};
+
+use super::tabs::Tab;
+use super::view::ViewModel;
+
+pub use runs::DroneRuns;
+pub use tab::drone_tab_ui;
 
 #[derive(Debug, Default)]
 pub struct DronesView {
@@ -15,15 +27,25 @@ pub struct DronesView {
     pub selected: Option<String>,
     /// The Drone being made or edited.
     pub draft: Option<DroneManifest>,
+    pub runs: DroneRuns,
+    /// What each Drone is to be asked next, as typed in its tab or here.
+    goals: HashMap<String, String>,
+    /// A Drone whose tab's goal field takes the keyboard when the tab is next drawn.
+    pub focus_goal: Option<String>,
 }
 
 impl DronesView {
-    pub fn open(project: ProjectId, outbox: &mut Vec<Command>) -> DronesView {
+    pub fn open(project: ProjectId, runs: Vec<crate::domain::DroneRun>, outbox: &mut Vec<Command>) -> DronesView {
         outbox.push(Command::ListDrones { project });
-        DronesView { project: Some(project), ..DronesView::default() }
+        DronesView { project: Some(project), runs: DroneRuns::open(project, runs), ..DronesView::default() }
     }
 
-    pub fn apply(&mut self, event: &Event) {
+    pub fn manifest(&self, name: &str) -> Option<&DroneManifest> {
+        self.drones.iter().map(|(d, _)| d).find(|d| d.name == name)
+    }
+
+    pub fn apply(&mut self, event: &Event, outbox: &mut Vec<Command>) {
+        self.runs.apply(event, outbox);
         if let Event::DroneList { project, drones, errors } = event
             && self.project == Some(*project)
         {
@@ -60,8 +82,36 @@ fn blank() -> DroneManifest {
     }
 }
 
-pub fn drones_ui(ui: &mut Ui, view: &mut DronesView, commands: &mut Vec<Command>) {
-    let Some(project) = view.project else {
+/// The goal for `drone` and a Summon button (Enter in the field summons too). Summoning asks the
+/// engine for a run and brings the Drone's tab forward, showing its newest run.
+fn summon_ui(ui: &mut Ui, view: &mut ViewModel, drone: &str, focus: bool, commands: &mut Vec<Command>) {
+    let Some(project) = view.drones.project else { return };
+    let goal = view.drones.goals.entry(drone.to_string()).or_default();
+    let mut summon = false;
+    ui.horizontal(|ui| {
+        let field = ui.add(
+            TextEdit::singleline(goal)
+                .id(ui.make_persistent_id(("aura-drone-goal", drone)))
+                .hint_text("What should it do? e.g. review the last task")
+                .desired_width(ui.available_width() - 80.0),
+        );
+        if focus {
+            field.request_focus();
+        }
+        summon |= field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        summon |= ui.add_enabled(!goal.trim().is_empty(), egui::Button::new("Summon")).clicked();
+    });
+    let goal = goal.trim().to_string();
+    if summon && !goal.is_empty() {
+        view.drones.goals.remove(drone);
+        commands.push(Command::RunDrone { project, drone: drone.to_string(), goal });
+        view.drones.runs.select(drone, None);
+        view.tab_request = Some(Tab::Drone(drone.to_string()));
+    }
+}
+
+pub fn drones_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    let Some(project) = view.drones.project else {
         ui.add_space(16.0);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see its Drones.").weak()));
         return;
@@ -71,17 +121,17 @@ pub fn drones_ui(ui: &mut Ui, view: &mut DronesView, commands: &mut Vec<Command>
         .resizable(true)
         .default_size(third.min(240.0))
         .max_size(third)
-        .show(ui, |ui| list_ui(ui, view));
-    ScrollArea::vertical().id_salt("aura-drone-detail").show(ui, |ui| match &mut view.draft {
+        .show(ui, |ui| list_ui(ui, &mut view.drones));
+    ScrollArea::vertical().id_salt("aura-drone-detail").show(ui, |ui| match &mut view.drones.draft {
         Some(draft) => {
             if let Some(saved) = form_ui(ui, draft) {
                 match saved {
                     Some(manifest) => commands.push(Command::SaveDroneManifest { project, manifest }),
-                    None => view.draft = None,
+                    None => view.drones.draft = None,
                 }
             }
         }
-        None => detail_ui(ui, view),
+        None => detail_ui(ui, view, commands),
     });
 }
 
@@ -107,8 +157,10 @@ fn list_ui(ui: &mut Ui, view: &mut DronesView) {
     }
 }
 
-fn detail_ui(ui: &mut Ui, view: &mut DronesView) {
-    let Some((drone, source)) = view.selected.as_ref().and_then(|n| view.drones.iter().find(|(d, _)| &d.name == n))
+fn detail_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    let drones = &view.drones;
+    let Some((drone, source)) =
+        drones.selected.as_ref().and_then(|n| drones.drones.iter().find(|(d, _)| &d.name == n)).cloned()
     else {
         ui.add_space(12.0);
         ui.label(
@@ -121,7 +173,7 @@ fn detail_ui(ui: &mut Ui, view: &mut DronesView) {
     };
     ui.heading(&drone.name);
     ui.label(RichText::new(&drone.role).weak());
-    let from = match source {
+    let from = match &source {
         DroneSource::BuiltIn => "built in".to_string(),
         DroneSource::Workspace { path } => path.clone(),
     };
@@ -135,6 +187,8 @@ fn detail_ui(ui: &mut Ui, view: &mut DronesView) {
     ui.label(
         RichText::new(format!("Budget: {} tokens, {} steps, {} s", b.max_tokens, b.max_steps, b.max_seconds)).weak(),
     );
+    ui.add_space(4.0);
+    summon_ui(ui, view, &drone.name, false, commands);
     ui.separator();
     // Manifests wrap their instructions by hand; the pane wraps them to its width instead.
     let paragraphs: Vec<String> =
@@ -143,7 +197,7 @@ fn detail_ui(ui: &mut Ui, view: &mut DronesView) {
     ui.add_space(6.0);
     let label = if matches!(source, DroneSource::BuiltIn) { "Customize" } else { "Edit" };
     if ui.button(label).on_hover_text("Saved as .aura/drones/NAME.toml in the workspace").clicked() {
-        view.draft = Some(drone.clone());
+        view.drones.draft = Some(drone);
     }
 }
 
