@@ -531,6 +531,10 @@ pub enum Event {
     DroneRunFinished {
         run: DroneRun,
     },
+    /// A writer's worktree and branch are gone: its ChangeSet was merged or discarded.
+    DroneWorktreeRemoved {
+        run: DroneId,
+    },
     /// What happened to a task, from the project's log (transitions, work orders, receipts).
     TaskLog {
         task: TaskId,
@@ -992,6 +996,7 @@ mod tests {
             Event::TurnRunning { session: SessionId::new(), running: true },
             Event::TaskLog { task: task.id, records: vec![Record::Receipt(sample_receipt())] },
             Event::DroneRunStarted { run: sample_run() },
+            Event::DroneWorktreeRemoved { run: DroneId::new() },
             Event::DroneRunFinished { run: DroneRun { receipt: Some(sample_receipt()), ..sample_run() } },
             Event::DroneList {
                 project: project.id,

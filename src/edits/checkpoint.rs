@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::domain::{ChangeSetId, Checkpoint, CheckpointFile, ContentHash, FileChange, FileChangeKind, now_millis};
 
 use super::apply::replaced;
-use super::{EditError, Files, hunks};
+use super::{EditError, Files, file_change};
 
 /// Records the content of every path `changes` will touch (verified current just before applying).
 pub fn capture(changeset: ChangeSetId, changes: &[FileChange], files: &dyn Files) -> Result<Checkpoint, EditError> {
@@ -66,19 +66,7 @@ pub fn restore_plan(
         if current == *before {
             continue;
         }
-        let kind = match (&current, before) {
-            (None, _) => FileChangeKind::Add,
-            (Some(_), None) => FileChangeKind::Delete,
-            (Some(_), Some(_)) => FileChangeKind::Modify,
-        };
-        plan.changes.push(FileChange {
-            path: path.to_string(),
-            kind,
-            hunks: hunks(current.as_deref().unwrap_or(""), before.as_deref().unwrap_or("")),
-            before_hash: current_hash,
-            before: current,
-            after: before.clone(),
-        });
+        plan.changes.push(file_change(path, current, before.clone()));
     }
     Ok(plan)
 }

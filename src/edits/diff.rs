@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use similar::{DiffOp, TextDiff};
 
-use crate::domain::{Hunk, HunkDecision};
+use crate::domain::{ContentHash, FileChange, FileChangeKind, Hunk, HunkDecision};
 
 /// Line ranges (old, new) of each contiguous change, in order: the one grouping both functions share.
 fn changed_ranges(diff: &TextDiff<'_, '_, str>) -> Vec<(Range<usize>, Range<usize>)> {
@@ -32,6 +32,23 @@ pub fn hunks(before: &str, after: &str) -> Vec<Hunk> {
             decision: Default::default(),
         })
         .collect()
+}
+
+/// The change of `path` from `before` to `after`, where `None` means the file does not exist.
+pub fn file_change(path: &str, before: Option<String>, after: Option<String>) -> FileChange {
+    let kind = match (&before, &after) {
+        (None, _) => FileChangeKind::Add,
+        (Some(_), None) => FileChangeKind::Delete,
+        (Some(_), Some(_)) => FileChangeKind::Modify,
+    };
+    FileChange {
+        path: path.to_string(),
+        kind,
+        hunks: hunks(before.as_deref().unwrap_or(""), after.as_deref().unwrap_or("")),
+        before_hash: before.as_ref().map(|b| ContentHash::of(b.as_bytes())),
+        before,
+        after,
+    }
 }
 
 /// The text with only the accepted hunks of `before → after` applied; rejected and undecided

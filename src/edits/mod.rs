@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 pub use apply::{apply, verify};
 pub use checkpoint::{RestorePlan, capture, restore_plan};
-pub use diff::{accepted_text, hunks};
+pub use diff::{accepted_text, file_change, hunks};
 pub use plan::{apply_chunks, plan_patch};
 pub use replace::{Replace, WriteFile, plan_replace, plan_write};
 

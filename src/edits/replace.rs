@@ -4,9 +4,9 @@
 
 use similar::TextDiff;
 
-use crate::domain::{ContentHash, FileChange, FileChangeKind};
+use crate::domain::{ContentHash, FileChange};
 
-use super::{EditError, Files, hunks};
+use super::{EditError, Files, file_change};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replace {
@@ -29,18 +29,6 @@ fn check_fresh(path: &str, text: &str, expected: &Option<ContentHash>) -> Result
     match expected {
         Some(hash) if *hash != ContentHash::of(text.as_bytes()) => Err(EditError::Stale { path: path.to_string() }),
         _ => Ok(()),
-    }
-}
-
-fn change(path: &str, before: Option<String>, after: String) -> FileChange {
-    let kind = if before.is_some() { FileChangeKind::Modify } else { FileChangeKind::Add };
-    FileChange {
-        path: path.to_string(),
-        kind,
-        hunks: hunks(before.as_deref().unwrap_or(""), &after),
-        before_hash: before.as_ref().map(|b| ContentHash::of(b.as_bytes())),
-        before,
-        after: Some(after),
     }
 }
 
@@ -74,7 +62,7 @@ pub fn plan_replace(edit: &Replace, files: &dyn Files) -> Result<FileChange, Edi
     if after == text {
         return Err(EditError::NoChanges);
     }
-    Ok(change(path, Some(text), after))
+    Ok(file_change(path, Some(text), Some(after)))
 }
 
 /// The fallback: the old text's lines, compared with surrounding whitespace ignored, must match
@@ -139,7 +127,7 @@ pub fn plan_write(edit: &WriteFile, files: &dyn Files) -> Result<FileChange, Edi
         }
     }
     files.writable(&edit.path)?;
-    Ok(change(&edit.path, before, edit.content.clone()))
+    Ok(file_change(&edit.path, before, Some(edit.content.clone())))
 }
 
 #[cfg(test)]

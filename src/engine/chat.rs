@@ -14,7 +14,7 @@ use crate::tools::Workspace;
 use crate::tools::policy::CommandPolicy;
 
 use super::host::AgentHost;
-use super::prompt::{ProjectContext, Role};
+use super::prompt::Role;
 use super::turn::{Agent, Conversation, StopSwitch, TurnBudget, run_turn, stop_pair};
 use super::{Engine, EngineResult, memory};
 
@@ -78,6 +78,9 @@ impl Engine {
             self.fail(command, format!("no session {id}; create it first"));
             return Ok(());
         };
+        if let Some(summon) = text.strip_prefix("/drone").filter(|rest| rest.is_empty() || rest.starts_with(' ')) {
+            return self.summon_from_chat(command, &session, &text, summon.trim()).await;
+        }
         let state = self.chats.entry(id).or_default().clone();
         {
             let mut inner = state.lock();
@@ -114,12 +117,7 @@ impl Engine {
             inner.stop = Some(switch);
         }
         self.emit(Event::TurnRunning { session: id, running: true });
-        let pinned = memory::entries(self.store.reader(), project.id).map(|e| memory::pinned(&e)).unwrap_or_default();
-        let context = ProjectContext {
-            agents_md: ProjectContext::load_agents_md(&project.root),
-            pinned_memory: pinned,
-            ..ProjectContext::default()
-        };
+        let context = memory::project_context(self.store.reader(), project.id, &project.root);
         let mut conversation = Conversation::new(session.clone(), Role::Chat, context);
         conversation.transcript = transcript(self.store.reader(), id)?;
         let journal = self.journal.clone();
@@ -135,7 +133,8 @@ impl Engine {
             policy: CommandPolicy::default(),
             allowed: Role::Chat.tool_names(),
             writes_under: None,
-            hold_overwrites: false,
+            hold: super::host::Hold::Policy,
+            direct_writes: false,
             changesets: Vec::new(),
             work_order: None,
             question: None,
@@ -162,6 +161,32 @@ impl Engine {
                 journal.emit(Event::QueueChanged { session: id, queued: Vec::new() });
             }
         });
+        Ok(())
+    }
+
+    /// `/drone NAME goal`: summons the Drone into its own tab; the chat keeps a line saying so.
+    async fn summon_from_chat(&mut self, command: u64, session: &Session, text: &str, summon: &str) -> EngineResult {
+        let Some(project) = session.project else {
+            self.fail(command, "the session belongs to no project");
+            return Ok(());
+        };
+        let (name, goal) = summon.split_once(' ').map(|(n, g)| (n, g.trim())).unwrap_or((summon, ""));
+        if name.is_empty() || goal.is_empty() {
+            self.fail(
+                command,
+                "say which Drone and what it should do: /drone NAME goal (e.g. /drone review the last task)",
+            );
+            return Ok(());
+        }
+        match self.run_drone(project, name, goal.to_string(), None).await {
+            Ok(run) => {
+                let id = session.id;
+                self.journal.record(id, Record::Message(Message::text(id, MessageRole::User, text))).await;
+                let note = format!("Summoned the {} Drone: {goal}. It works in its own tab.", run.drone);
+                self.journal.record(id, Record::Message(Message::text(id, MessageRole::System, note))).await;
+            }
+            Err(message) => self.fail(command, message),
+        }
         Ok(())
     }
 

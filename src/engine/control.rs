@@ -131,6 +131,31 @@ impl Engine {
         })
     }
 
+    /// The agent for a Drone's `provider/model` (`ollama/qwen2.5-coder:7b`): the provider's own
+    /// defaults, or the Worker's server and key when it is the Worker's provider. A name without a
+    /// known provider is a model on the Worker's server.
+    pub(super) fn drone_agent(&self, project: ProjectId, model: Option<&str>) -> Result<Agent, String> {
+        let config = self.loop_config(project)?;
+        let Some(model) = model else { return Ok(config.worker) };
+        let (_, worker): (ModelChoice, ModelChoice) = self
+            .store
+            .reader()
+            .get_value(Table::Settings, &models_key(project))
+            .map_err(|e| e.to_string())?
+            .ok_or("no model is chosen for this project")?;
+        let provider = model.split_once('/').and_then(|(p, m)| {
+            <crate::llm::ProviderKind as clap::ValueEnum>::from_str(p, true).ok().map(|kind| (kind, m))
+        });
+        let choice = match provider {
+            Some((kind, name)) if kind == worker.provider => ModelChoice { model: name.into(), ..worker },
+            Some((kind, name)) => {
+                ModelChoice { provider: kind, base_url: None, model: name.into(), context_window: None }
+            }
+            None => ModelChoice { model: model.into(), ..worker },
+        };
+        Ok(self.agent(&choice, &config.worker.catalog))
+    }
+
     pub(super) async fn control_loop(&mut self, command: u64, id: ProjectId, control: LoopControl) -> EngineResult {
         let running = self.loops.get(&id).filter(|h| h.is_running());
         match (control, running) {

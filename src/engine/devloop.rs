@@ -24,7 +24,7 @@ use crate::validate::receipt::{self as receipts, Work};
 use crate::validate::runner::{CheckResult, Plan, run_plan};
 
 use super::Journal;
-use super::host::{AgentHost, SharedReview, Waiters};
+use super::host::{AgentHost, Hold, SharedReview, Waiters};
 use super::memory;
 use super::prompt::{ProjectContext, Role};
 use super::rotation;
@@ -213,15 +213,7 @@ impl DevLoop {
     }
 
     fn project_context(&self) -> ProjectContext {
-        let pinned = memory::entries(self.journal.store.reader(), self.project.id)
-            .map(|e| memory::pinned(&e))
-            .unwrap_or_default();
-        ProjectContext {
-            agents_md: ProjectContext::load_agents_md(self.workspace.root()),
-            pinned_memory: pinned,
-            summary: None,
-            task_brief: None,
-        }
+        memory::project_context(self.journal.store.reader(), self.project.id, self.workspace.root())
     }
 
     fn host(&self, session: &Session, role: Role, task: Option<TaskId>) -> AgentHost {
@@ -237,7 +229,8 @@ impl DevLoop {
             policy: CommandPolicy::default(),
             allowed: role.tool_names(),
             writes_under: matches!(role, Role::SpecWriter | Role::TaskRepair).then_some("specs/"),
-            hold_overwrites: role == Role::SpecWriter,
+            hold: if role == Role::SpecWriter { Hold::Overwrites } else { Hold::Policy },
+            direct_writes: false,
             changesets: Vec::new(),
             work_order: None,
             question: None,
@@ -486,45 +479,11 @@ impl DevLoop {
                 .map(|c| Check { kind: CheckKind::Test, command: c.clone(), source: "work order".into() })
                 .collect();
         }
-        let overrides: Vec<Check> = self
-            .journal
-            .store
-            .reader()
-            .get_value(crate::store::Table::Settings, &detect::overrides_key(self.project.id))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let detected = detect::checks_for(self.workspace.root(), &overrides);
-        let tests: Vec<Check> = detected.iter().filter(|c| c.kind == CheckKind::Test).cloned().collect();
-        if tests.is_empty() { detected.into_iter().filter(|c| c.kind == CheckKind::Build).collect() } else { tests }
+        project_checks(self.journal.store.reader(), self.project.id, self.workspace.root())
     }
 
     async fn run_checks(&self, checks: &[Check]) -> Vec<CheckResult> {
-        let plan = Plan {
-            workspace: &self.workspace,
-            checks: checks.to_vec(),
-            timeout: Duration::from_secs(self.config.settings.check_timeout_secs),
-            policy: CommandPolicy::default(),
-        };
-        match run_plan(&plan, |_, _| async { false }, None).await {
-            Ok(results) => results,
-            Err(e) => checks
-                .iter()
-                .map(|check| CheckResult {
-                    check: check.clone(),
-                    run: CommandRun {
-                        command: check.command.clone(),
-                        outcome: OutcomeClass::Crashed,
-                        passed: None,
-                        failed: None,
-                        failing_tests: vec![],
-                        duration_ms: 0,
-                    },
-                    next_action: next_action(OutcomeClass::Crashed).to_string(),
-                    output: format!("the check could not be run: {e}"),
-                })
-                .collect(),
-        }
+        run_checks(&self.workspace, checks, Duration::from_secs(self.config.settings.check_timeout_secs)).await
     }
 
     /// Saves what the attempt taught: the automatic entries, and warnings for repeated failures.
@@ -795,6 +754,48 @@ pub async fn recover(journal: &Journal, project: &Project) -> Result<usize, Stri
         release(journal, project, &mut task, INTERRUPTED).await?;
     }
     Ok(interrupted.len())
+}
+
+/// The checks that validate work in a project: the tests (the user's own checks when set, else
+/// the detected ones), or the build when there are no tests.
+pub(super) fn project_checks(
+    store: &crate::store::Store,
+    project: crate::domain::ProjectId,
+    root: &std::path::Path,
+) -> Vec<Check> {
+    let overrides: Vec<Check> = store
+        .get_value(crate::store::Table::Settings, &detect::overrides_key(project))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let detected = detect::checks_for(root, &overrides);
+    let tests: Vec<Check> = detected.iter().filter(|c| c.kind == CheckKind::Test).cloned().collect();
+    if tests.is_empty() { detected.into_iter().filter(|c| c.kind == CheckKind::Build).collect() } else { tests }
+}
+
+/// Runs `checks` in `workspace` without a person at hand (commands outside the policy are refused);
+/// a plan that cannot run at all gives each check a "crashed" result saying why.
+pub(super) async fn run_checks(workspace: &Workspace, checks: &[Check], timeout: Duration) -> Vec<CheckResult> {
+    let plan = Plan { workspace, checks: checks.to_vec(), timeout, policy: CommandPolicy::default() };
+    match run_plan(&plan, |_, _| async { false }, None).await {
+        Ok(results) => results,
+        Err(e) => checks
+            .iter()
+            .map(|check| CheckResult {
+                check: check.clone(),
+                run: CommandRun {
+                    command: check.command.clone(),
+                    outcome: OutcomeClass::Crashed,
+                    passed: None,
+                    failed: None,
+                    failing_tests: vec![],
+                    duration_ms: 0,
+                },
+                next_action: next_action(OutcomeClass::Crashed).to_string(),
+                output: format!("the check could not be run: {e}"),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,17 @@ impl Drop for Forget {
 /// Default time a command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Which of an agent's changes wait for the user even when the approval policy would apply them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The approval policy decides.
+    Policy,
+    /// Changes to existing files wait (regenerated specs must not overwrite the user's).
+    Overwrites,
+    /// Every change waits (a Drone that asks before writes).
+    Everything,
+}
+
 pub struct AgentHost {
     pub workspace: Workspace,
     pub project: ProjectId,
@@ -54,8 +65,11 @@ pub struct AgentHost {
     pub allowed: Vec<&'static str>,
     /// When set, edits outside this folder are refused (the spec writer only writes `specs/`).
     pub writes_under: Option<&'static str>,
-    /// Changes to existing files always wait for the user (regenerated specs).
-    pub hold_overwrites: bool,
+    /// Which changes wait for the user whatever the approval policy.
+    pub hold: Hold,
+    /// Edits are written straight into `workspace` without review: a Drone's own worktree, whose
+    /// whole result goes through Review as one ChangeSet at the end.
+    pub direct_writes: bool,
     /// What the run produced, for its receipt.
     pub changesets: Vec<ChangeSet>,
     pub work_order: Option<WorkOrder>,
@@ -80,6 +94,9 @@ impl AgentHost {
             return ToolResult::error(format!("not applied: you may only write under {folder}, not {}", outside.path));
         }
         let described: Vec<String> = changes.iter().map(registry::describe_change).collect();
+        if self.direct_writes {
+            return self.write_directly(changes, described).await;
+        }
         let changeset = ChangeSet::new(Some(self.session), title, changes);
         let id = changeset.id;
         // Wait before proposing, so a decision made at once is not missed; stop waiting on any return.
@@ -88,7 +105,11 @@ impl AgentHost {
         // The review runs on its own task: stopping the agent never cuts an apply in half.
         let review = self.review.clone();
         let proposing = changeset.clone();
-        let hold = self.hold_overwrites && proposing.files.iter().any(|f| f.kind != crate::domain::FileChangeKind::Add);
+        let hold = match self.hold {
+            Hold::Policy => false,
+            Hold::Overwrites => proposing.files.iter().any(|f| f.kind != crate::domain::FileChangeKind::Add),
+            Hold::Everything => true,
+        };
         let proposed = match tokio::spawn(async move {
             let mut review = review.lock().await;
             if hold { review.hold(proposing).await } else { review.propose(proposing).await }
@@ -157,6 +178,21 @@ impl AgentHost {
         };
         self.changesets.push(decided.changeset);
         result
+    }
+
+    /// Writes planned changes at once (the workspace is the agent's own, never the user's).
+    async fn write_directly(&mut self, changes: Vec<crate::domain::FileChange>, described: Vec<String>) -> ToolResult {
+        let workspace = self.workspace.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            crate::edits::verify(&changes, &workspace)?;
+            crate::edits::apply(&changes, &workspace)
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => ToolResult::ok(format!("applied: {}", described.join(", "))),
+            Ok(Err(e)) => ToolResult::error(format!("not applied: {e}")),
+            Err(e) => ToolResult::error(format!("not applied: the write failed ({e})")),
+        }
     }
 
     async fn run_command(&mut self, command: &str, timeout: Option<u64>) -> ToolResult {

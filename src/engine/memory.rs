@@ -61,6 +61,16 @@ pub fn pinned(entries: &[MemoryEntry]) -> Vec<String> {
     entries.iter().filter(|e| e.pinned).map(|e| e.text.clone()).collect()
 }
 
+/// Layer 2 as every agent of a project starts with it: the workspace's AGENTS.md and the pinned
+/// memory (unreadable memory leaves it out rather than stopping the agent).
+pub fn project_context(store: &Store, project: ProjectId, root: &std::path::Path) -> super::prompt::ProjectContext {
+    super::prompt::ProjectContext {
+        agents_md: super::prompt::ProjectContext::load_agents_md(root),
+        pinned_memory: entries(store, project).map(|e| pinned(&e)).unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
 static NUMBERS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("valid regex"));
 static PATHS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:/[\w.\-]+)+/([\w.\-]+)").expect("valid regex"));
 

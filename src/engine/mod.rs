@@ -75,10 +75,15 @@ struct Emitter {
     events: std_mpsc::Sender<Envelope<Event>>,
     next_seq: Arc<AtomicU64>,
     waker: Waker,
+    /// The engine's own ear for events that trigger Drones (none for detached journals).
+    internal: Option<mpsc::UnboundedSender<drones::runner::Internal>>,
 }
 
 impl Emitter {
     fn emit(&self, event: Event) {
+        if let Some(internal) = &self.internal {
+            drones::runner::watch(&event, internal);
+        }
         let seq = self.next_seq.fetch_add(1, Ordering::SeqCst) + 1;
         // A closed receiver means the surface is gone; there is nobody left to tell.
         let _ = self.events.send(Envelope::new(seq, event));
@@ -130,7 +135,7 @@ impl Journal {
     /// outside the engine (tests, benchmarks).
     pub fn detached(store: StoreHandle) -> (Journal, std_mpsc::Receiver<Envelope<Event>>) {
         let (events, receiver) = std_mpsc::channel();
-        let emitter = Emitter { events, next_seq: Arc::default(), waker: Arc::new(|| {}) };
+        let emitter = Emitter { events, next_seq: Arc::default(), waker: Arc::new(|| {}), internal: None };
         (Journal { store, emitter }, receiver)
     }
 
@@ -157,13 +162,20 @@ struct Engine {
     loops: HashMap<ProjectId, control::LoopHandle>,
     /// Turn state of the chat sessions used in this run.
     chats: HashMap<SessionId, Arc<chat::ChatState>>,
+    /// Drone runs going on, and triggers queued for busy Drones.
+    drone_runs: drones::runner::DroneRuns,
+    /// Each project's write lane for Drones writing outside git.
+    lanes: HashMap<ProjectId, Arc<tokio::sync::Semaphore>>,
+    /// Where the engine's own tasks report back (a run ended, a trigger fired).
+    internal: mpsc::UnboundedSender<drones::runner::Internal>,
 }
 
 /// Starts the engine on `runtime` over an open store.
 pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: PathBuf, waker: Waker) -> EngineClient {
     let (commands, mut inbox) = mpsc::unbounded_channel::<Envelope<Command>>();
     let (events, outbox) = std_mpsc::channel();
-    let emitter = Emitter { events, next_seq: Arc::default(), waker };
+    let (internal, mut heard) = mpsc::unbounded_channel();
+    let emitter = Emitter { events, next_seq: Arc::default(), waker, internal: Some(internal.clone()) };
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
     let mut engine = Engine {
         store,
@@ -175,10 +187,21 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         orders: Default::default(),
         loops: HashMap::new(),
         chats: HashMap::new(),
+        drone_runs: Default::default(),
+        lanes: HashMap::new(),
+        internal,
     };
     runtime.spawn(async move {
-        while let Some(envelope) = inbox.recv().await {
-            engine.handle(envelope).await;
+        engine.recover_drone_runs().await;
+        loop {
+            tokio::select! {
+                envelope = inbox.recv() => match envelope {
+                    Some(envelope) => engine.handle(envelope).await,
+                    // Every surface is gone.
+                    None => break,
+                },
+                Some(heard) = heard.recv() => engine.on_internal(heard).await,
+            }
         }
     });
     EngineClient { commands, events: outbox, next_seq: 0 }
@@ -208,6 +231,16 @@ impl Engine {
             Command::LoadTaskLog { project, task } => self.load_task_log(project, task),
             Command::ListDrones { project } => self.list_drones(seq, project),
             Command::SaveDroneManifest { project, manifest } => self.save_drone_manifest(seq, project, manifest).await,
+            Command::RunDrone { project, drone, goal } => {
+                if let Err(message) = self.run_drone(project, &drone, goal, None).await {
+                    self.fail(seq, message);
+                }
+                Ok(())
+            }
+            Command::StopDrone { run } => {
+                self.stop_drone(seq, run);
+                Ok(())
+            }
             Command::SetApiKey { env, key } => {
                 self.set_api_key(seq, env, key);
                 Ok(())
@@ -266,10 +299,6 @@ impl Engine {
             Command::ReadSpec { project, path } => self.read_spec(project, path),
             Command::SaveSpec { project, path, text, expected_hash } => {
                 self.save_spec(seq, project, path, text, expected_hash).await
-            }
-            other => {
-                self.fail(seq, format!("`{}` is not available in this version of Aura yet", other.name()));
-                Ok(())
             }
         };
         if let Err(e) = result {

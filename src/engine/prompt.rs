@@ -18,6 +18,10 @@ pub enum Role {
     TaskRepair,
     /// The main chat of a project: reads, edits through review, runs commands.
     Chat,
+    /// A Drone: with `writes`, it edits and runs commands; without, it only reads and remembers.
+    Drone {
+        writes: bool,
+    },
 }
 
 impl Role {
@@ -27,6 +31,7 @@ impl Role {
             Role::Worker | Role::Chat => include_str!("../../assets/prompts/worker.md"),
             Role::SpecWriter => include_str!("../../assets/prompts/specgen.md"),
             Role::TaskRepair => include_str!("../../assets/prompts/taskgen.md"),
+            Role::Drone { .. } => include_str!("../../assets/prompts/drone.md"),
         }
     }
 
@@ -44,6 +49,12 @@ impl Role {
                 names.extend(["save_memory", "search_memory"]);
             }
             Role::SpecWriter | Role::TaskRepair => names.extend(["replace", "write_file"]),
+            Role::Drone { writes } => {
+                if writes {
+                    names.extend(EDIT_TOOLS);
+                }
+                names.extend(["save_memory", "search_memory"]);
+            }
         }
         names
     }
@@ -59,6 +70,8 @@ pub const SUMMARY_PROMPT: &str = include_str!("../../assets/prompts/summary.md")
 /// Layer 2: what the project tells every agent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectContext {
+    /// A Drone's role and instructions, from its manifest: fixed for its session, so they lead.
+    pub instructions: Option<String>,
     /// The workspace's `AGENTS.md`, the rules its people wrote for agents.
     pub agents_md: Option<String>,
     pub pinned_memory: Vec<String>,
@@ -87,6 +100,9 @@ impl ProjectContext {
 
     fn render(&self) -> String {
         let mut out = String::new();
+        if let Some(instructions) = &self.instructions {
+            out.push_str(&format!("\n\n# Your role\n\n{}", instructions.trim_end()));
+        }
         if let Some(rules) = &self.agents_md {
             out.push_str(&format!("\n\n# Project rules (AGENTS.md)\n\n{}", rules.trim_end()));
         }
@@ -124,7 +140,15 @@ mod tests {
 
     #[test]
     fn worker_and_planner_stay_under_the_fixed_overhead_budget() {
-        for role in [Role::Worker, Role::Planner, Role::SpecWriter, Role::TaskRepair, Role::Chat] {
+        for role in [
+            Role::Worker,
+            Role::Planner,
+            Role::SpecWriter,
+            Role::TaskRepair,
+            Role::Chat,
+            Role::Drone { writes: true },
+            Role::Drone { writes: false },
+        ] {
             let tokens = fixed_overhead_tokens(role);
             assert!(tokens < 4_000, "{role:?} costs {tokens} tokens before any context");
             assert!(tokens > 300, "{role:?} has its prompt and tools ({tokens})");
@@ -134,6 +158,7 @@ mod tests {
     #[test]
     fn context_layers_come_after_the_role_prompt_in_a_fixed_order() {
         let context = ProjectContext {
+            instructions: Some("Keep the docs in step.".into()),
             agents_md: Some("Use tabs.".into()),
             pinned_memory: vec!["warning: flaky test x".into()],
             summary: Some("## Decisions\nnone".into()),
@@ -141,7 +166,8 @@ mod tests {
         };
         let text = system(Role::Worker, &context);
         let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} missing"));
-        assert!(at("You are the Worker") < at("Use tabs."));
+        assert!(at("You are the Worker") < at("Keep the docs in step."));
+        assert!(at("Keep the docs in step.") < at("Use tabs."));
         assert!(at("Use tabs.") < at("flaky test x"));
         assert!(at("flaky test x") < at("## Decisions"));
         assert!(at("## Decisions") < at("## Goal"));

@@ -1,9 +1,11 @@
-//! Drones: focused workers beside the main chat. This part reads what Drones a workspace has (the
-//! built-in templates and the workspace's manifests); runs come with the runner.
+//! Drones: focused workers beside the main chat: what Drones a workspace has (the built-in
+//! templates and the workspace's manifests), and their runs, each isolated by what it may write.
 
 mod commands;
 pub mod manifest;
 pub mod registry;
+pub mod runner;
+pub mod worktree;
 
 pub use manifest::ManifestError;
 pub use registry::LoadedDrone;
