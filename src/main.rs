@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         Some(CliCommand::Run(run)) => return aura::cli::run(run, &data_dir),
         Some(CliCommand::Specs(list)) => aura::cli::list_specs(list, &data_dir),
         Some(CliCommand::Tasks(list)) => aura::cli::list_tasks(list, &data_dir),
-        Some(CliCommand::Drone(command)) => aura::cli::drone(command),
+        Some(CliCommand::Drone(command)) => return aura::cli::drone(command, &data_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -393,3 +393,44 @@ fn worktrees_and_runs_left_by_a_killed_aura_are_cleaned_at_start() {
     assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
     assert!(git(root, &["branch", "--list", "aura/*"]).is_empty());
 }
+
+#[test]
+fn the_headless_run_streams_merges_with_apply_and_prints_the_receipt() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    git_repo(root);
+    let tests = "#[test]\nfn adds() {}\n";
+    let script = Script::new(vec![])
+        .for_model("unit-tests-model", writer_turns("tests/add.rs", tests))
+        .for_model("reviewer-model", vec![text("Nothing to report.")]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let url = emulator.base_url(aura::llm::ProviderKind::Openai);
+    let aura = |args: &[&str]| {
+        Process::new(env!("CARGO_BIN_EXE_aura"))
+            .args(["drone", "run", "--workspace", root.to_str().unwrap()])
+            .args(args)
+            .env("AURA_DATA_DIR", data.path())
+            .output()
+            .expect("aura runs")
+    };
+    let out =
+        aura(&["unit-tests", "test add", "--provider", "openai", "--base-url", &url, "--model", "emu", "--apply"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("→ write_file"), "{stdout}");
+    assert!(stdout.contains("receipt: verified"), "{stdout}");
+    assert!(stdout.contains("ran `make test`: passed"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(root.join("tests/add.rs")).unwrap(), tests);
+    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1, "the worktree is gone");
+    assert!(walk_dirs(&data.path().join("worktrees")).is_empty());
+
+    // A reader needs no flags once the project has a model; an unknown Drone is exit 1 with the list.
+    let out = aura(&["reviewer", "look around"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Nothing to report."));
+    let out = aura(&["nobody", "do it"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Drone named \"nobody\""));
+}

@@ -75,7 +75,7 @@ pub enum CliCommand {
     Tasks(ListArgs),
     /// Run the provider emulator (Anthropic, OpenAI-compatible and Ollama wire formats) on loopback
     Emulator(EmulatorArgs),
-    /// Focused workers: list the workspace's Drones and their manifest errors
+    /// Focused workers: list the workspace's Drones (and manifest errors), or run one on a goal
     #[command(subcommand)]
     Drone(DroneCommand),
 }

@@ -52,7 +52,7 @@ fn usage_line(usage: &Usage) -> String {
 }
 
 /// Opens the store and starts the engine, waiting for it (headless surfaces may block).
-fn connect(data_dir: &Path, runtime: &tokio::runtime::Runtime) -> anyhow::Result<EngineClient> {
+pub(super) fn connect(data_dir: &Path, runtime: &tokio::runtime::Runtime) -> anyhow::Result<EngineClient> {
     let mut client = engine::launch(runtime.handle(), data_dir.to_path_buf(), std::sync::Arc::new(|| {}))
         .recv()
         .map_err(|_| anyhow::anyhow!("the engine did not start"))??;
@@ -61,7 +61,11 @@ fn connect(data_dir: &Path, runtime: &tokio::runtime::Runtime) -> anyhow::Result
 }
 
 /// Waits for the event `pick` accepts; an error about one of `ours` ends the wait with it.
-fn wait_for<T>(client: &EngineClient, ours: &[u64], mut pick: impl FnMut(&Event) -> Option<T>) -> anyhow::Result<T> {
+pub(super) fn wait_for<T>(
+    client: &EngineClient,
+    ours: &[u64],
+    mut pick: impl FnMut(&Event) -> Option<T>,
+) -> anyhow::Result<T> {
     loop {
         let Some(envelope) = client.recv_timeout(Duration::from_secs(3600)) else {
             anyhow::bail!("the engine stopped answering");

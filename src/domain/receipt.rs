@@ -195,6 +195,32 @@ pub struct Receipt {
     pub created_at: u64,
 }
 
+impl Receipt {
+    /// The receipt as lines of text, for a terminal: the verdict and why, then the evidence.
+    pub fn render_text(&self) -> String {
+        let verdict = format!("{:?}", self.verdict).to_lowercase();
+        let mut out = format!("receipt: {verdict}: {}\n", self.summary);
+        if !self.files_changed.is_empty() {
+            out.push_str(&format!("  files: {}\n", self.files_changed.join(", ")));
+        }
+        for run in &self.commands {
+            let outcome = run.outcome.with_counts(run.passed, run.failed);
+            out.push_str(&format!("  ran `{}`: {outcome} ({} ms)\n", run.command, run.duration_ms));
+        }
+        for finding in &self.craft_findings {
+            out.push_str(&format!("  finding {}:{}: {}\n", finding.path, finding.line.unwrap_or(0), finding.message));
+        }
+        let u = &self.usage;
+        let cost = u.cost_usd.map(|c| format!(", ${c:.3}")).unwrap_or_default();
+        out.push_str(&format!(
+            "  tokens: {} in, {} out{cost}\n",
+            thousands(u.total_input()),
+            thousands(u.output_tokens)
+        ));
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

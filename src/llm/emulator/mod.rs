@@ -220,12 +220,13 @@ async fn chat(
     let frames = wire::frames(&Reply { format, model: &model, id: state.next_id, turn: &turn, cache: outcome });
     drop(state);
     let content_type = if format == Format::Ollama { "application/x-ndjson" } else { "text/event-stream" };
-    stream_response(Arc::clone(&shared), frames, script.chunk_delay_ms, content_type)
+    stream_response(Arc::clone(&shared), frames, &script, content_type)
 }
 
 /// Streams the frames with their delays; a cut ends the body with an error, which drops the
 /// connection without the closing chunk, as a dying server does.
-fn stream_response(shared: Emu, frames: Vec<Frame>, chunk_delay_ms: u64, content_type: &'static str) -> Response {
+fn stream_response(shared: Emu, frames: Vec<Frame>, script: &Script, content_type: &'static str) -> Response {
+    let (chunk_delay_ms, stamp) = (script.chunk_delay_ms, script.stamp_sends);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     tokio::spawn(async move {
         for frame in frames {
@@ -233,6 +234,10 @@ fn stream_response(shared: Emu, frames: Vec<Frame>, chunk_delay_ms: u64, content
                 Frame::Delay(ms) => {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                     continue;
+                }
+                Frame::Data(text) if stamp && text.contains(script::SEND_STAMP) => {
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                    Ok(Bytes::from(text.replace(script::SEND_STAMP, &now.as_micros().to_string())))
                 }
                 Frame::Data(text) => Ok(Bytes::from(text)),
                 Frame::Cut(text) => {

@@ -85,11 +85,22 @@ pub struct Script {
     /// Pause between streamed chunks, to look like a real model.
     #[serde(default)]
     pub chunk_delay_ms: u64,
+    /// Each `⌚` in streamed text becomes the moment its chunk was sent, in microseconds since the
+    /// Unix epoch, so a client can measure what it adds to each chunk's way.
+    #[serde(default)]
+    pub stamp_sends: bool,
 }
 
 impl Script {
     pub fn new(turns: Vec<Turn>) -> Self {
-        Script { api_key: None, models: Vec::new(), turns, per_model: BTreeMap::new(), chunk_delay_ms: 0 }
+        Script {
+            api_key: None,
+            models: Vec::new(),
+            turns,
+            per_model: BTreeMap::new(),
+            chunk_delay_ms: 0,
+            stamp_sends: false,
+        }
     }
 
     pub fn with_key(mut self, key: &str) -> Self {
@@ -108,6 +119,9 @@ impl Script {
         self
     }
 }
+
+/// Stands for the send time in a stamped script's text (see [`Script::stamp_sends`]).
+pub const SEND_STAMP: char = '⌚';
 
 /// The emulator's tokenizer: one token per 4 bytes of text, rounded up. Real tokenizers differ,
 /// but a fixed rule keeps usage and cache figures exact and reproducible in tests.
