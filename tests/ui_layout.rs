@@ -170,3 +170,36 @@ fn a_stored_layout_that_is_junk_gives_the_default_layout_and_a_notice() {
     harness.get_by_label_contains("the saved layout could not be read");
     assert_eq!(harness.state().open_tabs().len(), Tab::ALL.len());
 }
+
+#[test]
+fn a_drones_tab_moves_to_its_own_window_and_comes_back_there_on_the_next_start() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let review = Tab::Drone("review".into());
+    {
+        let mut harness = harness_with_store(data.clone(), &runtime);
+        ui_harness::open_in_app(&mut harness, workspace.path());
+        step_until(&mut harness, 1_500, "the Drones were never listed", |app| !app.view().drones.drones.is_empty());
+        harness.state_mut().show_tab(review.clone());
+        harness.run_steps(2);
+        tab_menu(&mut harness, review.clone(), "Move to new window");
+        assert_eq!(window_tabs(&harness.state().layout()), [vec![review.clone()]]);
+        harness.get_by_label("Aura — review");
+        harness.get_by_label("review of changes");
+        step_until(&mut harness, 300, "the layout was never saved", AuraApp::layout_saved);
+    }
+    wait_until_closed(&data);
+
+    let mut harness = harness(app_with_store(&data, &runtime));
+    wait_until_ready(&mut harness);
+    harness.run_steps(2);
+    assert_eq!(window_tabs(&harness.state().layout()), [vec![review.clone()]]);
+    harness.get_by_label("Aura — review");
+    tab_menu(&mut harness, review.clone(), "Dock back");
+    let layout = harness.state().layout();
+    assert!(layout.windows.is_empty(), "the emptied window closed");
+    assert!(layout.main.pane.tabs().contains(&review));
+    harness.get_by_label("Open a project to summon its Drones.");
+}

@@ -69,10 +69,11 @@ impl TabViewer for Tabs<'_> {
         Id::new(("aura-tab", &*tab))
     }
 
-    /// A Drone's tab is marked while one of its runs is running.
+    /// A Drone's tab is marked while one of its runs is running (with a glyph the default
+    /// proportional fonts have).
     fn title(&mut self, tab: &mut Tab) -> WidgetText {
         match tab {
-            Tab::Drone(name) if self.view.drones.runs.is_running(name) => format!("{name} ●").into(),
+            Tab::Drone(name) if self.view.drones.runs.is_running(name) => format!("{name} ⏳").into(),
             tab => tab.title().into(),
         }
     }

@@ -180,7 +180,7 @@ fn drone_receipts_ui(ui: &mut Ui, drones: &DronesView) -> Option<(String, crate:
                 ui.label(&run.goal);
                 let (verdict, color) = verdict_label(receipt.verdict);
                 ui.colored_label(color, verdict);
-                ui.label(RichText::new(&receipt.summary).weak());
+                ui.add(egui::Label::new(RichText::new(&receipt.summary).weak()).truncate());
                 ui.end_row();
             }
         });

@@ -195,10 +195,16 @@ fn detail_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
         drone.instructions.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     ui.label(paragraphs.join("\n\n"));
     ui.add_space(6.0);
-    let label = if matches!(source, DroneSource::BuiltIn) { "Customize" } else { "Edit" };
-    if ui.button(label).on_hover_text("Saved as .aura/drones/NAME.toml in the workspace").clicked() {
-        view.drones.draft = Some(drone);
-    }
+    ui.horizontal(|ui| {
+        let label = if matches!(source, DroneSource::BuiltIn) { "Customize" } else { "Edit" };
+        if ui.button(label).on_hover_text("Saved as .aura/drones/NAME.toml in the workspace").clicked() {
+            view.drones.draft = Some(drone.clone());
+        }
+        let runs = view.drones.runs.of(&drone.name).count();
+        if runs > 0 && ui.button(format!("Show its runs ({runs})")).clicked() {
+            view.tab_request = Some(Tab::Drone(drone.name.clone()));
+        }
+    });
 }
 
 /// The form; returns `Some(Some(manifest))` to save, `Some(None)` to cancel.
