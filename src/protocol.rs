@@ -330,6 +330,9 @@ pub struct LoopSettings {
     pub rotation_threshold: f64,
     /// Seconds each validation command may run.
     pub check_timeout_secs: u64,
+    /// Drones run on their triggers (after a finished task, after an applied ChangeSet). Off until
+    /// the user turns it on: triggered runs spend tokens without being asked each time.
+    pub drone_triggers: bool,
 }
 
 impl Default for LoopSettings {
@@ -340,6 +343,7 @@ impl Default for LoopSettings {
             rotation_enabled: true,
             rotation_threshold: 0.80,
             check_timeout_secs: 600,
+            drone_triggers: false,
         }
     }
 }

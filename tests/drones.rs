@@ -91,7 +91,7 @@ fn writer_turns(path: &str, content: &str) -> Vec<Turn> {
 
 fn setup(client: &mut EngineClient, root: &Path, emulator: &Emulator, policy: ApprovalPolicy) -> ProjectId {
     let project = open_project(client, root);
-    use_emulator(client, project, emulator, LoopSettings::default());
+    use_emulator(client, project, emulator, LoopSettings { drone_triggers: true, ..LoopSettings::default() });
     client.send(Command::SetApprovalPolicy { project, policy });
     let check = Check { kind: CheckKind::Test, command: "make test".into(), source: "settings".into() };
     client.send(Command::SetChecks { project, checks: vec![check] });
@@ -289,9 +289,11 @@ fn a_trigger_a_budget_and_the_chat_summon_each_start_runs() {
     .unwrap();
     let read = || Turn::steps(vec![call("read_file", json!({"path": "src/lib.rs"}))]);
     let script = Script::new(vec![
-        // The main chat writes a file, applied at once, which triggers the reviewer.
+        // The main chat writes a file, applied at once, which triggers the reviewer once triggers are on.
         Turn::steps(vec![call("write_file", json!({"path": "CHANGES.md", "content": "- add\n"}))]),
         text("Noted."),
+        Turn::steps(vec![call("write_file", json!({"path": "CHANGES.md", "content": "- add\n- sub\n"}))]),
+        text("Noted again."),
     ])
     .for_model("reviewer-model", vec![text("Looks right.")])
     .for_model("looper-model", vec![read(), read(), read(), read()]);
@@ -300,7 +302,27 @@ fn a_trigger_a_budget_and_the_chat_summon_each_start_runs() {
     let project = setup(&mut client, root, &emulator, ApprovalPolicy::AutoApprove);
     let session = chat_session(&mut client, project);
 
+    // Off, an applied change starts nothing.
+    client.send(Command::SetLoopSettings { project, settings: LoopSettings::default() });
     client.send(Command::SendMessage { session: session.id, text: "note the change".into() });
+    let mut started = 0;
+    wait(&client, |e| match e {
+        Event::DroneRunStarted { .. } => {
+            started += 1;
+            None
+        }
+        Event::TurnRunning { running: false, .. } => Some(()),
+        _ => None,
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    while let Some(envelope) = client.try_recv() {
+        started += usize::from(matches!(envelope.body, Event::DroneRunStarted { .. }));
+    }
+    assert_eq!(started, 0, "triggers are off by default");
+
+    let settings = LoopSettings { drone_triggers: true, ..LoopSettings::default() };
+    client.send(Command::SetLoopSettings { project, settings });
+    client.send(Command::SendMessage { session: session.id, text: "note the next change".into() });
     let run = wait(&client, |e| match e {
         Event::DroneRunStarted { run } => Some(run.clone()),
         _ => None,
@@ -433,4 +455,75 @@ fn the_headless_run_streams_merges_with_apply_and_prints_the_receipt() {
     let out = aura(&["nobody", "do it"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Drone named \"nobody\""));
+}
+
+#[test]
+fn a_finished_task_starts_the_drones_triggered_by_it() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join("specs")).unwrap();
+    std::fs::create_dir_all(root.join(".aura/drones")).unwrap();
+    std::fs::write(root.join("specs/01-crate.md"), aura::llm::emulator::demo::SPEC_01).unwrap();
+    std::fs::write(
+        root.join(".aura/drones/reviewer.toml"),
+        manifest("reviewer", "read_only", "\"after_task_finished\""),
+    )
+    .unwrap();
+    let script = Script::new(aura::llm::emulator::demo::task_01())
+        .for_model("reviewer-model", vec![text("The crate and its test look right.")]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, root);
+    let settings = LoopSettings { autopilot: true, drone_triggers: true, ..LoopSettings::default() };
+    use_emulator(&mut client, project, &emulator, settings);
+    client.send(Command::Loop { project, control: aura::protocol::LoopControl::Start });
+
+    // The built-in `review` is triggered by it too; the workspace's own Drone is the one scripted here.
+    let run = wait(&client, |e| match e {
+        Event::DroneRunStarted { run } if run.drone == "reviewer" => Some(run.clone()),
+        _ => None,
+    });
+    assert_eq!(run.trigger, Some(Trigger::AfterTaskFinished));
+    assert!(run.goal.starts_with("Task 01.1 "), "{}", run.goal);
+    assert!(run.goal.contains("src/lib.rs"), "the goal names what the task changed: {}", run.goal);
+    let receipt = wait(&client, |e| match e {
+        Event::DroneRunFinished { run: r } if r.id == run.id => r.receipt.clone(),
+        _ => None,
+    });
+    assert_eq!(receipt.verdict, Verdict::Unverified, "{}", receipt.summary);
+}
+
+#[test]
+fn a_discarded_result_writes_nothing_and_takes_its_worktree_down() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    git_repo(root);
+    let script = Script::new(vec![]).for_model("api-docs-model", writer_turns("README.md", "# rewritten\n"));
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = setup(&mut client, root, &emulator, ApprovalPolicy::Ask);
+    client.send(Command::RunDrone { project, drone: "api-docs".into(), goal: "rewrite the readme".into() });
+    let changeset = wait(&client, |e| match e {
+        Event::ChangeSetProposed { changeset } => Some(changeset.clone()),
+        _ => None,
+    });
+    let run = wait(&client, |e| match e {
+        Event::DroneRunFinished { run } => Some(run.clone()),
+        _ => None,
+    });
+    assert_eq!(run.receipt.unwrap().files_changed, ["README.md"]);
+    client.send(Command::DecideChangeSet {
+        changeset: changeset.id,
+        decision: ChangeSetDecision::RejectAll,
+        comment: Some("keep the old one".into()),
+    });
+    wait(&client, |e| matches!(e, Event::DroneWorktreeRemoved { run: r } if *r == run.id).then_some(()));
+    assert_eq!(std::fs::read_to_string(root.join("README.md")).unwrap(), "# adder\n");
+    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
+    assert!(git(root, &["branch", "--list", "aura/*"]).is_empty());
+    assert!(walk_dirs(&data.path().join("data/worktrees")).is_empty());
 }

@@ -16,12 +16,14 @@ use crate::domain::{
     Role as MessageRole, Session, SessionKind, Spec, Task, TaskId, TaskStatus, ToolPolicy, Trigger, Verdict,
     now_millis,
 };
-use crate::protocol::Event;
+use crate::protocol::{Event, LoopSettings};
+use crate::store::Table;
 use crate::tools::Workspace;
 use crate::tools::policy::CommandPolicy;
 use crate::validate::baseline::{self, Baseline, Comparison};
 use crate::validate::receipt::{self as receipts, Work};
 
+use super::super::control::loop_key;
 use super::super::host::{AgentHost, Hold, SharedReview, Waiters};
 use super::super::prompt::{ProjectContext, Role};
 use super::super::turn::{Agent, Conversation, Stop, StopSwitch, TurnBudget, TurnOutcome, run_turn, stop_pair};
@@ -185,6 +187,10 @@ impl Engine {
 
     /// Runs the Drones `trigger` starts; one busy with an earlier run gets it once it is done.
     async fn on_trigger(&mut self, project: ProjectId, trigger: Trigger, goal: String) {
+        let settings = self.store.reader().get_value::<LoopSettings>(Table::Settings, &loop_key(project));
+        if !settings.ok().flatten().is_some_and(|s| s.drone_triggers) {
+            return;
+        }
         let Ok(root) = self.project(project).map(|p| p.root) else { return };
         let Ok((drones, _)) = registry::load(&root) else { return };
         for drone in drones.into_iter().filter(|d| d.manifest.triggers.contains(&trigger)) {
