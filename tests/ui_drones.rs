@@ -65,6 +65,12 @@ fn a_drone_summoned_from_its_tab_or_the_chat_streams_in_its_own_tab_and_ends_wit
     harness.run_steps(2);
     harness.get_by_label("review\nreview of changes").click();
     harness.run_steps(2);
+    harness.get_by_label_contains("read-only · after each finished task · ");
+    // Its trigger is off until the project turns triggers on (they spend tokens unasked).
+    harness.get_by_label("Drones run on their triggers in this project").click();
+    step_until(&mut harness, 1_500, "triggers were never turned on", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.loop_settings.drone_triggers)
+    });
     type_into(&mut harness, goal_field, "review the library");
     harness.get_by_label("Summon").click();
     let review = Tab::Drone("review".into());

@@ -70,6 +70,14 @@ fn policy_name(p: ToolPolicy) -> &'static str {
     }
 }
 
+/// When a trigger runs a Drone, as the form and the details say it.
+fn trigger_name(t: Trigger) -> &'static str {
+    match t {
+        Trigger::AfterTaskFinished => "after each finished task",
+        Trigger::AfterChangeSetApplied => "after each applied change",
+    }
+}
+
 fn blank() -> DroneManifest {
     DroneManifest {
         name: String::new(),
@@ -180,13 +188,28 @@ fn detail_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
     ui.label(format!(
         "{} · {} · model: {} · from {from}",
         policy_name(drone.tool_policy),
-        if drone.triggers.is_empty() { "on demand".to_string() } else { format!("{:?}", drone.triggers) },
+        if drone.triggers.is_empty() {
+            "on demand".to_string()
+        } else {
+            drone.triggers.iter().map(|t| trigger_name(*t)).collect::<Vec<_>>().join(", ")
+        },
         drone.model.as_deref().unwrap_or("the project's Worker model"),
     ));
     let b = drone.budget;
     ui.label(
         RichText::new(format!("Budget: {} tokens, {} steps, {} s", b.max_tokens, b.max_steps, b.max_seconds)).weak(),
     );
+    if !drone.triggers.is_empty()
+        && let Some(open) = view.project.as_mut()
+    {
+        let mut settings = open.loop_settings;
+        ui.checkbox(&mut settings.drone_triggers, "Drones run on their triggers in this project")
+            .on_hover_text("Off, they run only when summoned; each triggered run spends tokens");
+        if settings != open.loop_settings {
+            commands.push(Command::SetLoopSettings { project: open.project.id, settings });
+            open.loop_settings = settings;
+        }
+    }
     ui.add_space(4.0);
     summon_ui(ui, view, &drone.name, false, commands);
     ui.separator();
@@ -232,12 +255,9 @@ fn form_ui(ui: &mut Ui, draft: &mut DroneManifest) -> Option<Option<DroneManifes
         ui.end_row();
         ui.label("Runs");
         ui.horizontal(|ui| {
-            for (trigger, name) in [
-                (Trigger::AfterTaskFinished, "after each finished task"),
-                (Trigger::AfterChangeSetApplied, "after each applied change"),
-            ] {
+            for trigger in [Trigger::AfterTaskFinished, Trigger::AfterChangeSetApplied] {
                 let mut on = draft.triggers.contains(&trigger);
-                if ui.checkbox(&mut on, name).changed() {
+                if ui.checkbox(&mut on, trigger_name(trigger)).changed() {
                     draft.triggers.retain(|t| *t != trigger);
                     if on {
                         draft.triggers.push(trigger);
