@@ -15,7 +15,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aura::domain::{ChangeSet, FileChange, FileChangeKind, Message, Project, Record, Role, Session, SessionKind};
+use aura::domain::{
+    ChangeSet, DroneId, DroneRun, FileChange, FileChangeKind, Isolation, Message, Project, Record, Role, Session,
+    SessionId, SessionKind,
+};
 use aura::edits::hunks;
 use aura::protocol::{Event, LoopSettings, LoopState, ProjectSnapshot};
 use aura::ui::{AuraApp, Tab};
@@ -125,6 +128,29 @@ fn big_change(session: &Session) -> ChangeSet {
     ChangeSet::new(Some(session.id), "regenerate the table", vec![file])
 }
 
+/// A project with nothing in it yet, and its requirements present.
+fn empty_snapshot(project: &Project) -> ProjectSnapshot {
+    ProjectSnapshot {
+        project: project.clone(),
+        specs: vec![],
+        tasks: vec![],
+        sessions: vec![],
+        loop_state: LoopState::Idle,
+        pending_changesets: vec![],
+        detected_checks: vec![],
+        check_overrides: vec![],
+        receipts: vec![],
+        models: None,
+        loop_settings: LoopSettings::default(),
+        applied_changes: vec![],
+        usage: vec![],
+        approval_policy: Default::default(),
+        requirements: true,
+        memory: vec![],
+        drone_runs: vec![],
+    }
+}
+
 fn frames_bench() {
     let mut headless = Headless::new();
     let project = Project::new("bench", "/nonexistent/bench");
@@ -133,23 +159,9 @@ fn frames_bench() {
     let rows: u32 = change.files[0].hunks.iter().map(|h| h.old_lines + h.new_lines).sum();
     headless.app.apply(Event::ProjectOpened {
         snapshot: ProjectSnapshot {
-            project: project.clone(),
-            specs: vec![],
-            tasks: vec![],
             sessions: vec![session.clone()],
-            loop_state: LoopState::Idle,
             pending_changesets: vec![change],
-            detected_checks: vec![],
-            check_overrides: vec![],
-            receipts: vec![],
-            models: None,
-            loop_settings: LoopSettings::default(),
-            applied_changes: vec![],
-            usage: vec![],
-            approval_policy: Default::default(),
-            requirements: true,
-            memory: vec![],
-            drone_runs: vec![],
+            ..empty_snapshot(&project)
         },
     });
     headless.app.apply(Event::History { session: session.id, records: conversation(&session, 10_000), complete: true });
@@ -204,6 +216,59 @@ fn frames_bench() {
     println!(
         "peak memory with that conversation and diff open: {:.0} MB (no GL driver in this process)",
         peak_mb("/proc/self/status").unwrap_or(0.0)
+    );
+}
+
+/// Eight Drones summoned at once, each streaming its reply at 50 tokens/s into its own run: their
+/// tabs stacked in the dock (the newest in front, as summoning leaves them) beside the chat.
+fn drones_frames_bench() {
+    let mut headless = Headless::new();
+    let project = Project::new("bench", "/nonexistent/bench");
+    headless.app.apply(Event::ProjectOpened { snapshot: empty_snapshot(&project) });
+    let runs: Vec<DroneRun> = (0..8)
+        .map(|i| DroneRun {
+            id: DroneId::new(),
+            project: project.id,
+            drone: format!("drone-{i}"),
+            goal: format!("look into part {i}"),
+            session: SessionId::new(),
+            isolation: Isolation::Shared,
+            trigger: None,
+            started_at: aura::domain::now_millis(),
+            receipt: None,
+        })
+        .collect();
+    for run in &runs {
+        headless.app.apply(Event::DroneRunStarted { run: run.clone() });
+        headless.app.apply(Event::TurnRunning { session: run.session, running: true });
+    }
+    for _ in 0..30 {
+        headless.frame(vec![]);
+    }
+    let open = headless.app.open_tabs();
+    assert!(runs.iter().all(|r| open.contains(&Tab::Drone(r.drone.clone()))), "each Drone has its tab: {open:?}");
+    let words = "the parser now keeps the error and reports the line where the input went wrong ".split(' ');
+    let mut words = words.cycle();
+    let mut sent = 0usize;
+    let mut samples = Vec::new();
+    for frame in 0..(6.0 * FPS) as usize {
+        let due = ((frame as f64 + 1.0) / FPS * 50.0) as usize;
+        while sent < due {
+            for run in &runs {
+                let mut text = format!("{} ", words.next().unwrap_or("word"));
+                if sent % 60 == 59 {
+                    text.push_str("\n\n```rust\nlet kept = parse(line)?;\n```\n\n");
+                }
+                headless.app.apply(Event::TextDelta { session: run.session, text });
+            }
+            sent += 1;
+        }
+        samples.push(headless.frame(vec![]));
+    }
+    let (mean, p95) = stats(samples);
+    println!(
+        "8 Drones streaming at 50 tokens/s each into their tabs: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame ({} tokens)",
+        sent * runs.len()
     );
 }
 
@@ -334,5 +399,6 @@ fn window_bench() {
 
 fn main() {
     frames_bench();
+    drones_frames_bench();
     window_bench();
 }

@@ -35,7 +35,8 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     let lib = workspace.path().join("src/lib.rs");
     std::fs::write(&lib, demo::LIB_RS).unwrap();
     let mut script = demo::chat_script();
-    script.turns.push(Turn::text("Triple can wait until `double` is tested."));
+    // After the chat's own three turns (the demo's review Drone turns come later).
+    script.turns.insert(3, Turn::text("Triple can wait until `double` is tested."));
     let emulator = runtime.block_on(Emulator::start(script)).unwrap();
 
     let mut harness = harness_with_store(dir.path().join("data"), &runtime);

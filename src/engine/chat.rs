@@ -184,6 +184,8 @@ impl Engine {
                 self.journal.record(id, Record::Message(Message::text(id, MessageRole::User, text))).await;
                 let note = format!("Summoned the {} Drone: {goal}. It works in its own tab.", run.drone);
                 self.journal.record(id, Record::Message(Message::text(id, MessageRole::System, note))).await;
+                // The chat itself takes no turn: its surfaces stop waiting for one.
+                self.emit(Event::TurnRunning { session: id, running: false });
             }
             Err(message) => self.fail(command, message),
         }

@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
-use crate::domain::{OutcomeClass, Receipt, TaskStatus, Verdict};
+use crate::domain::{DroneRun, Isolation, OutcomeClass, Receipt, TaskStatus, Verdict};
 
 use super::tasks_panel::status_color;
 
@@ -13,6 +13,15 @@ pub fn verdict_label(verdict: Verdict) -> (&'static str, Color32) {
         Verdict::Failed => ("Failed", status_color(TaskStatus::Failed)),
         Verdict::Blocked => ("Blocked", status_color(TaskStatus::Blocked)),
         Verdict::Unverified => ("Not verified", Color32::GRAY),
+    }
+}
+
+/// How a Drone run ended: a read-only run that finished reported, which its receipt calls
+/// unverified only because it changed nothing to check.
+pub fn run_verdict_label(run: &DroneRun, receipt: &Receipt) -> (&'static str, Color32) {
+    match (&run.isolation, receipt.verdict) {
+        (Isolation::Shared, Verdict::Unverified) => ("Reported", status_color(TaskStatus::Done)),
+        (_, verdict) => verdict_label(verdict),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::domain::{Record, TaskId, TaskStatus, WorkOrderStatus};
 use crate::protocol::{Command, LoopControl, LoopState};
 
 use super::drones::DronesView;
-use super::receipt::{receipt_ui, verdict_label};
+use super::receipt::{receipt_ui, run_verdict_label, verdict_label};
 use super::tabs::Tab;
 use super::view::{ProjectView, ViewModel};
 
@@ -178,7 +178,7 @@ fn drone_receipts_ui(ui: &mut Ui, drones: &DronesView) -> Option<(String, crate:
                     picked = Some((run.drone.clone(), run.id));
                 }
                 ui.label(&run.goal);
-                let (verdict, color) = verdict_label(receipt.verdict);
+                let (verdict, color) = run_verdict_label(run, receipt);
                 ui.colored_label(color, verdict);
                 ui.add(egui::Label::new(RichText::new(&receipt.summary).weak()).truncate());
                 ui.end_row();

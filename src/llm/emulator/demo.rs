@@ -103,5 +103,13 @@ pub fn chat_script() -> Script {
         text(
             "Done. The review decided what landed; `double` reuses `add`:\n\n```rust\npub fn double(a: i64) -> i64 {\n    add(a, a)\n}\n```\n\n- run `cargo test` to check\n- **nothing else** changed",
         ),
+        // `/drone review …` next: the review Drone reads the file and reports.
+        Turn::steps(vec![
+            Step::Text { text: "Reading what changed.".into() },
+            call("read_file", json!({"path": "src/lib.rs"})),
+        ]),
+        text(
+            "## Findings\n\n- `double` has no test of its own; add one beside `adds`.\n- `double(i64::MAX)` overflows like `add`; consider `checked_add`.\n\nNothing blocks the change.",
+        ),
     ])
 }

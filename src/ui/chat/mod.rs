@@ -103,7 +103,9 @@ pub struct ChatView {
 
 fn item_of_message(message: Message, out: &mut Vec<ChatItem>) {
     match message.role {
-        Role::User | Role::System => out.push(ChatItem::User(message.plain_text())),
+        Role::User => out.push(ChatItem::User(message.plain_text())),
+        // Aura's own lines in a conversation (a Drone summoned from it), not the user's words.
+        Role::System => out.push(ChatItem::Note { text: message.plain_text(), error: false }),
         Role::Assistant => {
             for part in message.parts {
                 match part {

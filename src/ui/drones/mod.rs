@@ -128,6 +128,8 @@ pub fn drones_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
     egui::Panel::left(Id::new("aura-drones-list"))
         .resizable(true)
         .default_size(third.min(240.0))
+        // Names and roles stay on their lines even when the window was narrow on an earlier frame.
+        .min_size(third.min(170.0))
         .max_size(third)
         .show(ui, |ui| list_ui(ui, &mut view.drones));
     ScrollArea::vertical().id_salt("aura-drone-detail").show(ui, |ui| match &mut view.drones.draft {

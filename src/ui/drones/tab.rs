@@ -8,7 +8,7 @@ use crate::domain::{DroneId, DroneRun, Isolation, Trigger, now_millis};
 use crate::protocol::Command;
 
 use super::super::chat::conversation_ui;
-use super::super::receipt::{receipt_ui, verdict_label};
+use super::super::receipt::{receipt_ui, run_verdict_label};
 use super::super::tabs::Tab;
 use super::super::view::ViewModel;
 use super::summon_ui;
@@ -93,7 +93,7 @@ fn runs_ui(ui: &mut Ui, view: &mut ViewModel, drone: &str) {
                             ui.label("running");
                         }
                         Some(receipt) => {
-                            let (verdict, color) = verdict_label(receipt.verdict);
+                            let (verdict, color) = run_verdict_label(run, receipt);
                             ui.colored_label(color, verdict);
                         }
                     }
