@@ -527,3 +527,42 @@ fn a_discarded_result_writes_nothing_and_takes_its_worktree_down() {
     assert!(git(root, &["branch", "--list", "aura/*"]).is_empty());
     assert!(walk_dirs(&data.path().join("data/worktrees")).is_empty());
 }
+
+#[test]
+fn a_stopped_writer_ends_with_its_receipt_and_leaves_no_worktree() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    git_repo(root);
+    let script = Script::new(vec![]).for_model(
+        "unit-tests-model",
+        vec![Turn::steps(vec![aura::llm::emulator::script::Step::Delay { ms: 60_000 }])],
+    );
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = setup(&mut client, root, &emulator, ApprovalPolicy::Ask);
+    client.send(Command::RunDrone { project, drone: "unit-tests".into(), goal: "tests".into() });
+    let run = wait(&client, |e| match e {
+        Event::DroneRunStarted { run } => Some(run.clone()),
+        _ => None,
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while emulator.requests().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the Drone never asked its model");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let asked = std::time::Instant::now();
+    client.send(Command::StopDrone { run: run.id });
+    let receipt = wait(&client, |e| match e {
+        Event::DroneRunFinished { run: r } if r.id == run.id => r.receipt.clone(),
+        _ => None,
+    });
+    assert!(asked.elapsed() < std::time::Duration::from_secs(10), "the 60 s reply was not waited for");
+    assert_eq!(receipt.verdict, Verdict::Failed);
+    assert_eq!(receipt.summary, "stopped by the user");
+    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
+    assert!(walk_dirs(&data.path().join("data/worktrees")).is_empty());
+    let seq = client.send(Command::StopDrone { run: run.id });
+    assert!(wait_error(&client, seq).contains("is running"), "a second stop says there is nothing to stop");
+}
