@@ -102,6 +102,10 @@ pub enum Command {
         client: String,
     },
     ListProjects,
+    /// Opens a project the engine already knows, by id (a Companion never names a path).
+    SelectProject {
+        project: ProjectId,
+    },
     /// Opens (and registers, the first time) the workspace folder at `root`.
     OpenProject {
         root: PathBuf,
@@ -462,6 +466,10 @@ pub enum Event {
         /// The layout the desktop saved last (only a desktop is sent one).
         #[serde(default)]
         layout: Option<serde_json::Value>,
+        /// Made anew at each engine start: a surface resuming with the same epoch missed only the
+        /// events after its last `seq`; with another, the engine restarted and it starts afresh.
+        #[serde(default)]
+        epoch: u64,
     },
     /// A command failed; `command` is the failed command's envelope `seq`. The message says what to do.
     Error {
@@ -846,6 +854,7 @@ mod tests {
             },
             Command::StopDrone { run: DroneId::new() },
             Command::DiscoverLocalServers,
+            Command::SelectProject { project: ProjectId::new() },
             Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
             Command::WriteRequirements { project: ProjectId::new() },
             Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: None },
@@ -910,12 +919,14 @@ mod tests {
                 app_version: "0.1.0".into(),
                 data_dir: "/d".into(),
                 layout: None,
+                epoch: 7,
             },
             Event::Welcome {
                 protocol_version: PROTOCOL_VERSION,
                 app_version: "0.1.0".into(),
                 data_dir: "/d".into(),
                 layout: Some(serde_json::json!({"windows": []})),
+                epoch: 7,
             },
             Event::Error { command: Some(3), message: "no such project".into() },
             Event::StoreWarning { message: "skipped".into() },

@@ -313,3 +313,57 @@ fn a_starter_requirements_md_is_written_once_and_never_over_a_file() {
     let Event::ProjectOpened { snapshot } = next(&client) else { panic!("not reopened") };
     assert!(snapshot.requirements);
 }
+
+#[test]
+fn several_surfaces_hear_announcements_and_only_the_answers_to_their_own_commands() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let mut desktop = launch(&runtime, &dir.path().join("data"), Arc::new(AtomicUsize::new(0)));
+    let phone_wakes = Arc::new(AtomicUsize::new(0));
+    let mut phone = {
+        let wakes = phone_wakes.clone();
+        desktop.connect(Arc::new(move || {
+            wakes.fetch_add(1, Ordering::SeqCst);
+        }))
+    };
+    let quiet = |client: &EngineClient| client.recv_timeout(Duration::from_millis(300)).map(|e| e.body);
+
+    // The phone's hello and its errors are its own; the same command seq on the desktop is not confused.
+    phone.send(Command::Hello { surface: Surface::Companion, client: "phone".into() });
+    let Event::Welcome { epoch, layout, .. } = next(&phone) else { panic!("no welcome") };
+    assert_eq!(layout, None);
+    let seq = phone.send(Command::SelectProject { project: aura::domain::ProjectId::new() });
+    let Event::Error { command, message } = next(&phone) else { panic!("no error") };
+    assert_eq!(command, Some(seq));
+    assert!(message.contains("open its folder first"), "{message}");
+    assert_eq!(quiet(&desktop), None, "the desktop heard neither");
+    assert!(phone_wakes.load(Ordering::SeqCst) >= 2, "the phone's own waker ran");
+
+    // The desktop opens a project; the phone picks it by id and gets its own snapshot.
+    desktop.send(Command::OpenProject { root: workspace.path().to_path_buf() });
+    let Event::ProjectOpened { snapshot } = next(&desktop) else { panic!("not opened") };
+    assert_eq!(quiet(&phone), None, "the desktop's answer is the desktop's");
+    phone.send(Command::SelectProject { project: snapshot.project.id });
+    let Event::ProjectOpened { snapshot: picked } = next(&phone) else { panic!("not selected") };
+    assert_eq!(picked.project.id, snapshot.project.id);
+    assert_eq!(quiet(&desktop), None);
+
+    // Announcements reach both, in one order.
+    phone.send(Command::SaveMemory { project: picked.project.id, text: "from the couch".into(), tags: vec![] });
+    let mut seqs = Vec::new();
+    for client in [&desktop, &phone] {
+        let envelope = client.recv_timeout(Duration::from_secs(10)).expect("an event");
+        assert!(matches!(&envelope.body, Event::MemoryChanged { entry, .. } if entry.text == "from the couch"));
+        seqs.push(envelope.seq);
+    }
+    assert_eq!(seqs[0], seqs[1], "the same event, the same seq");
+
+    // A surface that goes away is forgotten; the others go on, in the same epoch.
+    drop(phone);
+    desktop.send(Command::ListProjects);
+    assert!(matches!(next(&desktop), Event::Projects { .. }));
+    desktop.send(Command::Hello { surface: Surface::Cli, client: "again".into() });
+    let Event::Welcome { epoch: same, .. } = next(&desktop) else { panic!("no welcome") };
+    assert_eq!(same, epoch, "one start, one epoch");
+}

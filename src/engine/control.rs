@@ -68,7 +68,7 @@ impl Engine {
     pub(super) fn test_connection(&self, choice: ModelChoice) {
         let catalog = Arc::new(Catalog::default());
         let agent = self.agent(&choice, &catalog);
-        let emitter = self.emitter.clone();
+        let reply = self.reply();
         tokio::spawn(async move {
             let started = std::time::Instant::now();
             let mut request = crate::llm::ChatRequest::simple(&choice.model, "Reply with the word OK.");
@@ -86,7 +86,7 @@ impl Engine {
                 Ok(()) => (true, format!("{} answered in {} ms", choice.model, started.elapsed().as_millis())),
                 Err(why) => (false, why),
             };
-            emitter.emit(Event::ConnectionTested { choice, ok, message });
+            reply.send(Event::ConnectionTested { choice, ok, message });
         });
     }
 
@@ -350,7 +350,7 @@ impl Engine {
     pub(super) fn search_memory(&mut self, project: ProjectId, query: String, limit: u32) -> EngineResult {
         let entries = memory::entries(self.store.reader(), project)?;
         let entries = memory::search(&entries, &query, limit as usize);
-        self.emit(Event::MemoryResults { project, query, entries });
+        self.answer(Event::MemoryResults { project, query, entries });
         Ok(())
     }
 }

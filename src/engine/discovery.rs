@@ -11,7 +11,7 @@ impl Engine {
     /// Probes in the background and answers with [`Event::LocalServers`] when every port has answered
     /// or timed out.
     pub(super) fn discover_local_servers(&mut self) {
-        let emitter = self.emitter.clone();
+        let reply = self.reply();
         tokio::spawn(async move {
             let servers = probe_all(&LOCAL_SERVERS, Duration::from_millis(800))
                 .await
@@ -29,7 +29,7 @@ impl Engine {
                     LocalServerStatus { name: server.name.to_string(), base_url, models, problem }
                 })
                 .collect();
-            emitter.emit(Event::LocalServers { servers });
+            reply.send(Event::LocalServers { servers });
         });
     }
 }

@@ -24,16 +24,17 @@ impl Engine {
             },
             Surface::Companion | Surface::Cli => None,
         };
-        self.emit(Event::Welcome {
+        self.answer(Event::Welcome {
             protocol_version: PROTOCOL_VERSION,
             app_version: env!("CARGO_PKG_VERSION").to_string(),
             data_dir: self.data_dir.clone(),
             layout,
+            epoch: self.epoch,
         });
         if surface == Surface::Desktop {
             self.announce_keys();
             match self.store.reader().get_value(Table::Settings, super::control::APPEARANCE_KEY) {
-                Ok(Some(appearance)) => self.emit(Event::AppearanceChanged { appearance }),
+                Ok(Some(appearance)) => self.answer(Event::AppearanceChanged { appearance }),
                 Ok(None) => {}
                 Err(e) => self.emit(Event::StoreWarning { message: format!("the stored appearance was skipped: {e}") }),
             }

@@ -41,18 +41,25 @@ use crate::store::{StoreError, StoreHandle};
 /// `request_repaint`); surfaces that poll can pass a no-op.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// A surface's end of the protocol: send commands, drain events.
+/// Which connected surface sent a command, so its answers and errors go back to it alone.
+pub type ClientId = u64;
+
+/// A surface's end of the protocol: send commands, drain events. Several surfaces can be connected
+/// at once (the desktop and each phone): every one hears every announcement, and the answers to
+/// its own commands.
 pub struct EngineClient {
-    commands: mpsc::UnboundedSender<Envelope<Command>>,
+    id: ClientId,
+    commands: mpsc::UnboundedSender<(ClientId, Envelope<Command>)>,
     events: std_mpsc::Receiver<Envelope<Event>>,
     next_seq: u64,
+    hub: Hub,
 }
 
 impl EngineClient {
     /// Sends a command; returns its sequence number, which an [`Event::Error`] about it will name.
     pub fn send(&mut self, command: Command) -> u64 {
         self.next_seq += 1;
-        if self.commands.send(Envelope::new(self.next_seq, command)).is_err() {
+        if self.commands.send((self.id, Envelope::new(self.next_seq, command))).is_err() {
             tracing::error!("the engine has stopped; command {} was dropped", self.next_seq);
         }
         self.next_seq
@@ -67,27 +74,88 @@ impl EngineClient {
     pub fn recv_timeout(&self, timeout: std::time::Duration) -> Option<Envelope<Event>> {
         self.events.recv_timeout(timeout).ok()
     }
+
+    /// Another surface on the same engine, woken by `waker`. It hears events from now on; dropping
+    /// it disconnects it.
+    pub fn connect(&self, waker: Waker) -> EngineClient {
+        let (id, events) = self.hub.subscribe(waker);
+        EngineClient { id, commands: self.commands.clone(), events, next_seq: 0, hub: self.hub.clone() }
+    }
 }
 
-/// Sends events to the surface in sequence; cloned into tasks that finish later.
+struct Subscriber {
+    id: ClientId,
+    events: std_mpsc::Sender<Envelope<Event>>,
+    waker: Waker,
+}
+
+/// The connected surfaces.
+#[derive(Clone, Default)]
+struct Hub {
+    subscribers: Arc<std::sync::Mutex<Vec<Subscriber>>>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl Hub {
+    fn subscribe(&self, waker: Waker) -> (ClientId, std_mpsc::Receiver<Envelope<Event>>) {
+        let (events, receiver) = std_mpsc::channel();
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        self.lock().push(Subscriber { id, events, waker });
+        (id, receiver)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
+        self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends to `to` (everyone when `None`); a surface that went away is forgotten.
+    fn send(&self, to: Option<ClientId>, envelope: Envelope<Event>) {
+        self.lock().retain(|s| {
+            if to.is_some_and(|id| id != s.id) {
+                return true;
+            }
+            let open = s.events.send(envelope.clone()).is_ok();
+            (s.waker)();
+            open
+        });
+    }
+}
+
+/// Sends events to the surfaces in sequence; cloned into tasks that finish later.
 #[derive(Clone)]
 struct Emitter {
-    events: std_mpsc::Sender<Envelope<Event>>,
+    hub: Hub,
     next_seq: Arc<AtomicU64>,
-    waker: Waker,
     /// The engine's own ear for events that trigger Drones (none for detached journals).
     internal: Option<mpsc::UnboundedSender<drones::runner::Internal>>,
 }
 
 impl Emitter {
     fn emit(&self, event: Event) {
+        self.emit_to(None, event);
+    }
+
+    /// To one surface (an answer to its command), or to all with `None`. Sequence numbers are
+    /// shared, so every surface sees its events in the engine's order (with gaps for others').
+    fn emit_to(&self, to: Option<ClientId>, event: Event) {
         if let Some(internal) = &self.internal {
             drones::runner::watch(&event, internal);
         }
         let seq = self.next_seq.fetch_add(1, Ordering::SeqCst) + 1;
-        // A closed receiver means the surface is gone; there is nobody left to tell.
-        let _ = self.events.send(Envelope::new(seq, event));
-        (self.waker)();
+        self.hub.send(to, Envelope::new(seq, event));
+    }
+}
+
+/// Answers one surface's command from a task that finishes later.
+#[derive(Clone)]
+struct Reply {
+    emitter: Emitter,
+    to: Option<ClientId>,
+}
+
+impl Reply {
+    fn send(&self, event: Event) {
+        self.emitter.emit_to(self.to, event);
     }
 }
 
@@ -134,8 +202,9 @@ impl Journal {
     /// A journal whose events go to the returned receiver instead of a surface: for running agents
     /// outside the engine (tests, benchmarks).
     pub fn detached(store: StoreHandle) -> (Journal, std_mpsc::Receiver<Envelope<Event>>) {
-        let (events, receiver) = std_mpsc::channel();
-        let emitter = Emitter { events, next_seq: Arc::default(), waker: Arc::new(|| {}), internal: None };
+        let hub = Hub::default();
+        let (_, receiver) = hub.subscribe(Arc::new(|| {}));
+        let emitter = Emitter { hub, next_seq: Arc::default(), internal: None };
         (Journal { store, emitter }, receiver)
     }
 
@@ -168,14 +237,19 @@ struct Engine {
     lanes: HashMap<ProjectId, Arc<tokio::sync::Semaphore>>,
     /// Where the engine's own tasks report back (a run ended, a trigger fired).
     internal: mpsc::UnboundedSender<drones::runner::Internal>,
+    /// The surface whose command is being handled: its answers and errors go to it alone.
+    origin: Option<ClientId>,
+    /// This start's id, told in every Welcome.
+    epoch: u64,
 }
 
 /// Starts the engine on `runtime` over an open store.
 pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: PathBuf, waker: Waker) -> EngineClient {
-    let (commands, mut inbox) = mpsc::unbounded_channel::<Envelope<Command>>();
-    let (events, outbox) = std_mpsc::channel();
+    let (commands, mut inbox) = mpsc::unbounded_channel::<(ClientId, Envelope<Command>)>();
+    let hub = Hub::default();
+    let (id, outbox) = hub.subscribe(waker);
     let (internal, mut heard) = mpsc::unbounded_channel();
-    let emitter = Emitter { events, next_seq: Arc::default(), waker, internal: Some(internal.clone()) };
+    let emitter = Emitter { hub: hub.clone(), next_seq: Arc::default(), internal: Some(internal.clone()) };
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
     let mut engine = Engine {
         store,
@@ -190,21 +264,33 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         drone_runs: Default::default(),
         lanes: HashMap::new(),
         internal,
+        origin: None,
+        epoch: {
+            let mut bytes = [0u8; 8];
+            // Without randomness the clock still tells one start from the next.
+            getrandom::fill(&mut bytes).map_or_else(|_| crate::domain::now_millis(), |()| u64::from_le_bytes(bytes))
+        },
     };
     runtime.spawn(async move {
         engine.recover_drone_runs().await;
         loop {
             tokio::select! {
                 envelope = inbox.recv() => match envelope {
-                    Some(envelope) => engine.handle(envelope).await,
+                    Some((client, envelope)) => {
+                        engine.origin = Some(client);
+                        engine.handle(envelope).await;
+                    }
                     // Every surface is gone.
                     None => break,
                 },
-                Some(heard) = heard.recv() => engine.on_internal(heard).await,
+                Some(heard) = heard.recv() => {
+                    engine.origin = None;
+                    engine.on_internal(heard).await;
+                }
             }
         }
     });
-    EngineClient { commands, events: outbox, next_seq: 0 }
+    EngineClient { id, commands, events: outbox, next_seq: 0, hub }
 }
 
 impl Engine {
@@ -212,8 +298,18 @@ impl Engine {
         self.emitter.emit(event);
     }
 
+    /// An answer for the surface whose command is being handled (everyone's, for the engine's own).
+    fn answer(&mut self, event: Event) {
+        self.emitter.emit_to(self.origin, event);
+    }
+
+    /// Where a later answer to the current command goes.
+    fn reply(&self) -> Reply {
+        Reply { emitter: self.emitter.clone(), to: self.origin }
+    }
+
     fn fail(&mut self, command: u64, message: impl Into<String>) {
-        self.emit(Event::Error { command: Some(command), message: message.into() });
+        self.answer(Event::Error { command: Some(command), message: message.into() });
     }
 
     async fn handle(&mut self, envelope: Envelope<Command>) {
@@ -251,6 +347,7 @@ impl Engine {
                 Ok(())
             }
             Command::ListProjects => self.list_projects(),
+            Command::SelectProject { project } => self.select_project(seq, project).await,
             Command::OpenProject { root } => self.open_project(seq, root).await,
             Command::CreateSession { project, kind, title } => self.create_session(project, kind, title).await,
             Command::LoadHistory { session, before, limit } => self.load_history(session, before, limit),

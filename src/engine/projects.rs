@@ -17,7 +17,19 @@ impl Engine {
         self.warn_skipped(listed.skipped);
         let mut projects = listed.items;
         projects.sort_by_key(|p| std::cmp::Reverse(p.opened_at));
-        self.emit(Event::Projects { projects });
+        self.answer(Event::Projects { projects });
+        Ok(())
+    }
+
+    /// Sends the snapshot of a project the engine knows (a Companion picks projects by id only).
+    pub(super) async fn select_project(&mut self, command: u64, id: ProjectId) -> EngineResult {
+        match self.project(id) {
+            Ok(project) => {
+                let snapshot = self.snapshot(project).await?;
+                self.answer(Event::ProjectOpened { snapshot });
+            }
+            Err(message) => self.fail(command, message),
+        }
         Ok(())
     }
 
@@ -53,7 +65,7 @@ impl Engine {
             self.fail(command, message);
         }
         let snapshot = self.snapshot(project.clone()).await?;
-        self.emit(Event::ProjectOpened { snapshot });
+        self.answer(Event::ProjectOpened { snapshot });
         // A task a crash left in progress goes back to ready (announced as changes to the snapshot),
         // unless a loop here is running it.
         if !self.loops.get(&project.id).is_some_and(|h| h.is_running())
@@ -172,7 +184,7 @@ impl Engine {
                 _ => false,
             })
             .collect();
-        self.emit(Event::TaskLog { task, records });
+        self.answer(Event::TaskLog { task, records });
         Ok(())
     }
 
@@ -191,7 +203,7 @@ impl Engine {
         self.warn_skipped(page.skipped);
         let complete = page.records.first().is_none_or(|r| r.seq <= 1);
         let records = page.records.into_iter().map(|r| (r.seq, r.record)).collect();
-        self.emit(Event::History { session, records, complete });
+        self.answer(Event::History { session, records, complete });
         Ok(())
     }
 }

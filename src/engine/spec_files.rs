@@ -74,8 +74,8 @@ impl Engine {
 
     pub(super) fn read_spec(&mut self, project: ProjectId, path: String) -> EngineResult {
         match self.spec_text(project, &path) {
-            Ok(text) => self.emit(Event::SpecText { project, path, hash: ContentHash::of(text.as_bytes()), text }),
-            Err(e) => self.emit(Event::SpecFailed { project, path, message: e.to_string(), stale: false }),
+            Ok(text) => self.answer(Event::SpecText { project, path, hash: ContentHash::of(text.as_bytes()), text }),
+            Err(e) => self.answer(Event::SpecFailed { project, path, message: e.to_string(), stale: false }),
         }
         Ok(())
     }
@@ -92,10 +92,10 @@ impl Engine {
     ) -> EngineResult {
         if let Err(e) = self.write_spec(project, &path, &text, expected_hash).await {
             let stale = matches!(e, SpecFileError::Stale { .. });
-            self.emit(Event::SpecFailed { project, path, message: e.to_string(), stale });
+            self.answer(Event::SpecFailed { project, path, message: e.to_string(), stale });
             return Ok(());
         }
-        self.emit(Event::SpecText { project, path, hash: ContentHash::of(text.as_bytes()), text });
+        self.answer(Event::SpecText { project, path, hash: ContentHash::of(text.as_bytes()), text });
         self.sync_tasks(command, project).await
     }
 

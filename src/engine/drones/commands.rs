@@ -21,7 +21,7 @@ impl Engine {
             }
         };
         match registry::load(&root) {
-            Ok((drones, errors)) => self.emit(Event::DroneList {
+            Ok((drones, errors)) => self.answer(Event::DroneList {
                 project,
                 drones: drones.into_iter().map(|d| (d.manifest, d.source)).collect(),
                 errors: errors.iter().map(ToString::to_string).collect(),
