@@ -21,6 +21,9 @@ fn aura(args: &[&str], data: &Path) -> Command {
         .args(args)
         .env("AURA_DATA_DIR", data)
         .env("AURA_LOG", "aura=warn")
+        // Each scripted crate builds in its own folder: a shared target dir (set for this suite's own
+        // build) would let parallel runs overwrite each other's `mathlib`.
+        .env_remove("CARGO_TARGET_DIR")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
@@ -60,7 +63,12 @@ fn new_workspace() -> tempfile::TempDir {
 }
 
 fn cargo_test_passes(workspace: &Path) -> String {
-    let output = Command::new("cargo").args(["test", "--quiet"]).current_dir(workspace).output().unwrap();
+    let output = Command::new("cargo")
+        .args(["test", "--quiet"])
+        .current_dir(workspace)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
     let text = text_of(&output);
     assert!(output.status.success(), "{text}");
     text
