@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use crate::engine::{EngineClient, Waker};
-use crate::store::{StoreError, StoreHandle};
+use crate::store::StoreError;
 
 /// The port the Companion listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 7420;
@@ -63,7 +63,9 @@ pub struct PairingCode {
 pub enum PairingState {
     /// No code was made, or the last one was used.
     Idle,
-    Waiting(PairingCode),
+    /// A code is waiting (only its hash is kept: the code itself was returned once by
+    /// [`Companion::start_pairing`]).
+    Waiting { expires_at_ms: u64 },
     Expired,
     /// Too many wrong attempts: make a new code.
     Voided,
@@ -84,17 +86,17 @@ pub struct Device {
 pub struct Companion {}
 
 /// Starts the server on the current tokio runtime. `engine` is any surface of the running engine
-/// (the server connects surfaces of its own from it); `waker` is called when devices or pairing
-/// change, so a window can redraw. The work happens in the returned future, which owns what it
-/// needs: spawn it from a UI thread, `block_on` it from a headless one.
+/// (the server connects surfaces of its own from it, and keeps devices in its store); `data_dir`
+/// holds the LAN certificate; `waker` is called when devices or pairing change, so a window can
+/// redraw. The work happens in the returned future, which owns what it needs: spawn it from a UI
+/// thread, `block_on` it from a headless one.
 pub fn start(
     engine: &EngineClient,
-    store: StoreHandle,
     data_dir: &Path,
     config: CompanionConfig,
     waker: Waker,
 ) -> impl Future<Output = Result<Companion, CompanionError>> + Send + 'static {
-    let _ = (engine, store, data_dir, config, waker);
+    let _ = (engine, data_dir, config, waker);
     async { todo!("the server lands in the next commits") }
 }
 
