@@ -21,7 +21,3 @@ pub static FILES: &[Asset] = &[
     asset!("/assets/app.js", "app.js", "text/javascript; charset=utf-8"),
     asset!("/assets/style.css", "style.css", "text/css; charset=utf-8"),
 ];
-
-pub fn find(path: &str) -> Option<&'static Asset> {
-    FILES.iter().find(|a| a.path == path)
-}
