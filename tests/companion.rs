@@ -29,7 +29,12 @@ struct Fixture {
     announced: u32,
 }
 
-fn start(runtime: &tokio::runtime::Runtime, desktop: &EngineClient, data: &TempDir, config: CompanionConfig) -> Companion {
+fn start(
+    runtime: &tokio::runtime::Runtime,
+    desktop: &EngineClient,
+    data: &TempDir,
+    config: CompanionConfig,
+) -> Companion {
     runtime
         .block_on(companion::start(desktop, data.path(), CompanionConfig { port: 0, ..config }, Arc::new(|| {})))
         .expect("the Companion starts")
@@ -62,9 +67,10 @@ impl Fixture {
         let settings = LoopSettings { max_attempts: self.announced, ..LoopSettings::default() };
         self.desktop.send(Command::SetLoopSettings { project: self.project, settings });
         let n = self.announced;
-        self.runtime.block_on(witness.until(|e| {
-            e["body"]["event"] == "loop_settings_changed" && e["body"]["settings"]["max_attempts"] == n
-        }));
+        self.runtime
+            .block_on(witness.until(|e| {
+                e["body"]["event"] == "loop_settings_changed" && e["body"]["settings"]["max_attempts"] == n
+            }));
     }
 
     fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
@@ -361,7 +367,8 @@ fn no_frame_a_phone_receives_carries_a_key_or_a_setting() {
     });
     assert!(phone.frames.len() >= 4);
     for frame in &phone.frames {
-        for never in [secret, "pa55", "models.internal", "api_keys", "models_changed", f.data.path().to_str().unwrap()] {
+        for never in [secret, "pa55", "models.internal", "api_keys", "models_changed", f.data.path().to_str().unwrap()]
+        {
             assert!(!frame.contains(never), "a frame carries {never:?}: {frame}");
         }
     }

@@ -90,7 +90,9 @@ pub enum PairingState {
     Idle,
     /// A code is waiting (only its hash is kept: the code itself was returned once by
     /// [`Companion::start_pairing`]).
-    Waiting { expires_at_ms: u64 },
+    Waiting {
+        expires_at_ms: u64,
+    },
     Expired,
     /// Too many wrong attempts: make a new code.
     Voided,
@@ -242,9 +244,10 @@ async fn launch(
             })
         }
         Some(identity) => {
-            let acceptor = identity
-                .acceptor()
-                .map_err(|why| CompanionError::Certificate { path: data_dir.join("companion").display().to_string(), why })?;
+            let acceptor = identity.acceptor().map_err(|why| CompanionError::Certificate {
+                path: data_dir.join("companion").display().to_string(),
+                why,
+            })?;
             let listener = tls::TlsListener::new(listener, acceptor).map_err(listen_error)?.tap_io(|_| {});
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {

@@ -70,7 +70,11 @@ mod tests {
     #[test]
     fn keys_and_the_data_dir_never_pass() {
         let keys = Event::ApiKeys {
-            keys: vec![ApiKeyStatus { provider: "OpenAI".into(), env: "OPENAI_API_KEY".into(), source: KeySource::Settings }],
+            keys: vec![ApiKeyStatus {
+                provider: "OpenAI".into(),
+                env: "OPENAI_API_KEY".into(),
+                source: KeySource::Settings,
+            }],
         };
         assert_eq!(redact_for_companion(&keys), None);
         let welcome = Event::Welcome {

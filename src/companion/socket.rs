@@ -151,12 +151,14 @@ pub async fn upgrade(
     let Some(slot) = Connections::reserve(&server) else {
         return super::http::refuse(StatusCode::SERVICE_UNAVAILABLE, "too many Companion connections: try again later");
     };
-    ws.max_frame_size(MAX_FRAME).max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
-        let _slot = slot;
-        serve(server, socket).await;
-        tracing::debug!("a Companion connection from {peer} ended");
-    })
-    .into_response()
+    ws.max_frame_size(MAX_FRAME)
+        .max_message_size(MAX_FRAME)
+        .on_upgrade(move |socket| async move {
+            let _slot = slot;
+            serve(server, socket).await;
+            tracing::debug!("a Companion connection from {peer} ended");
+        })
+        .into_response()
 }
 
 fn close_message(close: Close) -> Message {

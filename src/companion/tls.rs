@@ -76,11 +76,7 @@ pub fn identity(data_dir: &Path) -> Result<Identity, CompanionError> {
         .collect();
     let key = rcgen::KeyPair::generate().map_err(|e| problem(e.to_string()))?;
     let cert = params.self_signed(&key).map_err(|e| problem(e.to_string()))?;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| problem(e.to_string()))?;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| problem(e.to_string()))?;
     let key_der = key.serialize_der();
     write_private(&key_path, &pem("PRIVATE KEY", &key_der)).map_err(|e| problem(format!("{KEY_FILE}: {e}")))?;
     write_private(&cert_path, &pem("CERTIFICATE", cert.der())).map_err(|e| problem(format!("{CERT_FILE}: {e}")))?;
