@@ -53,6 +53,7 @@ pub struct EngineClient {
     events: std_mpsc::Receiver<Envelope<Event>>,
     next_seq: u64,
     hub: Hub,
+    store: StoreHandle,
 }
 
 impl EngineClient {
@@ -79,7 +80,20 @@ impl EngineClient {
     /// it disconnects it.
     pub fn connect(&self, waker: Waker) -> EngineClient {
         let (id, events) = self.hub.subscribe(waker);
-        EngineClient { id, commands: self.commands.clone(), events, next_seq: 0, hub: self.hub.clone() }
+        EngineClient {
+            id,
+            commands: self.commands.clone(),
+            events,
+            next_seq: 0,
+            hub: self.hub.clone(),
+            store: self.store.clone(),
+        }
+    }
+
+    /// The engine's store, for the Companion server, which keeps its paired devices in the settings
+    /// table. Surfaces never write through it.
+    pub(crate) fn store(&self) -> &StoreHandle {
+        &self.store
     }
 }
 
@@ -108,9 +122,13 @@ impl Hub {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends to `to` (everyone when `None`); a surface that went away is forgotten.
-    fn send(&self, to: Option<ClientId>, envelope: Envelope<Event>) {
-        self.lock().retain(|s| {
+    /// Numbers `event` from `next_seq` and sends it to `to` (everyone when `None`); a surface that
+    /// went away is forgotten. The number is taken under the lock, so every surface receives events
+    /// in increasing `seq` even when tasks emit at once (a resuming Companion relies on it).
+    fn send(&self, to: Option<ClientId>, next_seq: &AtomicU64, event: Event) {
+        let mut subscribers = self.lock();
+        let envelope = Envelope::new(next_seq.fetch_add(1, Ordering::SeqCst) + 1, event);
+        subscribers.retain(|s| {
             if to.is_some_and(|id| id != s.id) {
                 return true;
             }
@@ -141,8 +159,7 @@ impl Emitter {
         if let Some(internal) = &self.internal {
             drones::runner::watch(&event, internal);
         }
-        let seq = self.next_seq.fetch_add(1, Ordering::SeqCst) + 1;
-        self.hub.send(to, Envelope::new(seq, event));
+        self.hub.send(to, &self.next_seq, event);
     }
 }
 
@@ -252,7 +269,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let emitter = Emitter { hub: hub.clone(), next_seq: Arc::default(), internal: Some(internal.clone()) };
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
     let mut engine = Engine {
-        store,
+        store: store.clone(),
         data_dir,
         emitter,
         journal,
@@ -267,8 +284,11 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         origin: None,
         epoch: {
             let mut bytes = [0u8; 8];
-            // Without randomness the clock still tells one start from the next.
-            getrandom::fill(&mut bytes).map_or_else(|_| crate::domain::now_millis(), |()| u64::from_le_bytes(bytes))
+            // Without randomness the clock still tells one start from the next. 53 bits, so a
+            // JavaScript client reads it back exactly.
+            let epoch = getrandom::fill(&mut bytes)
+                .map_or_else(|_| crate::domain::now_millis(), |()| u64::from_le_bytes(bytes));
+            epoch & ((1 << 53) - 1)
         },
     };
     runtime.spawn(async move {
@@ -290,7 +310,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
             }
         }
     });
-    EngineClient { id, commands, events: outbox, next_seq: 0, hub }
+    EngineClient { id, commands, events: outbox, next_seq: 0, hub, store }
 }
 
 impl Engine {
