@@ -28,6 +28,13 @@ $("pair-form").addEventListener("submit", async (e) => {
 });
 $("pair-code").addEventListener("input", (e) => (e.target.value = e.target.value.toUpperCase()));
 $("pair-name").value = pairing.deviceName();
+// The desktop's QR code carries the pairing code in the fragment; it is taken out of the address
+// at once so it stays in no history or bookmark.
+const offered = new URLSearchParams(location.hash.slice(1)).get("code");
+if (offered) {
+  $("pair-code").value = offered.toUpperCase();
+  history.replaceState(null, "", location.pathname);
+}
 
 $("send-form").addEventListener("submit", (e) => {
   e.preventDefault();

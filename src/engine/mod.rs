@@ -53,6 +53,16 @@ pub struct EngineClient {
     events: std_mpsc::Receiver<Envelope<Event>>,
     next_seq: u64,
     hub: Hub,
+    context: EngineContext,
+}
+
+/// Where the engine runs and keeps its data: what a surface needs to start a server that serves
+/// the engine to others (the desktop's Companion tab), never to work around the protocol.
+#[derive(Clone)]
+pub struct EngineContext {
+    pub runtime: tokio::runtime::Handle,
+    pub store: StoreHandle,
+    pub data_dir: PathBuf,
 }
 
 impl EngineClient {
@@ -79,7 +89,18 @@ impl EngineClient {
     /// it disconnects it.
     pub fn connect(&self, waker: Waker) -> EngineClient {
         let (id, events) = self.hub.subscribe(waker);
-        EngineClient { id, commands: self.commands.clone(), events, next_seq: 0, hub: self.hub.clone() }
+        EngineClient {
+            id,
+            commands: self.commands.clone(),
+            events,
+            next_seq: 0,
+            hub: self.hub.clone(),
+            context: self.context.clone(),
+        }
+    }
+
+    pub fn context(&self) -> &EngineContext {
+        &self.context
     }
 }
 
@@ -251,6 +272,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let (internal, mut heard) = mpsc::unbounded_channel();
     let emitter = Emitter { hub: hub.clone(), next_seq: Arc::default(), internal: Some(internal.clone()) };
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
+    let context = EngineContext { runtime: runtime.clone(), store: store.clone(), data_dir: data_dir.clone() };
     let mut engine = Engine {
         store,
         data_dir,
@@ -290,7 +312,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
             }
         }
     });
-    EngineClient { id, commands, events: outbox, next_seq: 0, hub }
+    EngineClient { id, commands, events: outbox, next_seq: 0, hub, context }
 }
 
 impl Engine {
