@@ -18,7 +18,7 @@ const link = {
   retryMs: RETRY_FIRST_MS,
   timer: null,
   commandSeq: 0,
-  /// What the page does with the link: `event(body)`, `restarted()` (the engine started afresh,
+  /// What the page does with the link: `event(body)`, `restarted()` (nothing missed was replayed,
   /// so all state is stale), `unpaired()`, `status(kind, text)`.
   on: null,
 };
@@ -37,15 +37,12 @@ export function connect() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${scheme}//${location.host}/ws`);
   link.ws = ws;
+  // The hello's envelope carries the token, and what the page last applied so the server can replay
+  // what it missed.
   ws.addEventListener("open", () => {
-    send({
-      command: "hello",
-      surface: "companion",
-      client: pairing.deviceName(),
-      token,
-      last_seq: link.lastSeq > 0 ? link.lastSeq : null,
-      epoch: link.epoch,
-    });
+    const hello = { command: "hello", surface: "companion", client: pairing.deviceName() };
+    const resume = { token, last_seq: link.lastSeq > 0 ? link.lastSeq : null, epoch: link.epoch };
+    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, seq: ++link.commandSeq, body: hello, ...resume }));
   });
   ws.addEventListener("message", (message) => receive(message.data));
   ws.addEventListener("close", (closed) => {
@@ -99,11 +96,10 @@ function receive(data) {
   }
   const event = envelope.body;
   if (event.event === "welcome") {
-    // A new epoch is a restarted engine: its seqs start over, and so does what the page holds.
-    if (link.epoch !== null && event.epoch !== link.epoch) {
-      link.lastSeq = 0;
-      link.on.restarted();
-    }
+    // A new epoch is a restarted engine: its seqs start over. Either way, unless the server replayed
+    // what was missed (just before this Welcome), what the page holds is stale.
+    if (link.epoch !== null && event.epoch !== link.epoch) link.lastSeq = 0;
+    if (!envelope.resumed) link.on.restarted();
     link.epoch = event.epoch;
     link.retryMs = RETRY_FIRST_MS;
     link.on.status("online", "connected");

@@ -21,10 +21,9 @@ export async function pair(code, name) {
   } catch (e) {
     throw new Error(`The desktop could not be reached: ${e.message}`);
   }
-  const text = await response.text();
-  if (!response.ok) throw new Error(text.trim() || `The desktop refused the code (${response.status}).`);
-  const paired = JSON.parse(text);
-  localStorage.setItem(KEYS.token, paired.token);
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.error || `The desktop refused the code (${response.status}).`);
+  localStorage.setItem(KEYS.token, answer.token);
   localStorage.setItem(KEYS.device, name.trim());
 }
 

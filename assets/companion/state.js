@@ -41,7 +41,8 @@ export const state = { view: "pair", projects: [], ...noProject() };
 /// drones, loop, view, or all.
 export const dirty = new Set(["all"]);
 
-/// The engine restarted: nothing held is current any more.
+/// The connection starts afresh (first, after an engine restart, or too long away): nothing held
+/// is current any more.
 export function forgetAll() {
   Object.assign(state, { projects: [] }, noProject());
   dirty.add("all");

@@ -59,7 +59,7 @@ pub struct EngineClient {
 /// Where the engine runs and keeps its data: what a surface needs to start a server that serves
 /// the engine to others (the desktop's Companion tab), never to work around the protocol.
 #[derive(Clone)]
-pub struct EngineContext {
+pub(crate) struct EngineContext {
     pub runtime: tokio::runtime::Handle,
     pub store: StoreHandle,
     pub data_dir: PathBuf,
@@ -99,8 +99,15 @@ impl EngineClient {
         }
     }
 
-    pub fn context(&self) -> &EngineContext {
+    /// Where the engine runs, for a surface that starts the Companion server on it.
+    pub(crate) fn context(&self) -> &EngineContext {
         &self.context
+    }
+
+    /// The engine's store, for the Companion server, which keeps its paired devices in the settings
+    /// table. Surfaces never write through it.
+    pub(crate) fn store(&self) -> &StoreHandle {
+        &self.context.store
     }
 }
 
@@ -129,9 +136,13 @@ impl Hub {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends to `to` (everyone when `None`); a surface that went away is forgotten.
-    fn send(&self, to: Option<ClientId>, envelope: Envelope<Event>) {
-        self.lock().retain(|s| {
+    /// Numbers `event` from `next_seq` and sends it to `to` (everyone when `None`); a surface that
+    /// went away is forgotten. The number is taken under the lock, so every surface receives events
+    /// in increasing `seq` even when tasks emit at once (a resuming Companion relies on it).
+    fn send(&self, to: Option<ClientId>, next_seq: &AtomicU64, event: Event) {
+        let mut subscribers = self.lock();
+        let envelope = Envelope::new(next_seq.fetch_add(1, Ordering::SeqCst) + 1, event);
+        subscribers.retain(|s| {
             if to.is_some_and(|id| id != s.id) {
                 return true;
             }
@@ -162,8 +173,7 @@ impl Emitter {
         if let Some(internal) = &self.internal {
             drones::runner::watch(&event, internal);
         }
-        let seq = self.next_seq.fetch_add(1, Ordering::SeqCst) + 1;
-        self.hub.send(to, Envelope::new(seq, event));
+        self.hub.send(to, &self.next_seq, event);
     }
 }
 
@@ -274,7 +284,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
     let context = EngineContext { runtime: runtime.clone(), store: store.clone(), data_dir: data_dir.clone() };
     let mut engine = Engine {
-        store,
+        store: store.clone(),
         data_dir,
         emitter,
         journal,
@@ -289,8 +299,11 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         origin: None,
         epoch: {
             let mut bytes = [0u8; 8];
-            // Without randomness the clock still tells one start from the next.
-            getrandom::fill(&mut bytes).map_or_else(|_| crate::domain::now_millis(), |()| u64::from_le_bytes(bytes))
+            // Without randomness the clock still tells one start from the next. 53 bits, so a
+            // JavaScript client reads it back exactly.
+            let epoch = getrandom::fill(&mut bytes)
+                .map_or_else(|_| crate::domain::now_millis(), |()| u64::from_le_bytes(bytes));
+            epoch & ((1 << 53) - 1)
         },
     };
     runtime.spawn(async move {

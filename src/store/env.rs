@@ -220,6 +220,23 @@ impl Store {
         })
     }
 
+    /// Every JSON value whose text key starts with `prefix` in a keyed table, with its key, in key
+    /// order; undecodable ones are reported, not fatal.
+    pub fn values_with_prefix<T: serde::de::DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &str,
+    ) -> Result<Decoded<(String, T)>, StoreError> {
+        self.read(|rtxn| {
+            let mut decoded = Decoded::default();
+            for entry in self.db(table).prefix_iter(rtxn, prefix.as_bytes()).map_err(|e| self.lmdb_error(e))? {
+                let (key, bytes) = entry.map_err(|e| self.lmdb_error(e))?;
+                decoded.push_keyed(table, String::from_utf8_lossy(key).into_owned(), bytes);
+            }
+            Ok(decoded)
+        })
+    }
+
     pub fn stats(&self) -> Result<StoreStats, StoreError> {
         let info = self.env.info();
         let page_size = self.env.unnamed_database_stat().page_size as u64;

@@ -102,3 +102,13 @@ impl<T: DeserializeOwned> Decoded<T> {
         }
     }
 }
+
+impl<T: DeserializeOwned> Decoded<(String, T)> {
+    /// Decodes one value into `items` beside its key, or records why not in `skipped`.
+    pub(crate) fn push_keyed(&mut self, table: Table, key: String, bytes: &[u8]) {
+        match serde_json::from_slice(bytes) {
+            Ok(item) => self.items.push((key, item)),
+            Err(e) => self.skipped.push(DecodeWarning { table: table.name(), key, error: e.to_string() }.log()),
+        }
+    }
+}

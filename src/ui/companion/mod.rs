@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use crate::companion::{self, Companion, CompanionConfig, CompanionError, Device};
+use crate::companion::{self, Companion, CompanionConfig, CompanionError, Device, PairingCode, PairingState};
 use crate::engine::EngineClient;
 
 pub use panel::companion_ui;
@@ -35,6 +35,8 @@ pub struct CompanionSwitch {
     /// Set by the server when its devices or pairing change, so they are read again.
     changed: Arc<AtomicBool>,
     devices: Vec<Device>,
+    /// The newest pairing code: the server keeps only its hash, so the code is kept here to show.
+    code: Option<PairingCode>,
     qr: Option<qr::Qr>,
 }
 
@@ -49,6 +51,7 @@ impl Default for CompanionSwitch {
             problem: None,
             changed: Arc::default(),
             devices: Vec::new(),
+            code: None,
             qr: None,
         }
     }
@@ -85,7 +88,7 @@ impl CompanionSwitch {
             repaint.request_repaint();
         });
         let config = CompanionConfig { port: self.port, lan: self.lan, ..CompanionConfig::default() };
-        let starting = companion::start(engine, context.store.clone(), &context.data_dir, config, waker.clone());
+        let starting = companion::start(engine, &context.data_dir, config, waker.clone());
         let (reply, result) = channel();
         context.runtime.spawn(async move {
             let _ = reply.send(starting.await);
@@ -111,6 +114,7 @@ impl CompanionSwitch {
         });
         self.server = Server::Stopping(stopped);
         self.devices.clear();
+        self.code = None;
         self.qr = None;
     }
 
@@ -143,6 +147,23 @@ impl CompanionSwitch {
             && self.changed.swap(false, Ordering::AcqRel)
         {
             self.devices = companion.devices();
+        }
+    }
+
+    /// Makes a new pairing code, replacing the one before.
+    fn new_code(&mut self) {
+        let Server::On(companion) = &self.server else { return };
+        match companion.start_pairing() {
+            Ok(code) => self.code = Some(code),
+            Err(e) => self.problem = Some(e.to_string()),
+        }
+    }
+
+    /// The code to show while the server says one is waiting.
+    fn waiting_code(&self, pairing: &PairingState) -> Option<&PairingCode> {
+        match pairing {
+            PairingState::Waiting { expires_at_ms } => self.code.as_ref().filter(|c| c.expires_at_ms == *expires_at_ms),
+            _ => None,
         }
     }
 

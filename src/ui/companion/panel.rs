@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use egui::{Color32, RichText, Ui};
 
-use crate::companion::PairingState;
+use crate::companion::{PairingCode, PairingState};
 use crate::domain::now_millis;
 
 use super::super::time::{age, countdown};
@@ -95,31 +95,29 @@ fn running_ui(ui: &mut Ui, switch: &mut CompanionSwitch) {
         ui.colored_label(PROBLEM, problem);
     }
     ui.add_space(8.0);
+    let code = switch.waiting_code(&pairing).cloned();
     // The QR code opens the page with the code filled in while one is waiting.
-    let qr_text = match &pairing {
-        PairingState::Waiting(code) => code.url.clone(),
-        _ => url,
-    };
+    let qr_text = code.as_ref().map_or(url, |code| code.url.clone());
     let mut new_code = false;
     ui.horizontal_top(|ui| {
         if let Some(qr) = switch.qr(&qr_text) {
             qr.ui(ui, QR_SIDE);
         }
         ui.add_space(12.0);
-        ui.vertical(|ui| new_code = pairing_ui(ui, &pairing, fingerprint.as_deref()));
+        ui.vertical(|ui| new_code = pairing_ui(ui, &pairing, code.as_ref(), fingerprint.as_deref()));
     });
-    if new_code && let Server::On(companion) = &switch.server {
-        companion.start_pairing();
+    if new_code {
+        switch.new_code();
     }
     ui.add_space(10.0);
     devices_ui(ui, switch);
 }
 
 /// The pairing code and how long it stays valid; true when a new code is asked for.
-fn pairing_ui(ui: &mut Ui, pairing: &PairingState, fingerprint: Option<&str>) -> bool {
+fn pairing_ui(ui: &mut Ui, pairing: &PairingState, code: Option<&PairingCode>, fingerprint: Option<&str>) -> bool {
     ui.strong("Pair a phone");
-    match pairing {
-        PairingState::Waiting(code) => {
+    match (pairing, code) {
+        (PairingState::Waiting { .. }, Some(code)) => {
             ui.label("Scan the code, or open the address and enter:");
             ui.label(RichText::new(&code.code).monospace().size(28.0).strong());
             let left = code.expires_at_ms.saturating_sub(now_millis());
@@ -127,13 +125,13 @@ fn pairing_ui(ui: &mut Ui, pairing: &PairingState, fingerprint: Option<&str>) ->
             // The countdown moves each second while it is shown; nothing repaints once it is gone.
             ui.ctx().request_repaint_after(Duration::from_millis(left.min(1000)));
         }
-        PairingState::Idle => {
+        (PairingState::Idle | PairingState::Waiting { .. }, _) => {
             ui.label("Make a code to pair a phone; it is valid five minutes and works once.");
         }
-        PairingState::Expired => {
+        (PairingState::Expired, _) => {
             ui.label("The code expired.");
         }
-        PairingState::Voided => {
+        (PairingState::Voided, _) => {
             ui.colored_label(PROBLEM, "Too many wrong attempts: the code was voided.");
         }
     }

@@ -1,0 +1,88 @@
+//! What a phone may ask, and what it never hears. The phone steers conversations, Drones and the
+//! dev loop; it cannot open paths, change settings or keys, edit files directly, or pair others.
+//! Keys, the desktop's setup (model servers, base URLs, appearance, layout, data dir) and store
+//! internals never reach it.
+
+use crate::protocol::{Command, Event, ProjectSnapshot};
+
+/// Said to a phone that sends a command outside the allowlist.
+pub const REFUSED: &str = "this action is not available from the Companion";
+
+/// Whether a phone may send `command`.
+pub fn allowed(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Hello { .. }
+            | Command::ListProjects
+            | Command::SelectProject { .. }
+            | Command::CreateSession { .. }
+            | Command::LoadHistory { .. }
+            | Command::SendMessage { .. }
+            | Command::StopTurn { .. }
+            | Command::DecideWorkOrder { .. }
+            | Command::DecideChangeSet { .. }
+            | Command::Loop { .. }
+            | Command::RetryTask { .. }
+            | Command::AnswerBlocked { .. }
+            | Command::RunDrone { .. }
+            | Command::StopDrone { .. }
+            | Command::ListDrones { .. }
+    )
+}
+
+/// The event as a phone may see it, or `None` when it is not for phones at all.
+pub fn redact_for_companion(event: &Event) -> Option<Event> {
+    match event {
+        Event::ApiKeys { .. }
+        | Event::ConnectionTested { .. }
+        | Event::LocalServers { .. }
+        | Event::AppearanceChanged { .. }
+        | Event::StoreWarning { .. }
+        | Event::ModelsChanged { .. }
+        | Event::SpecText { .. } => None,
+        Event::Welcome { protocol_version, app_version, epoch, .. } => Some(Event::Welcome {
+            protocol_version: *protocol_version,
+            app_version: app_version.clone(),
+            data_dir: Default::default(),
+            layout: None,
+            epoch: *epoch,
+        }),
+        Event::ProjectOpened { snapshot } => {
+            Some(Event::ProjectOpened { snapshot: ProjectSnapshot { models: None, ..snapshot.clone() } })
+        }
+        other => Some(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ApiKeyStatus, KeySource};
+
+    #[test]
+    fn settings_commands_are_refused() {
+        assert!(allowed(&Command::ListProjects));
+        assert!(!allowed(&Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: Some("sk".into()) }));
+        assert!(!allowed(&Command::OpenProject { root: "/".into() }));
+        assert!(!allowed(&Command::SaveLayout { layout: serde_json::Value::Null }));
+    }
+
+    #[test]
+    fn keys_and_the_data_dir_never_pass() {
+        let keys = Event::ApiKeys {
+            keys: vec![ApiKeyStatus { provider: "OpenAI".into(), env: "OPENAI_API_KEY".into(), source: KeySource::Settings }],
+        };
+        assert_eq!(redact_for_companion(&keys), None);
+        let welcome = Event::Welcome {
+            protocol_version: 1,
+            app_version: "0.1.0".into(),
+            data_dir: "/home/me/.local/share/aura".into(),
+            layout: Some(serde_json::json!({"windows": []})),
+            epoch: 9,
+        };
+        let Some(Event::Welcome { data_dir, layout, epoch, .. }) = redact_for_companion(&welcome) else {
+            panic!("a welcome passes")
+        };
+        assert_eq!((data_dir.as_os_str().is_empty(), layout, epoch), (true, None, 9));
+    }
+}
