@@ -91,6 +91,11 @@ impl AuraApp {
         &mut self.view
     }
 
+    /// The Companion tab's server.
+    pub fn companion(&self) -> &CompanionSwitch {
+        &self.companion
+    }
+
     /// The Companion tab's server, for tests that choose its port the way the tab would.
     pub fn companion_mut(&mut self) -> &mut CompanionSwitch {
         &mut self.companion
