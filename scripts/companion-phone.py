@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Drives the Companion page in headless Chromium, sized as a phone (390x844), over chromedriver's
+WebDriver HTTP API (standard library only): pair with the code, open the project, ask for a change,
+watch the reply stream, accept the ChangeSet, and save screenshots in light and dark.
+
+Usage: companion-phone.py DRIVER_URL PAGE_URL CODE CRATE_DIR OUT_DIR
+Prints one `ok`/`FAIL` line per check; exits non-zero if any failed.
+"""
+
+import base64
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+DRIVER, PAGE, CODE, CRATE, OUT = sys.argv[1:6]
+# W3C's key for a web element in WebDriver answers.
+ELEMENT = "element-6066-11e4-a23c-4a2f9f4c2f5e"
+
+
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(DRIVER + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)["value"]
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"{method} {path}: {e.read().decode(errors='replace')}") from None
+
+
+class Browser:
+    def __init__(self):
+        options = {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"],
+            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": True}},
+        }
+        capabilities = {"goog:chromeOptions": options, "goog:loggingPrefs": {"browser": "ALL"}}
+        answer = call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}})
+        self.session = f"/session/{answer['sessionId']}"
+
+    def do(self, method, path, body=None):
+        return call(method, self.session + path, body)
+
+    def script(self, source, *args):
+        return self.do("POST", "/execute/sync", {"script": source, "args": list(args)})
+
+    def find(self, css):
+        return self.do("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+
+    def click(self, css):
+        self.do("POST", f"/element/{self.find(css)}/click", {})
+
+    def type(self, css, text):
+        element = self.find(css)
+        self.do("POST", f"/element/{element}/clear", {})
+        self.do("POST", f"/element/{element}/value", {"text": text})
+
+    def wait(self, what, source, *args, seconds=30):
+        """Waits until the script returns something truthy; returns it, or None after `seconds`."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            value = self.script(source, *args)
+            if value:
+                return value
+            time.sleep(0.1)
+        print(f"     (waited {seconds} s for {what})")
+        return None
+
+    def screenshot(self, path):
+        with open(path, "wb") as file:
+            file.write(base64.b64decode(self.do("GET", "/screenshot")))
+
+    def dark(self, on):
+        features = [{"name": "prefers-color-scheme", "value": "dark" if on else "light"}]
+        self.do("POST", "/goog/cdp/execute", {"cmd": "Emulation.setEmulatedMedia", "params": {"features": features}})
+
+    def console(self):
+        """What the page wrote to the console (errors included) since the last call."""
+        return [f"{entry['level']}: {entry['message']}" for entry in self.do("POST", "/se/log", {"type": "browser"})]
+
+    def close(self):
+        self.do("DELETE", "")
+
+
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+    print(f"{'ok  ' if ok else 'FAIL'} {name} {detail}".rstrip(), flush=True)
+    return ok
+
+
+VISIBLE = "const el = document.querySelector(arguments[0]); return !!el && !el.closest('[hidden]');"
+TEXT = "return document.querySelector(arguments[0])?.innerText ?? '';"
+
+browser = Browser()
+try:
+    started = time.time()
+    browser.do("POST", "/url", {"url": PAGE})
+    check("page-opens-on-pairing", browser.wait("the pairing form", VISIBLE, "#pair-form") is not None)
+    browser.type("#pair-code", CODE)
+    browser.type("#pair-name", "E2E phone")
+    browser.click("#pair-form button[type=submit]")
+    listed = browser.wait(
+        "the project list", "return [...document.querySelectorAll('#project-list button')].map(b => b.innerText).join('|');"
+    )
+    check("pairs-and-lists-projects", listed is not None and "mathlib" in listed, f"({listed})")
+    check("connected", browser.wait("the link to say connected", TEXT, "#link") == "connected")
+
+    browser.click("#project-list button")
+    check("opens-the-chat", browser.wait("the chat view", VISIBLE, "#send-form") is not None)
+    browser.type("#send-text", "Add a double function")
+    browser.click("#send-button")
+
+    streamed = browser.wait(
+        "the streamed reply",
+        "const t = document.querySelector('#conversation').innerText; return t.includes('I will add') && t;",
+    )
+    check("reply-streams-in", streamed is not None)
+    change = browser.wait("the ChangeSet card", VISIBLE, "#conversation .card.change button.primary")
+    check("changeset-card-shows", change is not None, f"({browser.script(TEXT, '#conversation .card.change')!r})")
+    browser.screenshot(f"{OUT}/phone-review.png")
+    browser.click("#conversation .card.change button.primary")
+    applied = browser.wait("the ChangeSet to be applied", TEXT, "#conversation .card.change .badge.applied")
+    check("changeset-applied", applied == "applied", f"({applied})")
+    with open(f"{CRATE}/src/lib.rs") as lib:
+        source = lib.read()
+    check("file-changed-on-disk", "pub fn double(a: i64) -> i64" in source)
+    answered = browser.wait(
+        "the final answer", "return document.querySelector('#conversation').innerText.includes('Done. The review decided');"
+    )
+    check("answer-shows", answered is not None)
+    browser.script("window.scrollTo(0, document.body.scrollHeight);")
+    time.sleep(0.3)
+    browser.screenshot(f"{OUT}/phone.png")
+    browser.dark(True)
+    time.sleep(0.3)
+    browser.screenshot(f"{OUT}/phone-dark.png")
+    browser.dark(False)
+    browser.click("#tabs button[data-view=loop]")
+    check("loop-view-shows", browser.wait("the loop view", VISIBLE, "#loop-actions") is not None)
+    browser.screenshot(f"{OUT}/phone-loop.png")
+    print(f"     ({time.time() - started:.1f} s in the browser)")
+finally:
+    errors = [line for line in browser.console() if line.startswith("SEVERE")]
+    check("no-console-errors", not errors, "\n".join(errors))
+    browser.close()
+
+print(f"phone: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
