@@ -2,7 +2,8 @@
 # The Companion end to end: `aura companion` serves a copy of the demo crate against the provider
 # emulator's chat demo, and headless Chromium, sized as a phone, pairs with the printed code, asks
 # for a change, watches the reply stream and accepts the ChangeSet (scripts/companion-phone.py).
-# Screenshots land in target/companion/ (phone.png, phone-dark.png, phone-review.png, phone-loop.png).
+# Screenshots land in target/companion/: phone.png (the answered chat), phone-dark.png, and the
+# pairing, review, loop and Drones views.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-packages chromium chromium-driver

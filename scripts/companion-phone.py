@@ -16,7 +16,7 @@ import urllib.request
 
 DRIVER, PAGE, CODE, CRATE, OUT = sys.argv[1:6]
 # W3C's key for a web element in WebDriver answers.
-ELEMENT = "element-6066-11e4-a23c-4a2f9f4c2f5e"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
 
 def call(method, path, body=None):
@@ -107,6 +107,7 @@ try:
     check("page-opens-on-pairing", browser.wait("the pairing form", VISIBLE, "#pair-form") is not None)
     browser.type("#pair-code", CODE)
     browser.type("#pair-name", "E2E phone")
+    browser.screenshot(f"{OUT}/phone-pair.png")
     browser.click("#pair-form button[type=submit]")
     listed = browser.wait(
         "the project list", "return [...document.querySelectorAll('#project-list button')].map(b => b.innerText).join('|');"
@@ -116,16 +117,20 @@ try:
 
     browser.click("#project-list button")
     check("opens-the-chat", browser.wait("the chat view", VISIBLE, "#send-form") is not None)
+    # Notes whether the reply was ever drawn while it streamed, before the finished message replaced it.
+    browser.script(
+        "window.streamed = false; new MutationObserver(() => {"
+        " if (document.querySelector('#conversation .msg.live:not(.muted)')) window.streamed = true;"
+        "}).observe(document.querySelector('#conversation'), {childList: true, subtree: true});"
+    )
     browser.type("#send-text", "Add a double function")
     browser.click("#send-button")
 
-    streamed = browser.wait(
-        "the streamed reply",
-        "const t = document.querySelector('#conversation').innerText; return t.includes('I will add') && t;",
-    )
-    check("reply-streams-in", streamed is not None)
+    replied = browser.wait("the reply", "return document.querySelector('#conversation').innerText.includes('I will add double');")
+    check("reply-streams-in", replied is not None and browser.script("return window.streamed;"))
     change = browser.wait("the ChangeSet card", VISIBLE, "#conversation .card.change button.primary")
     check("changeset-card-shows", change is not None, f"({browser.script(TEXT, '#conversation .card.change')!r})")
+    browser.click("#conversation .card.change details summary")
     browser.screenshot(f"{OUT}/phone-review.png")
     browser.click("#conversation .card.change button.primary")
     applied = browser.wait("the ChangeSet to be applied", TEXT, "#conversation .card.change .badge.applied")
@@ -147,6 +152,10 @@ try:
     browser.click("#tabs button[data-view=loop]")
     check("loop-view-shows", browser.wait("the loop view", VISIBLE, "#loop-actions") is not None)
     browser.screenshot(f"{OUT}/phone-loop.png")
+    browser.click("#tabs button[data-view=drones]")
+    drones = browser.wait("the Drones list", "return document.querySelectorAll('#drone-list .card').length;")
+    check("drones-listed", drones is not None, f"({drones} Drones)")
+    browser.screenshot(f"{OUT}/phone-drones.png")
     print(f"     ({time.time() - started:.1f} s in the browser)")
 finally:
     errors = [line for line in browser.console() if line.startswith("SEVERE")]

@@ -32,6 +32,7 @@ export function connect() {
   clearTimeout(link.timer);
   link.timer = null;
   const token = pairing.token();
+  if (!token) link.on.status("offline", "not paired");
   if (!token || link.ws) return;
   link.on.status("connecting", "connecting…");
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

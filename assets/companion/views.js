@@ -3,6 +3,7 @@
 
 import { $, h, when } from "./dom.js";
 import { changeCard, itemNode, orderCard } from "./cards.js";
+import { markdown } from "./markdown.js";
 import { send } from "./link.js";
 import { chatSessions, dirty, project, selectProject, state } from "./state.js";
 
@@ -73,7 +74,7 @@ function renderSessions() {
   pick.replaceChildren(
     ...chats.map((s) => h("option", { value: s.id, selected: s.id === state.session }, `${s.title} · ${when(s.created_at)}`)),
   );
-  pick.hidden = chats.length < 2;
+  $("chat-head").hidden = chats.length === 0;
 }
 
 function renderWaiting() {
