@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Companion end to end: `aura companion` serves a copy of the demo crate against the provider
 # emulator's chat demo, and headless Chromium, sized as a phone, pairs with the printed code, asks
-# for a change, watches the reply stream and accepts the ChangeSet (scripts/companion-phone.py).
+# for a change, watches the reply stream and accepts the ChangeSet; then the server restarts under the
+# open page, which must reconnect and show the conversation again (scripts/companion-phone.py).
 # Screenshots land in target/companion/: phone.png (the answered chat), phone-dark.png, and the
 # pairing, review, loop and Drones views.
 set -euo pipefail
@@ -25,7 +26,8 @@ wait_for() { # wait_for FILE PATTERN: up to 30 s for a line matching PATTERN
   return 1
 }
 
-"$bin" emulator --chat-demo >"$work/emulator.log" 2>&1 &
+# Chunks 20 ms apart, so the reply is seen streaming rather than landing in one frame.
+"$bin" emulator --chat-demo --chunk-delay 20 >"$work/emulator.log" 2>&1 &
 emulator=$!
 wait_for "$work/emulator.log" 'listening on'
 base=$(sed -n 's/.*--provider openai *--base-url //p' "$work/emulator.log")
@@ -33,10 +35,13 @@ base=$(sed -n 's/.*--provider openai *--base-url //p' "$work/emulator.log")
 crate="$work/mathlib"
 bash scripts/demo-crate "$crate"
 port=$(free_port)
-AURA_LOG=info "$bin" companion --data-dir "$work/data" --workspace "$crate" --port "$port" \
-  --provider openai --base-url "$base" --model emu-coder >"$work/companion.log" 2>&1 &
-companion=$!
-wait_for "$work/companion.log" '^pairing code: '
+serve() { # the Companion over the same store and port each time
+  AURA_LOG=info "$bin" companion --data-dir "$work/data" --workspace "$crate" --port "$port" \
+    --provider openai --base-url "$base" --model emu-coder >"$work/companion.log" 2>&1 &
+  companion=$!
+  wait_for "$work/companion.log" '^pairing code: '
+}
+serve
 url=$(sed -n 's/^companion: //p' "$work/companion.log")
 code=$(sed -n 's/^pairing code: \([0-9A-Z]*\).*/\1/p' "$work/companion.log")
 
@@ -46,8 +51,16 @@ driver=$!
 wait_for "$work/chromedriver.log" 'started successfully'
 
 mkdir -p target/companion
+phone() { python3 scripts/companion-phone.py "http://127.0.0.1:$driver_port" target/companion "$work/session" "$@"; }
 status=0
-python3 scripts/companion-phone.py "http://127.0.0.1:$driver_port" "$url" "$code" "$crate" target/companion || status=$?
+phone chat "$url" "$code" "$crate" || status=$?
+if [ "$status" = 0 ]; then
+  # The engine restarts under the open page: it must reconnect and start afresh by itself.
+  kill -INT "$companion"
+  wait "$companion" || true
+  serve
+  phone resume || status=$?
+fi
 if [ "$status" != 0 ]; then
   echo "--- companion log"
   cat "$work/companion.log"

@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Drives the Companion page in headless Chromium, sized as a phone (390x844), over chromedriver's
-WebDriver HTTP API (standard library only): pair with the code, open the project, ask for a change,
-watch the reply stream, accept the ChangeSet, and save screenshots in light and dark.
+WebDriver HTTP API (standard library only). In two steps, so the server can be restarted between
+them while the browser stays open:
 
-Usage: companion-phone.py DRIVER_URL PAGE_URL CODE CRATE_DIR OUT_DIR
+  companion-phone.py DRIVER_URL OUT_DIR SESSION_FILE chat PAGE_URL CODE CRATE_DIR
+      pair with the code, open the project, ask for a change, watch the reply stream, accept the
+      ChangeSet, check the file, and save screenshots (light and dark); the browser stays open.
+  companion-phone.py DRIVER_URL OUT_DIR SESSION_FILE resume
+      after the server restarted: the page reconnects on its own, starts afresh on the new engine
+      start and shows the conversation once; then the browser closes.
+
 Prints one `ok`/`FAIL` line per check; exits non-zero if any failed.
 """
 
@@ -14,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
-DRIVER, PAGE, CODE, CRATE, OUT = sys.argv[1:6]
+DRIVER, OUT, SESSION_FILE, STEP = sys.argv[1:5]
 # W3C's key for a web element in WebDriver answers.
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -30,7 +36,10 @@ def call(method, path, body=None):
 
 
 class Browser:
-    def __init__(self):
+    def __init__(self, session=None):
+        if session:
+            self.session = session
+            return
         options = {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"],
@@ -97,15 +106,10 @@ def check(name, ok, detail=""):
     return ok
 
 
-VISIBLE = "const el = document.querySelector(arguments[0]); return !!el && !el.closest('[hidden]');"
-TEXT = "return document.querySelector(arguments[0])?.innerText ?? '';"
-
-browser = Browser()
-try:
-    started = time.time()
-    browser.do("POST", "/url", {"url": PAGE})
+def chat(page, code, crate):
+    browser.do("POST", "/url", {"url": page})
     check("page-opens-on-pairing", browser.wait("the pairing form", VISIBLE, "#pair-form") is not None)
-    browser.type("#pair-code", CODE)
+    browser.type("#pair-code", code)
     browser.type("#pair-name", "E2E phone")
     browser.screenshot(f"{OUT}/phone-pair.png")
     browser.click("#pair-form button[type=submit]")
@@ -135,13 +139,10 @@ try:
     browser.click("#conversation .card.change button.primary")
     applied = browser.wait("the ChangeSet to be applied", TEXT, "#conversation .card.change .badge.applied")
     check("changeset-applied", applied == "applied", f"({applied})")
-    with open(f"{CRATE}/src/lib.rs") as lib:
+    with open(f"{crate}/src/lib.rs") as lib:
         source = lib.read()
     check("file-changed-on-disk", "pub fn double(a: i64) -> i64" in source)
-    answered = browser.wait(
-        "the final answer", "return document.querySelector('#conversation').innerText.includes('Done. The review decided');"
-    )
-    check("answer-shows", answered is not None)
+    check("answer-shows", browser.wait("the final answer", ANSWERED) is not None)
     browser.script("window.scrollTo(0, document.body.scrollHeight);")
     time.sleep(0.3)
     browser.screenshot(f"{OUT}/phone.png")
@@ -156,11 +157,46 @@ try:
     drones = browser.wait("the Drones list", "return document.querySelectorAll('#drone-list .card').length;")
     check("drones-listed", drones is not None, f"({drones} Drones)")
     browser.screenshot(f"{OUT}/phone-drones.png")
+    browser.click("#tabs button[data-view=chat]")
+    # Kept to tell the conversation drawn now from one drawn again after the restart.
+    browser.script("window.question = document.querySelector('#conversation .msg.user');")
+
+
+def resume():
+    # Backing off from 0.5 s, the page is back within seconds of the server.
+    connected = "return document.querySelector('#link').innerText === 'connected';"
+    check("reconnects", browser.wait("the link to say connected again", connected, seconds=20) is not None)
+    redrawn = "const q = document.querySelector('#conversation .msg.user'); return !!q && q !== window.question;"
+    check("starts-afresh", browser.wait("the conversation drawn anew", redrawn) is not None)
+    check("conversation-reloaded", browser.wait("the answer after the restart", ANSWERED) is not None)
+    asked = browser.script("return document.querySelectorAll('#conversation .msg.user').length;")
+    check("shown-once", asked == 1, f"({asked} copies of the question)")
+
+
+VISIBLE = "const el = document.querySelector(arguments[0]); return !!el && !el.closest('[hidden]');"
+TEXT = "return document.querySelector(arguments[0])?.innerText ?? '';"
+ANSWERED = "return document.querySelector('#conversation').innerText.includes('Done. The review decided');"
+
+if STEP == "chat":
+    browser = Browser()
+    with open(SESSION_FILE, "w") as file:
+        file.write(browser.session)
+else:
+    with open(SESSION_FILE) as file:
+        browser = Browser(file.read())
+started = time.time()
+try:
+    if STEP == "chat":
+        chat(*sys.argv[5:8])
+    else:
+        resume()
     print(f"     ({time.time() - started:.1f} s in the browser)")
 finally:
-    errors = [line for line in browser.console() if line.startswith("SEVERE")]
+    # A reconnecting page logs its refused attempts; anything else is a fault.
+    errors = [line for line in browser.console() if line.startswith("SEVERE") and "WebSocket connection" not in line]
     check("no-console-errors", not errors, "\n".join(errors))
-    browser.close()
+    if STEP != "chat" or failed:
+        browser.close()
 
-print(f"phone: {passed} passed, {failed} failed")
+print(f"phone ({STEP}): {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
