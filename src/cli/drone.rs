@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{DroneSource, Isolation, ToolPolicy, Trigger, Verdict};
 use crate::engine::drones::{ManifestError, registry};
-use crate::protocol::{ChangeSetDecision, Command, Event, ModelChoice};
+use crate::protocol::{ChangeSetDecision, Command, Event};
 
 use super::tasks::ListArgs;
 
@@ -31,18 +31,8 @@ pub struct RunDroneArgs {
     /// The project folder (default: the current directory)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
-    /// The wire format for the project's Worker model (default: the model chosen before)
-    #[arg(long, value_enum, requires = "model")]
-    pub provider: Option<crate::llm::ProviderKind>,
-    /// The API's base URL
-    #[arg(long, value_name = "URL", requires = "provider")]
-    pub base_url: Option<String>,
-    /// The Worker's model, which Drones without a model of their own use
-    #[arg(long, requires = "provider")]
-    pub model: Option<String>,
-    /// The model's context window in tokens, when the catalog does not know it
-    #[arg(long)]
-    pub context_window: Option<u64>,
+    #[command(flatten)]
+    pub model: super::ProjectModelArgs,
     /// Merge a writing Drone's changes without asking (else the project's approval policy decides,
     /// and what waits stays in Review for the desktop)
     #[arg(long)]
@@ -123,13 +113,7 @@ fn run(args: RunDroneArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         _ => None,
     })?;
     let mut ours = vec![open];
-    if let (Some(provider), Some(model)) = (args.provider, &args.model) {
-        let choice = ModelChoice {
-            provider,
-            base_url: args.base_url.clone(),
-            model: model.clone(),
-            context_window: args.context_window,
-        };
+    if let Some(choice) = args.model.choice() {
         ours.push(client.send(Command::SetModels { project, planner: choice.clone(), worker: choice }));
     }
     ours.push(client.send(Command::RunDrone { project, drone: args.name.clone(), goal: args.goal.clone() }));

@@ -3,6 +3,7 @@
 
 mod apply_patch;
 mod chat;
+mod companion;
 mod doctor;
 mod drone;
 mod emulator;
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 
 pub use apply_patch::{ApplyPatchArgs, apply_patch};
 pub use chat::{ChatArgs, chat};
+pub use companion::{CompanionArgs, companion};
 pub use doctor::doctor;
 pub use drone::{DroneCommand, drone};
 pub use emulator::{EmulatorArgs, emulator};
@@ -35,6 +37,36 @@ pub struct ModelArgs {
     pub base_url: Option<String>,
     #[arg(long)]
     pub model: String,
+}
+
+/// The model for a project's Planner and Worker, for headless commands that may leave the one
+/// chosen before in place.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProjectModelArgs {
+    /// The wire format for the project's model (default: the model chosen before)
+    #[arg(long, value_enum, requires = "model")]
+    pub provider: Option<crate::llm::ProviderKind>,
+    /// The API's base URL
+    #[arg(long, value_name = "URL", requires = "provider")]
+    pub base_url: Option<String>,
+    /// The project's Worker model, which Drones without a model of their own use
+    #[arg(long, requires = "provider")]
+    pub model: Option<String>,
+    /// The model's context window in tokens, when the catalog does not know it
+    #[arg(long)]
+    pub context_window: Option<u64>,
+}
+
+impl ProjectModelArgs {
+    /// The model named on the command line, if one was.
+    pub fn choice(&self) -> Option<crate::protocol::ModelChoice> {
+        Some(crate::protocol::ModelChoice {
+            provider: self.provider?,
+            base_url: self.base_url.clone(),
+            model: self.model.clone()?,
+            context_window: self.context_window,
+        })
+    }
 }
 
 /// A native desktop AI coding orchestration IDE.
@@ -78,4 +110,7 @@ pub enum CliCommand {
     /// Focused workers: list the workspace's Drones (and manifest errors), or run one on a goal
     #[command(subcommand)]
     Drone(DroneCommand),
+    /// Serve the phone page for a workspace without a window: prints the address, a pairing code
+    /// and its QR code, and runs until Ctrl+C
+    Companion(CompanionArgs),
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses the helpers it needs
 
+pub mod phone;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
