@@ -53,18 +53,22 @@ const ofProject = (session) => session === null || session === undefined || stat
 
 export function apply(event) {
   switch (event.event) {
-    case "welcome": {
+    case "welcome":
       // A resumed connection got what it missed replayed; a fresh one asks for the state.
       if (!state.projects.length) send({ command: "list_projects" });
-      const saved = localStorage.getItem(PROJECT_KEY);
-      if (saved && !state.snapshot) send({ command: "select_project", project: saved });
       break;
-    }
-    case "projects":
+    case "projects": {
       state.projects = event.projects;
-      if (!state.snapshot && !localStorage.getItem(PROJECT_KEY)) setView("projects");
+      // The project this page showed last opens again, if the desktop still knows it.
+      const saved = localStorage.getItem(PROJECT_KEY);
+      if (!state.snapshot && saved && event.projects.some((p) => p.id === saved)) {
+        send({ command: "select_project", project: saved });
+      } else if (!state.snapshot) {
+        setView("projects");
+      }
       dirty.add("projects");
       break;
+    }
     case "project_opened":
       openProject(event.snapshot);
       break;
