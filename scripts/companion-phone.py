@@ -156,6 +156,17 @@ def chat(page, code, crate):
     browser.click("#tabs button[data-view=drones]")
     drones = browser.wait("the Drones list", "return document.querySelectorAll('#drone-list .card').length;")
     check("drones-listed", drones is not None, f"({drones} Drones)")
+    # The chat demo's next turns are the review Drone's: it reads the file and reports.
+    goal = "#drone-list input[aria-label='Goal for review']"
+    browser.type(goal, "check the new double function")
+    browser.script("document.querySelector(arguments[0]).form.requestSubmit();", goal)
+    finished = browser.wait(
+        "the review Drone's run to finish",
+        "const badge = document.querySelector('#run-list .card .badge');"
+        " return badge && badge.innerText !== 'running' && badge.innerText;",
+    )
+    check("drone-runs-and-finishes", finished is not None, f"({finished})")
+    browser.script("window.scrollTo(0, 0);")
     browser.screenshot(f"{OUT}/phone-drones.png")
     browser.click("#tabs button[data-view=chat]")
     # Kept to tell the conversation drawn now from one drawn again after the restart.

@@ -141,6 +141,17 @@ export function orderCard(item) {
   );
 }
 
+const VERDICT = { verified: "verified", failed: "failed", blocked: "blocked", unverified: "not verified" };
+
+/// A receipt's verdict as a badge. A read-only Drone run that finished reported: its receipt says
+/// unverified only because it changed nothing to check.
+export function verdictBadge(receipt, run = null) {
+  const reported = run?.isolation.kind === "shared" && receipt.verdict === "unverified";
+  return reported
+    ? h("span", { class: "badge verified" }, "reported")
+    : h("span", { class: `badge ${receipt.verdict}` }, VERDICT[receipt.verdict] ?? receipt.verdict);
+}
+
 export function receiptCard(receipt) {
   const commands = receipt.commands.map((c) => {
     const counts = c.passed !== null || c.failed !== null ? ` (${c.passed ?? 0} passed, ${c.failed ?? 0} failed)` : "";
@@ -149,7 +160,7 @@ export function receiptCard(receipt) {
   return h(
     "div",
     { class: "card receipt" },
-    h("div", { class: "row" }, h("strong", {}, "Receipt"), h("span", { class: `badge ${receipt.verdict}` }, receipt.verdict)),
+    h("div", { class: "row" }, h("strong", {}, "Receipt"), verdictBadge(receipt)),
     h("p", {}, receipt.summary),
     commands.length ? h("ul", {}, ...commands) : null,
   );

@@ -38,7 +38,7 @@ function noProject() {
 export const state = { view: "pair", projects: [], ...noProject() };
 
 /// Regions of the page to draw again: projects, sessions, waiting, conversation, live, composer,
-/// drones, loop, view, or all.
+/// drones, runs, loop, view, or all.
 export const dirty = new Set(["all"]);
 
 /// The connection starts afresh (first, after an engine restart, or too long away): nothing held
@@ -184,7 +184,7 @@ export function apply(event) {
       if (event.run.project === project()) {
         state.runs.set(event.run.id, event.run);
         state.sessions.add(event.run.session);
-        dirty.add("drones");
+        dirty.add("runs");
       }
       break;
     case "error":

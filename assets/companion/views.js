@@ -1,8 +1,8 @@
 // Drawing the page from the state: each region is drawn again only when marked dirty, at most
 // once per animation frame.
 
-import { $, h, when } from "./dom.js";
-import { changeCard, itemNode, orderCard } from "./cards.js";
+import { $, h, toast, when } from "./dom.js";
+import { changeCard, itemNode, orderCard, verdictBadge } from "./cards.js";
 import { markdown } from "./markdown.js";
 import { send } from "./link.js";
 import { chatSessions, dirty, project, selectProject, state } from "./state.js";
@@ -23,6 +23,7 @@ function render() {
   if (all || dirty.has("conversation") || dirty.has("live")) renderConversation();
   if (all || dirty.has("composer")) renderComposer();
   if (all || dirty.has("drones")) renderDrones();
+  if (all || dirty.has("runs")) renderRuns();
   if (all || dirty.has("loop")) renderLoop();
   renderHeader();
   dirty.clear();
@@ -137,6 +138,10 @@ function renderDrones() {
   );
   if (!state.drones.length) list.replaceChildren(h("li", { class: "muted" }, "No Drones for this project."));
   $("drone-errors").textContent = state.droneErrors.join("\n");
+}
+
+/// The runs apart from the Drones, so a run starting never clears a goal being typed.
+function renderRuns() {
   const runs = [...state.runs.values()].sort((a, b) => b.started_at - a.started_at);
   $("run-list").replaceChildren(
     ...runs.map((run) => {
@@ -148,7 +153,7 @@ function renderDrones() {
           "div",
           { class: "row" },
           h("strong", {}, run.drone),
-          h("span", { class: `badge ${receipt ? receipt.verdict : "running"}` }, receipt ? receipt.verdict : "running"),
+          receipt ? verdictBadge(receipt, run) : h("span", { class: "badge running" }, "running"),
         ),
         h("p", {}, run.goal),
         receipt ? h("p", { class: "muted" }, receipt.summary) : null,
