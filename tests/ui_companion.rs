@@ -1,6 +1,7 @@
 //! The Companion tab under egui_kittest, against the real server on loopback: turning it on shows
 //! the address, a QR code and a pairing code; a phone pairing over HTTP with that code is listed;
-//! Revoke ends its token at once; turning it off stops listening.
+//! Revoke ends its token at once; turning it off stops listening. On the local network it serves
+//! HTTPS and shows the certificate's fingerprint.
 
 mod ui_harness;
 
@@ -96,4 +97,25 @@ fn a_phone_pairs_with_the_shown_code_is_listed_and_revoked() {
     harness.get_by_label("Off: nothing is listening. Turn it on to pair a phone.");
     let refused = runtime.block_on(async { client.get(&url).send().await.is_err() });
     assert!(refused, "nothing listens once it is off");
+}
+
+#[test]
+fn on_the_local_network_it_serves_https_and_shows_the_certificate_to_check() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    wait_until_ready(&mut harness);
+    harness.state_mut().show_tab(Tab::Companion);
+    harness.state_mut().companion_mut().port = 0;
+    harness.run_steps(2);
+    harness.get_by_label("Local network (TLS)").click();
+    harness.get_by_label("Companion on").click();
+    step_until(&mut harness, 500, "the server never started", |app| app.companion().server().is_some());
+    let server = harness.state().companion().server().unwrap();
+    let (url, fingerprint) = (server.url(), server.fingerprint().expect("a LAN server has a certificate"));
+    assert!(url.starts_with("https://"), "{url}");
+    harness.run_steps(2);
+    harness.get_by_label(&url);
+    harness.get_by_label("Check that the phone shows this certificate:");
+    harness.get_by_label(&fingerprint);
 }
