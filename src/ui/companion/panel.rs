@@ -122,8 +122,13 @@ fn pairing_ui(ui: &mut Ui, pairing: &PairingState, code: Option<&PairingCode>, f
             ui.label(RichText::new(&code.code).monospace().size(28.0).strong());
             let left = code.expires_at_ms.saturating_sub(now_millis());
             ui.label(RichText::new(format!("valid for {}", countdown(left))).weak());
-            // The countdown moves each second while it is shown; nothing repaints once it is gone.
-            ui.ctx().request_repaint_after(Duration::from_millis(left.min(1000)));
+            // The countdown is drawn again when its second changes, while it is shown; nothing
+            // repaints once it is gone.
+            let tick = match left % 1000 {
+                0 => 1000,
+                rest => rest,
+            };
+            ui.ctx().request_repaint_after(Duration::from_millis(tick));
         }
         (PairingState::Idle | PairingState::Waiting { .. }, _) => {
             ui.label("Make a code to pair a phone; it is valid five minutes and works once.");
