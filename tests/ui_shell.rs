@@ -24,7 +24,8 @@ fn every_tab_is_present_and_draws_without_a_project() {
         assert!(open.contains(&tab) || matches!(tab, Tab::Drone(_)), "{tab:?} is not in the dock");
         harness.state_mut().show_tab(tab.clone());
         harness.run_steps(2);
-        // Each tab draws: Settings its servers, the others say what opening a project brings.
+        // Each tab draws: Settings its servers, the Companion its switch, the others say what opening a
+        // project brings.
         let shown = match tab {
             Tab::Settings => "Local model servers",
             Tab::Tasks => "Open a project to see its tasks and run the dev loop.",
@@ -34,6 +35,7 @@ fn every_tab_is_present_and_draws_without_a_project() {
             Tab::Specs => "Open a project to read and edit its specs.",
             Tab::Memory => "Open a project to see what it has learned.",
             Tab::Drones => "Open a project to see its Drones.",
+            Tab::Companion => "Off: nothing is listening. Turn it on to pair a phone.",
             Tab::Drone(_) => "Open a project to summon its Drones.",
         };
         harness.get_by_label(shown);

@@ -20,10 +20,13 @@ pub struct EmulatorArgs {
     /// Play the chat demo (a read, then one edit with two hunks to review, then an answer)
     #[arg(long)]
     pub chat_demo: bool,
+    /// Milliseconds between streamed chunks, to stream like a real model (default: the script's)
+    #[arg(long, value_name = "MS")]
+    pub chunk_delay: Option<u64>,
 }
 
 pub fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
-    let script = match &args.script {
+    let mut script = match &args.script {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| anyhow::anyhow!("cannot read the script {}: {e}", path.display()))?;
@@ -34,6 +37,9 @@ pub fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         None if args.chat_demo => crate::llm::emulator::demo::chat_script(),
         None => Script::new(vec![Turn::text("Hello from the Aura provider emulator.")]),
     };
+    if let Some(ms) = args.chunk_delay {
+        script.chunk_delay_ms = ms;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let emulator = Emulator::bind(script, args.port).await?;

@@ -53,7 +53,16 @@ pub struct EngineClient {
     events: std_mpsc::Receiver<Envelope<Event>>,
     next_seq: u64,
     hub: Hub,
-    store: StoreHandle,
+    context: EngineContext,
+}
+
+/// Where the engine runs and keeps its data: what a surface needs to start a server that serves
+/// the engine to others (the desktop's Companion tab), never to work around the protocol.
+#[derive(Clone)]
+pub(crate) struct EngineContext {
+    pub runtime: tokio::runtime::Handle,
+    pub store: StoreHandle,
+    pub data_dir: PathBuf,
 }
 
 impl EngineClient {
@@ -86,14 +95,19 @@ impl EngineClient {
             events,
             next_seq: 0,
             hub: self.hub.clone(),
-            store: self.store.clone(),
+            context: self.context.clone(),
         }
+    }
+
+    /// Where the engine runs, for a surface that starts the Companion server on it.
+    pub(crate) fn context(&self) -> &EngineContext {
+        &self.context
     }
 
     /// The engine's store, for the Companion server, which keeps its paired devices in the settings
     /// table. Surfaces never write through it.
     pub(crate) fn store(&self) -> &StoreHandle {
-        &self.store
+        &self.context.store
     }
 }
 
@@ -268,6 +282,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let (internal, mut heard) = mpsc::unbounded_channel();
     let emitter = Emitter { hub: hub.clone(), next_seq: Arc::default(), internal: Some(internal.clone()) };
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
+    let context = EngineContext { runtime: runtime.clone(), store: store.clone(), data_dir: data_dir.clone() };
     let mut engine = Engine {
         store: store.clone(),
         data_dir,
@@ -310,7 +325,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
             }
         }
     });
-    EngineClient { id, commands, events: outbox, next_seq: 0, hub, store }
+    EngineClient { id, commands, events: outbox, next_seq: 0, hub, context }
 }
 
 impl Engine {

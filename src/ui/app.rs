@@ -14,6 +14,7 @@ use crate::protocol::{Appearance, ChangeSetDecision, Command, Event, Surface};
 use crate::store::StoreError;
 
 use super::appearance;
+use super::companion::CompanionSwitch;
 use super::docks::{Docks, pressed_tab};
 use super::folder::{FolderChoice, FolderPicker, SystemFolderPicker};
 use super::layout::{Layout, LayoutSaver, Restored, Saving};
@@ -39,6 +40,7 @@ pub struct AuraApp {
     palette: Palette,
     /// The appearance last applied to the context.
     applied: Option<Appearance>,
+    companion: CompanionSwitch,
 }
 
 impl AuraApp {
@@ -54,6 +56,7 @@ impl AuraApp {
             open_at_start: None,
             palette: Palette::default(),
             applied: None,
+            companion: CompanionSwitch::default(),
         }
     }
 
@@ -86,6 +89,16 @@ impl AuraApp {
     /// The view model, for tests that set up a state the way a panel would.
     pub fn view_mut(&mut self) -> &mut ViewModel {
         &mut self.view
+    }
+
+    /// The Companion tab's server.
+    pub fn companion(&self) -> &CompanionSwitch {
+        &self.companion
+    }
+
+    /// The Companion tab's server, for tests that choose its port the way the tab would.
+    pub fn companion_mut(&mut self) -> &mut CompanionSwitch {
+        &mut self.companion
     }
 
     /// Applies an engine event as if it had arrived (for benchmarks that play a recorded session).
@@ -209,10 +222,19 @@ impl AuraApp {
             });
         }
         self.first_steps_ui(ui, &mut commands);
-        let mut tabs =
-            Tabs { view: &mut self.view, commands: &mut commands, in_window: false, requests: &mut requests };
+        self.companion.poll();
+        let mut tabs = Tabs {
+            view: &mut self.view,
+            commands: &mut commands,
+            in_window: false,
+            requests: &mut requests,
+            companion: &mut self.companion,
+        };
         self.docks.main_ui(ui, &mut tabs);
-        self.docks.windows_ui(ui, &mut self.view, &mut commands, &mut requests);
+        self.docks.windows_ui(ui, &mut tabs);
+        if let Some(engine) = &self.engine {
+            self.companion.start_if_asked(engine, &ctx);
+        }
         requests.extend(self.view.tab_request.take().map(TabRequest::Show));
         for request in requests {
             self.docks.handle(request);

@@ -5,14 +5,11 @@
 use egui::{Id, Key, Modifiers, Ui, ViewportBuilder, ViewportClass, ViewportCommand, ViewportId};
 use egui_dock::{DockArea, DockState, NodeIndex, Style};
 
-use crate::protocol::Command;
-
 use super::layout::{Geometry, Layout, Pane, Restored, WindowLayout};
 use super::tabs::{Tab, TabRequest, Tabs};
-use super::view::ViewModel;
 
 const TAB_KEYS: [Key; Tab::ALL.len()] =
-    [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8];
+    [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9];
 
 /// The size a new window opens at.
 const NEW_WINDOW: [f32; 2] = [720.0, 520.0];
@@ -27,11 +24,11 @@ pub fn default_layout() -> DockState<Tab> {
     let mut dock = DockState::new(vec![Tab::Chat, Tab::Drones]);
     let tree = dock.main_surface_mut();
     let [_, right] = tree.split_right(NodeIndex::root(), 0.55, vec![Tab::Specs, Tab::Tasks, Tab::Review]);
-    tree.split_below(right, 0.6, vec![Tab::Memory, Tab::Usage, Tab::Settings]);
+    tree.split_below(right, 0.6, vec![Tab::Memory, Tab::Usage, Tab::Settings, Tab::Companion]);
     dock
 }
 
-/// The tab whose shortcut (Ctrl+1 … Ctrl+8, in the order of [`Tab::ALL`]) was pressed, if any.
+/// The tab whose shortcut (Ctrl+1 … Ctrl+9, in the order of [`Tab::ALL`]) was pressed, if any.
 pub fn pressed_tab(ui: &Ui) -> Option<Tab> {
     ui.input_mut(|input| {
         Tab::ALL.into_iter().zip(TAB_KEYS).find(|(_, key)| input.consume_key(Modifiers::COMMAND, *key)).map(|(t, _)| t)
@@ -230,13 +227,7 @@ impl Docks {
 
     /// Each native window with its dock. A window whose close was asked for docks its tabs back,
     /// and one whose tabs were all closed goes away.
-    pub fn windows_ui(
-        &mut self,
-        ui: &mut Ui,
-        view: &mut ViewModel,
-        commands: &mut Vec<Command>,
-        requests: &mut Vec<TabRequest>,
-    ) {
+    pub fn windows_ui(&mut self, ui: &mut Ui, tabs: &mut Tabs<'_>) {
         let ctx = ui.ctx().clone();
         if ctx.cumulative_frame_nr() == 0 && !self.windows.is_empty() {
             // The main window is shown once its first frame is painted; windows opened before
@@ -248,13 +239,12 @@ impl Docks {
             ctx.send_viewport_cmd_to(viewport, ViewportCommand::Focus);
         }
         let mut closing = Vec::new();
+        tabs.in_window = true;
         for (index, window) in self.windows.iter_mut().enumerate() {
-            let mut tabs =
-                Tabs { view: &mut *view, commands: &mut *commands, in_window: true, requests: &mut *requests };
             let closed = if ctx.embed_viewports() {
-                embedded_window_ui(&ctx, window, index, &mut tabs)
+                embedded_window_ui(&ctx, window, index, tabs)
             } else {
-                native_window_ui(&ctx, window, &mut tabs)
+                native_window_ui(&ctx, window, tabs)
             };
             if closed {
                 closing.push(window.id);

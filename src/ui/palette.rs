@@ -34,7 +34,8 @@ pub enum Action {
 /// Every action the state allows now, with its name and shortcut.
 pub fn actions(view: &ViewModel) -> Vec<(String, &'static str, Action)> {
     let mut out: Vec<(String, &'static str, Action)> = Vec::new();
-    const TAB_KEYS: [&str; 8] = ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8"];
+    const TAB_KEYS: [&str; Tab::ALL.len()] =
+        ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9"];
     for (tab, key) in Tab::ALL.into_iter().zip(TAB_KEYS) {
         out.push((format!("Show {}", tab.title()), key, Action::Show(tab)));
     }

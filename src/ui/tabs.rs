@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::Command;
 
+use super::companion::{CompanionSwitch, companion_ui};
 use super::settings::settings_ui;
-use super::view::ViewModel;
+use super::view::{Connection, ViewModel};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Tab {
@@ -20,13 +21,24 @@ pub enum Tab {
     Memory,
     Usage,
     Settings,
+    /// The server for the phone page, and pairing.
+    Companion,
     /// One Drone's runs and their conversations.
     Drone(String),
 }
 
 impl Tab {
-    pub const ALL: [Tab; 8] =
-        [Tab::Chat, Tab::Specs, Tab::Tasks, Tab::Review, Tab::Drones, Tab::Memory, Tab::Usage, Tab::Settings];
+    pub const ALL: [Tab; 9] = [
+        Tab::Chat,
+        Tab::Specs,
+        Tab::Tasks,
+        Tab::Review,
+        Tab::Drones,
+        Tab::Memory,
+        Tab::Usage,
+        Tab::Settings,
+        Tab::Companion,
+    ];
 
     /// The fixed tabs' names, or the Drone's.
     pub fn title(&self) -> &str {
@@ -39,6 +51,7 @@ impl Tab {
             Tab::Memory => "Memory",
             Tab::Usage => "Usage",
             Tab::Settings => "Settings",
+            Tab::Companion => "Companion",
             Tab::Drone(name) => name,
         }
     }
@@ -60,6 +73,7 @@ pub struct Tabs<'a> {
     /// Whether these tabs are in a native window rather than the main one.
     pub in_window: bool,
     pub requests: &'a mut Vec<TabRequest>,
+    pub companion: &'a mut CompanionSwitch,
 }
 
 impl TabViewer for Tabs<'_> {
@@ -90,6 +104,10 @@ impl TabViewer for Tabs<'_> {
             Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
             Tab::Specs => super::specs::specs_ui(ui, self.view, self.commands),
             Tab::Memory => super::memory::memory_ui(ui, self.view, self.commands),
+            Tab::Companion => {
+                let ready = matches!(self.view.connection, Connection::Ready { .. });
+                companion_ui(ui, self.companion, ready)
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use egui::{Align, Id, Key, Layout, RichText, ScrollArea, TextEdit, Ui};
 use crate::domain::{MemoryEntry, MemoryId, MemorySource, now_millis};
 use crate::protocol::Command;
 
+use super::super::time::age;
 use super::super::view::ViewModel;
 use super::MemoryView;
 
@@ -142,31 +143,5 @@ fn source_name(source: MemorySource) -> &'static str {
         MemorySource::Agent => "agent",
         MemorySource::User => "user",
         MemorySource::Auto => "automatic",
-    }
-}
-
-/// How long ago, roughly.
-fn age(now_ms: u64, at_ms: u64) -> String {
-    let secs = now_ms.saturating_sub(at_ms) / 1000;
-    match secs {
-        0..60 => "just now".to_string(),
-        60..3_600 => format!("{} min ago", secs / 60),
-        3_600..86_400 => format!("{} h ago", secs / 3_600),
-        _ => format!("{} d ago", secs / 86_400),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_roughly() {
-        let now = 10 * 86_400_000;
-        assert_eq!(age(now, now - 5_000), "just now");
-        assert_eq!(age(now, now - 5 * 60_000), "5 min ago");
-        assert_eq!(age(now, now - 3 * 3_600_000), "3 h ago");
-        assert_eq!(age(now, now - 2 * 86_400_000), "2 d ago");
-        assert_eq!(age(now, now + 1_000), "just now", "a clock step back is not negative");
     }
 }
