@@ -437,3 +437,38 @@ fn lan_mode_serves_https_with_its_stored_certificate() {
     runtime.block_on(std::mem::replace(server, start(runtime, desktop, data, lan)).stop());
     assert_eq!(server.fingerprint().as_deref(), Some(fingerprint.as_str()));
 }
+
+#[test]
+fn aura_companion_serves_a_workspace_headless_until_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let (data, workspace) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aura"))
+        .args(["companion", "--port", "0", "--workspace"])
+        .arg(workspace.path())
+        .env("AURA_DATA_DIR", data.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let url = lines.next().unwrap().strip_prefix("companion: ").expect("the address comes first").to_string();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('/'), "{url}");
+    let pairing = lines.next().unwrap();
+    let code = pairing.strip_prefix("pairing code: ").expect("then the pairing code")[..6].to_string();
+    assert!(pairing.contains("(valid until "), "{pairing}");
+    let qr: Vec<String> = lines.by_ref().take_while(|l| !l.trim().is_empty()).collect();
+    assert!(qr.len() > 10 && qr.iter().all(|l| l.chars().all(|c| " ▀▄█".contains(c))), "a QR code in blocks");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let token = runtime.block_on(phone::pair(&url, &code));
+    let mut phone = runtime.block_on(Phone::connect(&url, &token, None));
+    let projects = runtime.block_on(async {
+        phone.command(2, json!({"command": "list_projects"})).await;
+        phone.until(|e| e["body"]["event"] == "projects").await
+    });
+    assert_eq!(projects["body"]["projects"][0]["root"], json!(workspace.path()));
+    assert_eq!(lines.find(|l| l.starts_with("paired:")).as_deref(), Some("paired: test phone"));
+    // SAFETY: signals a child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(runtime.block_on(phone.closed()), Some(1001), "the phone is told the server stopped");
+    assert_eq!(lines.last().as_deref(), Some("companion stopped"));
+    assert!(child.wait().unwrap().success());
+}

@@ -50,7 +50,7 @@ pub fn companion(args: CompanionArgs, data_dir: &Path) -> anyhow::Result<()> {
     println!("pairing code: {} (valid until {})", code.code, local_time(code.expires_at_ms / 1000));
     if let Ok(qr) = QrCode::new(code.url.as_bytes()) {
         // Light modules drawn dark: terminals are mostly dark, and scanners want dark on light.
-        println!("{}", qr.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).build());
+        println!("{}\n", qr.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).build());
     }
     let stop = Arc::new(AtomicBool::new(false));
     runtime.spawn({

@@ -49,7 +49,7 @@ pub struct ProjectModelArgs {
     /// The API's base URL
     #[arg(long, value_name = "URL", requires = "provider")]
     pub base_url: Option<String>,
-    /// The project's Worker model, which Drones without a model of their own use
+    /// The project's model, for its Planner and Worker (and Drones without a model of their own)
     #[arg(long, requires = "provider")]
     pub model: Option<String>,
     /// The model's context window in tokens, when the catalog does not know it

@@ -321,7 +321,8 @@ impl Companion {
         self.problem.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Closes every connection and stops listening.
+    /// Closes every connection (waiting a few seconds for their close frames to leave) and stops
+    /// listening.
     pub async fn stop(mut self) {
         self.halt();
         if let Some(mut serving) = self.serving.take()
@@ -329,6 +330,7 @@ impl Companion {
         {
             serving.abort();
         }
+        self.server.connections.ended(Duration::from_secs(5)).await;
     }
 
     fn halt(&mut self) {

@@ -40,6 +40,8 @@ pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 const MALFORMED_LIMIT: u32 = 3;
 /// Frames waiting to be written to one phone; a phone this far behind is closed.
 const QUEUE: usize = 4096;
+/// How long the last frames may take to leave once a connection is over.
+const WRITER_GRACE: Duration = Duration::from_secs(5);
 /// Commands whose engine number is remembered, to name the phone's own number in errors.
 const REMEMBERED_COMMANDS: usize = 256;
 
@@ -82,7 +84,15 @@ struct WelcomeFrame<'a> {
 pub struct Connections {
     count: AtomicUsize,
     next_id: AtomicU64,
-    open: Mutex<HashMap<u64, (String, watch::Sender<Option<Close>>)>>,
+    open: Mutex<HashMap<u64, Open>>,
+    /// Told when the last connection ends.
+    idle: Notify,
+}
+
+/// An open connection: whose it is, and how to close it from outside.
+struct Open {
+    device: String,
+    kick: watch::Sender<Option<Close>>,
 }
 
 /// A place among [`MAX_CONNECTIONS`], given back when dropped.
@@ -90,7 +100,10 @@ pub struct Slot(Arc<Server>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.connections.count.fetch_sub(1, Ordering::SeqCst);
+        if self.0.connections.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.connections.idle.notify_waiters();
+        }
+        (self.0.waker)();
     }
 }
 
@@ -107,7 +120,7 @@ impl Drop for Registered {
 }
 
 impl Connections {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (String, watch::Sender<Option<Close>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Open>> {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -118,21 +131,36 @@ impl Connections {
     fn reserve(server: &Arc<Server>) -> Option<Slot> {
         let count = &server.connections.count;
         count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < MAX_CONNECTIONS).then_some(n + 1)).ok()?;
+        (server.waker)();
         Some(Slot(server.clone()))
+    }
+
+    /// Waits until every connection has ended (their close frames sent), or `limit` passed.
+    pub async fn ended(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, async {
+            loop {
+                let idle = self.idle.notified();
+                if self.count() == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        })
+        .await;
     }
 
     fn register(server: &Arc<Server>, device: &str) -> (Registered, watch::Receiver<Option<Close>>) {
         let (kick, kicked) = watch::channel(None);
         let id = server.connections.next_id.fetch_add(1, Ordering::SeqCst);
-        server.connections.lock().insert(id, (device.to_string(), kick));
+        server.connections.lock().insert(id, Open { device: device.to_string(), kick });
         (Registered { server: server.clone(), id }, kicked)
     }
 
     /// Closes the connections of `device` (every one with `None`).
     pub fn kick(&self, device: Option<&str>, close: Close) {
-        for (owner, kick) in self.lock().values() {
-            if device.is_none_or(|d| d == owner) {
-                kick.send_replace(Some(close));
+        for open in self.lock().values() {
+            if device.is_none_or(|d| d == open.device) {
+                open.kick.send_replace(Some(close));
             }
         }
     }
@@ -182,7 +210,7 @@ async fn serve(server: Arc<Server>, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (queue, mut outgoing) = mpsc::channel::<Message>(QUEUE);
     // The writer: one phone's slow network delays no one else.
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         while let Some(message) = outgoing.recv().await {
             let closing = matches!(message, Message::Close(_));
             if sink.send(message).await.is_err() || closing {
@@ -207,11 +235,14 @@ async fn serve(server: Arc<Server>, socket: WebSocket) {
         },
         Ok(Some(Ok(_))) => Some(NOT_HELLO),
     };
+    // A phone that stopped reading gets no close frame (its queue is full) and no more time.
     if let Some(close) = close {
-        let _ = queue.send(close_message(close)).await;
+        let _ = queue.try_send(close_message(close));
     }
     drop(queue);
-    let _ = writer.await;
+    if tokio::time::timeout(WRITER_GRACE, &mut writer).await.is_err() {
+        writer.abort();
+    }
 }
 
 /// Reads the first frame as a companion hello.
