@@ -3,17 +3,20 @@
 # emulator's chat demo, and headless Chromium, sized as a phone, pairs with the printed code, asks
 # for a change, watches the reply stream and accepts the ChangeSet; then the server restarts under the
 # open page, which must reconnect and show the conversation again (scripts/companion-phone.py).
-# Screenshots land in target/companion/: phone.png (the answered chat), phone-dark.png, and the
-# pairing, review, loop and Drones views.
+# Last, the server restarts on a workspace that already has a spec with one task, against an
+# emulator playing that task's turns: the phone starts the dev loop, pauses it, approves the
+# Planner's work order, resumes, accepts the Worker's patch and sees the task done.
+# Screenshots land in target/companion/: phone.png (the answered chat), phone-dark.png, the
+# pairing, review, loop and Drones views, and phone-workorder.png (the finished loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-packages chromium chromium-driver
 cargo build --locked --quiet # never test a stale binary
 bin="${CARGO_TARGET_DIR:-target}/debug/aura"
 work=$(mktemp -d)
-emulator="" companion="" driver=""
+emulator="" loop_emulator="" companion="" driver=""
 cleanup() {
-  for pid in $driver $companion $emulator; do kill "$pid" 2>/dev/null || true; done
+  for pid in $driver $companion $emulator $loop_emulator; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -35,9 +38,9 @@ base=$(sed -n 's/.*--provider openai *--base-url //p' "$work/emulator.log")
 crate="$work/mathlib"
 bash scripts/demo-crate "$crate"
 port=$(free_port)
-serve() { # the Companion over the same store and port each time
-  AURA_LOG=info "$bin" companion --data-dir "$work/data" --workspace "$crate" --port "$port" \
-    --provider openai --base-url "$base" --model emu-coder >"$work/companion.log" 2>&1 &
+serve() { # serve [WORKSPACE BASE_URL]: the Companion over the same store and port each time
+  AURA_LOG=info "$bin" companion --data-dir "$work/data" --workspace "${1:-$crate}" --port "$port" \
+    --provider openai --base-url "${2:-$base}" --model emu-coder >"$work/companion.log" 2>&1 &
   companion=$!
   wait_for "$work/companion.log" '^pairing code: '
 }
@@ -60,6 +63,42 @@ if [ "$status" = 0 ]; then
   wait "$companion" || true
   serve
   phone resume || status=$?
+fi
+if [ "$status" = 0 ]; then
+  # A workspace with one spec and one task (the demo's first), so no specs are generated; the
+  # emulator plays that task: the Planner's order, the Worker's patch, its closing words.
+  specced="$work/specced"
+  python3 - "$specced" "$work/loop-script.json" <<'PY'
+import json, os, sys
+from pathlib import Path
+workspace, script = sys.argv[1:]
+os.makedirs(f"{workspace}/specs")
+Path(f"{workspace}/specs/01-crate.md").write_text(
+    "# 01 — Crate\n\n## Purpose\nThe crate and its first function.\n\n## Requirements covered\nR1\n\n"
+    "## Interfaces\n`pub fn add(a: i64, b: i64) -> i64`\n\n## Use cases\nAdd two numbers.\n\n## Invariants\n"
+    "No panics.\n\n## Tasks\n\n- [ ] 01.1 Create the crate with add and its test\n\n## Definition of Done\n- `cargo test`\n"
+)
+cargo = '[package]\nname = "mathlib"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n'
+lib = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n#[test]\nfn adds() {\n    assert_eq!(add(2, 3), 5);\n}\n"
+added = lambda text: "".join(f"+{line}\n" for line in text.splitlines())
+patch = f"*** Begin Patch\n*** Add File: Cargo.toml\n{added(cargo)}*** Add File: src/lib.rs\n{added(lib)}*** End Patch"
+call = lambda name, arguments: {"step": "tool_call", "name": name, "arguments": json.dumps(arguments)}
+goal = "Create the mathlib crate with add"
+order = {"goal": goal, "capsule": f"{goal}. Add a unit test.", "acceptance": ["cargo test passes"], "validation": ["cargo test"]}
+turns = [
+    {"steps": [call("submit_work_order", order)]},
+    {"steps": [call("apply_patch", {"patch": patch})]},
+    {"steps": [{"step": "text", "text": "Created Cargo.toml and src/lib.rs with add and its test."}]},
+]
+Path(script).write_text(json.dumps({"turns": turns, "chunk_delay_ms": 20}))
+PY
+  "$bin" emulator --script "$work/loop-script.json" >"$work/loop-emulator.log" 2>&1 &
+  loop_emulator=$!
+  wait_for "$work/loop-emulator.log" 'listening on'
+  kill -INT "$companion"
+  wait "$companion" || true
+  serve "$specced" "$(sed -n 's/.*--provider openai *--base-url //p' "$work/loop-emulator.log")"
+  phone workorder "$specced" || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "--- companion log"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drives the Companion page in headless Chromium, sized as a phone (390x844), over chromedriver's
-WebDriver HTTP API (standard library only). In two steps, so the server can be restarted between
+WebDriver HTTP API (standard library only). In three steps, so the server can be restarted between
 them while the browser stays open:
 
   companion-phone.py DRIVER_URL OUT_DIR SESSION_FILE chat PAGE_URL CODE CRATE_DIR
@@ -8,13 +8,19 @@ them while the browser stays open:
       ChangeSet, check the file, and save screenshots (light and dark); the browser stays open.
   companion-phone.py DRIVER_URL OUT_DIR SESSION_FILE resume
       after the server restarted: the page reconnects on its own, starts afresh on the new engine
-      start and shows the conversation once; then the browser closes.
+      start and shows the conversation once; the browser stays open.
+  companion-phone.py DRIVER_URL OUT_DIR SESSION_FILE workorder WORKSPACE
+      after the server restarted on WORKSPACE (one spec, one task, autopilot off): open that
+      project, start the dev loop, pause it while the Planner's work order waits, approve the
+      order, see the loop paused, resume, accept the Worker's patch, and see the task done and its
+      files on disk; then the browser closes.
 
 Prints one `ok`/`FAIL` line per check; exits non-zero if any failed.
 """
 
 import base64
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -184,8 +190,76 @@ def resume():
     check("shown-once", asked == 1, f"({asked} copies of the question)")
 
 
+def workorder(workspace):
+    name = os.path.basename(workspace)
+    connected = "return document.querySelector('#link').innerText === 'connected';"
+    check("reconnects-to-the-loop-project", browser.wait("the link to say connected", connected, seconds=20) is not None)
+    browser.click("#tabs button[data-view=projects]")
+    row = browser.wait(
+        "the specced project in the list",
+        "const names = [...document.querySelectorAll('#project-list button strong')].map(s => s.innerText);"
+        " return names.indexOf(arguments[0]) + 1;",
+        name,
+    )
+    check("lists-the-loop-project", row is not None, f"({name})")
+    browser.click(f"#project-list li:nth-child({row}) button")
+    browser.wait("the project to open", "return document.querySelector('#title').innerText === arguments[0];", name)
+    browser.click("#tabs button[data-view=loop]")
+    idle = browser.wait("the loop view", "return document.querySelector('#loop-state').dataset.state === 'idle';")
+    check("loop-idle", idle is not None, f"({browser.script(LOOP_STATE)})")
+
+    browser.click("#loop-actions button.primary")
+    running = browser.wait("the loop to run", "return document.querySelector('#loop-state').dataset.state === 'running';")
+    check("start-runs-the-loop", running is not None, f"({browser.script(LOOP_STATE)})")
+    # The engine reads the specs into tasks when the loop starts.
+    task = browser.wait("the task list", "return document.querySelector('#task-groups').innerText.includes('01.1');")
+    check("loop-lists-the-task", task is not None, f"({browser.script(TEXT, '#task-groups')!r})")
+    # Paused while the order waits, the loop stops before the Worker's first request, which is its
+    # next safe point; paused later, it would only stop after the Worker's patch was decided.
+    browser.click("#loop-actions button:nth-child(2)")
+    pausing = browser.wait("the loop to say pausing", "return document.querySelector('#loop-state').dataset.state === 'pausing';")
+    check("pause-shows-pausing", pausing is not None, f"({browser.script(TEXT, '#loop-state')!r})")
+    browser.click("#tabs button[data-view=chat]")
+    order = browser.wait("the work order card", VISIBLE, "#waiting .card.order button.primary")
+    check("work-order-card-shows", order is not None, f"({browser.script(TEXT, '#waiting .card.order .title')!r})")
+    browser.click("#waiting .card.order button.primary")
+    gone = browser.wait("the order card to go", "return !document.querySelector('#waiting .card.order');")
+    check("work-order-approved", gone is not None)
+
+    browser.click("#tabs button[data-view=loop]")
+    paused = browser.wait("the loop to pause", "return document.querySelector('#loop-state').dataset.state === 'paused';")
+    check("loop-paused", paused is not None, f"({browser.script(TEXT, '#loop-state')!r})")
+    time.sleep(0.5)
+    check("nothing-proposed-while-paused", not browser.script("return !!document.querySelector('#waiting .card.change');"))
+    resume_button = "return document.querySelector('#loop-actions button:nth-child(2)')?.innerText;"
+    check("resume-offered", browser.script(resume_button) == "Resume", f"({browser.script(resume_button)})")
+    browser.click("#loop-actions button:nth-child(2)")
+    running = browser.wait("the loop to run again", "return document.querySelector('#loop-state').dataset.state === 'running';")
+    check("resume-runs-the-loop", running is not None, f"({browser.script(LOOP_STATE)})")
+
+    browser.click("#tabs button[data-view=chat]")
+    change = browser.wait("the Worker's ChangeSet", VISIBLE, "#waiting .card.change button.primary")
+    check("worker-changeset-shows", change is not None, f"({browser.script(TEXT, '#waiting .card.change .title')!r})")
+    check("nothing-written-before-the-decision", not os.path.exists(f"{workspace}/Cargo.toml"))
+    browser.click("#waiting .card.change button.primary")
+    browser.click("#tabs button[data-view=loop]")
+    done = browser.wait(
+        "the task to be done",
+        "return document.querySelector('#task-groups').innerText.includes('Done (1)');",
+        seconds=60,
+    )
+    check("task-done", done is not None, f"({browser.script(TEXT, '#task-groups')!r})")
+    check("files-on-disk", os.path.exists(f"{workspace}/Cargo.toml") and os.path.exists(f"{workspace}/src/lib.rs"))
+    finished = browser.wait("the loop to finish", "return document.querySelector('#loop-state').dataset.state === 'finished';")
+    check("loop-finishes", finished is not None, f"({browser.script(TEXT, '#loop-state')!r})")
+    browser.script("document.querySelectorAll('#task-groups details').forEach(d => d.open = true); window.scrollTo(0, 0);")
+    time.sleep(0.3)
+    browser.screenshot(f"{OUT}/phone-workorder.png")
+
+
 VISIBLE = "const el = document.querySelector(arguments[0]); return !!el && !el.closest('[hidden]');"
 TEXT = "return document.querySelector(arguments[0])?.innerText ?? '';"
+LOOP_STATE = "return document.querySelector('#loop-state').dataset.state;"
 ANSWERED = "return document.querySelector('#conversation').innerText.includes('Done. The review decided');"
 
 if STEP == "chat":
@@ -199,14 +273,16 @@ started = time.time()
 try:
     if STEP == "chat":
         chat(*sys.argv[5:8])
-    else:
+    elif STEP == "resume":
         resume()
+    else:
+        workorder(sys.argv[5])
     print(f"     ({time.time() - started:.1f} s in the browser)")
 finally:
     # A reconnecting page logs its refused attempts; anything else is a fault.
     errors = [line for line in browser.console() if line.startswith("SEVERE") and "WebSocket connection" not in line]
     check("no-console-errors", not errors, "\n".join(errors))
-    if STEP != "chat" or failed:
+    if STEP == "workorder" or failed:
         browser.close()
 
 print(f"phone ({STEP}): {passed} passed, {failed} failed")
