@@ -370,6 +370,20 @@ fn wait_error(client: &EngineClient, seq: u64) -> String {
     panic!("no error came")
 }
 
+/// The `unit-tests` writer's model takes a minute to answer: the run is mid-request until stopped or killed.
+fn stuck_writer() -> Script {
+    let wait = aura::llm::emulator::script::Step::Delay { ms: 60_000 };
+    Script::new(vec![]).for_model("unit-tests-model", vec![Turn::steps(vec![wait])])
+}
+
+fn wait_until_asked(emulator: &Emulator) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while emulator.requests().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the Drone never asked its model");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn worktrees_and_runs_left_by_a_killed_aura_are_cleaned_at_start() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -377,23 +391,15 @@ fn worktrees_and_runs_left_by_a_killed_aura_are_cleaned_at_start() {
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     git_repo(root);
-    // A writer that never answers: Aura is "killed" (the engine dropped) mid-run.
-    let script = Script::new(vec![]).for_model(
-        "unit-tests-model",
-        vec![Turn::steps(vec![aura::llm::emulator::script::Step::Delay { ms: 60_000 }])],
-    );
-    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    // Aura is "killed" (the engine dropped) while the writer waits for its model.
+    let emulator = runtime.block_on(Emulator::start(stuck_writer())).unwrap();
     let data_dir = data.path().join("data");
     {
         let mut client = launch(&runtime, &data_dir);
         let project = setup(&mut client, root, &emulator, ApprovalPolicy::Ask);
         client.send(Command::RunDrone { project, drone: "unit-tests".into(), goal: "tests".into() });
         wait(&client, |e| matches!(e, Event::DroneRunStarted { .. }).then_some(()));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while emulator.requests().is_empty() {
-            assert!(std::time::Instant::now() < deadline, "the Drone never asked its model");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        wait_until_asked(&emulator);
         assert_eq!(walk_dirs(&data_dir.join("worktrees")).len(), 1);
     }
     drop(runtime);
@@ -535,11 +541,7 @@ fn a_stopped_writer_ends_with_its_receipt_and_leaves_no_worktree() {
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     git_repo(root);
-    let script = Script::new(vec![]).for_model(
-        "unit-tests-model",
-        vec![Turn::steps(vec![aura::llm::emulator::script::Step::Delay { ms: 60_000 }])],
-    );
-    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let emulator = runtime.block_on(Emulator::start(stuck_writer())).unwrap();
     let mut client = launch(&runtime, &data.path().join("data"));
     let project = setup(&mut client, root, &emulator, ApprovalPolicy::Ask);
     client.send(Command::RunDrone { project, drone: "unit-tests".into(), goal: "tests".into() });
@@ -547,11 +549,7 @@ fn a_stopped_writer_ends_with_its_receipt_and_leaves_no_worktree() {
         Event::DroneRunStarted { run } => Some(run.clone()),
         _ => None,
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while emulator.requests().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the Drone never asked its model");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until_asked(&emulator);
     let asked = std::time::Instant::now();
     client.send(Command::StopDrone { run: run.id });
     let receipt = wait(&client, |e| match e {

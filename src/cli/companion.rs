@@ -30,13 +30,8 @@ pub struct CompanionArgs {
 }
 
 pub fn companion(args: CompanionArgs, data_dir: &Path) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let mut client = super::run::connect(data_dir, &runtime)?;
-    let open = client.send(Command::OpenProject { root: args.workspace.clone() });
-    let project = super::run::wait_for(&client, &[open], |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.project.id),
-        _ => None,
-    })?;
+    let (runtime, mut client, snapshot) = super::run::open_workspace(data_dir, &args.workspace)?;
+    let project = snapshot.project.id;
     if let Some(choice) = args.model.choice() {
         client.send(Command::SetModels { project, planner: choice.clone(), worker: choice });
     }

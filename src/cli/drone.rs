@@ -105,14 +105,9 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
 /// Runs the Drone through the engine, like the desktop would, and waits until it is over: its
 /// receipt printed and, for a writer whose change was merged or discarded, its worktree removed.
 fn run(args: RunDroneArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let mut client = super::run::connect(data_dir, &runtime)?;
-    let open = client.send(Command::OpenProject { root: args.workspace.clone() });
-    let project = super::run::wait_for(&client, &[open], |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.project.id),
-        _ => None,
-    })?;
-    let mut ours = vec![open];
+    let (_runtime, mut client, snapshot) = super::run::open_workspace(data_dir, &args.workspace)?;
+    let project = snapshot.project.id;
+    let mut ours = vec![];
     if let Some(choice) = args.model.choice() {
         ours.push(client.send(Command::SetModels { project, planner: choice.clone(), worker: choice }));
     }

@@ -51,6 +51,21 @@ fn usage_line(usage: &Usage) -> String {
     )
 }
 
+/// Starts the engine on a runtime of its own and opens `workspace` as a project.
+pub(super) fn open_workspace(
+    data_dir: &Path,
+    workspace: &Path,
+) -> anyhow::Result<(tokio::runtime::Runtime, EngineClient, crate::protocol::ProjectSnapshot)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let mut client = connect(data_dir, &runtime)?;
+    let open = client.send(Command::OpenProject { root: workspace.to_path_buf() });
+    let snapshot = wait_for(&client, &[open], |e| match e {
+        Event::ProjectOpened { snapshot } => Some(snapshot.clone()),
+        _ => None,
+    })?;
+    Ok((runtime, client, snapshot))
+}
+
 /// Opens the store and starts the engine, waiting for it (headless surfaces may block).
 pub(super) fn connect(data_dir: &Path, runtime: &tokio::runtime::Runtime) -> anyhow::Result<EngineClient> {
     let mut client = engine::launch(runtime.handle(), data_dir.to_path_buf(), std::sync::Arc::new(|| {}))
@@ -92,13 +107,7 @@ pub fn run(args: RunArgs, data_dir: &Path) -> ExitCode {
 }
 
 fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let mut client = connect(data_dir, &runtime)?;
-    let open = client.send(Command::OpenProject { root: args.workspace.clone() });
-    let snapshot = wait_for(&client, &[open], |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.clone()),
-        _ => None,
-    })?;
+    let (runtime, mut client, snapshot) = open_workspace(data_dir, &args.workspace)?;
     let project = snapshot.project.id;
     println!("{} workspace {}", clock(), snapshot.project.root.display());
     let choice = |model: &Option<String>| ModelChoice {
