@@ -7,7 +7,7 @@
 # emulator playing that task's turns: the phone starts the dev loop, pauses it, approves the
 # Planner's work order, resumes, accepts the Worker's patch and sees the task done.
 # Screenshots land in target/companion/: phone.png (the answered chat), phone-dark.png, the
-# pairing, review, loop and Drones views, and phone-workorder.png (the finished loop).
+# pairing, review, loop, waiting-decision and Drones views. and phone-workorder.png (the finished loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-packages chromium chromium-driver

@@ -219,7 +219,11 @@ def workorder(workspace):
     browser.click("#loop-actions button:nth-child(2)")
     pausing = browser.wait("the loop to say pausing", "return document.querySelector('#loop-state').dataset.state === 'pausing';")
     check("pause-shows-pausing", pausing is not None, f"({browser.script(TEXT, '#loop-state')!r})")
-    browser.click("#tabs button[data-view=chat]")
+    # The Loop view says a decision waits, and takes the phone to it.
+    notice = browser.wait("the loop to point at the waiting order", VISIBLE, "#loop-waiting button")
+    check("loop-points-at-the-decision", notice is not None, f"({browser.script(TEXT, '#loop-waiting')!r})")
+    browser.screenshot(f"{OUT}/phone-waiting.png")
+    browser.click("#loop-waiting button")
     order = browser.wait("the work order card", VISIBLE, "#waiting .card.order button.primary")
     check("work-order-card-shows", order is not None, f"({browser.script(TEXT, '#waiting .card.order .title')!r})")
     browser.click("#waiting .card.order button.primary")

@@ -5,7 +5,7 @@ import { $, h, toast, when } from "./dom.js";
 import { changeCard, itemNode, orderCard, verdictBadge } from "./cards.js";
 import { markdown } from "./markdown.js";
 import { send } from "./link.js";
-import { chatSessions, dirty, project, selectProject, state } from "./state.js";
+import { chatSessions, dirty, project, selectProject, setView, state } from "./state.js";
 
 let frame = 0;
 
@@ -24,7 +24,7 @@ function render() {
   if (all || dirty.has("composer")) renderComposer();
   if (all || dirty.has("drones")) renderDrones();
   if (all || dirty.has("runs")) renderRuns();
-  if (all || dirty.has("loop")) renderLoop();
+  if (all || dirty.has("loop") || dirty.has("waiting")) renderLoop();
   renderHeader();
   dirty.clear();
 }
@@ -206,6 +206,14 @@ function renderLoop() {
     control("start", "Start", !going, "primary"),
     loop === "paused" ? control("resume", "Resume", true, "primary") : control("pause", "Pause", loop === "running"),
     control("stop", "Stop", going, "danger"),
+  );
+  // Work orders and changes are decided in Chat; the loop waits on them, so say so here too.
+  const waiting = state.waiting.size;
+  $("loop-waiting").replaceChildren(
+    ...(waiting
+      ? [h("button", { type: "button", class: "primary", onclick: () => setView("chat") },
+          `${waiting} decision${waiting === 1 ? "" : "s"} waiting for you: open Chat`)]
+      : []),
   );
   const tasks = state.snapshot?.tasks ?? [];
   const groups = STATUS_ORDER.map((status) => {
