@@ -81,9 +81,12 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// A writer's script. Its model thinks for a moment first, as real ones do, so runs summoned
+/// together overlap however busy the machine is.
 fn writer_turns(path: &str, content: &str) -> Vec<Turn> {
+    let think = aura::llm::emulator::script::Step::Delay { ms: 300 };
     vec![
-        Turn::steps(vec![call("write_file", json!({"path": path, "content": content}))]),
+        Turn::steps(vec![think, call("write_file", json!({"path": path, "content": content}))]),
         Turn::steps(vec![call("run_command", json!({"command": "make test"}))]),
         text(&format!("Wrote {path}.")),
     ]

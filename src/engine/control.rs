@@ -125,6 +125,7 @@ impl Engine {
         Ok(LoopConfig {
             planner: self.agent(&planner, &catalog),
             worker: self.agent(&worker, &catalog),
+            worker_choice: worker,
             settings,
             budget: TurnBudget::default(),
             repair_rounds: 2,
@@ -134,15 +135,9 @@ impl Engine {
     /// The agent for a Drone's `provider/model` (`ollama/qwen2.5-coder:7b`): the provider's own
     /// defaults, or the Worker's server and key when it is the Worker's provider. A name without a
     /// known provider is a model on the Worker's server.
-    pub(super) fn drone_agent(&self, project: ProjectId, model: Option<&str>) -> Result<Agent, String> {
-        let config = self.loop_config(project)?;
-        let Some(model) = model else { return Ok(config.worker) };
-        let (_, worker): (ModelChoice, ModelChoice) = self
-            .store
-            .reader()
-            .get_value(Table::Settings, &models_key(project))
-            .map_err(|e| e.to_string())?
-            .ok_or("no model is chosen for this project")?;
+    pub(super) fn drone_agent(&self, config: &LoopConfig, model: Option<&str>) -> Agent {
+        let Some(model) = model else { return config.worker.clone() };
+        let worker = config.worker_choice.clone();
         let provider = model.split_once('/').and_then(|(p, m)| {
             <crate::llm::ProviderKind as clap::ValueEnum>::from_str(p, true).ok().map(|kind| (kind, m))
         });
@@ -153,7 +148,7 @@ impl Engine {
             }
             None => ModelChoice { model: model.into(), ..worker },
         };
-        Ok(self.agent(&choice, &config.worker.catalog))
+        self.agent(&choice, &config.worker.catalog)
     }
 
     pub(super) async fn control_loop(&mut self, command: u64, id: ProjectId, control: LoopControl) -> EngineResult {

@@ -37,6 +37,8 @@ use super::turn::{Agent, Conversation, PauseGate, Stop, TurnBudget, TurnOutcome,
 pub struct LoopConfig {
     pub planner: Agent,
     pub worker: Agent,
+    /// What the Worker was chosen as: Drones on its provider share its server and key.
+    pub worker_choice: crate::protocol::ModelChoice,
     pub settings: LoopSettings,
     pub budget: TurnBudget,
     /// Rounds the model gets to repair an invalid task list.
@@ -612,17 +614,27 @@ fn verdict_to_status(receipt: &Receipt, results: &[CheckResult]) -> (TaskStatus,
     }
 }
 
-/// The verdicts of earlier attempts at a task, for the next attempt's Planner.
-fn previous_attempts(journal: &Journal, project: &Project, task: TaskId) -> String {
-    let Ok(page) = journal.store.reader().records_from(project.id, 1, usize::MAX) else { return String::new() };
+/// The receipts of a task's attempts, oldest first, from the project's log (none if it cannot be read).
+pub(super) fn task_receipts(
+    store: &crate::store::Store,
+    project: crate::domain::ProjectId,
+    task: TaskId,
+) -> Vec<Receipt> {
+    let Ok(page) = store.records_from(project, 1, usize::MAX) else { return Vec::new() };
     page.records
         .into_iter()
         .filter_map(|r| match r.record {
-            Record::Receipt(receipt) if receipt.subject == (ReceiptSubject::Task { task }) => {
-                Some(format!("- {:?}: {}\n", receipt.verdict, receipt.summary))
-            }
+            Record::Receipt(receipt) if receipt.subject == (ReceiptSubject::Task { task }) => Some(receipt),
             _ => None,
         })
+        .collect()
+}
+
+/// The verdicts of earlier attempts at a task, for the next attempt's Planner.
+fn previous_attempts(journal: &Journal, project: &Project, task: TaskId) -> String {
+    task_receipts(journal.store.reader(), project.id, task)
+        .iter()
+        .map(|receipt| format!("- {:?}: {}\n", receipt.verdict, receipt.summary))
         .collect()
 }
 

@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::domain::{
     ChangeSet, DroneId, DroneManifest, DroneRun, Isolation, Message, ProjectId, Receipt, ReceiptSubject, Record,
-    Role as MessageRole, Session, SessionKind, Spec, Task, TaskId, TaskStatus, ToolPolicy, Trigger, Verdict,
+    Role as MessageRole, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolPolicy, Trigger, Verdict,
     now_millis,
 };
 use crate::protocol::{Event, LoopSettings};
@@ -37,8 +37,9 @@ pub enum Internal {
     RunEnded { project: ProjectId, drone: String },
     /// A task was finished (Drones triggered `after_task_finished`).
     TaskDone { task: TaskId },
-    /// Some of a ChangeSet was applied (Drones triggered `after_change_set_applied`).
-    Applied { changeset: ChangeSet },
+    /// Some of a ChangeSet was applied (Drones triggered `after_change_set_applied`): whose it
+    /// was, what for, and the files written (not its contents, which can be large).
+    Applied { session: Option<SessionId>, title: String, files: Vec<String> },
 }
 
 struct LiveRun {
@@ -92,7 +93,8 @@ impl Engine {
             let names: Vec<&str> = drones.iter().map(|d| d.manifest.name.as_str()).collect();
             return Err(format!("there is no Drone named \"{name}\"; this project has: {}", names.join(", ")));
         };
-        let agent = self.drone_agent(project.id, manifest.model.as_deref())?;
+        let config = self.loop_config(project.id)?;
+        let agent = self.drone_agent(&config, manifest.model.as_deref());
         let review = self.review_of(&project)?;
         let id = DroneId::new();
         let isolation = if manifest.tool_policy == ToolPolicy::ReadOnly {
@@ -124,7 +126,6 @@ impl Engine {
         self.drone_runs.lock().live.insert(id, LiveRun { project: project.id, drone: run.drone.clone(), stop: switch });
         let mut context = memory::project_context(self.store.reader(), project.id, &project.root);
         context.instructions = Some(format!("{}: {}", manifest.role, manifest.instructions.trim()));
-        let check_timeout = self.loop_config(project.id).map(|c| c.settings.check_timeout_secs).unwrap_or(600);
         let job = Job {
             run: run.clone(),
             session,
@@ -137,7 +138,7 @@ impl Engine {
             waiters: self.waiters.clone(),
             lane,
             stop,
-            check_timeout: Duration::from_secs(check_timeout),
+            check_timeout: Duration::from_secs(config.settings.check_timeout_secs),
         };
         let (runs, internal) = (self.drone_runs.clone(), self.internal.clone());
         tokio::spawn(async move {
@@ -163,13 +164,7 @@ impl Engine {
         };
         self.warn_skipped(runs.skipped);
         for mut run in runs.items.into_iter().filter(|r| r.receipt.is_none()) {
-            let comparison = Comparison {
-                new_failures: vec![],
-                fixed: vec![],
-                verdict: Verdict::Failed,
-                summary: "Aura stopped before the run ended; summon the Drone again".into(),
-            };
-            let receipt = ended_receipt(&run, &comparison);
+            let receipt = failed_receipt(&run, "Aura stopped before the run ended; summon the Drone again".into());
             self.journal.record_project(run.project, Record::Receipt(receipt.clone())).await;
             run.receipt = Some(receipt);
             if let Err(e) = self.store.put(run).await {
@@ -211,31 +206,18 @@ impl Engine {
         let reader = self.store.reader();
         let task = reader.get::<Task>(id.to_bytes()).ok()??;
         let project = reader.get::<Spec>(task.spec.to_bytes()).ok()??.project;
-        let files = reader
-            .records_from(project, 1, usize::MAX)
-            .ok()?
-            .records
-            .into_iter()
-            .filter_map(|r| match r.record {
-                Record::Receipt(receipt) if receipt.subject == (ReceiptSubject::Task { task: id }) => {
-                    Some(receipt.files_changed)
-                }
-                _ => None,
-            })
-            .next_back()
-            .unwrap_or_default();
+        let files = devloop::task_receipts(reader, project, id).pop().map(|r| r.files_changed).unwrap_or_default();
         Some((project, format!("Task {} \"{}\" is done. {}", task.key, task.title, changed(&files))))
     }
 
     /// The project of an applied ChangeSet and the goal its Drones get; none for a Drone's own
     /// result (a Drone never triggers Drones) or a change the user made by hand.
-    fn applied_goal(&self, changeset: &ChangeSet) -> Option<(ProjectId, String)> {
-        let session = self.store.reader().get::<Session>(changeset.session?.to_bytes()).ok()??;
+    fn applied_goal(&self, session: Option<SessionId>, title: &str, files: &[String]) -> Option<(ProjectId, String)> {
+        let session = self.store.reader().get::<Session>(session?.to_bytes()).ok()??;
         if matches!(session.kind, SessionKind::Drone { .. }) {
             return None;
         }
-        let files: Vec<String> = changeset.files.iter().map(|f| f.path.clone()).collect();
-        Some((session.project?, format!("The change \"{}\" was applied. {}", changeset.title, changed(&files))))
+        Some((session.project?, format!("The change \"{title}\" was applied. {}", changed(files))))
     }
 
     pub(in crate::engine) async fn on_internal(&mut self, internal: Internal) {
@@ -245,8 +227,8 @@ impl Engine {
                     self.on_trigger(project, Trigger::AfterTaskFinished, goal).await;
                 }
             }
-            Internal::Applied { changeset } => {
-                if let Some((project, goal)) = self.applied_goal(&changeset) {
+            Internal::Applied { session, title, files } => {
+                if let Some((project, goal)) = self.applied_goal(session, &title, &files) {
                     self.on_trigger(project, Trigger::AfterChangeSetApplied, goal).await;
                 }
             }
@@ -309,7 +291,7 @@ impl Job {
                 }
                 (receipt, outcome.waiting)
             }
-            Err(why) => (self.failed(why), None),
+            Err(why) => (failed_receipt(&self.run, why), None),
         };
         self.journal.record_project(self.run.project, Record::Receipt(receipt.clone())).await;
         self.journal.emit(Event::ReceiptIssued { receipt: receipt.clone() });
@@ -330,11 +312,6 @@ impl Job {
             }
             remove(tree, self.run.id, &self.journal).await;
         }
-    }
-
-    fn failed(&self, why: String) -> Receipt {
-        let comparison = Comparison { new_failures: vec![], fixed: vec![], verdict: Verdict::Failed, summary: why };
-        ended_receipt(&self.run, &comparison)
     }
 
     async fn work(&mut self) -> Result<Outcome, String> {
@@ -362,28 +339,26 @@ impl Job {
             _ => None,
         };
         let result = self.turn(writes, tree.as_ref()).await;
-        match (result, tree) {
-            (Ok(mut outcome), Some(tree)) => match self.propose(&tree).await {
-                Ok(Some(changeset)) if changeset.status == crate::domain::ChangeSetStatus::Proposed => {
-                    outcome.changesets.push(changeset.clone());
-                    outcome.waiting = Some((tree, changeset));
-                    Ok(outcome)
-                }
-                Ok(decided) => {
-                    outcome.changesets.extend(decided);
-                    remove(tree, self.run.id, &self.journal).await;
-                    Ok(outcome)
-                }
-                Err(why) => {
-                    remove(tree, self.run.id, &self.journal).await;
-                    Err(why)
-                }
-            },
-            (result, tree) => {
-                if let Some(tree) = tree {
-                    remove(tree, self.run.id, &self.journal).await;
-                }
-                result
+        let Some(tree) = tree else { return result };
+        let proposed = match result {
+            Ok(outcome) => self.propose(&tree).await.map(|changeset| (outcome, changeset)),
+            Err(why) => Err(why),
+        };
+        match proposed {
+            // Waiting in Review: the worktree stays until the change is merged or discarded.
+            Ok((mut outcome, Some(changeset))) if changeset.status == crate::domain::ChangeSetStatus::Proposed => {
+                outcome.changesets.push(changeset.clone());
+                outcome.waiting = Some((tree, changeset));
+                Ok(outcome)
+            }
+            Ok((mut outcome, decided)) => {
+                outcome.changesets.extend(decided);
+                remove(tree, self.run.id, &self.journal).await;
+                Ok(outcome)
+            }
+            Err(why) => {
+                remove(tree, self.run.id, &self.journal).await;
+                Err(why)
             }
         }
     }
@@ -483,14 +458,15 @@ impl Job {
     }
 }
 
-/// The receipt of a run that ended without work to show.
-fn ended_receipt(run: &DroneRun, comparison: &Comparison) -> Receipt {
+/// The receipt of a run that failed before it had work to show, saying why.
+fn failed_receipt(run: &DroneRun, why: String) -> Receipt {
+    let comparison = Comparison { new_failures: vec![], fixed: vec![], verdict: Verdict::Failed, summary: why };
     receipts::receipt(Work {
         subject: ReceiptSubject::DroneRun { drone: run.id, session: run.session },
         asked: &run.goal,
         changesets: &[],
         results: &[],
-        comparison,
+        comparison: &comparison,
         usage: Default::default(),
     })
 }
@@ -524,7 +500,7 @@ pub fn watch(event: &Event, internal: &mpsc::UnboundedSender<Internal>) {
     let heard = match event {
         Event::TaskChanged { task, to: TaskStatus::Done, .. } => Internal::TaskDone { task: *task },
         Event::ChangeSetDecided { changeset, applied } if !applied.is_empty() => {
-            Internal::Applied { changeset: changeset.clone() }
+            Internal::Applied { session: changeset.session, title: changeset.title.clone(), files: applied.clone() }
         }
         _ => return,
     };
