@@ -5,6 +5,11 @@ use clap::Parser;
 use aura::cli::{Args, CliCommand};
 
 fn main() -> ExitCode {
+    // The sandbox helper confines itself and execs the command: nothing else of Aura starts.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == aura::tools::sandbox::HELPER_ARG) {
+        return ExitCode::from(aura::tools::sandbox::child::main(&args[2..]) as u8);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AURA_LOG").unwrap_or_else(|_| "aura=info,warn".into()),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ApprovalPolicy, ChangeSet, ChangeSetId, Check, ContentHash, DroneId, DroneManifest, DroneRun, DroneSource,
+    ApprovalPolicy, ChangeSet, CommandApproval, CommandDecision, SandboxPolicy, ApprovalId, ChangeSetId, Check, ContentHash, DroneId, DroneManifest, DroneRun, DroneSource,
     HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, RequestUsage, Session, SessionId,
     SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
@@ -178,6 +178,16 @@ pub enum Command {
     DecideWorkOrder {
         work_order: WorkOrderId,
         decision: WorkOrderDecision,
+    },
+    /// The user's answer to a command waiting for approval.
+    DecideCommand {
+        approval: ApprovalId,
+        decision: CommandDecision,
+    },
+    /// The sandbox policy of a project's commands (stored per project).
+    SetSandboxPolicy {
+        project: ProjectId,
+        policy: SandboxPolicy,
     },
     /// How the project's dev loop runs (stored per project).
     SetLoopSettings {
@@ -444,6 +454,14 @@ pub struct ProjectSnapshot {
     /// The project's Drone runs, oldest first.
     #[serde(default)]
     pub drone_runs: Vec<DroneRun>,
+    /// Commands waiting for the user's approval.
+    #[serde(default)]
+    pub pending_commands: Vec<CommandApproval>,
+    #[serde(default)]
+    pub sandbox_policy: SandboxPolicy,
+    /// Why commands cannot be sandboxed on this machine, when they cannot.
+    #[serde(default)]
+    pub sandbox_problem: Option<String>,
 }
 
 /// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
@@ -598,6 +616,23 @@ pub enum Event {
     },
     WorkOrderProposed {
         work_order: WorkOrder,
+    },
+    /// A command waits for the user: allow once, allow for the session, or deny.
+    CommandApprovalRequested {
+        approval: CommandApproval,
+    },
+    /// A waiting command was answered (by whichever surface answered first).
+    CommandDecided {
+        approval: ApprovalId,
+        project: ProjectId,
+        decision: CommandDecision,
+    },
+    SandboxPolicyChanged {
+        project: ProjectId,
+        policy: SandboxPolicy,
+        /// Why commands cannot be sandboxed on this machine, when they cannot.
+        #[serde(default)]
+        problem: Option<String>,
     },
     /// Spec files were written or read again; `specs` and `tasks` are the project's whole lists.
     SpecsChanged {
@@ -863,6 +898,7 @@ mod tests {
             Command::SaveDroneManifest {
                 project: ProjectId::new(),
                 manifest: crate::domain::DroneManifest {
+                    sandbox: None,
                     name: "api-docs".into(),
                     role: "documentation".into(),
                     instructions: "Keep docs in step.".into(),

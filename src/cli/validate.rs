@@ -28,11 +28,20 @@ pub fn validate(args: ValidateArgs, data_dir: &Path) -> anyhow::Result<()> {
     let workspace = Workspace::open(&args.workspace)
         .map_err(|e| anyhow::anyhow!("cannot use {} as the workspace: {e}", args.workspace.display()))?;
     // The project's own checks from Settings replace the detected ones.
-    let overrides: Vec<Check> = match super::tasks::stored_project(data_dir, workspace.root())? {
-        Some((store, project)) => {
-            store.get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default()
-        }
-        None => Vec::new(),
+    let (overrides, sandbox): (Vec<Check>, _) = match super::tasks::stored_project(data_dir, workspace.root())? {
+        Some((store, project)) => (
+            store.get_value(Table::Settings, &detect::overrides_key(project.id))?.unwrap_or_default(),
+            crate::engine::commands::check_sandbox(&store, project.id),
+        ),
+        // No store to keep scratch folders in: a private temp folder (never a new data dir).
+        None => (
+            Vec::new(),
+            crate::tools::sandbox::Sandbox {
+                policy: crate::domain::SandboxPolicy::WorkspaceWrite,
+                scratch: std::env::temp_dir().join(format!("aura-sandbox-{}", std::process::id())),
+                home: None,
+            },
+        ),
     };
     let checks = detect::checks_for(workspace.root(), &overrides);
     if checks.is_empty() {
@@ -49,6 +58,7 @@ pub fn validate(args: ValidateArgs, data_dir: &Path) -> anyhow::Result<()> {
         checks,
         timeout: Duration::from_secs(args.timeout),
         policy: CommandPolicy::default(),
+        sandbox: Some(sandbox),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     // Headless: nobody can approve a command outside the policy, so it is blocked.

@@ -70,6 +70,9 @@ pub struct DroneManifest {
     pub triggers: Vec<Trigger>,
     #[serde(default)]
     pub budget: ManifestBudget,
+    /// What its commands may do (at most the project's own sandbox policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<super::SandboxPolicy>,
 }
 
 /// The `[budget]` table, with the defaults a run gets when it is left out.

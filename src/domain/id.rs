@@ -208,6 +208,8 @@ typed_id!(
     WorkOrderId,
     /// A project memory entry.
     MemoryId,
+    /// A command waiting for the user's approval.
+    ApprovalId,
 );
 
 /// The key of an append-only record log: a session's conversation, or a project's own log

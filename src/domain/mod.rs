@@ -8,6 +8,7 @@ mod id;
 mod message;
 mod receipt;
 mod record;
+mod sandbox;
 mod task;
 mod work;
 
@@ -18,7 +19,7 @@ pub use change::{
 pub use drone::{DroneManifest, DroneRun, DroneSource, Isolation, ManifestBudget, ToolPolicy, Trigger};
 pub use graph::{GraphError, TaskGraph, UnknownReference};
 pub use id::{
-    ChangeSetId, DroneId, IdError, LogId, MemoryId, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId,
+    ApprovalId, ChangeSetId, DroneId, IdError, LogId, MemoryId, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId,
     ToolCallId, WorkOrderId,
 };
 pub use message::{Message, MessagePart, Role, Session, SessionKind, ToolCall, ToolSpec};
@@ -26,6 +27,7 @@ pub use receipt::{
     Check, CheckKind, CommandRun, OutcomeClass, Receipt, ReceiptSubject, RequestUsage, Usage, Verdict, thousands,
 };
 pub use record::Record;
+pub use sandbox::{CommandApproval, CommandDecision, SandboxPolicy};
 pub use task::{Project, Spec, Task, TaskStatus, TransitionError};
 pub use work::{MemoryEntry, MemorySource, Region, WorkOrder, WorkOrderStatus};
 

@@ -11,7 +11,6 @@ use crate::llm::{ChatMessage, ToolCallRequest};
 use crate::protocol::Event;
 use crate::store::Store;
 use crate::tools::Workspace;
-use crate::tools::policy::CommandPolicy;
 
 use super::host::AgentHost;
 use super::prompt::Role;
@@ -130,7 +129,13 @@ impl Engine {
             review,
             waiters: self.waiters.clone(),
             autopilot: config.settings.autopilot,
-            policy: CommandPolicy::default(),
+            commands: super::commands::CommandGate::new(
+                self.store.reader(),
+                config.approvals.clone(),
+                project.id,
+                id,
+                crate::domain::SandboxPolicy::FullAccess,
+            ),
             allowed: Role::Chat.tool_names(),
             writes_under: None,
             hold: super::host::Hold::Policy,

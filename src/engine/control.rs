@@ -129,6 +129,7 @@ impl Engine {
             settings,
             budget: TurnBudget::default(),
             repair_rounds: 2,
+            approvals: self.approvals.clone(),
         })
     }
 

@@ -43,6 +43,8 @@ pub struct LoopConfig {
     pub budget: TurnBudget,
     /// Rounds the model gets to repair an invalid task list.
     pub repair_rounds: u32,
+    /// Commands waiting for the user, shared with the engine that answers them.
+    pub approvals: super::commands::Approvals,
 }
 
 /// Users' decisions on proposed work orders, handed to the loop waiting for them.
@@ -228,7 +230,14 @@ impl DevLoop {
             review: self.review.clone(),
             waiters: self.waiters.clone(),
             autopilot: self.config.settings.autopilot,
-            policy: CommandPolicy::default(),
+            commands: super::commands::CommandGate::new(
+                self.journal.store.reader(),
+                self.config.approvals.clone(),
+                self.project.id,
+                session.id,
+                // The Planner only reads, also through the commands in its work order.
+                if role == Role::Worker { crate::domain::SandboxPolicy::FullAccess } else { crate::domain::SandboxPolicy::ReadOnly },
+            ),
             allowed: role.tool_names(),
             writes_under: matches!(role, Role::SpecWriter | Role::TaskRepair).then_some("specs/"),
             hold: if role == Role::SpecWriter { Hold::Overwrites } else { Hold::Policy },
@@ -485,7 +494,8 @@ impl DevLoop {
     }
 
     async fn run_checks(&self, checks: &[Check]) -> Vec<CheckResult> {
-        run_checks(&self.workspace, checks, Duration::from_secs(self.config.settings.check_timeout_secs)).await
+        let sandbox = super::commands::check_sandbox(self.journal.store.reader(), self.project.id);
+        run_checks(&self.workspace, checks, Duration::from_secs(self.config.settings.check_timeout_secs), sandbox).await
     }
 
     /// Saves what the attempt taught: the automatic entries, and warnings for repeated failures.
@@ -787,8 +797,13 @@ pub(super) fn project_checks(
 
 /// Runs `checks` in `workspace` without a person at hand (commands outside the policy are refused);
 /// a plan that cannot run at all gives each check a "crashed" result saying why.
-pub(super) async fn run_checks(workspace: &Workspace, checks: &[Check], timeout: Duration) -> Vec<CheckResult> {
-    let plan = Plan { workspace, checks: checks.to_vec(), timeout, policy: CommandPolicy::default() };
+pub(super) async fn run_checks(
+    workspace: &Workspace,
+    checks: &[Check],
+    timeout: Duration,
+    sandbox: crate::tools::sandbox::Sandbox,
+) -> Vec<CheckResult> {
+    let plan = Plan { workspace, checks: checks.to_vec(), timeout, policy: CommandPolicy::default(), sandbox: Some(sandbox) };
     match run_plan(&plan, |_, _| async { false }, None).await {
         Ok(results) => results,
         Err(e) => checks

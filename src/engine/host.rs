@@ -13,9 +13,10 @@ use crate::domain::{
 use crate::llm::ToolCallRequest;
 use crate::protocol::{ChangeSetDecision, Event};
 use crate::tools::Workspace;
-use crate::tools::policy::{CommandPolicy, Ran, run_with_policy};
 use crate::tools::registry::{self, ToolInput};
 use crate::tools::shell::CommandSpec;
+
+use super::commands::{CommandGate, Gated};
 
 use super::Journal;
 use super::memory;
@@ -60,7 +61,8 @@ pub struct AgentHost {
     pub waiters: Waiters,
     /// Held ChangeSets with Craft findings go back to the agent instead of waiting for a person.
     pub autopilot: bool,
-    pub policy: CommandPolicy,
+    /// How its commands run: the command policy, the sandbox, the user's approvals.
+    pub commands: CommandGate,
     /// The tools this agent was given.
     pub allowed: Vec<&'static str>,
     /// When set, edits outside this folder are refused (the spec writer only writes `specs/`).
@@ -94,6 +96,17 @@ impl AgentHost {
             return ToolResult::error(format!("not applied: you may only write under {folder}, not {}", outside.path));
         }
         let described: Vec<String> = changes.iter().map(registry::describe_change).collect();
+        self.review_changes(changes, described, title).await
+    }
+
+    /// Puts planned changes through Review (or straight into the agent's own worktree) and says
+    /// what became of them.
+    async fn review_changes(
+        &mut self,
+        changes: Vec<crate::domain::FileChange>,
+        described: Vec<String>,
+        title: String,
+    ) -> ToolResult {
         if self.direct_writes {
             return self.write_directly(changes, described).await;
         }
@@ -195,28 +208,25 @@ impl AgentHost {
         }
     }
 
-    async fn run_command(&mut self, command: &str, timeout: Option<u64>) -> ToolResult {
+    async fn run_command(&mut self, command: &str, timeout: Option<u64>, network: bool) -> ToolResult {
         let spec = CommandSpec::new(command, timeout.map(Duration::from_secs).unwrap_or(COMMAND_TIMEOUT));
-        // Without a person at hand, commands outside the policy are refused, never guessed at.
-        let ran =
-            run_with_policy(&self.workspace, &spec, &self.policy, |_, _| async { false }, std::future::pending()).await;
-        match ran {
-            Ok(Ran::Done(output)) => {
-                // The outcome class leads, so the first line (what a tool card shows) says what happened.
-                let (class, counts) = crate::validate::outcome::classify(&output);
-                let outcome = class.with_counts(counts.passed, counts.failed);
-                ToolResult {
-                    content: format!("{outcome}: {}", output.summary()),
-                    is_error: !output.succeeded(),
-                    end_turn: false,
-                }
-            }
-            Ok(Ran::NotApproved { reason }) => ToolResult::error(format!(
-                "blocked by policy: {reason}. Use an allowed command, or ask the user to allow it in Settings"
-            )),
-            Ok(Ran::Denied { reason }) => ToolResult::error(format!("blocked by policy: {reason}")),
-            Err(e) => ToolResult::error(format!("the command could not be started: {e}")),
+        let mut output = match self.commands.run(&self.journal, &self.workspace, spec, network).await {
+            Gated::Ran(output) => output,
+            Gated::Refused(why) => return ToolResult::error(why),
+        };
+        // The outcome class leads, so the first line (what a tool card shows) says what happened.
+        let (class, counts) = crate::validate::outcome::classify(&output);
+        let outcome = class.with_counts(counts.passed, counts.failed);
+        let is_error = !output.succeeded();
+        let changes = std::mem::take(&mut output.writes.changes);
+        let mut content = format!("{outcome}: {}", output.summary());
+        if !changes.is_empty() {
+            // What the command wrote was kept out of the workspace; it goes through Review now.
+            let described: Vec<String> = changes.iter().map(registry::describe_change).collect();
+            let reviewed = self.review_changes(changes, described, format!("command: {command}")).await;
+            content.push_str(&format!("\nwhat the command wrote to the workspace: {}", reviewed.content));
         }
+        ToolResult { content, is_error, end_turn: false }
     }
 
     async fn save_memory(&mut self, text: &str, tags: &[String]) -> ToolResult {
@@ -275,7 +285,9 @@ impl ToolHost for AgentHost {
                 let title = title_of(&input);
                 self.edit(&input, title).await
             }
-            ToolInput::RunCommand { command, timeout_secs } => self.run_command(command, *timeout_secs).await,
+            ToolInput::RunCommand { command, timeout_secs, network } => {
+                self.run_command(command, *timeout_secs, *network).await
+            }
             ToolInput::SaveMemory { text, tags } => self.save_memory(text, tags).await,
             ToolInput::SearchMemory { query, limit } => self.search_memory(query, *limit),
             ToolInput::SubmitWorkOrder { goal, regions, capsule, acceptance, validation } => {

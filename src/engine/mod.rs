@@ -6,6 +6,7 @@
 
 mod changes;
 mod chat;
+pub mod commands;
 mod control;
 mod decisions;
 pub mod devloop;
@@ -258,6 +259,8 @@ struct Engine {
     waiters: host::Waiters,
     /// Dev loops waiting for a decision on a work order.
     orders: devloop::OrderWaiters,
+    /// Commands waiting for the user's approval, and what was allowed per session.
+    approvals: commands::Approvals,
     /// The running dev loop of each project.
     loops: HashMap<ProjectId, control::LoopHandle>,
     /// Turn state of the chat sessions used in this run.
@@ -283,6 +286,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let emitter = Emitter { hub: hub.clone(), next_seq: Arc::default(), internal: Some(internal.clone()) };
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
     let context = EngineContext { runtime: runtime.clone(), store: store.clone(), data_dir: data_dir.clone() };
+    commands::clean_scratch(&data_dir);
     let mut engine = Engine {
         store: store.clone(),
         data_dir,
@@ -291,6 +295,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         reviews: HashMap::new(),
         waiters: Default::default(),
         orders: Default::default(),
+        approvals: Default::default(),
         loops: HashMap::new(),
         chats: HashMap::new(),
         drone_runs: Default::default(),
@@ -361,6 +366,8 @@ impl Engine {
             Command::SetAppearance { appearance } => self.set_appearance(appearance).await,
             Command::LoadTaskLog { project, task } => self.load_task_log(project, task),
             Command::ListDrones { project } => self.list_drones(seq, project),
+            Command::DecideCommand { approval, decision } => self.decide_command(approval, decision),
+            Command::SetSandboxPolicy { project, policy } => self.set_sandbox_policy(project, policy).await,
             Command::SaveDroneManifest { project, manifest } => self.save_drone_manifest(seq, project, manifest).await,
             Command::RunDrone { project, drone, goal } => {
                 if let Err(message) = self.run_drone(project, &drone, goal, None).await {

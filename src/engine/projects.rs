@@ -136,6 +136,11 @@ impl Engine {
         let memory = super::memory::entries(self.store.reader(), project.id)?;
         let root = project.root.clone();
         let detected_checks = tokio::task::spawn_blocking(move || detect::detect(&root)).await.unwrap_or_default();
+        let sandbox_policy = super::commands::project_policy(self.store.reader(), project.id);
+        let sandbox_problem = (sandbox_policy != crate::domain::SandboxPolicy::FullAccess)
+            .then(|| crate::tools::sandbox::support().problem())
+            .flatten();
+        let pending_commands = self.approvals.pending(project.id);
         Ok(ProjectSnapshot {
             project,
             specs,
@@ -154,6 +159,9 @@ impl Engine {
             requirements,
             memory,
             drone_runs,
+            pending_commands,
+            sandbox_policy,
+            sandbox_problem,
         })
     }
 

@@ -5,6 +5,7 @@ mod jail;
 pub mod policy;
 pub mod read;
 pub mod registry;
+pub mod sandbox;
 pub mod shell;
 
 pub use jail::{JailError, MAX_EDIT_BYTES, Workspace};

@@ -52,6 +52,9 @@ pub enum ToolInput {
     RunCommand {
         command: String,
         timeout_secs: Option<u64>,
+        /// Asks the user for network access for this command (the sandbox has none).
+        #[serde(default)]
+        network: bool,
     },
     SaveMemory {
         text: String,
@@ -155,10 +158,15 @@ pub fn spec(name: &str) -> Option<ToolSpec> {
             object(json!({"path": string(PATH), "content": string("The whole new content")}), &["path", "content"]),
         ),
         "run_command" => (
-            "Run a shell command in the workspace root (builds, tests, linters, git status...). Commands outside the \
-             allowed list wait for the user's approval; some are never run.",
+            "Run a shell command in the workspace root (builds, tests, linters, git status...) in a sandbox: it reads \
+             the workspace and the system, writes only the workspace (its changes are reviewed like edits) and has no \
+             network. Commands outside the allowed list wait for the user's approval; some are never run.",
             object(
-                json!({"command": string("The command line"), "timeout_secs": integer("Default 300")}),
+                json!({
+                    "command": string("The command line"),
+                    "timeout_secs": integer("Default 300"),
+                    "network": {"type": "boolean", "description": "Set when the command needs the network (fetching dependencies); the user is asked"}
+                }),
                 &["command"],
             ),
         ),

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::Workspace;
+use super::sandbox::{self, CommandWrites, Sandbox};
+use crate::domain::SandboxPolicy;
 
 /// Bytes kept from the start and from the end of each stream.
 pub const KEEP_BYTES: usize = 32 * 1024;
@@ -23,11 +25,18 @@ pub struct CommandSpec {
     pub timeout: Duration,
     /// Receives the output as it arrives (lossy UTF-8, stdout and stderr interleaved).
     pub live: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    /// The kernel sandbox it runs in; `None` runs it bare (Aura's own git and tool probes).
+    pub sandbox: Option<Sandbox>,
 }
 
 impl CommandSpec {
     pub fn new(command: impl Into<String>, timeout: Duration) -> Self {
-        CommandSpec { command: command.into(), timeout, live: None }
+        CommandSpec { command: command.into(), timeout, live: None, sandbox: None }
+    }
+
+    pub fn sandboxed(mut self, sandbox: Option<Sandbox>) -> Self {
+        self.sandbox = sandbox;
+        self
     }
 }
 
@@ -41,15 +50,40 @@ pub struct CommandOutput {
     pub timed_out: bool,
     pub cancelled: bool,
     pub duration: Duration,
+    /// The sandbox it ran in, when it ran in one.
+    pub sandbox: Option<SandboxPolicy>,
+    /// Why the sandbox could not be set up (then nothing ran).
+    pub sandbox_error: Option<String>,
+    /// What it wrote to the workspace, captured instead of written (see `sandbox::capture`).
+    pub writes: CommandWrites,
 }
 
 impl CommandOutput {
     pub fn succeeded(&self) -> bool {
-        self.exit_code == Some(0) && !self.timed_out && !self.cancelled
+        self.exit_code == Some(0) && !self.timed_out && !self.cancelled && self.sandbox_error.is_none()
+    }
+
+    /// What the sandbox refused, when the output suggests it refused something.
+    fn sandbox_note(&self) -> Option<String> {
+        let policy = self.sandbox?;
+        let said = |needle: &str| self.stderr.contains(needle) || self.stdout.contains(needle);
+        let refused = said("ermission denied") || said("Operation not permitted") || said("Read-only file system");
+        (refused && !self.succeeded()).then(|| {
+            format!(
+                "note: the command ran in Aura's sandbox ({policy}: {}); files outside the workspace and the \
+                 toolchains' folders cannot be read, nothing outside the workspace can be written{}. \
+                 A 'Permission denied' or 'Operation not permitted' above was the sandbox refusing it.",
+                policy.describe(),
+                if policy.network() { "" } else { ", and the network cannot be reached" }
+            )
+        })
     }
 
     /// How the result reads for the model and the user: the outcome, then both streams.
     pub fn summary(&self) -> String {
+        if let Some(error) = &self.sandbox_error {
+            return format!("the command did not run: the sandbox could not be set up ({error})");
+        }
         let outcome = if self.timed_out {
             format!("timed out after {:.1} s and was killed", self.duration.as_secs_f64())
         } else if self.cancelled {
@@ -61,7 +95,13 @@ impl CommandOutput {
                 (None, None) => "ended without an exit code".to_string(),
             }
         };
-        format!("the command {outcome}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
+        let mut text =
+            format!("the command {outcome}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout, self.stderr);
+        for note in self.sandbox_note().into_iter().chain(self.writes.notes()) {
+            text.push_str("\n");
+            text.push_str(&note);
+        }
+        text
     }
 }
 
@@ -141,9 +181,25 @@ pub async fn run_command(
     cancel: impl Future<Output = ()>,
 ) -> std::io::Result<CommandOutput> {
     let started = Instant::now();
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&spec.command)
+    let run = prepare(workspace, spec)?;
+    let mut command = match &run {
+        Some(run) => {
+            let mut command = tokio::process::Command::new(sandbox::helper().map_err(std::io::Error::other)?);
+            command.args(run.helper_args(&spec.command)).env("TMPDIR", &run.spec.tmp);
+            for (name, _) in std::env::vars_os() {
+                if sandbox::is_secret_env(&name.to_string_lossy()) {
+                    command.env_remove(name);
+                }
+            }
+            command
+        }
+        None => {
+            let mut command = tokio::process::Command::new("sh");
+            command.arg("-c").arg(&spec.command);
+            command
+        }
+    };
+    let mut child = command
         .current_dir(workspace.root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -176,8 +232,11 @@ pub async fn run_command(
             }
         }
     };
-    // Whatever the command left behind goes with it.
+    // Whatever the command left behind goes with it, also what left its process group.
     signal_group(group, libc::SIGKILL);
+    if let Some(run) = &run {
+        run.kill_all();
+    }
     let drained = |task: tokio::task::JoinHandle<HeadTail>| async move {
         match tokio::time::timeout(DRAIN, task).await {
             Ok(Ok(kept)) => kept.text(),
@@ -186,6 +245,23 @@ pub async fn run_command(
     };
     let (stdout, stderr) = (drained(stdout).await, drained(stderr).await);
     use std::os::unix::process::ExitStatusExt;
+    let sandbox_error = run
+        .as_ref()
+        .filter(|_| status.code() == Some(sandbox::SETUP_FAILED))
+        .and_then(|_| stderr.lines().find_map(|l| l.strip_prefix(sandbox::SETUP_PREFIX)).map(str::to_string));
+    // Read back even after a timeout or a kill: partial writes are shown too.
+    let overlay = run.as_ref().and_then(|r| Some((r.spec.workspace.clone(), r.spec.overlay.clone()?.0)));
+    let writes = match overlay {
+        Some((root, upper)) => {
+            tokio::task::spawn_blocking(move || sandbox::capture::capture(&root, &upper)).await.unwrap_or_default()
+        }
+        None => CommandWrites::default(),
+    };
+    let policy = run.as_ref().map(|r| r.spec.policy);
+    if let Some(run) = run {
+        // Removing the scratch folder and the cgroup may wait on the kernel a moment.
+        tokio::task::spawn_blocking(move || drop(run));
+    }
     Ok(CommandOutput {
         exit_code: status.code(),
         signal: status.signal(),
@@ -194,7 +270,22 @@ pub async fn run_command(
         timed_out,
         cancelled,
         duration: started.elapsed(),
+        sandbox: policy,
+        sandbox_error,
+        writes,
     })
+}
+
+/// The command's sandbox, unless it runs bare: no sandbox asked for, full access, or a kernel
+/// without Landlock (then the policy asked the user first).
+fn prepare(workspace: &Workspace, spec: &CommandSpec) -> std::io::Result<Option<sandbox::Run>> {
+    let Some(sandbox) = spec.sandbox.as_ref().filter(|s| s.policy != SandboxPolicy::FullAccess) else {
+        return Ok(None);
+    };
+    if sandbox::support().landlock_abi <= 0 {
+        return Ok(None);
+    }
+    sandbox.prepare(workspace.root()).map(Some).map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use crate::domain::{CommandRun, OutcomeClass};
 use crate::tools::Workspace;
 use crate::tools::policy::{CommandPolicy, Ran, run_with_policy};
+use crate::tools::sandbox::Sandbox;
 use crate::tools::shell::CommandSpec;
 
 use super::detect::Check;
@@ -38,6 +39,18 @@ pub struct Plan<'a> {
     pub checks: Vec<Check>,
     pub timeout: Duration,
     pub policy: CommandPolicy,
+    /// The sandbox the checks run in; what they write outside generated folders is dropped, as
+    /// checks judge the workspace and never change it.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// Checks never change the workspace: what one wrote there is dropped, and said.
+fn with_dropped_writes(summary: String, changes: &[crate::domain::FileChange]) -> String {
+    if changes.is_empty() {
+        return summary;
+    }
+    let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    format!("{summary}\nnote: the check wrote {}; dropped, as checks never change the workspace", paths.join(", "))
 }
 
 /// Runs the checks in order. Commands outside the policy wait for `approve`; denied or refused ones
@@ -63,7 +76,12 @@ pub async fn run_plan<A: Future<Output = bool>>(
                 }
             })
         });
-        let spec = CommandSpec { command: check.command.clone(), timeout: plan.timeout, live: Some(live) };
+        let spec = CommandSpec {
+            command: check.command.clone(),
+            timeout: plan.timeout,
+            live: Some(live),
+            sandbox: plan.sandbox.clone(),
+        };
         let ran = run_with_policy(plan.workspace, &spec, &plan.policy, &mut approve, std::future::pending()).await?;
         drop(spec);
         if let Some(forward) = forward {
@@ -83,7 +101,7 @@ pub async fn run_plan<A: Future<Output = bool>>(
                         duration_ms: output.duration.as_millis() as u64,
                     },
                     next_action: next_action(outcome).to_string(),
-                    output: output.summary(),
+                    output: with_dropped_writes(output.summary(), &output.writes.changes),
                 }
             }
             Ran::Denied { reason } | Ran::NotApproved { reason } => CheckResult {

@@ -19,7 +19,6 @@ use crate::domain::{
 use crate::protocol::{Event, LoopSettings};
 use crate::store::Table;
 use crate::tools::Workspace;
-use crate::tools::policy::CommandPolicy;
 use crate::validate::baseline::{self, Baseline, Comparison};
 use crate::validate::receipt::{self as receipts, Work};
 
@@ -139,6 +138,7 @@ impl Engine {
             lane,
             stop,
             check_timeout: Duration::from_secs(config.settings.check_timeout_secs),
+            approvals: config.approvals.clone(),
         };
         let (runs, internal) = (self.drone_runs.clone(), self.internal.clone());
         tokio::spawn(async move {
@@ -261,6 +261,7 @@ struct Job {
     lane: Option<Arc<Semaphore>>,
     stop: Stop,
     check_timeout: Duration,
+    approvals: super::super::commands::Approvals,
 }
 
 /// What a run produced besides its conversation.
@@ -274,6 +275,10 @@ struct Outcome {
 }
 
 impl Job {
+    fn check_sandbox(&self) -> crate::tools::sandbox::Sandbox {
+        super::super::commands::check_sandbox(self.journal.store.reader(), self.run.project)
+    }
+
     async fn go(mut self) {
         let (receipt, waiting) = match self.work().await {
             Ok(outcome) => {
@@ -372,7 +377,7 @@ impl Job {
         } else {
             Vec::new()
         };
-        let baseline = Baseline::record(&devloop::run_checks(&workspace, &checks, self.check_timeout).await);
+        let baseline = Baseline::record(&devloop::run_checks(&workspace, &checks, self.check_timeout, self.check_sandbox()).await);
         let role = Role::Drone { writes };
         let mut conversation = Conversation::new(self.session.clone(), role, std::mem::take(&mut self.context));
         let goal = self.run.goal.clone();
@@ -388,7 +393,13 @@ impl Job {
             review: self.review.clone(),
             waiters: self.waiters.clone(),
             autopilot: false,
-            policy: CommandPolicy::default(),
+            commands: super::super::commands::CommandGate::new(
+                self.journal.store.reader(),
+                self.approvals.clone(),
+                self.run.project,
+                session,
+                if writes { self.manifest.sandbox.unwrap_or(crate::domain::SandboxPolicy::FullAccess) } else { crate::domain::SandboxPolicy::ReadOnly },
+            ),
             allowed: role.tool_names(),
             writes_under: None,
             hold: if self.manifest.tool_policy == ToolPolicy::AskBeforeWrites {
@@ -411,7 +422,7 @@ impl Job {
         let results = match &outcome {
             TurnOutcome::Stopped => return Err("stopped by the user".into()),
             TurnOutcome::Failed(why) => return Err(why.clone()),
-            _ => devloop::run_checks(&workspace, &checks, self.check_timeout).await,
+            _ => devloop::run_checks(&workspace, &checks, self.check_timeout, self.check_sandbox()).await,
         };
         let mut comparison = baseline::compare(&baseline, &results);
         if let TurnOutcome::BudgetExhausted(kind) = outcome {

@@ -80,6 +80,7 @@ fn trigger_name(t: Trigger) -> &'static str {
 
 fn blank() -> DroneManifest {
     DroneManifest {
+        sandbox: None,
         name: String::new(),
         role: String::new(),
         instructions: String::new(),

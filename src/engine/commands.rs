@@ -1,0 +1,225 @@
+//! The commands agents run, under the same trust as their edits: the command policy says what runs
+//! unasked, the kernel sandbox confines whatever runs, and the rest waits for the user (allow once,
+//! allow for the session, deny) on the desktop or the phone. What a command wrote comes back as a
+//! ChangeSet for Review (the caller proposes it).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::domain::{
+    ApprovalId, CommandApproval, CommandDecision, ProjectId, SandboxPolicy, SessionId, now_millis,
+};
+use crate::protocol::Event;
+use crate::store::{Store, Table};
+use crate::tools::Workspace;
+use crate::tools::policy::{CommandPolicy, Verdict};
+use crate::tools::sandbox::{self, Sandbox};
+use crate::tools::shell::{CommandOutput, CommandSpec, run_command};
+
+use super::Journal;
+use super::decisions::Decisions;
+
+/// The settings key of a project's sandbox policy.
+pub fn policy_key(project: ProjectId) -> String {
+    format!("sandbox_policy/{project}")
+}
+
+/// A project's sandbox policy, as stored (workspace-write when never set).
+pub fn project_policy(store: &Store, project: ProjectId) -> SandboxPolicy {
+    store.get_value(Table::Settings, &policy_key(project)).ok().flatten().unwrap_or_default()
+}
+
+/// The sandbox of commands run for a project, its scratch folders in the data dir.
+pub fn sandbox_for(store: &Store, policy: SandboxPolicy) -> Sandbox {
+    Sandbox { policy, scratch: store.path().join("sandbox"), home: None }
+}
+
+/// What the user allowed for a whole session.
+#[derive(Default)]
+struct Grants {
+    /// Command prefixes (the first two words).
+    commands: HashSet<String>,
+    network: bool,
+}
+
+/// Commands waiting for the user, and what was allowed per session; shared by the engine's agents.
+#[derive(Clone, Default)]
+pub struct Approvals {
+    waiters: Decisions<ApprovalId, CommandDecision>,
+    pending: Arc<Mutex<BTreeMap<ApprovalId, CommandApproval>>>,
+    grants: Arc<Mutex<HashMap<SessionId, Grants>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The words a session grant covers: `cargo build --release` → `cargo build`.
+fn prefix(command: &str) -> String {
+    command.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+}
+
+impl Approvals {
+    /// The commands of `project` waiting for an answer, oldest first.
+    pub fn pending(&self, project: ProjectId) -> Vec<CommandApproval> {
+        lock(&self.pending).values().filter(|a| a.project == project).cloned().collect()
+    }
+
+    /// Hands the user's answer to the waiting agent; false when nothing waits for it.
+    pub fn decide(&self, id: ApprovalId, decision: CommandDecision) -> Option<CommandApproval> {
+        let approval = lock(&self.pending).remove(&id)?;
+        if decision == CommandDecision::AllowForSession {
+            let mut grants = lock(&self.grants);
+            let grant = grants.entry(approval.session).or_default();
+            grant.commands.insert(prefix(&approval.command));
+            grant.network |= approval.network;
+        }
+        self.waiters.deliver(&id, decision);
+        Some(approval)
+    }
+
+    fn granted(&self, session: SessionId, command: &str, network: bool) -> bool {
+        let grants = lock(&self.grants);
+        grants.get(&session).is_some_and(|g| g.commands.contains(&prefix(command)) && (!network || g.network))
+    }
+
+    /// Asks the user and waits for the answer; a closed engine counts as a no.
+    async fn ask(&self, journal: &Journal, approval: CommandApproval) -> CommandDecision {
+        let id = approval.id;
+        let answer = self.waiters.wait(id);
+        lock(&self.pending).insert(id, approval.clone());
+        journal.emit(Event::CommandApprovalRequested { approval });
+        let decision = answer.await.unwrap_or(CommandDecision::Deny);
+        lock(&self.pending).remove(&id);
+        decision
+    }
+}
+
+/// How one agent's commands run.
+#[derive(Clone)]
+pub struct CommandGate {
+    pub policy: CommandPolicy,
+    pub sandbox: Sandbox,
+    pub approvals: Approvals,
+    pub project: ProjectId,
+    pub session: SessionId,
+}
+
+/// What became of a command at the gate.
+pub enum Gated {
+    Ran(CommandOutput),
+    Refused(String),
+}
+
+impl CommandGate {
+    /// The gate of an agent of `project` whose commands may do at most `ceiling` (read-only for
+    /// the Planner and read-only Drones); the project's own policy applies below it.
+    pub fn new(
+        store: &Store,
+        approvals: Approvals,
+        project: ProjectId,
+        session: SessionId,
+        ceiling: SandboxPolicy,
+    ) -> CommandGate {
+        let policy = project_policy(store, project).min(ceiling);
+        CommandGate { policy: CommandPolicy::default(), sandbox: sandbox_for(store, policy), approvals, project, session }
+    }
+
+    /// Why this command must ask, if it must: the policy's reason, no sandbox on this machine, or
+    /// a wish for the network the sandbox does not give.
+    fn must_ask(&self, command: &str, network: bool) -> Result<Option<String>, String> {
+        let policy = self.sandbox.policy;
+        let mut reasons = Vec::new();
+        match self.policy.check(command) {
+            Verdict::Denied { reason } => return Err(reason),
+            Verdict::NeedsApproval { reason } => reasons.push(reason),
+            Verdict::Allowed => {}
+        }
+        if policy != SandboxPolicy::FullAccess
+            && let Some(problem) = sandbox::support().problem()
+        {
+            reasons.push(problem);
+        }
+        if network && !policy.network() {
+            reasons.push("it asks for network access, which the sandbox does not give".into());
+        }
+        if reasons.is_empty() || self.approvals.granted(self.session, command, network) {
+            return Ok(None);
+        }
+        Ok(Some(reasons.join("; ")))
+    }
+
+    /// Runs `spec` in the sandbox, after asking the user where it must.
+    pub async fn run(&self, journal: &Journal, workspace: &Workspace, spec: CommandSpec, network: bool) -> Gated {
+        let reason = match self.must_ask(&spec.command, network) {
+            Err(reason) => return Gated::Refused(format!("blocked by policy: {reason}")),
+            Ok(reason) => reason,
+        };
+        let mut sandbox = self.sandbox.clone();
+        if let Some(reason) = reason {
+            let approval = CommandApproval {
+                id: ApprovalId::new(),
+                project: self.project,
+                session: self.session,
+                command: spec.command.clone(),
+                reason,
+                network,
+                policy: sandbox.policy,
+                asked_at: now_millis(),
+            };
+            if self.approvals.ask(journal, approval).await == CommandDecision::Deny {
+                return Gated::Refused(
+                    "the user denied this command; nothing ran. Do without it, or explain why it is needed".into(),
+                );
+            }
+        }
+        if network && sandbox.policy == SandboxPolicy::WorkspaceWrite {
+            sandbox.policy = SandboxPolicy::WorkspaceWriteNetwork;
+        }
+        match run_command(workspace, &spec.sandboxed(Some(sandbox)), std::future::pending()).await {
+            Ok(output) => Gated::Ran(output),
+            Err(e) => Gated::Refused(format!("the command could not be started: {e}")),
+        }
+    }
+}
+
+/// The sandbox of checks Aura runs itself (validation, baselines): the project's policy, never
+/// more than workspace-write (checks need no network), in the data dir of `store`.
+pub fn check_sandbox(store: &Store, project: ProjectId) -> Sandbox {
+    sandbox_for(store, project_policy(store, project).min(SandboxPolicy::WorkspaceWrite))
+}
+
+/// Removes the scratch folders of commands that were running when an Aura process was killed
+/// (each is named after its process; a live one's are left alone).
+pub fn clean_scratch(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("sandbox")) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.split('-').next().unwrap_or_default();
+        if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+impl super::Engine {
+    pub(super) fn decide_command(&mut self, id: ApprovalId, decision: CommandDecision) -> super::EngineResult {
+        match self.approvals.decide(id, decision) {
+            Some(approval) => self.emit(Event::CommandDecided { approval: id, project: approval.project, decision }),
+            None => self.emit(Event::Error {
+                command: None,
+                message: format!("no command waits for approval {id}: it was answered already, or its agent stopped"),
+            }),
+        }
+        Ok(())
+    }
+
+    pub(super) async fn set_sandbox_policy(&mut self, project: ProjectId, policy: SandboxPolicy) -> super::EngineResult {
+        let key = policy_key(project);
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &policy)).await?;
+        let problem = (policy != SandboxPolicy::FullAccess).then(|| sandbox::support().problem()).flatten();
+        self.emit(Event::SandboxPolicyChanged { project, policy, problem });
+        Ok(())
+    }
+}
