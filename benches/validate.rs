@@ -52,6 +52,7 @@ fn compare(runtime: &tokio::runtime::Runtime, root: &Path, command: &str, runs: 
                 checks,
                 timeout: Duration::from_secs(300),
                 policy: CommandPolicy::default(),
+                sandbox: None,
             };
             let results = runtime.block_on(run_plan(&plan, |_, _| async { true }, None)).unwrap();
             assert_eq!(results.len(), 1);

@@ -39,6 +39,7 @@ async fn run(root: &Path, commands: &[&str], timeout: Duration) -> Vec<CheckResu
         checks: commands.iter().map(|c| check(c)).collect(),
         timeout,
         policy: CommandPolicy::default(),
+        sandbox: None,
     };
     run_plan(&plan, |_, _| async { true }, None).await.unwrap()
 }
@@ -143,6 +144,7 @@ async fn a_refused_command_is_blocked_by_policy_and_not_run() {
         checks: vec![check("touch should-not-exist"), check("sudo true")],
         timeout: Duration::from_secs(5),
         policy: CommandPolicy::default(),
+        sandbox: None,
     };
     let results = run_plan(&plan, |_, _| async { false }, None).await.unwrap();
     assert!(results.iter().all(|r| r.run.outcome == OutcomeClass::BlockedByPolicy));
@@ -158,6 +160,7 @@ async fn output_streams_as_events_while_the_check_runs() {
         checks: vec![check("echo first; sleep 0.3; echo second")],
         timeout: Duration::from_secs(5),
         policy: CommandPolicy::default(),
+        sandbox: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let results = run_plan(&plan, |_, _| async { true }, Some(tx)).await.unwrap();

@@ -2,7 +2,7 @@
 
 import { h } from "./dom.js";
 import { markdown } from "./markdown.js";
-import { decideChange, decideOrder } from "./state.js";
+import { decideChange, decideCommand, decideOrder } from "./state.js";
 
 export function itemNode(item) {
   switch (item.kind) {
@@ -101,6 +101,33 @@ function diffPreview(file) {
   const shown = lines.slice(0, limit);
   if (lines.length > limit) shown.push(h("div", { class: "muted" }, `… ${lines.length - limit} more lines on the desktop`));
   return h("div", { class: "diff" }, ...shown);
+}
+
+/// A command waiting for approval: what it is, why it asks, and the three answers.
+export function commandCard(item) {
+  const approval = item.approval;
+  const answer = (decision, label, cls) =>
+    h("button", { type: "button", class: cls, onclick: () => decideCommand(item, decision) }, label);
+  return h(
+    "div",
+    { class: "card command" },
+    h(
+      "div",
+      { class: "row" },
+      h("strong", {}, approval.network ? "Command, with the network" : "Command"),
+      h("span", { class: "badge proposed" }, "waiting for approval"),
+    ),
+    h("pre", {}, h("code", {}, approval.command)),
+    h("p", { class: "muted" }, `Why it asks: ${approval.reason}`),
+    h("p", { class: "muted" }, `Sandbox: ${approval.policy}`),
+    h(
+      "div",
+      { class: "actions" },
+      answer("allow_once", "Allow once", "primary"),
+      answer("allow_for_session", "Allow for this session", ""),
+      answer("deny", "Deny", "danger"),
+    ),
+  );
 }
 
 export function orderCard(item) {

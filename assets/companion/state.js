@@ -147,6 +147,15 @@ export function apply(event) {
     case "change_set_decided":
       decided(event.changeset, event.applied);
       break;
+    case "command_approval_requested":
+      if (event.approval.project === project()) {
+        state.waiting.set(event.approval.id, { kind: "command", approval: event.approval });
+        dirty.add("waiting");
+      }
+      break;
+    case "command_decided":
+      if (state.waiting.delete(event.approval)) dirty.add("waiting");
+      break;
     case "work_order_proposed":
       if (state.snapshot && (!event.work_order.task || hasTask(event.work_order.task))) {
         state.waiting.set(event.work_order.id, { kind: "order", order: event.work_order });
@@ -216,6 +225,9 @@ function openProject(snapshot) {
   }
   for (const changeset of snapshot.pending_changesets ?? []) {
     state.waiting.set(changeset.id, { kind: "change", changeset });
+  }
+  for (const approval of snapshot.pending_commands ?? []) {
+    state.waiting.set(approval.id, { kind: "command", approval });
   }
   state.loop = { state: snapshot.loop_state, reason: null };
   const chats = chatSessions();
@@ -415,6 +427,16 @@ export function decideOrder(item, decision) {
   if (send({ command: "decide_work_order", work_order: item.order.id, decision })) {
     state.waiting.delete(item.order.id);
     toast(decision.decision === "approve" ? "Work order approved." : "Work order rejected.");
+    dirty.add("waiting");
+  }
+}
+
+const ANSWERED = { allow_once: "Allowed once.", allow_for_session: "Allowed for this session.", deny: "Denied." };
+
+export function decideCommand(item, decision) {
+  if (send({ command: "decide_command", approval: item.approval.id, decision })) {
+    state.waiting.delete(item.approval.id);
+    toast(ANSWERED[decision]);
     dirty.add("waiting");
   }
 }

@@ -2,7 +2,7 @@
 // once per animation frame.
 
 import { $, h, toast, when } from "./dom.js";
-import { changeCard, itemNode, orderCard, verdictBadge } from "./cards.js";
+import { changeCard, commandCard, itemNode, orderCard, verdictBadge } from "./cards.js";
 import { markdown } from "./markdown.js";
 import { send } from "./link.js";
 import { chatSessions, dirty, project, selectProject, setView, state } from "./state.js";
@@ -81,7 +81,7 @@ function renderSessions() {
 function renderWaiting() {
   const box = $("waiting");
   const cards = [...state.waiting.values()].map(
-    (item) => (item.node ??= item.kind === "order" ? orderCard(item) : changeCard(item)),
+    (item) => (item.node ??= { order: orderCard, command: commandCard }[item.kind]?.(item) ?? changeCard(item)),
   );
   box.replaceChildren(...(cards.length ? [h("h2", {}, "Waiting for you"), ...cards] : []));
 }

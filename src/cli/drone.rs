@@ -37,6 +37,8 @@ pub struct RunDroneArgs {
     /// and what waits stays in Review for the desktop)
     #[arg(long)]
     pub apply: bool,
+    #[command(flatten)]
+    pub commands: super::CommandArgs,
 }
 
 #[derive(Serialize)]
@@ -107,7 +109,7 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
 fn run(args: RunDroneArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let (_runtime, mut client, snapshot) = super::run::open_workspace(data_dir, &args.workspace)?;
     let project = snapshot.project.id;
-    let mut ours = vec![];
+    let mut ours: Vec<u64> = args.commands.apply(&mut client, project).into_iter().collect();
     if let Some(choice) = args.model.choice() {
         ours.push(client.send(Command::SetModels { project, planner: choice.clone(), worker: choice }));
     }
@@ -161,6 +163,12 @@ fn run(args: RunDroneArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
                 }
             }
             Event::DroneWorktreeRemoved { run: gone } if gone == run.id => removed = true,
+            Event::CommandApprovalRequested { approval } if approval.session == run.session => {
+                if let Some(why) = args.commands.answer(&mut client, &approval) {
+                    client.send(Command::StopDrone { run: run.id });
+                    eprintln!("blocked: {why}");
+                }
+            }
             Event::Error { message, .. } => eprintln!("error: {message}"),
             _ => {}
         }

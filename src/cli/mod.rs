@@ -2,6 +2,7 @@
 //! issues add. Parsing lives here; `main.rs` only dispatches.
 
 mod apply_patch;
+mod approvals;
 mod chat;
 mod companion;
 mod doctor;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub use apply_patch::{ApplyPatchArgs, apply_patch};
+pub use approvals::{ApproveCommands, CommandArgs};
 pub use chat::{ChatArgs, chat};
 pub use companion::{CompanionArgs, companion};
 pub use doctor::doctor;

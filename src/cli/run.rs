@@ -34,6 +34,8 @@ pub struct RunArgs {
     /// Rotate a session past this share of the window (0 turns rotation off)
     #[arg(long, default_value_t = 0.80)]
     pub rotation_threshold: f64,
+    #[command(flatten)]
+    pub commands: super::CommandArgs,
 }
 
 fn clock() -> String {
@@ -123,7 +125,9 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         rotation_threshold: args.rotation_threshold,
         ..LoopSettings::default()
     };
+    let sandbox = args.commands.apply(&mut client, project);
     let setup = [
+        sandbox.unwrap_or(0),
         client.send(Command::SetModels {
             project,
             planner: choice(&args.planner_model),
@@ -144,6 +148,7 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let mut keys: HashMap<TaskId, String> = snapshot.tasks.iter().map(|t| (t.id, t.key.clone())).collect();
     let mut total = Usage::default();
     let mut stop_sent = false;
+    let mut refused: Option<String> = None;
     loop {
         if stop.load(std::sync::atomic::Ordering::SeqCst) && !stop_sent {
             println!("{} stopping at the next safe point…", clock());
@@ -178,6 +183,12 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
                     (to, None) => println!("{} {key} {to}", clock()),
                 }
             }
+            Event::CommandApprovalRequested { approval } if approval.project == project => {
+                if let Some(why) = args.commands.answer(&mut client, &approval) {
+                    client.send(Command::Loop { project, control: LoopControl::Stop });
+                    refused.get_or_insert(why);
+                }
+            }
             Event::WorkOrderProposed { work_order } => println!("{}   plan: {}", clock(), work_order.goal),
             Event::ChangeSetDecided { changeset, applied } if !applied.is_empty() => {
                 println!("{}   applied {}: {}", clock(), changeset.title, applied.join(", "));
@@ -210,6 +221,10 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
                 LoopState::Blocked => {
                     println!("{} blocked: {}", clock(), reason.unwrap_or_default());
                     println!("Fix what it says, then run `aura run` again (done tasks are not redone).");
+                    return Ok(ExitCode::from(3));
+                }
+                LoopState::Stopped if refused.is_some() => {
+                    println!("{} blocked: {}", clock(), refused.take().unwrap_or_default());
                     return Ok(ExitCode::from(3));
                 }
                 LoopState::Stopped => {

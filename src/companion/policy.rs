@@ -20,6 +20,7 @@ pub fn allowed(command: &Command) -> bool {
             | Command::SendMessage { .. }
             | Command::StopTurn { .. }
             | Command::DecideWorkOrder { .. }
+            | Command::DecideCommand { .. }
             | Command::DecideChangeSet { .. }
             | Command::Loop { .. }
             | Command::RetryTask { .. }

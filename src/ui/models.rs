@@ -103,8 +103,30 @@ fn approval_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>)
     }
 }
 
+/// What the agents' commands may do: the four sandbox policies, and the machine's problem if any.
+fn sandbox_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+    let mut policy = open.sandbox_policy;
+    ui.horizontal(|ui| {
+        ui.label("Commands");
+        egui::ComboBox::from_id_salt("sandbox_policy").selected_text(policy.name()).show_ui(ui, |ui| {
+            for choice in crate::domain::SandboxPolicy::ALL {
+                ui.selectable_value(&mut policy, choice, choice.name()).on_hover_text(choice.describe());
+            }
+        });
+        ui.label(egui::RichText::new(policy.describe()).weak());
+    });
+    if let Some(problem) = &open.sandbox_problem {
+        ui.colored_label(ui.visuals().warn_fg_color, problem);
+    }
+    if policy != open.sandbox_policy {
+        commands.push(Command::SetSandboxPolicy { project: open.project.id, policy });
+        open.sandbox_policy = policy;
+    }
+}
+
 fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
     approval_ui(ui, open, commands);
+    sandbox_ui(ui, open, commands);
     let mut settings = open.loop_settings;
     ui.horizontal(|ui| {
         ui.checkbox(&mut settings.autopilot, "Autopilot (approve work orders and clean changes without asking)");

@@ -61,6 +61,9 @@ pub struct ProjectView {
     pub model_draft: ModelChoice,
     pub loop_settings: LoopSettings,
     pub approval_policy: ApprovalPolicy,
+    pub sandbox_policy: crate::domain::SandboxPolicy,
+    /// Why commands cannot be sandboxed on this machine, when they cannot.
+    pub sandbox_problem: Option<String>,
     /// The log the Tasks tab shows: whose, and what happened, oldest first.
     pub task_log: Option<(TaskId, Vec<Record>)>,
     /// The task whose log was asked for.
@@ -114,6 +117,10 @@ impl ProjectView {
             }
             Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
             Event::ApprovalPolicyChanged { policy, .. } => self.approval_policy = policy,
+            Event::SandboxPolicyChanged { policy, problem, .. } => {
+                self.sandbox_policy = policy;
+                self.sandbox_problem = problem;
+            }
             Event::TaskLog { task, records } => self.task_log = Some((task, records)),
             Event::ConnectionTested { ok, message, .. } => self.connection_test = Some(Some((ok, message))),
             Event::RequirementsChanged { present, .. } => self.requirements = present,
@@ -230,6 +237,10 @@ impl ViewModel {
                     .collect();
                 self.chat = ChatView::open(snapshot.project.id, &snapshot.sessions, &mut self.outbox);
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
+                // Commands that were waiting before this surface connected ask again.
+                for approval in &snapshot.pending_commands {
+                    self.chat.apply(&Event::CommandApprovalRequested { approval: approval.clone() }, &mut self.outbox);
+                }
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.usage = UsageView::open(snapshot.usage, &snapshot.sessions);
                 self.drones = DronesView::open(snapshot.project.id, snapshot.drone_runs, &mut self.outbox);
@@ -256,6 +267,8 @@ impl ViewModel {
                     models: snapshot.models,
                     loop_settings: snapshot.loop_settings,
                     approval_policy: snapshot.approval_policy,
+                    sandbox_policy: snapshot.sandbox_policy,
+                    sandbox_problem: snapshot.sandbox_problem,
                     task_log: None,
                     task_log_asked: None,
                     connection_test: None,
@@ -267,6 +280,7 @@ impl ViewModel {
             | Event::ModelsChanged { project, .. }
             | Event::LoopSettingsChanged { project, .. }
             | Event::ApprovalPolicyChanged { project, .. }
+            | Event::SandboxPolicyChanged { project, .. }
             | Event::SpecsChanged { project, .. }
             | Event::LoopChanged { project, .. }
             | Event::RequirementsChanged { project, .. }

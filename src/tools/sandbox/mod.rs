@@ -201,7 +201,7 @@ impl Sandbox {
             overlay,
             passthrough,
             tmp,
-            read: readable(self.home.clone().or_else(dirs::home_dir).as_deref()),
+            read: readable(self.home.clone().or_else(dirs::home_dir).as_deref(), workspace),
             cgroup_procs: cgroup.as_ref().map(cgroup::Cgroup::procs),
             max_processes: MAX_PROCESSES,
         };
@@ -237,7 +237,7 @@ impl Drop for Run {
 
 /// The system's folders, and the toolchains' folders in the home folder (never the home itself,
 /// whose `.ssh`, `.aws`, `.config` and other projects stay unreadable).
-fn readable(home: Option<&Path>) -> Vec<PathBuf> {
+fn readable(home: Option<&Path>, workspace: &Path) -> Vec<PathBuf> {
     let system = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/dev"];
     let mut read: Vec<PathBuf> = system.iter().map(PathBuf::from).collect();
     read.extend(["/var/lib/dpkg", "/run/systemd/resolve"].iter().map(PathBuf::from));
@@ -268,6 +268,10 @@ fn readable(home: Option<&Path>) -> Vec<PathBuf> {
         ];
         read.extend(toolchains.iter().map(|t| home.join(t)).filter(|p| p.exists()));
     }
+    // A git worktree's `.git` is a file naming the repository's own git folder: git needs to read it.
+    if let Some(git_dir) = linked_git_dir(workspace) {
+        read.push(git_dir);
+    }
     // CARGO_HOME, RUSTUP_HOME and friends may live elsewhere.
     for var in ["CARGO_HOME", "RUSTUP_HOME", "PYENV_ROOT", "NVM_DIR", "GOPATH", "GOROOT"] {
         if let Some(path) = std::env::var_os(var).map(PathBuf::from).filter(|p| p.is_absolute() && p.exists()) {
@@ -275,6 +279,16 @@ fn readable(home: Option<&Path>) -> Vec<PathBuf> {
         }
     }
     read
+}
+
+/// The repository folder a worktree's `.git` file points into (`gitdir: REPO/.git/worktrees/NAME`).
+fn linked_git_dir(workspace: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(workspace.join(".git")).ok()?;
+    let dir = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
+    let dir = if dir.is_absolute() { dir } else { workspace.join(dir) };
+    // `.git/worktrees/NAME` → the whole `.git`, whose objects and refs the worktree shares.
+    let common = dir.parent().and_then(Path::parent).filter(|p| p.file_name().is_some_and(|n| n == ".git"));
+    Some(common.map(Path::to_path_buf).unwrap_or(dir))
 }
 
 /// Environment variables a sandboxed command never sees: keys and tokens, and the sockets that

@@ -3,6 +3,7 @@
 //! events; what the user does becomes commands. A Drone run's conversation is the same model, fed
 //! by the same events under the run's session.
 
+mod approval;
 mod cards;
 mod panel;
 
@@ -64,6 +65,7 @@ pub enum ChatItem {
     WorkOrder { order: WorkOrder, draft: OrderDraft },
     Receipt(Receipt),
     Change { id: ChangeSetId, title: String, files: Vec<String>, status: ChangeSetStatus },
+    Command { approval: crate::domain::CommandApproval, decided: Option<crate::domain::CommandDecision> },
     Note { text: String, error: bool },
 }
 
@@ -293,6 +295,21 @@ impl ChatView {
                 let draft =
                     if self.autopilot { OrderDraft::Decided("Approved by autopilot".into()) } else { OrderDraft::Open };
                 self.items.push(ChatItem::WorkOrder { order: work_order.clone(), draft })
+            }
+            // The Worker's and the chat's commands ask here; a Drone's ask in its own tab.
+            Event::CommandApprovalRequested { approval }
+                if self.mine(approval.session) || (!self.run && self.project == Some(approval.project)) =>
+            {
+                self.items.push(ChatItem::Command { approval: approval.clone(), decided: None })
+            }
+            Event::CommandDecided { approval: id, decision, .. } => {
+                for item in self.items.iter_mut().rev() {
+                    if let ChatItem::Command { approval, decided } = item
+                        && approval.id == *id
+                    {
+                        *decided = Some(*decision);
+                    }
+                }
             }
             Event::LoopSettingsChanged { project, settings } if self.project == Some(*project) => {
                 self.autopilot = settings.autopilot

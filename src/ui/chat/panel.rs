@@ -168,6 +168,9 @@ pub(in crate::ui) fn conversation_ui(
             }
             ChatItem::Tool(card) => tool_card_ui(ui, card),
             ChatItem::WorkOrder { order, draft } => work_order_ui(ui, order, draft, commands),
+            ChatItem::Command { approval, decided } => {
+                super::approval::command_approval_ui(ui, approval, *decided, commands)
+            }
             ChatItem::Receipt(receipt) => {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     ui.set_width(ui.available_width());

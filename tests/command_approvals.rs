@@ -1,0 +1,112 @@
+//! Commands under the same trust as edits, through the engine: a command outside the policy waits
+//! for the user's answer (once, for the session, or no), runs in the sandbox, and what it wrote waits
+//! in Review as a ChangeSet until accepted. Real store, real workspace, real processes, the provider
+//! emulator on loopback.
+
+mod common;
+
+use common::{chat_session, launch, open_project, use_emulator, wait};
+
+use aura::domain::{ChangeSetStatus, CommandDecision};
+use aura::llm::emulator::Emulator;
+use aura::llm::emulator::demo::call;
+use aura::llm::emulator::script::{Script, Turn};
+use aura::protocol::{ChangeSetDecision, Command, Event, LoopSettings};
+use serde_json::json;
+
+#[test]
+fn a_command_asks_runs_sandboxed_and_its_writes_wait_in_review() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("notes.txt"), "one\n").unwrap();
+    let write = "touch made.txt && echo two >> notes.txt";
+    let script = Script::new(vec![
+        Turn::steps(vec![call("run_command", json!({"command": write}))]),
+        Turn::steps(vec![call("run_command", json!({"command": "touch again.txt"}))]),
+        Turn::steps(vec![call("run_command", json!({"command": "touch third.txt"}))]),
+        Turn::text("Done."),
+    ]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, workspace.path());
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat_session(&mut client, project);
+    client.send(Command::SendMessage { session: session.id, text: "Make the file.".into() });
+
+    // `touch` is not in the allowed list: it asks, with the reason and the sandbox it will run in.
+    let approval = wait(&client, |e| match e {
+        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
+        _ => None,
+    });
+    assert_eq!((approval.command.as_str(), approval.session), (write, session.id));
+    assert!(approval.reason.contains("not in the allowed commands"), "{}", approval.reason);
+    client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::AllowForSession });
+    let decided = wait(&client, |e| match e {
+        Event::CommandDecided { approval: id, decision, .. } if *id == approval.id => Some(*decision),
+        _ => None,
+    });
+    assert_eq!(decided, CommandDecision::AllowForSession);
+
+    // It ran, but nothing reached the workspace: its writes are a ChangeSet waiting in Review.
+    let changeset = wait(&client, |e| match e {
+        Event::ChangeSetProposed { changeset } => Some(changeset.clone()),
+        _ => None,
+    });
+    let files: Vec<&str> = changeset.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(files, ["made.txt", "notes.txt"]);
+    assert!(changeset.title.starts_with("command: touch"), "{}", changeset.title);
+    assert!(!workspace.path().join("made.txt").exists());
+    assert_eq!(std::fs::read_to_string(workspace.path().join("notes.txt")).unwrap(), "one\n");
+    client.send(Command::DecideChangeSet { changeset: changeset.id, decision: ChangeSetDecision::AcceptAll, comment: None });
+    let status = wait(&client, |e| match e {
+        Event::ChangeSetDecided { changeset: c, .. } if c.id == changeset.id => Some(c.status),
+        _ => None,
+    });
+    assert_eq!(status, ChangeSetStatus::Applied);
+    assert!(workspace.path().join("made.txt").exists());
+    assert_eq!(std::fs::read_to_string(workspace.path().join("notes.txt")).unwrap(), "one\ntwo\n");
+
+    // Allowed for the session: the next `touch` runs without asking; its file waits in Review too.
+    let next = wait(&client, |e| match e {
+        Event::CommandApprovalRequested { .. } => Some(None),
+        Event::ChangeSetProposed { changeset } => Some(Some(changeset.clone())),
+        _ => None,
+    });
+    let next = next.expect("a command allowed for the session does not ask again");
+    assert_eq!(next.files[0].path, "again.txt");
+    client.send(Command::DecideChangeSet { changeset: next.id, decision: ChangeSetDecision::RejectAll, comment: None });
+    wait(&client, |e| match e {
+        Event::ChangeSetDecided { changeset: c, .. } if c.id == next.id => Some(()),
+        _ => None,
+    });
+    assert!(!workspace.path().join("again.txt").exists(), "a rejected command write stays out");
+}
+
+#[test]
+fn a_denied_command_does_not_run_and_the_model_is_told() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let script = Script::new(vec![
+        Turn::steps(vec![call("run_command", json!({"command": "touch denied.txt"}))]),
+        Turn::text("Understood."),
+    ]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, workspace.path());
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat_session(&mut client, project);
+    client.send(Command::SendMessage { session: session.id, text: "Try it.".into() });
+    let approval = wait(&client, |e| match e {
+        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
+        _ => None,
+    });
+    client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::Deny });
+    let (summary, is_error) = wait(&client, |e| match e {
+        Event::ToolCallFinished { summary, is_error, .. } => Some((summary.clone(), *is_error)),
+        _ => None,
+    });
+    assert!(is_error && summary.contains("denied"), "{summary}");
+    assert!(!workspace.path().join("denied.txt").exists());
+}
