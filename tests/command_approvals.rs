@@ -20,7 +20,7 @@ fn a_command_asks_runs_sandboxed_and_its_writes_wait_in_review() {
     let data = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(workspace.path().join("notes.txt"), "one\n").unwrap();
-    let write = "touch made.txt && echo two >> notes.txt";
+    let write = "touch made.txt && sed -i s/one/one-two/ notes.txt";
     let script = Script::new(vec![
         Turn::steps(vec![call("run_command", json!({"command": write}))]),
         Turn::steps(vec![call("run_command", json!({"command": "touch again.txt"}))]),
@@ -65,7 +65,7 @@ fn a_command_asks_runs_sandboxed_and_its_writes_wait_in_review() {
     });
     assert_eq!(status, ChangeSetStatus::Applied);
     assert!(workspace.path().join("made.txt").exists());
-    assert_eq!(std::fs::read_to_string(workspace.path().join("notes.txt")).unwrap(), "one\ntwo\n");
+    assert_eq!(std::fs::read_to_string(workspace.path().join("notes.txt")).unwrap(), "one-two\n");
 
     // Allowed for the session: the next `touch` runs without asking; its file waits in Review too.
     let next = wait(&client, |e| match e {

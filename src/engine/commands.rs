@@ -13,7 +13,7 @@ use crate::domain::{
 use crate::protocol::Event;
 use crate::store::{Store, Table};
 use crate::tools::Workspace;
-use crate::tools::policy::{CommandPolicy, Verdict};
+use crate::tools::policy::{CommandPolicy, Verdict, grant_prefix, is_opaque, parts};
 use crate::tools::sandbox::{self, Sandbox};
 use crate::tools::shell::{CommandOutput, CommandSpec, run_command};
 
@@ -38,9 +38,27 @@ pub fn sandbox_for(store: &Store, policy: SandboxPolicy) -> Sandbox {
 /// What the user allowed for a whole session.
 #[derive(Default)]
 struct Grants {
-    /// Command prefixes (the first two words).
-    commands: HashSet<String>,
+    /// Prefixes of simple commands (`touch`, `cargo build`).
+    prefixes: HashSet<String>,
+    /// Whole command lines allowed as they are (those the prefixes cannot see through).
+    exact: HashSet<String>,
     network: bool,
+}
+
+impl Grants {
+    fn add(&mut self, command: &str) {
+        self.exact.insert(command.to_string());
+        self.prefixes.extend(parts(command).map(grant_prefix));
+    }
+
+    /// Every simple command is allowed by the policy or granted, or the line was granted whole.
+    fn cover(&self, policy: &CommandPolicy, command: &str) -> bool {
+        self.exact.contains(command)
+            || (!is_opaque(command)
+                && parts(command).all(|part| {
+                    self.prefixes.contains(&grant_prefix(part)) || policy.check(part) == Verdict::Allowed
+                }))
+    }
 }
 
 /// Commands waiting for the user, and what was allowed per session; shared by the engine's agents.
@@ -55,11 +73,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The words a session grant covers: `cargo build --release` → `cargo build`.
-fn prefix(command: &str) -> String {
-    command.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
-}
-
 impl Approvals {
     /// The commands of `project` waiting for an answer, oldest first.
     pub fn pending(&self, project: ProjectId) -> Vec<CommandApproval> {
@@ -72,16 +85,16 @@ impl Approvals {
         if decision == CommandDecision::AllowForSession {
             let mut grants = lock(&self.grants);
             let grant = grants.entry(approval.session).or_default();
-            grant.commands.insert(prefix(&approval.command));
+            grant.add(&approval.command);
             grant.network |= approval.network;
         }
         self.waiters.deliver(&id, decision);
         Some(approval)
     }
 
-    fn granted(&self, session: SessionId, command: &str, network: bool) -> bool {
+    fn granted(&self, session: SessionId, policy: &CommandPolicy, command: &str, network: bool) -> bool {
         let grants = lock(&self.grants);
-        grants.get(&session).is_some_and(|g| g.commands.contains(&prefix(command)) && (!network || g.network))
+        grants.get(&session).is_some_and(|g| g.cover(policy, command) && (!network || g.network))
     }
 
     /// Asks the user and waits for the answer; a closed engine counts as a no.
@@ -144,7 +157,7 @@ impl CommandGate {
         if network && !policy.network() {
             reasons.push("it asks for network access, which the sandbox does not give".into());
         }
-        if reasons.is_empty() || self.approvals.granted(self.session, command, network) {
+        if reasons.is_empty() || self.approvals.granted(self.session, &self.policy, command, network) {
             return Ok(None);
         }
         Ok(Some(reasons.join("; ")))

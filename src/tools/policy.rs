@@ -81,16 +81,38 @@ fn starts_with_words(words: &[&str], prefix: &str) -> bool {
     !prefix.is_empty() && words.len() >= prefix.len() && words[..prefix.len()] == prefix[..]
 }
 
+/// Substitution or redirection, which word matching cannot see through.
+pub fn is_opaque(command: &str) -> bool {
+    command.contains("$(") || command.contains('`') || command.contains('>') || command.contains('<')
+}
+
+/// The simple commands of a command line, split at `;`, `|`, `&` and newlines.
+pub fn parts(command: &str) -> impl Iterator<Item = &str> {
+    command.split(['\n', ';', '|', '&']).map(str::trim).filter(|p| !p.is_empty())
+}
+
+/// What "allow for this session" covers of one simple command: the program, and its subcommand
+/// when it has one (`cargo build`, `touch`, `git commit`).
+pub fn grant_prefix(part: &str) -> String {
+    let mut words = part.split_whitespace();
+    let program = words.next().unwrap_or_default();
+    match words.next() {
+        Some(sub) if sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !sub.starts_with('-') => {
+            format!("{program} {sub}")
+        }
+        _ => program.to_string(),
+    }
+}
+
 impl CommandPolicy {
     pub fn check(&self, command: &str) -> Verdict {
-        if command.contains("$(") || command.contains('`') || command.contains('>') || command.contains('<') {
+        if is_opaque(command) {
             return Verdict::NeedsApproval {
                 reason: "it uses command substitution or redirection, which the policy cannot see through".into(),
             };
         }
-        let parts = command.split(['\n', ';', '|', '&']).map(str::trim).filter(|p| !p.is_empty());
         let mut verdict = Verdict::Allowed;
-        for part in parts {
+        for part in parts(command) {
             let words: Vec<&str> = part.split_whitespace().collect();
             if let Some(denied) = self.deny.iter().find(|d| starts_with_words(&words, d)) {
                 return Verdict::Denied { reason: format!("`{denied}` is never run by an agent") };
@@ -153,5 +175,15 @@ mod tests {
         assert!(matches!(policy.check("echo $(whoami)"), Verdict::NeedsApproval { .. }));
         assert!(matches!(policy.check("ls | sudo tee /etc/x"), Verdict::Denied { .. }));
         assert!(matches!(policy.check("git push origin main"), Verdict::Denied { .. }));
+    }
+
+    #[test]
+    fn a_session_grant_covers_the_program_and_its_subcommand() {
+        assert_eq!(grant_prefix("touch made.txt"), "touch");
+        assert_eq!(grant_prefix("cargo build --release"), "cargo build");
+        assert_eq!(grant_prefix("rm -rf target"), "rm");
+        assert_eq!(grant_prefix("python3 ./x.py"), "python3");
+        let split: Vec<&str> = parts("a b && c | d; e\nf").collect();
+        assert_eq!(split, ["a b", "c", "d", "e", "f"]);
     }
 }
