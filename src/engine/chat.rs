@@ -128,7 +128,6 @@ impl Engine {
             task: None,
             journal: journal.clone(),
             review,
-            waiters: self.waiters.clone(),
             autopilot: config.settings.autopilot,
             policy: CommandPolicy::default(),
             allowed: Role::Chat.tool_names(),

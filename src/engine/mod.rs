@@ -20,6 +20,7 @@ pub mod prompt;
 mod requirements;
 pub mod review;
 pub mod rotation;
+pub mod shared_review;
 mod spec_files;
 pub mod specs;
 pub mod tasks;
@@ -253,9 +254,7 @@ struct Engine {
     emitter: Emitter,
     journal: Journal,
     /// The review state of every project opened in this run.
-    reviews: HashMap<ProjectId, host::SharedReview>,
-    /// Agents waiting for a decision on a ChangeSet.
-    waiters: host::Waiters,
+    reviews: HashMap<ProjectId, shared_review::SharedReview>,
     /// Dev loops waiting for a decision on a work order.
     orders: devloop::OrderWaiters,
     /// The running dev loop of each project.
@@ -289,7 +288,6 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         emitter,
         journal,
         reviews: HashMap::new(),
-        waiters: Default::default(),
         orders: Default::default(),
         loops: HashMap::new(),
         chats: HashMap::new(),
