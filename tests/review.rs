@@ -1,6 +1,8 @@
 //! Review of ChangeSets against a real workspace and a real store: approval policies, per-hunk
 //! decisions with a comment, checkpoints, undo and restore, hand edits, stale files, and restarts.
 
+mod common;
+
 use std::path::Path;
 
 use aura::domain::ApprovalPolicy;
@@ -191,4 +193,128 @@ async fn craft_findings_travel_with_the_changeset_and_stop_auto_approval() {
     let decided = review.decide(cs.id, ChangeSetDecision::AcceptAll, Some("fine for now".into())).await.unwrap();
     assert_eq!(decided.changeset.findings.len(), 1, "the decision keeps the findings on record");
     assert!(f.root.join("src.py").exists());
+}
+
+/// The Python project's linter hangs (`.venv/bin/ruff` sleeps): the proposal it checks waits out
+/// the Craft timeout, while a decision on another ChangeSet of the same project completes at once;
+/// each proposal and decision is announced exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_linter_times_out_without_holding_up_other_decisions() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+
+    use aura::engine::Journal;
+    use aura::engine::shared_review::{Proposal, SharedReview};
+    use aura::protocol::Event;
+
+    let f = fixture();
+    std::fs::write(f.root.join("ruff.toml"), "").unwrap();
+    std::fs::create_dir_all(f.root.join(".venv/bin")).unwrap();
+    let ruff = f.root.join(".venv/bin/ruff");
+    std::fs::write(&ruff, "#!/bin/sh\ntouch ruff-started\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(&ruff, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (store, review) = open(&f, ApprovalPolicy::Ask);
+    let (journal, events) = Journal::detached(store);
+    let shared = SharedReview::new(review, journal, Duration::from_secs(3));
+
+    let other = changeset(&f.root);
+    let Proposal::Waiting(_waiting) = shared.propose(other.clone(), false).await.unwrap() else {
+        panic!("under Ask it waits")
+    };
+    let python = edits::plan_write(
+        &edits::WriteFile { path: "calc.py".into(), content: "x = 1\n".into(), expected_hash: None },
+        &Workspace::open(&f.root).unwrap(),
+    )
+    .unwrap();
+    let python = ChangeSet::new(None, "add calc", vec![python]);
+    let proposing = tokio::spawn({
+        let (shared, python) = (shared.clone(), python.clone());
+        async move { shared.propose(python, false).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f.root.join("ruff-started").exists() {
+        assert!(Instant::now() < deadline, "ruff never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let decided = shared.decide(other.id, ChangeSetDecision::AcceptAll, None).await.unwrap();
+    assert_eq!(decided.changeset.status, ChangeSetStatus::Applied);
+    assert_eq!(read(&f, "b.txt"), "BEE\n");
+    assert!(!proposing.is_finished(), "the decision did not wait for the hung linter");
+
+    let Proposal::Waiting(waiting) = proposing.await.unwrap().unwrap() else { panic!("under Ask it waits") };
+    assert_eq!(waiting.changeset.id, python.id);
+    assert!(waiting.changeset.findings.is_empty(), "a timed-out linter leaves no verdict");
+
+    let mut proposed = Vec::new();
+    let mut decisions = Vec::new();
+    while let Ok(envelope) = events.try_recv() {
+        match envelope.body {
+            Event::ChangeSetProposed { changeset } => proposed.push(changeset.id),
+            Event::ChangeSetDecided { changeset, .. } => decisions.push(changeset.id),
+            _ => {}
+        }
+    }
+    assert_eq!(proposed, [other.id, python.id]);
+    assert_eq!(decisions, [other.id]);
+}
+
+/// An agent's edit through the engine: it is announced once, after its Craft checks ran, with what
+/// they found (rustfmt's verdict on unformatted Rust) already attached; the decision once too.
+#[test]
+fn an_agents_proposal_is_announced_once_with_its_craft_findings() {
+    use std::time::{Duration, Instant};
+
+    use aura::llm::emulator::Emulator;
+    use aura::llm::emulator::demo::{call, text};
+    use aura::llm::emulator::script::{Script, Turn};
+    use aura::protocol::{Command, Event, LoopSettings};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let content = "fn main(){let x=1;}\n";
+    let script = Script::new(vec![
+        Turn::steps(vec![call("write_file", serde_json::json!({"path": "src/main.rs", "content": content}))]),
+        text("Wrote src/main.rs."),
+    ]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = common::launch(&runtime, &data.path().join("data"));
+    let project = common::open_project(&mut client, workspace.path());
+    common::use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = common::chat_session(&mut client, project);
+    client.send(Command::SendMessage { session: session.id, text: "write a main".into() });
+
+    let (mut proposed, mut decided) = (Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "the turn never ended");
+        let Some(envelope) = client.recv_timeout(Duration::from_millis(100)) else { continue };
+        match envelope.body {
+            Event::ChangeSetProposed { changeset } => {
+                client.send(Command::DecideChangeSet {
+                    changeset: changeset.id,
+                    decision: ChangeSetDecision::AcceptAll,
+                    comment: None,
+                });
+                proposed.push(changeset);
+            }
+            Event::ChangeSetDecided { changeset, .. } => decided.push(changeset),
+            Event::TurnRunning { running: false, .. } => break,
+            Event::Error { message, .. } => panic!("engine error: {message}"),
+            _ => {}
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    while let Some(envelope) = client.try_recv() {
+        if let Event::ChangeSetProposed { changeset } = envelope.body {
+            proposed.push(changeset);
+        }
+    }
+    assert_eq!(proposed.len(), 1, "{proposed:#?}");
+    let rules: Vec<&str> = proposed[0].findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(rules, ["formatter"], "the findings travel with the announcement");
+    assert_eq!(decided.iter().map(|c| c.id).collect::<Vec<_>>(), [proposed[0].id]);
+    assert_eq!(decided[0].status, ChangeSetStatus::Applied);
+    assert_eq!(std::fs::read_to_string(workspace.path().join("src/main.rs")).unwrap(), content);
 }

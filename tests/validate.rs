@@ -333,9 +333,10 @@ fn checks_set_in_settings_replace_the_detected_ones() {
 
 /// ruff as the Python project's linter and formatter in the Craft checks: installed by scripts/test
 /// into ~/.cache/aura/tools (or on the PATH), and used from the workspace's own `.venv`.
-#[test]
-fn ruff_judges_python_changes_in_a_project_that_configures_it() {
+#[tokio::test]
+async fn ruff_judges_python_changes_in_a_project_that_configures_it() {
     use aura::domain::{FileChange, FileChangeKind};
+    use aura::validate::craft;
     let installed = std::env::var_os("HOME")
         .map(|home| Path::new(&home).join(".cache/aura/tools/bin/ruff"))
         .filter(|p| p.is_file())
@@ -358,16 +359,17 @@ fn ruff_judges_python_changes_in_a_project_that_configures_it() {
         hunks: aura::edits::hunks("", text),
     };
     let messy = change("import os\n\n\ndef add(a, b):\n    return a+b\n");
-    assert!(aura::validate::craft::check(root, std::slice::from_ref(&messy)).is_empty(), "not configured: not run");
+    let check = |changes: Vec<FileChange>| async move { craft::check(root, &changes, craft::TIMEOUT).await };
+    assert!(check(vec![messy.clone()]).await.is_empty(), "not configured: not run");
 
     std::fs::write(root.join("pyproject.toml"), "[project]\nname = \"calc\"\n\n[tool.ruff]\nline-length = 100\n")
         .unwrap();
-    let findings = aura::validate::craft::check(root, &[messy]);
+    let findings = check(vec![messy]).await;
     let linted: Vec<_> = findings.iter().filter(|f| f.rule == "linter").collect();
     assert_eq!(linted.len(), 1, "{findings:?}");
     assert_eq!(linted[0].line, Some(1));
     assert!(linted[0].message.contains("F401") && linted[0].message.contains("os"), "{}", linted[0].message);
     assert!(findings.iter().any(|f| f.rule == "formatter" && f.message.contains("ruff format")), "{findings:?}");
     let clean = change("def add(a, b):\n    return a + b\n");
-    assert!(aura::validate::craft::check(root, &[clean]).is_empty());
+    assert!(check(vec![clean]).await.is_empty());
 }

@@ -5,9 +5,11 @@ use crate::domain::{ApprovalPolicy, ChangeSetId, Project, ProjectId};
 use crate::protocol::{ChangeSetDecision, Event};
 use crate::store::Table;
 use crate::tools::Workspace;
+use crate::validate::craft;
 
 use super::Engine;
 use super::review::Review;
+use super::shared_review::SharedReview;
 
 /// The settings key of a project's approval policy.
 pub fn policy_key(project: ProjectId) -> String {
@@ -17,7 +19,7 @@ pub fn policy_key(project: ProjectId) -> String {
 impl Engine {
     /// The project's review state, rebuilt from its log; the policy comes from its settings (Ask
     /// when none is set).
-    pub(super) fn open_review(&self, project: &Project) -> Result<Review, String> {
+    pub(super) fn open_review(&self, project: &Project) -> Result<SharedReview, String> {
         let workspace = Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
         let policy = self
             .store
@@ -25,7 +27,8 @@ impl Engine {
             .get_value::<ApprovalPolicy>(Table::Settings, &policy_key(project.id))
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
-        Review::open(self.store.clone(), workspace, project.id, policy).map_err(|e| e.to_string())
+        let review = Review::open(self.store.clone(), workspace, project.id, policy).map_err(|e| e.to_string())?;
+        Ok(SharedReview::new(review, self.journal.clone(), craft::TIMEOUT))
     }
 
     pub(super) async fn set_approval_policy(
@@ -36,7 +39,7 @@ impl Engine {
         let key = policy_key(project);
         self.store.write(move |w| w.put_value(Table::Settings, &key, &policy)).await?;
         if let Some(review) = self.reviews.get(&project) {
-            review.lock().await.set_policy(policy);
+            review.set_policy(policy).await;
         }
         self.emit(Event::ApprovalPolicyChanged { project, policy });
         Ok(())
@@ -51,7 +54,7 @@ impl Engine {
     ) {
         let mut holder = None;
         for review in self.reviews.values() {
-            if review.lock().await.pending().any(|c| c.id == id) {
+            if review.holds(id).await {
                 holder = Some(review.clone());
                 break;
             }
@@ -62,13 +65,8 @@ impl Engine {
                 format!("no pending ChangeSet {id}; it was already decided, or its project is not open"),
             );
         };
-        let decided = review.lock().await.decide(id, decision, comment).await;
-        match decided {
-            Ok(decided) => {
-                self.waiters.deliver(&decided.changeset.id, decided.clone());
-                self.emit(Event::ChangeSetDecided { changeset: decided.changeset, applied: decided.applied })
-            }
-            Err(e) => self.fail(command, e.to_string()),
+        if let Err(e) = review.decide(id, decision, comment).await {
+            self.fail(command, e.to_string());
         }
     }
 
@@ -82,7 +80,7 @@ impl Engine {
     ) {
         let mut holder = None;
         for review in self.reviews.values() {
-            if review.lock().await.checkpoints().iter().any(|c| c.changeset == id) {
+            if review.can_undo(id).await {
                 holder = Some(review.clone());
                 break;
             }
@@ -93,17 +91,8 @@ impl Engine {
                 format!("ChangeSet {id} has nothing to undo (it was not applied, or was undone already)"),
             );
         };
-        let mut review = review.lock().await;
-        let done = if and_later { review.restore(id, &overwrite).await } else { review.undo(id, &overwrite).await };
-        drop(review);
-        match done {
-            Ok(done) => self.emit(Event::ChangeSetUndone {
-                changeset: id,
-                restored: done.restored,
-                hand_edited: done.hand_edited,
-                undone: done.undone,
-            }),
-            Err(e) => self.fail(command, e.to_string()),
+        if let Err(e) = review.undo(id, &overwrite, and_later).await {
+            self.fail(command, e.to_string());
         }
     }
 }

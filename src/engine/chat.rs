@@ -127,7 +127,6 @@ impl Engine {
             task: None,
             journal: journal.clone(),
             review,
-            waiters: self.waiters.clone(),
             autopilot: config.settings.autopilot,
             commands: super::commands::CommandGate::new(
                 self.store.reader(),

@@ -175,11 +175,11 @@ impl Engine {
     }
 
     /// The project's shared review state, opened on first use.
-    pub(super) fn review_of(&mut self, project: &Project) -> Result<super::host::SharedReview, String> {
+    pub(super) fn review_of(&mut self, project: &Project) -> Result<super::shared_review::SharedReview, String> {
         if let Some(review) = self.reviews.get(&project.id) {
             return Ok(review.clone());
         }
-        let review = Arc::new(tokio::sync::Mutex::new(self.open_review(project)?));
+        let review = self.open_review(project)?;
         self.reviews.insert(project.id, review.clone());
         Ok(review)
     }
@@ -191,7 +191,7 @@ impl Engine {
         let config = self.loop_config(id)?;
         let review = self.review_of(&project)?;
         if config.settings.autopilot {
-            review.lock().await.set_policy(crate::domain::ApprovalPolicy::AutoApprove);
+            review.set_policy(crate::domain::ApprovalPolicy::AutoApprove).await;
         }
         let workspace =
             crate::tools::Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
@@ -203,7 +203,6 @@ impl Engine {
             workspace,
             self.journal.clone(),
             review,
-            self.waiters.clone(),
             self.orders.clone(),
             config,
             Controls { paused, stop: stopped, block: block.clone() },

@@ -24,10 +24,11 @@ use crate::validate::receipt::{self as receipts, Work};
 use crate::validate::runner::{CheckResult, Plan, run_plan};
 
 use super::Journal;
-use super::host::{AgentHost, Hold, SharedReview, Waiters};
+use super::host::{AgentHost, Hold};
 use super::memory;
 use super::prompt::{ProjectContext, Role};
 use super::rotation;
+use super::shared_review::SharedReview;
 use super::specs::{self, SpecProblem};
 use super::tasks::{self, TaskList};
 use super::turn::{Agent, Conversation, PauseGate, Stop, TurnBudget, TurnOutcome, run_turn, stop_pair};
@@ -85,7 +86,6 @@ pub struct DevLoop {
     workspace: Workspace,
     journal: Journal,
     review: SharedReview,
-    waiters: Waiters,
     orders: OrderWaiters,
     config: LoopConfig,
     controls: Controls,
@@ -97,13 +97,11 @@ pub struct DevLoop {
 pub const INTERRUPTED: &str = "interrupted: Aura stopped during this task";
 
 impl DevLoop {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         project: Project,
         workspace: Workspace,
         journal: Journal,
         review: SharedReview,
-        waiters: Waiters,
         orders: OrderWaiters,
         config: LoopConfig,
         controls: Controls,
@@ -119,7 +117,7 @@ impl DevLoop {
             Role::Worker,
             context,
         );
-        DevLoop { project, workspace, journal, review, waiters, orders, config, controls, planner, worker }
+        DevLoop { project, workspace, journal, review, orders, config, controls, planner, worker }
     }
 
     fn state(&self, state: LoopState, task: Option<TaskId>, reason: Option<String>) {
@@ -228,7 +226,6 @@ impl DevLoop {
             task,
             journal: self.journal.clone(),
             review: self.review.clone(),
-            waiters: self.waiters.clone(),
             autopilot: self.config.settings.autopilot,
             commands: super::commands::CommandGate::new(
                 self.journal.store.reader(),
@@ -281,7 +278,7 @@ impl DevLoop {
             other => return Err(format!("the specs were not written: {}", describe(&other))),
         }
         if specs::spec_paths(self.workspace.root()).is_empty() {
-            let pending = host.changesets.is_empty() && self.review.lock().await.pending().next().is_some();
+            let pending = host.changesets.is_empty() && !self.review.overview().await.0.is_empty();
             return Err(if pending {
                 "the specs wait in Review: approve them, then start the loop again".into()
             } else {
@@ -523,12 +520,9 @@ impl DevLoop {
         };
         let Ok(changes) = crate::tools::registry::plan_edit(&self.workspace, &input) else { return };
         let changeset = crate::domain::ChangeSet::new(None, format!("tick {}", task.key), changes);
-        match self.review.lock().await.propose(changeset.clone()).await {
-            Ok(Some(decided)) => {
-                self.journal.emit(Event::ChangeSetDecided { changeset: decided.changeset, applied: decided.applied })
-            }
-            Ok(None) => self.journal.emit(Event::ChangeSetProposed { changeset }),
-            Err(e) => tracing::warn!("the box of {} was not ticked: {e}", task.key),
+        // Nobody waits for the tick: it is applied, or left in Review for the user.
+        if let Err(e) = self.review.propose(changeset, false).await {
+            tracing::warn!("the box of {} was not ticked: {e}", task.key);
         }
     }
 

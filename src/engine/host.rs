@@ -3,12 +3,11 @@
 //! commands run under the command policy, and the memory, work-order and question tools talk to
 //! the store and the dev loop.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::{
-    ChangeSet, ChangeSetId, ChangeSetStatus, MemoryEntry, MemorySource, ProjectId, SessionId, TaskId, WorkOrder,
-    WorkOrderId, WorkOrderStatus, now_millis,
+    ChangeSet, ChangeSetStatus, MemoryEntry, MemorySource, ProjectId, SessionId, TaskId, WorkOrder, WorkOrderId,
+    WorkOrderStatus, now_millis,
 };
 use crate::llm::ToolCallRequest;
 use crate::protocol::{ChangeSetDecision, Event};
@@ -20,22 +19,8 @@ use super::commands::{CommandGate, Gated};
 
 use super::Journal;
 use super::memory;
-use super::review::{Decided, Review};
+use super::shared_review::{Proposal, SharedReview};
 use super::turn::{ToolHost, ToolResult};
-
-pub type SharedReview = Arc<tokio::sync::Mutex<Review>>;
-
-/// Agents waiting for the user's decision on a ChangeSet they proposed.
-pub type Waiters = super::decisions::Decisions<ChangeSetId, Decided>;
-
-/// Drops a ChangeSet's waiter when the agent no longer waits for it.
-struct Forget(Waiters, ChangeSetId);
-
-impl Drop for Forget {
-    fn drop(&mut self) {
-        self.0.forget(&self.1);
-    }
-}
 
 /// Default time a command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
@@ -58,7 +43,6 @@ pub struct AgentHost {
     pub task: Option<TaskId>,
     pub journal: Journal,
     pub review: SharedReview,
-    pub waiters: Waiters,
     /// Held ChangeSets with Craft findings go back to the agent instead of waiting for a person.
     pub autopilot: bool,
     /// How its commands run: the command policy, the sandbox, the user's approvals.
@@ -111,72 +95,20 @@ impl AgentHost {
             return self.write_directly(changes, described).await;
         }
         let changeset = ChangeSet::new(Some(self.session), title, changes);
-        let id = changeset.id;
-        // Wait before proposing, so a decision made at once is not missed; stop waiting on any return.
-        let decision = self.waiters.wait(id);
-        let _forget = Forget(self.waiters.clone(), id);
-        // The review runs on its own task: stopping the agent never cuts an apply in half.
-        let review = self.review.clone();
-        let proposing = changeset.clone();
         let hold = match self.hold {
             Hold::Policy => false,
-            Hold::Overwrites => proposing.files.iter().any(|f| f.kind != crate::domain::FileChangeKind::Add),
+            Hold::Overwrites => changeset.files.iter().any(|f| f.kind != crate::domain::FileChangeKind::Add),
             Hold::Everything => true,
         };
-        let proposed = match tokio::spawn(async move {
-            let mut review = review.lock().await;
-            if hold { review.hold(proposing).await } else { review.propose(proposing).await }
-        })
-        .await
-        {
-            Ok(proposed) => proposed,
-            Err(e) => return ToolResult::error(format!("not applied: the review failed ({e})")),
-        };
-        let decided = match proposed {
-            Ok(Some(decided)) => {
-                self.journal.emit(Event::ChangeSetDecided {
-                    changeset: decided.changeset.clone(),
-                    applied: decided.applied.clone(),
-                });
-                decided
+        let decided = match self.review.propose(changeset, hold).await {
+            Ok(Proposal::Decided(decided)) => decided,
+            Ok(Proposal::Waiting(waiting)) if self.autopilot && !hold && !waiting.changeset.findings.is_empty() => {
+                return self.send_back(waiting.changeset).await;
             }
-            Ok(None) => {
-                let held = self.review.lock().await.pending().find(|c| c.id == id).cloned().unwrap_or(changeset);
-                self.journal.emit(Event::ChangeSetProposed { changeset: held.clone() });
-                if self.autopilot && !held.findings.is_empty() && !hold {
-                    let findings: Vec<String> = held
-                        .findings
-                        .iter()
-                        .map(|f| format!("- {}:{}: {}", f.path, f.line.unwrap_or(0), f.message))
-                        .collect();
-                    let comment = format!("Craft findings, sent back to the agent:\n{}", findings.join("\n"));
-                    let review = self.review.clone();
-                    let rejecting = async move {
-                        review.lock().await.decide(id, ChangeSetDecision::RejectAll, Some(comment)).await
-                    };
-                    match tokio::spawn(rejecting)
-                        .await
-                        .unwrap_or_else(|e| Err(super::review::ReviewError::Interrupted(e.to_string())))
-                    {
-                        Ok(rejected) => {
-                            self.journal.emit(Event::ChangeSetDecided {
-                                changeset: rejected.changeset.clone(),
-                                applied: vec![],
-                            });
-                            self.changesets.push(rejected.changeset);
-                        }
-                        Err(e) => return ToolResult::error(format!("not applied: {e}")),
-                    }
-                    return ToolResult::error(format!(
-                        "not applied: Aura's Craft checks found problems; fix them and edit again:\n{}",
-                        findings.join("\n")
-                    ));
-                }
-                match decision.await {
-                    Ok(decided) => decided,
-                    Err(_) => return ToolResult::error("not applied: the review was closed before a decision"),
-                }
-            }
+            Ok(Proposal::Waiting(waiting)) => match waiting.decided().await {
+                Some(decided) => decided,
+                None => return ToolResult::error("not applied: the review was closed before a decision"),
+            },
             Err(e) => return ToolResult::error(format!("not applied: {e}")),
         };
         let comment =
@@ -191,6 +123,22 @@ impl AgentHost {
         };
         self.changesets.push(decided.changeset);
         result
+    }
+
+    /// Under autopilot, a ChangeSet with Craft findings is rejected with them as the comment and
+    /// goes back to the agent to fix, instead of waiting for a person.
+    async fn send_back(&mut self, held: ChangeSet) -> ToolResult {
+        let findings: Vec<String> =
+            held.findings.iter().map(|f| format!("- {}:{}: {}", f.path, f.line.unwrap_or(0), f.message)).collect();
+        let comment = format!("Craft findings, sent back to the agent:\n{}", findings.join("\n"));
+        match self.review.decide(held.id, ChangeSetDecision::RejectAll, Some(comment)).await {
+            Ok(rejected) => self.changesets.push(rejected.changeset),
+            Err(e) => return ToolResult::error(format!("not applied: {e}")),
+        }
+        ToolResult::error(format!(
+            "not applied: Aura's Craft checks found problems; fix them and edit again:\n{}",
+            findings.join("\n")
+        ))
     }
 
     /// Writes planned changes at once (the workspace is the agent's own, never the user's).

@@ -21,6 +21,7 @@ pub mod prompt;
 mod requirements;
 pub mod review;
 pub mod rotation;
+pub mod shared_review;
 mod spec_files;
 pub mod specs;
 pub mod tasks;
@@ -254,9 +255,7 @@ struct Engine {
     emitter: Emitter,
     journal: Journal,
     /// The review state of every project opened in this run.
-    reviews: HashMap<ProjectId, host::SharedReview>,
-    /// Agents waiting for a decision on a ChangeSet.
-    waiters: host::Waiters,
+    reviews: HashMap<ProjectId, shared_review::SharedReview>,
     /// Dev loops waiting for a decision on a work order.
     orders: devloop::OrderWaiters,
     /// Commands waiting for the user's approval, and what was allowed per session.
@@ -293,7 +292,6 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         emitter,
         journal,
         reviews: HashMap::new(),
-        waiters: Default::default(),
         orders: Default::default(),
         approvals: Default::default(),
         loops: HashMap::new(),

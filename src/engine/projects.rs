@@ -94,10 +94,7 @@ impl Engine {
         let sessions = sessions.items.into_iter().filter(|s| s.project == Some(project.id)).collect();
         // Opening the review here also readies undo for the checkpoints of earlier runs.
         let (pending_changesets, applied_changes) = match self.review_of(&project) {
-            Ok(review) => {
-                let review = review.lock().await;
-                (review.pending().cloned().collect(), review.applied())
-            }
+            Ok(review) => review.overview().await,
             Err(message) => {
                 self.emit(Event::StoreWarning {
                     message: format!("the review of {} is unavailable: {message}", project.root.display()),

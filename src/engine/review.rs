@@ -4,6 +4,8 @@
 //! ChangeSets and checkpoints survive a restart.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
 
 use crate::domain::{
     ApprovalPolicy, ChangeSet, ChangeSetId, ChangeSetStatus, Checkpoint, FileChange, FileChangeKind, HunkDecision,
@@ -39,6 +41,22 @@ pub struct Decided {
     pub changeset: ChangeSet,
     /// Files written; empty when everything was rejected.
     pub applied: Vec<String>,
+}
+
+/// A ChangeSet whose Craft checks ran, with their findings attached: the only kind Review takes as
+/// a proposal, so nothing is recorded or announced before it was checked.
+pub struct Checked(ChangeSet);
+
+impl Checked {
+    /// Runs the Craft checks on `changeset`; each formatter or linter may take up to `timeout`.
+    pub async fn run(root: &Path, mut changeset: ChangeSet, timeout: Duration) -> Checked {
+        changeset.findings = craft::check(root, &changeset.files, timeout).await;
+        Checked(changeset)
+    }
+
+    pub fn changeset(&self) -> &ChangeSet {
+        &self.0
+    }
 }
 
 /// What undo or restore did.
@@ -125,44 +143,53 @@ impl Review {
         Ok(())
     }
 
+    pub fn policy(&self) -> ApprovalPolicy {
+        self.policy
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
     /// Takes a ChangeSet from an agent and runs the Craft checks on it (the findings travel with
-    /// it). Under `Ask`, or when something was found, it waits (returns `None`); under `AutoApprove`
-    /// a clean one is applied at once; under `ReadOnly` it is refused.
+    /// it), then [`Review::submit`]s it. The checks run while this review is borrowed: for a review
+    /// used alone; shared, `SharedReview` runs them first and locks only to submit.
     pub async fn propose(&mut self, changeset: ChangeSet) -> Result<Option<Decided>, ReviewError> {
-        self.propose_under(changeset, self.policy).await
+        self.check_and_submit(changeset, false).await
     }
 
     /// Like [`Review::propose`], but the ChangeSet always waits for the user (regenerated specs
     /// that would overwrite the user's files).
     pub async fn hold(&mut self, changeset: ChangeSet) -> Result<Option<Decided>, ReviewError> {
-        let policy =
-            if self.policy == ApprovalPolicy::ReadOnly { ApprovalPolicy::ReadOnly } else { ApprovalPolicy::Ask };
-        self.propose_under(changeset, policy).await
+        self.check_and_submit(changeset, true).await
     }
 
-    async fn propose_under(
-        &mut self,
-        mut changeset: ChangeSet,
-        policy: ApprovalPolicy,
-    ) -> Result<Option<Decided>, ReviewError> {
-        if policy == ApprovalPolicy::ReadOnly {
+    async fn check_and_submit(&mut self, changeset: ChangeSet, hold: bool) -> Result<Option<Decided>, ReviewError> {
+        if self.policy == ApprovalPolicy::ReadOnly {
             return Err(ReviewError::ReadOnly);
         }
-        changeset.findings = craft::check(self.workspace.root(), &changeset.files);
-        let policy = if changeset.findings.is_empty() { policy } else { ApprovalPolicy::Ask };
-        match policy {
-            ApprovalPolicy::ReadOnly => Err(ReviewError::ReadOnly),
-            ApprovalPolicy::Ask => {
-                self.record(vec![Record::ChangeSet(changeset.clone())]).await?;
-                self.pending.insert(changeset.id, changeset);
-                Ok(None)
-            }
-            ApprovalPolicy::AutoApprove => {
-                let id = changeset.id;
-                self.pending.insert(id, changeset);
-                self.decide(id, ChangeSetDecision::AcceptAll, None).await.map(Some)
-            }
+        let checked = Checked::run(self.workspace.root(), changeset, craft::TIMEOUT).await;
+        self.submit(checked, hold).await
+    }
+
+    /// Takes a checked ChangeSet. Under `Ask`, when it is `hold`, or when something was found, it
+    /// waits (returns `None`); under `AutoApprove` a clean one is applied at once; under `ReadOnly`
+    /// it is refused.
+    pub async fn submit(&mut self, checked: Checked, hold: bool) -> Result<Option<Decided>, ReviewError> {
+        let Checked(changeset) = checked;
+        let policy = match self.policy {
+            ApprovalPolicy::ReadOnly => return Err(ReviewError::ReadOnly),
+            _ if hold || !changeset.findings.is_empty() => ApprovalPolicy::Ask,
+            policy => policy,
+        };
+        if policy == ApprovalPolicy::Ask {
+            self.record(vec![Record::ChangeSet(changeset.clone())]).await?;
+            self.pending.insert(changeset.id, changeset);
+            return Ok(None);
         }
+        let id = changeset.id;
+        self.pending.insert(id, changeset);
+        self.decide(id, ChangeSetDecision::AcceptAll, None).await.map(Some)
     }
 
     /// Applies a change the user made themselves (a spec saved from the editor) at once, whatever

@@ -120,9 +120,7 @@ impl Engine {
         let project = self.project(project).map_err(SpecFileError::Unavailable)?;
         let review = self.review_of(&project).map_err(SpecFileError::Unavailable)?;
         let changeset = ChangeSet::new(None, format!("Edit {path}"), vec![change]);
-        let decided = review.lock().await.apply_own(changeset).await?;
-        self.emit(Event::ChangeSetDecided { changeset: decided.changeset, applied: decided.applied });
-        Ok(())
+        Ok(review.apply_own(changeset).await?)
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use regex::Regex;
 use similar::{ChangeTag, TextDiff};
@@ -182,16 +183,27 @@ pub fn check_change(change: &FileChange) -> Vec<CraftFinding> {
     findings
 }
 
-/// Every finding on a set of changes: the line rules, then the project's formatters and linters.
-pub fn check(root: &Path, changes: &[FileChange]) -> Vec<CraftFinding> {
-    changes
-        .iter()
-        .flat_map(|change| {
-            let mut findings = check_change(change);
-            findings.extend(super::linters::findings(root, change));
-            findings
-        })
-        .collect()
+/// How long one formatter or linter may take on one file before its verdict is left out (a cold
+/// eslint on a large project takes several seconds; a hung one must not hold a proposal forever).
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Every finding on a set of changes: the line rules, then the project's formatters and linters,
+/// each of those given up after `timeout`. Nothing here blocks the async runtime.
+pub async fn check(root: &Path, changes: &[FileChange], timeout: Duration) -> Vec<CraftFinding> {
+    let owned = changes.to_vec();
+    // Diffing large files is CPU work: the blocking pool's, not the runtime's.
+    let by_rules = tokio::task::spawn_blocking(move || owned.iter().map(check_change).collect::<Vec<_>>())
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!("the Craft line rules failed: {e}");
+            vec![Vec::new(); changes.len()]
+        });
+    let mut findings = Vec::new();
+    for (change, by_rules) in changes.iter().zip(by_rules) {
+        findings.extend(by_rules);
+        findings.extend(super::linters::findings(root, change, timeout).await);
+    }
+    findings
 }
 
 #[cfg(test)]

@@ -2,10 +2,14 @@
 //! nothing is written first): rustfmt for Rust, ruff (check and format) for Python, prettier and
 //! eslint for TypeScript and JavaScript. Each runs only when the project has it: the tool is found
 //! in the workspace (`.venv/bin`, `node_modules/.bin`) or, for rustfmt and ruff, on the PATH, and
-//! the project configures it (rustfmt always applies to Rust).
+//! the project configures it (rustfmt always applies to Rust). Each runs as an async child process
+//! with a timeout: a hung tool is killed and its verdict left out, never waited on.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
 
 use crate::domain::{CraftFinding, FileChange};
 
@@ -144,35 +148,66 @@ fn locate(root: &Path, tool: &Tool) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(tool.program)).find(|p| p.is_file())
 }
 
-/// What the project's tools say about a change's new text.
-pub fn findings(root: &Path, change: &FileChange) -> Vec<CraftFinding> {
+/// What the project's tools say about a change's new text, each tool given `timeout`.
+pub async fn findings(root: &Path, change: &FileChange, timeout: Duration) -> Vec<CraftFinding> {
     let Some(after) = change.after.as_deref() else { return Vec::new() };
     let extension = Path::new(&change.path).extension().and_then(|e| e.to_str()).unwrap_or_default();
-    TOOLS
-        .iter()
-        .filter(|tool| tool.extensions.contains(&extension) && configured(root, tool))
-        .filter_map(|tool| locate(root, tool).map(|program| (tool, program)))
-        .flat_map(|(tool, program)| run(root, tool, &program, change, after))
-        .collect()
+    let mut found = Vec::new();
+    for tool in TOOLS.iter().filter(|tool| tool.extensions.contains(&extension) && configured(root, tool)) {
+        if let Some(program) = locate(root, tool) {
+            found.extend(run(root, tool, &program, change, after, timeout).await);
+        }
+    }
+    found
 }
 
-fn run(root: &Path, tool: &Tool, program: &Path, change: &FileChange, after: &str) -> Vec<CraftFinding> {
-    let Ok(mut child) = Command::new(program)
+async fn run(
+    root: &Path,
+    tool: &Tool,
+    program: &Path,
+    change: &FileChange,
+    after: &str,
+    timeout: Duration,
+) -> Vec<CraftFinding> {
+    let Ok(mut child) = tokio::process::Command::new(program)
         .args((tool.args)(&change.path))
         .current_dir(root)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Given up on, the future is dropped with the child: it is killed, not left running.
+        .kill_on_drop(true)
         .spawn()
     else {
         return Vec::new();
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        // A tool that stops reading early still gets judged by what it printed.
-        let _ = stdin.write_all(after.as_bytes());
+    let stdin = child.stdin.take();
+    let feed = async move {
+        if let Some(mut stdin) = stdin {
+            // A tool that stops reading early still gets judged by what it printed.
+            let _ = stdin.write_all(after.as_bytes()).await;
+        }
+    };
+    let ran = tokio::time::timeout(timeout, async { tokio::join!(feed, child.wait_with_output()).1 }).await;
+    match ran {
+        Ok(Ok(output)) => judge(tool, change, after, &output),
+        Ok(Err(e)) => {
+            tracing::warn!("{} could not be run on {}: {e}", tool.name, change.path);
+            Vec::new()
+        }
+        Err(_) => {
+            tracing::warn!(
+                "{} did not finish on {} within {timeout:?}; its verdict is left out",
+                tool.name,
+                change.path
+            );
+            Vec::new()
+        }
     }
-    let Ok(output) = child.wait_with_output() else { return Vec::new() };
+}
+
+/// The findings in what a tool printed.
+fn judge(tool: &Tool, change: &FileChange, after: &str, output: &Output) -> Vec<CraftFinding> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let finding = |rule: &str, line: Option<u32>, message: String| CraftFinding {
         path: change.path.clone(),
@@ -230,19 +265,22 @@ mod tests {
         findings.iter().map(|f| f.rule.as_str()).collect()
     }
 
-    #[test]
-    fn rustfmt_judges_rust_files() {
+    const T: Duration = crate::validate::craft::TIMEOUT;
+
+    #[tokio::test]
+    async fn rustfmt_judges_rust_files() {
         let dir = tempfile::tempdir().unwrap();
         assert!(locate(dir.path(), &TOOLS[0]).is_some(), "rustfmt is part of the toolchain this project builds with");
-        assert_eq!(rules(&findings(dir.path(), &added("src/lib.rs", "fn main(){let x=1;}\n"))), ["formatter"]);
-        assert!(findings(dir.path(), &added("src/lib.rs", "fn main() {\n    let x = 1;\n}\n")).is_empty());
-        let broken = findings(dir.path(), &added("src/lib.rs", "fn main( {\n"));
+        let messy = findings(dir.path(), &added("src/lib.rs", "fn main(){let x=1;}\n"), T).await;
+        assert_eq!(rules(&messy), ["formatter"]);
+        assert!(findings(dir.path(), &added("src/lib.rs", "fn main() {\n    let x = 1;\n}\n"), T).await.is_empty());
+        let broken = findings(dir.path(), &added("src/lib.rs", "fn main( {\n"), T).await;
         assert_eq!(rules(&broken), ["linter"]);
         assert!(broken[0].message.starts_with("rustfmt could not parse src/lib.rs"), "{}", broken[0].message);
     }
 
-    #[test]
-    fn project_tools_run_only_where_the_project_configures_them() {
+    #[tokio::test]
+    async fn project_tools_run_only_where_the_project_configures_them() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("node_modules/.bin")).unwrap();
         let ruff = &TOOLS[1];
@@ -257,6 +295,28 @@ mod tests {
         std::fs::write(dir.path().join(".prettierrc"), "{}").unwrap();
         assert!(configured(dir.path(), prettier));
         assert_eq!(locate(dir.path(), prettier), None, "node tools come only from the workspace");
-        assert!(findings(dir.path(), &added("src/app.ts", "const x=1\n")).is_empty(), "configured but not installed");
+        assert!(
+            findings(dir.path(), &added("src/app.ts", "const x=1\n"), T).await.is_empty(),
+            "configured but not installed"
+        );
+    }
+
+    /// A tool that hangs (here a `.venv/bin/ruff` that sleeps) is killed at the timeout and leaves
+    /// no verdict, instead of holding the proposal.
+    #[tokio::test]
+    async fn a_hung_tool_is_given_up_at_the_timeout() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".venv/bin")).unwrap();
+        std::fs::write(dir.path().join("ruff.toml"), "").unwrap();
+        let ruff = dir.path().join(".venv/bin/ruff");
+        std::fs::write(&ruff, "#!/bin/sh\ntouch started\nexec sleep 60\n").unwrap();
+        std::fs::set_permissions(&ruff, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let started = std::time::Instant::now();
+        let found = findings(dir.path(), &added("calc.py", "x = 1\n"), Duration::from_millis(300)).await;
+        assert!(found.is_empty(), "{found:?}");
+        assert!(dir.path().join("started").exists(), "the hung tool did run");
+        // Two tools (ruff check, ruff format), each given up after 300 ms; far below the 60 s sleep.
+        assert!(started.elapsed() < Duration::from_secs(10), "waited {:?}", started.elapsed());
     }
 }

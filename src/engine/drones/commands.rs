@@ -59,8 +59,6 @@ impl Engine {
         };
         let review = self.review_of(&project)?;
         let changeset = ChangeSet::new(None, format!("Save the {} Drone", manifest.name), vec![change]);
-        let decided = review.lock().await.apply_own(changeset).await.map_err(|e| e.to_string())?;
-        self.emit(Event::ChangeSetDecided { changeset: decided.changeset, applied: decided.applied });
-        Ok(())
+        review.apply_own(changeset).await.map_err(|e| e.to_string())
     }
 }

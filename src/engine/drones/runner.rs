@@ -23,8 +23,9 @@ use crate::validate::baseline::{self, Baseline, Comparison};
 use crate::validate::receipt::{self as receipts, Work};
 
 use super::super::control::loop_key;
-use super::super::host::{AgentHost, Hold, SharedReview, Waiters};
+use super::super::host::{AgentHost, Hold};
 use super::super::prompt::{ProjectContext, Role};
+use super::super::shared_review::{Proposal, SharedReview, Waiting};
 use super::super::turn::{Agent, Conversation, Stop, StopSwitch, TurnBudget, TurnOutcome, run_turn, stop_pair};
 use super::super::{Engine, Journal, devloop, memory};
 use super::registry;
@@ -134,7 +135,6 @@ impl Engine {
             root: project.root.clone(),
             journal: self.journal.clone(),
             review,
-            waiters: self.waiters.clone(),
             lane,
             stop,
             check_timeout: Duration::from_secs(config.settings.check_timeout_secs),
@@ -257,7 +257,6 @@ struct Job {
     root: PathBuf,
     journal: Journal,
     review: SharedReview,
-    waiters: Waiters,
     lane: Option<Arc<Semaphore>>,
     stop: Stop,
     check_timeout: Duration,
@@ -271,7 +270,7 @@ struct Outcome {
     changesets: Vec<ChangeSet>,
     usage: crate::domain::Usage,
     /// A worktree result in Review: the worktree stays until it is merged or discarded.
-    waiting: Option<(Worktree, ChangeSet)>,
+    waiting: Option<(Worktree, Waiting)>,
 }
 
 impl Job {
@@ -291,8 +290,8 @@ impl Job {
                     usage: outcome.usage,
                 });
                 // A worktree's result waits in Review: its files are what the Drone changed.
-                if let Some((_, changeset)) = &outcome.waiting {
-                    receipt.files_changed = changeset.files.iter().map(|f| f.path.clone()).collect();
+                if let Some((_, waiting)) = &outcome.waiting {
+                    receipt.files_changed = waiting.changeset.files.iter().map(|f| f.path.clone()).collect();
                 }
                 (receipt, outcome.waiting)
             }
@@ -306,15 +305,10 @@ impl Job {
                 .emit(Event::Error { command: None, message: format!("the Drone run could not be stored: {e}") });
         }
         self.journal.emit(Event::DroneRunFinished { run: self.run.clone() });
-        if let Some((tree, changeset)) = waiting {
+        if let Some((tree, waiting)) = waiting {
             // Merged or discarded, the worktree has done its work. Dropped (the engine stopped),
             // it is removed at the next start.
-            let decided = self.waiters.wait(changeset.id);
-            if self.review.lock().await.pending().any(|c| c.id == changeset.id) {
-                let _ = decided.await;
-            } else {
-                self.waiters.forget(&changeset.id);
-            }
+            waiting.decided().await;
             remove(tree, self.run.id, &self.journal).await;
         }
     }
@@ -351,13 +345,15 @@ impl Job {
         };
         match proposed {
             // Waiting in Review: the worktree stays until the change is merged or discarded.
-            Ok((mut outcome, Some(changeset))) if changeset.status == crate::domain::ChangeSetStatus::Proposed => {
-                outcome.changesets.push(changeset.clone());
-                outcome.waiting = Some((tree, changeset));
+            Ok((mut outcome, Some(Proposal::Waiting(waiting)))) => {
+                outcome.changesets.push(waiting.changeset.clone());
+                outcome.waiting = Some((tree, waiting));
                 Ok(outcome)
             }
             Ok((mut outcome, decided)) => {
-                outcome.changesets.extend(decided);
+                if let Some(Proposal::Decided(decided)) = decided {
+                    outcome.changesets.push(decided.changeset);
+                }
                 remove(tree, self.run.id, &self.journal).await;
                 Ok(outcome)
             }
@@ -391,7 +387,6 @@ impl Job {
             task: None,
             journal: self.journal.clone(),
             review: self.review.clone(),
-            waiters: self.waiters.clone(),
             autopilot: false,
             commands: super::super::commands::CommandGate::new(
                 self.journal.store.reader(),
@@ -436,7 +431,7 @@ impl Job {
 
     /// The worktree's changes as one ChangeSet in Review: `None` when the Drone changed nothing;
     /// files changed on both sides that git cannot merge stay out, named in the receipt's findings.
-    async fn propose(&self, tree: &Worktree) -> Result<Option<ChangeSet>, String> {
+    async fn propose(&self, tree: &Worktree) -> Result<Option<Proposal>, String> {
         let (tree_copy, root) = (tree.clone(), self.root.clone());
         let derived = tokio::task::spawn_blocking(move || tree_copy.changes(&root))
             .await
@@ -451,21 +446,7 @@ impl Job {
         let skipped = skipped.chain(derived.skipped.iter().map(|p| format!("{p}: not text; not merged")));
         changeset.comment = Some(skipped.collect::<Vec<_>>().join("\n")).filter(|c| !c.is_empty());
         let hold = self.manifest.tool_policy == ToolPolicy::AskBeforeWrites;
-        let mut review = self.review.lock().await;
-        let proposed =
-            if hold { review.hold(changeset.clone()).await } else { review.propose(changeset.clone()).await };
-        match proposed.map_err(|e| e.to_string())? {
-            Some(decided) => {
-                self.journal
-                    .emit(Event::ChangeSetDecided { changeset: decided.changeset.clone(), applied: decided.applied });
-                Ok(Some(decided.changeset))
-            }
-            None => {
-                let held = review.pending().find(|c| c.id == changeset.id).cloned().unwrap_or(changeset);
-                self.journal.emit(Event::ChangeSetProposed { changeset: held.clone() });
-                Ok(Some(held))
-            }
-        }
+        self.review.propose(changeset, hold).await.map(Some).map_err(|e| e.to_string())
     }
 }
 
