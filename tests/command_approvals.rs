@@ -110,3 +110,36 @@ fn a_denied_command_does_not_run_and_the_model_is_told() {
     assert!(is_error && summary.contains("denied"), "{summary}");
     assert!(!workspace.path().join("denied.txt").exists());
 }
+
+#[test]
+fn the_network_is_granted_to_one_command_by_approval() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connect = format!("python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5); print('connected')\"");
+    let script = Script::new(vec![
+        Turn::steps(vec![call("run_command", json!({"command": connect, "network": true}))]),
+        Turn::text("Fetched."),
+    ]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, workspace.path());
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat_session(&mut client, project);
+    client.send(Command::SendMessage { session: session.id, text: "Fetch it.".into() });
+    let approval = wait(&client, |e| match e {
+        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
+        _ => None,
+    });
+    assert!(approval.network && approval.reason.contains("network access"), "{approval:?}");
+    client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::AllowOnce });
+    let (summary, is_error) = wait(&client, |e| match e {
+        Event::ToolCallFinished { summary, is_error, .. } => Some((summary.clone(), *is_error)),
+        _ => None,
+    });
+    assert!(!is_error, "{summary}");
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_ok(), "the granted command reached the listener");
+}

@@ -322,3 +322,47 @@ fn a_failed_attempt_is_retried_with_its_notes_and_then_verified() {
         "{retry_plan}"
     );
 }
+
+/// The Worker of 02.1 first runs `touch NOTES.md`, which the allowed list does not cover.
+fn touching_script() -> Script {
+    let mut turns = spec_turns();
+    turns.extend(task_01());
+    turns.extend(task_mul(Some(call("run_command", json!({"command": "touch NOTES.md"})))));
+    turns.extend(task_sub());
+    Script::new(turns)
+}
+
+#[test]
+fn headless_runs_answer_commands_that_ask_as_told() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // ask-fails: the run stops at the command, naming it, with exit 3; nothing it would write lands.
+    let workspace = new_workspace();
+    let data = tempfile::tempdir().unwrap();
+    let emulator = runtime.block_on(Emulator::start(touching_script())).unwrap();
+    let base = emulator.base_url(ProviderKind::Openai);
+    let mut args = run_args(workspace.path().to_str().unwrap(), &base);
+    args.extend(["--approve-commands", "ask-fails"]);
+    let output = aura(&args, data.path()).output().unwrap();
+    let log = text_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{log}");
+    assert!(log.contains("blocked: `touch NOTES.md` needs your approval"), "{log}");
+    assert!(!workspace.path().join("NOTES.md").exists());
+
+    // all: it runs in the sandbox, and its new file lands through Review (autopilot applies it).
+    let workspace = new_workspace();
+    let data = tempfile::tempdir().unwrap();
+    let emulator = runtime.block_on(Emulator::start(touching_script())).unwrap();
+    let base = emulator.base_url(ProviderKind::Openai);
+    let mut args = run_args(workspace.path().to_str().unwrap(), &base);
+    args.extend(["--approve-commands", "all", "--sandbox", "workspace-write"]);
+    let output = aura(&args, data.path()).output().unwrap();
+    let log = text_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    assert!(log.contains("command allowed: `touch NOTES.md`"), "{log}");
+    assert!(workspace.path().join("NOTES.md").exists(), "the command's file was applied:\n{log}");
+
+    // A policy name that does not exist is refused before anything runs.
+    let output = aura(&["run", "--sandbox", "everything"], data.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text_of(&output).contains("not a sandbox policy; use one of read-only"), "{}", text_of(&output));
+}

@@ -162,6 +162,8 @@ fn landlock(spec: &Spec) -> Result<(), String> {
         .map_err(err)?
         .add_rules(path_beneath_rules([&spec.tmp], all))
         .map_err(err)?
+        .add_rules(path_beneath_rules(&spec.write, all))
+        .map_err(err)?
         .add_rules(path_beneath_rules(["/dev/null", "/dev/zero", "/dev/full", "/dev/tty"], all))
         .map_err(err)?
         .restrict_self()

@@ -156,6 +156,10 @@ pub struct Spec {
     pub tmp: PathBuf,
     /// Readable (and executable) folders and files outside the workspace.
     pub read: Vec<PathBuf>,
+    /// Writable folders outside the workspace: the package caches, when the network is granted
+    /// (so `cargo build` may fetch crates).
+    #[serde(default)]
+    pub write: Vec<PathBuf>,
     /// The `cgroup.procs` file of the command's own pids cgroup, when one could be made.
     pub cgroup_procs: Option<PathBuf>,
     pub max_processes: u64,
@@ -195,13 +199,15 @@ impl Sandbox {
         };
         let passthrough = capture::generated_top_folders(workspace);
         let cgroup = cgroup::Cgroup::create(MAX_PROCESSES);
+        let home = self.home.clone().or_else(dirs::home_dir);
         let spec = Spec {
             workspace: workspace.to_path_buf(),
             policy: self.policy,
             overlay,
             passthrough,
             tmp,
-            read: readable(self.home.clone().or_else(dirs::home_dir).as_deref(), workspace),
+            read: readable(home.as_deref(), workspace),
+            write: if self.policy.network() { package_caches(home.as_deref()) } else { Vec::new() },
             cgroup_procs: cgroup.as_ref().map(cgroup::Cgroup::procs),
             max_processes: MAX_PROCESSES,
         };
@@ -279,6 +285,13 @@ fn readable(home: Option<&Path>, workspace: &Path) -> Vec<PathBuf> {
         }
     }
     read
+}
+
+/// The package managers' download caches in the home folder.
+fn package_caches(home: Option<&Path>) -> Vec<PathBuf> {
+    let Some(home) = home else { return Vec::new() };
+    let caches = [".cargo/registry", ".cargo/git", ".npm", ".cache/pip", ".cache/uv", "go/pkg/mod", ".m2/repository", ".gradle/caches"];
+    caches.iter().map(|c| home.join(c)).filter(|p| p.exists()).collect()
 }
 
 /// The repository folder a worktree's `.git` file points into (`gitdir: REPO/.git/worktrees/NAME`).
