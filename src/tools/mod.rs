@@ -7,4 +7,4 @@ pub mod read;
 pub mod registry;
 pub mod shell;
 
-pub use jail::{JailError, MAX_EDIT_BYTES, Workspace};
+pub use jail::{JailError, MAX_EDIT_BYTES, Opened, Workspace};
