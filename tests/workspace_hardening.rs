@@ -62,19 +62,34 @@ const PATCH: &str = "*** Begin Patch\n\
 *** Delete File: gone.txt\n\
 *** End Patch";
 
-/// Runs `aura apply-patch PATCH` in `root` under strace, which kills it with SIGKILL on entry to
-/// its `nth` rename: the journal is renamed into place twice (staged, committed), then each file.
-fn apply_killed_at_rename(root: &Path, nth: u32) {
-    let strace = Command::new("strace")
+/// Runs `aura apply-patch PATCH` in `root` under strace, which does `fault` (`signal=KILL`,
+/// `error=EIO`) on entry to its `nth` rename: the journal is renamed into place twice (staged,
+/// committed), then each file.
+fn apply_faulted_at_rename(root: &Path, fault: &str, nth: u32) -> std::process::Output {
+    Command::new("strace")
         .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat,renameat2", "-e"])
-        .arg(format!("inject=renameat,renameat2:signal=KILL:when={nth}"))
+        .arg(format!("inject=renameat,renameat2:{fault}:when={nth}"))
         .arg(env!("CARGO_BIN_EXE_aura"))
         .args(["apply-patch", PATCH])
         .current_dir(root)
         .output()
-        .expect("strace runs the apply (install it: scripts/test does)");
+        .expect("strace runs the apply (install it: scripts/test does)")
+}
+
+fn apply_killed_at_rename(root: &Path, nth: u32) {
+    let strace = apply_faulted_at_rename(root, "signal=KILL", nth);
     assert_eq!(strace.status.signal(), Some(9), "the apply was killed: {strace:?}");
     assert!(root.join(JOURNAL).exists(), "the killed apply left its journal");
+}
+
+#[test]
+fn a_rename_failing_halfway_puts_every_file_back() {
+    let (_dir, root) = workspace();
+    let before = tree(&root);
+    let out = apply_faulted_at_rename(&root, "error=EIO", 4); // a.txt replaced, b.txt's rename fails
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("b.txt"), "{out:?}");
+    assert_eq!(tree(&root), before, "a.txt put back, the new folders and every temporary file gone");
 }
 
 #[test]
