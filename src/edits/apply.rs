@@ -82,7 +82,8 @@ pub fn apply(changes: &[FileChange], files: &dyn Files) -> Result<(), EditError>
         return Err(e);
     }
     if let Err((e, renamed, removed)) = commit(&staged, &removals) {
-        // Nothing is left to roll forward, so the journal goes before the files are put back.
+        // A recovery would roll the remaining temporaries forward: they and the journal go first. Then
+        // the files are put back, and the folders made for them, empty now, go too.
         journal.discard(files);
         journal::end(&journal_place)?;
         put_back(&staged[..renamed], &removals[..removed]);
