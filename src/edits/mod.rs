@@ -5,16 +5,18 @@
 mod apply;
 mod checkpoint;
 mod diff;
+mod journal;
 pub mod patch;
+mod place;
 mod plan;
 mod replace;
 pub mod seek;
 
-use std::path::PathBuf;
-
 pub use apply::{apply, verify};
 pub use checkpoint::{RestorePlan, capture, restore_plan};
 pub use diff::{accepted_text, file_change, hunks};
+pub use journal::{JOURNAL, Recovery, recover};
+pub use place::Place;
 pub use plan::{apply_chunks, plan_patch};
 pub use replace::{Replace, WriteFile, plan_replace, plan_write};
 
@@ -23,8 +25,11 @@ pub trait Files {
     /// The text of a workspace file; `None` if there is none. A directory, a file that is not
     /// UTF-8, or a path outside the workspace is an error.
     fn read_text(&self, path: &str) -> Result<Option<String>, EditError>;
-    /// Where `path` may be written: inside the workspace and never under `.git/`.
-    fn writable(&self, path: &str) -> Result<PathBuf, EditError>;
+    /// Where `path`'s content is written, symlinks followed: inside the workspace and never in a git
+    /// folder, else refused. Planning calls it as the check that a path may be written.
+    fn place(&self, path: &str) -> Result<Place, EditError>;
+    /// The directory entry `path` itself (a final symlink is not followed): what a removal removes.
+    fn entry(&self, path: &str) -> Result<Place, EditError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,4 +70,9 @@ pub enum EditError {
     Stale { path: String },
     #[error("{path}: {detail}")]
     Io { path: String, detail: String },
+    #[error(
+        "the apply journal {} cannot be used ({detail}); an earlier apply was interrupted: check the changed files (git status), then delete the journal",
+        JOURNAL
+    )]
+    Journal { detail: String },
 }

@@ -32,7 +32,10 @@ impl Overlay<'_> {
 
     fn set(&mut self, path: &str, text: Option<String>) -> Result<(), EditError> {
         self.read(path)?;
-        self.files.writable(path)?;
+        match text {
+            Some(_) => self.files.place(path)?,
+            None => self.files.entry(path)?,
+        };
         self.current.insert(path.to_string(), text);
         Ok(())
     }

@@ -126,7 +126,7 @@ pub fn plan_write(edit: &WriteFile, files: &dyn Files) -> Result<FileChange, Edi
             return Err(EditError::NoChanges);
         }
     }
-    files.writable(&edit.path)?;
+    files.place(&edit.path)?;
     Ok(file_change(&edit.path, before, Some(edit.content.clone())))
 }
 
@@ -134,7 +134,10 @@ pub fn plan_write(edit: &WriteFile, files: &dyn Files) -> Result<FileChange, Edi
 mod tests {
     use super::*;
     use std::collections::HashMap;
-    use std::path::PathBuf;
+
+    use rustix::fs::{Mode, OFlags};
+
+    use crate::edits::Place;
 
     struct Memory(HashMap<String, String>);
 
@@ -142,8 +145,14 @@ mod tests {
         fn read_text(&self, path: &str) -> Result<Option<String>, EditError> {
             Ok(self.0.get(path).cloned())
         }
-        fn writable(&self, path: &str) -> Result<PathBuf, EditError> {
-            Ok(PathBuf::from(path))
+        /// Planning only checks the place; the current folder stands in for one.
+        fn place(&self, path: &str) -> Result<Place, EditError> {
+            let dir = rustix::fs::open(".", OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
+                .map_err(|e| EditError::Io { path: path.into(), detail: e.to_string() })?;
+            Ok(Place::new(dir, Vec::new(), path.into(), path.into()))
+        }
+        fn entry(&self, path: &str) -> Result<Place, EditError> {
+            self.place(path)
         }
     }
 

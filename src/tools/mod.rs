@@ -8,4 +8,4 @@ pub mod registry;
 pub mod sandbox;
 pub mod shell;
 
-pub use jail::{JailError, MAX_EDIT_BYTES, Workspace};
+pub use jail::{JailError, MAX_EDIT_BYTES, Opened, Workspace};

@@ -2,7 +2,7 @@
 //! files are described, not dumped), `list_files` / `find_files` honouring `.gitignore`, and
 //! `search` on ripgrep's own libraries.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Seek};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -13,7 +13,7 @@ use ignore::overrides::OverrideBuilder;
 
 use crate::domain::ContentHash;
 
-use super::{JailError, Workspace};
+use super::{JailError, Opened, Workspace};
 
 /// Files larger than this are described unless a line range is asked for.
 pub const MAX_READ_BYTES: u64 = 1 << 20;
@@ -68,15 +68,15 @@ fn looks_binary(head: &[u8]) -> bool {
 
 /// Reads a file, or lines `first..=last` of it (1-based).
 pub fn read_file(ws: &Workspace, path: &str, lines: Option<(usize, usize)>) -> Result<FileView, ReadError> {
-    let full = ws.resolve(path)?;
-    let meta = std::fs::metadata(&full).map_err(|e| io_error(path, e))?;
-    if meta.is_dir() {
-        return Err(ReadError::IsDirectory { path: path.to_string() });
-    }
+    let (mut file, meta) = match ws.open_file(path)? {
+        Opened::File(file, meta) => (file, meta),
+        Opened::Missing => return Err(ReadError::NotFound { path: path.to_string() }),
+        Opened::Directory => return Err(ReadError::IsDirectory { path: path.to_string() }),
+    };
     let size = meta.len();
-    let mut file = std::fs::File::open(&full).map_err(|e| io_error(path, e))?;
     let mut head = vec![0u8; 8192.min(size as usize)];
     file.read_exact(&mut head).map_err(|e| io_error(path, e))?;
+    file.rewind().map_err(|e| io_error(path, e))?;
     if looks_binary(&head) {
         return Ok(FileView::Described {
             path: path.to_string(),
@@ -98,10 +98,9 @@ pub fn read_file(ws: &Workspace, path: &str, lines: Option<(usize, usize)>) -> R
     let first = first.max(1);
     let last = last.max(first).min(first + MAX_READ_LINES - 1);
     // One pass: hash the whole file, count its lines, keep the asked range.
-    let reader = std::io::BufReader::new(std::fs::File::open(&full).map_err(|e| io_error(path, e))?);
+    let mut reader = std::io::BufReader::new(file);
     let mut hasher = Fnv::default();
     let (mut text, mut count, mut bytes) = (String::new(), 0usize, Vec::new());
-    let mut reader = reader;
     loop {
         bytes.clear();
         let n = reader.read_until(b'\n', &mut bytes).map_err(|e| io_error(path, e))?;
@@ -313,7 +312,9 @@ pub fn search(ws: &Workspace, query: &SearchQuery) -> Result<SearchResult, ReadE
             }
             let path = relative(ws, entry.path());
             let mut sink = Collect { path: &path, hits: Vec::new(), pending_before: Vec::new(), limit };
-            if searcher.search_path(&matcher, entry.path(), &mut sink).is_err() {
+            // Opened beneath the root: a folder swapped for a symlink during the walk leads nowhere.
+            let Ok(file) = ws.open_beneath(Path::new(&path)) else { return ignore::WalkState::Continue };
+            if searcher.search_file(&matcher, &file, &mut sink).is_err() {
                 return ignore::WalkState::Continue; // unreadable files are skipped, like ripgrep does
             }
             let mut all = found.lock().unwrap_or_else(|p| p.into_inner());
