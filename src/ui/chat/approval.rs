@@ -26,7 +26,7 @@ pub fn command_approval_ui(
         ui.label(RichText::new(title).strong());
         ui.add(egui::Label::new(RichText::new(format!("$ {}", approval.command)).monospace()).selectable(true));
         ui.label(RichText::new(format!("Why it asks: {}", approval.reason)).weak());
-        ui.label(RichText::new(format!("Sandbox: {} ({})", approval.policy, approval.policy.describe())).weak().small());
+        ui.label(RichText::new(format!("Sandbox: {} ({})", approval.policy, approval.policy.describe())).weak());
         ui.add_space(4.0);
         match decided {
             Some(decision) => {

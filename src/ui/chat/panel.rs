@@ -196,14 +196,10 @@ pub(in crate::ui) fn conversation_ui(
     review
 }
 
-/// Whether this turn's edit waits in Review: a proposed change since the user's last message
-/// (only the current turn is looked at, not the whole conversation).
-fn awaiting_review(items: &[ChatItem]) -> bool {
-    items
-        .iter()
-        .rev()
-        .take_while(|i| !matches!(i, ChatItem::User(_)))
-        .any(|i| matches!(i, ChatItem::Change { status, .. } if *status == ChangeSetStatus::Proposed))
+/// Whether an item of this turn (since the user's last message) matches: only the current turn is
+/// looked at, not the whole conversation.
+fn this_turn_has(items: &[ChatItem], wanted: impl Fn(&ChatItem) -> bool) -> bool {
+    items.iter().rev().take_while(|i| !matches!(i, ChatItem::User(_))).any(wanted)
 }
 
 /// The reply as it streams in: its reasoning so far (short), then its text as markdown.
@@ -217,8 +213,11 @@ fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool, items: &[C
             }
             markdown_ui(ui, &reply.text, &mut reply.rendered);
         }
-        None if running && awaiting_review(items) => {
+        None if running && this_turn_has(items, |i| matches!(i, ChatItem::Change { status, .. } if *status == ChangeSetStatus::Proposed)) => {
             ui.label(RichText::new("Waiting for your decision in Review…").weak());
+        }
+        None if running && this_turn_has(items, |i| matches!(i, ChatItem::Command { decided: None, .. })) => {
+            ui.label(RichText::new("Waiting for your answer to the command above…").weak());
         }
         None if running => {
             ui.label(RichText::new("Waiting for the model…").weak());
