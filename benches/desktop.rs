@@ -148,6 +148,9 @@ fn empty_snapshot(project: &Project) -> ProjectSnapshot {
         requirements: true,
         memory: vec![],
         drone_runs: vec![],
+        pending_commands: vec![],
+        sandbox_policy: Default::default(),
+        sandbox_problem: None,
     }
 }
 

@@ -795,6 +795,19 @@ mod tests {
         cs
     }
 
+    fn sample_approval() -> CommandApproval {
+        CommandApproval {
+            id: ApprovalId::new(),
+            project: ProjectId::new(),
+            session: SessionId::new(),
+            command: "cargo build".into(),
+            reason: "it asks for network access".into(),
+            network: true,
+            policy: SandboxPolicy::WorkspaceWrite,
+            asked_at: 5,
+        }
+    }
+
     fn sample_run() -> DroneRun {
         DroneRun {
             id: DroneId::new(),
@@ -888,6 +901,8 @@ mod tests {
                 goal: "review the last task".into(),
             },
             Command::StopDrone { run: DroneId::new() },
+            Command::DecideCommand { approval: ApprovalId::new(), decision: CommandDecision::AllowForSession },
+            Command::SetSandboxPolicy { project: ProjectId::new(), policy: SandboxPolicy::WorkspaceWriteNetwork },
             Command::DiscoverLocalServers,
             Command::SelectProject { project: ProjectId::new() },
             Command::SaveLayout { layout: serde_json::json!({"main": {"pane": {"kind": "tabs", "tabs": ["Chat"]}}}) },
@@ -1006,8 +1021,14 @@ mod tests {
                         crate::domain::MemorySource::User,
                     )],
                     drone_runs: vec![sample_run()],
+                    pending_commands: vec![sample_approval()],
+                    sandbox_policy: SandboxPolicy::ReadOnly,
+                    sandbox_problem: Some("no Landlock".into()),
                 },
             },
+            Event::CommandApprovalRequested { approval: sample_approval() },
+            Event::CommandDecided { approval: ApprovalId::new(), project: ProjectId::new(), decision: CommandDecision::Deny },
+            Event::SandboxPolicyChanged { project: ProjectId::new(), policy: SandboxPolicy::FullAccess, problem: None },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
             Event::History { session, records: vec![(1, Record::Message(message.clone()))], complete: true },
             Event::Recorded {

@@ -40,7 +40,7 @@ impl CommandSpec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommandOutput {
     pub exit_code: Option<i32>,
     /// The signal that ended it, when one did.

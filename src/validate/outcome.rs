@@ -177,6 +177,7 @@ mod tests {
             timed_out: false,
             cancelled: false,
             duration: Duration::from_millis(5),
+            ..CommandOutput::default()
         }
     }
 

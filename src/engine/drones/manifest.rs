@@ -16,7 +16,7 @@ pub struct ManifestError {
     pub message: String,
 }
 
-const KEYS: [&str; 7] = ["name", "role", "instructions", "model", "tool_policy", "triggers", "budget"];
+const KEYS: [&str; 8] = ["name", "role", "instructions", "model", "tool_policy", "sandbox", "triggers", "budget"];
 const BUDGET_KEYS: [&str; 3] = ["max_tokens", "max_steps", "max_seconds"];
 
 /// 1-based line and column of a byte offset.
@@ -113,6 +113,9 @@ impl DroneManifest {
             ToolPolicy::NormalReview => "normal_review",
         };
         out.push_str(&format!("tool_policy = \"{policy}\"\n"));
+        if let Some(sandbox) = self.sandbox {
+            out.push_str(&format!("sandbox = \"{sandbox}\"\n"));
+        }
         if !self.triggers.is_empty() {
             let names: Vec<&str> = self
                 .triggers
@@ -143,6 +146,10 @@ mod tests {
     fn a_manifest_reads_and_renders_back_the_same() {
         let manifest = DroneManifest::parse(Path::new(".aura/drones/api-docs.toml"), GOOD).unwrap();
         assert_eq!(manifest.tool_policy, ToolPolicy::AskBeforeWrites);
+        assert_eq!(manifest.sandbox, None);
+        let boxed = DroneManifest { sandbox: Some(crate::domain::SandboxPolicy::ReadOnly), ..manifest.clone() };
+        let again = DroneManifest::parse(Path::new(".aura/drones/api-docs.toml"), &boxed.render()).unwrap();
+        assert_eq!(again.sandbox, Some(crate::domain::SandboxPolicy::ReadOnly), "{}", boxed.render());
         assert_eq!(manifest.triggers, [Trigger::AfterTaskFinished]);
         assert_eq!(manifest.budget.max_steps, 5);
         assert_eq!(manifest.render(), GOOD);

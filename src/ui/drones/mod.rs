@@ -256,6 +256,15 @@ fn form_ui(ui: &mut Ui, draft: &mut DroneManifest) -> Option<Option<DroneManifes
             }
         });
         ui.end_row();
+        ui.label("Commands");
+        let shown = draft.sandbox.map_or("the project's sandbox", |p| p.name());
+        ComboBox::from_id_salt("aura-drone-sandbox").selected_text(shown).show_ui(ui, |ui| {
+            ui.selectable_value(&mut draft.sandbox, None, "the project's sandbox");
+            for p in crate::domain::SandboxPolicy::ALL {
+                ui.selectable_value(&mut draft.sandbox, Some(p), p.name()).on_hover_text(p.describe());
+            }
+        });
+        ui.end_row();
         ui.label("Runs");
         ui.horizontal(|ui| {
             for trigger in [Trigger::AfterTaskFinished, Trigger::AfterChangeSetApplied] {
