@@ -10,6 +10,7 @@ mod emulator;
 mod run;
 mod tasks;
 mod validate;
+mod values;
 
 use std::path::PathBuf;
 
