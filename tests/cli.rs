@@ -148,7 +148,8 @@ fn float_flags_refuse_nan_infinities_and_values_out_of_range() {
     let dir = tempfile::tempdir().unwrap();
     let run = ["run", "--provider", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"];
     for bad in ["NaN", "nan", "inf", "-infinity", "1.5", "-0.1", "eighty"] {
-        let output = aura(&[&run[..], &["--rotation-threshold", bad]].concat(), dir.path());
+        let flag = format!("--rotation-threshold={bad}");
+        let output = aura(&[&run[..], &[flag.as_str()]].concat(), dir.path());
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{bad} was accepted: {stderr}");
         assert!(stderr.contains("--rotation-threshold"), "{bad}: {stderr}");
