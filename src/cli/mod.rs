@@ -112,6 +112,6 @@ pub enum CliCommand {
     #[command(subcommand)]
     Drone(DroneCommand),
     /// Serve the phone page for a workspace without a window: prints the address, a pairing code
-    /// and its QR code, and runs until Ctrl+C
+    /// and its QR code (Enter makes a new one), and runs until Ctrl+C
     Companion(CompanionArgs),
 }
