@@ -83,7 +83,8 @@ fn main() {
     let session = common::chat_session(&mut desktop, project).id;
     let rss_before = memory("VmRSS");
 
-    let config = CompanionConfig { port: 0, ..CompanionConfig::default() };
+    // Every phone here connects from 127.0.0.1.
+    let config = CompanionConfig { port: 0, max_per_address: 2 * PHONES, ..CompanionConfig::default() };
     let server = runtime.block_on(companion::start(&desktop, data.path(), config, Arc::new(|| {}))).unwrap();
     let url = server.url();
     let phones: Vec<Phone> = (0..PHONES)

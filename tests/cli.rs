@@ -142,3 +142,18 @@ fn drone_list_shows_built_ins_a_workspace_drone_and_a_broken_manifest() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("could not be read"));
 }
+
+#[test]
+fn float_flags_refuse_nan_infinities_and_values_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = ["run", "--provider", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"];
+    for bad in ["NaN", "nan", "inf", "-infinity", "1.5", "-0.1", "eighty"] {
+        let flag = format!("--rotation-threshold={bad}");
+        let output = aura(&[&run[..], &[flag.as_str()]].concat(), dir.path());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad} was accepted: {stderr}");
+        assert!(stderr.contains("--rotation-threshold"), "{bad}: {stderr}");
+        assert!(stderr.contains("from 0 to 1, such as 0.8"), "{bad}: {stderr}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a refused flag starts nothing");
+}

@@ -277,27 +277,26 @@ fn misbehaving_clients_are_refused_alone() {
     assert!(!witness.frames.iter().any(|f| f.contains(&answer["body"]["message"].as_str().unwrap().to_string())));
 }
 
+/// Room for every connection these tests open from 127.0.0.1.
+fn roomy() -> CompanionConfig {
+    CompanionConfig { max_per_address: 400, ..CompanionConfig::default() }
+}
+
 #[test]
-fn connections_are_capped_at_a_hundred() {
-    let mut f = fixture(CompanionConfig::default());
+fn connections_are_capped_at_a_hundred_phones() {
+    let mut f = fixture(roomy());
     let token = f.pair();
     let mut witness = f.phone(&token);
-    let url = f.url.clone();
-    let origin = phone::origin(&url);
-    let sockets = f.runtime.block_on(async {
-        let mut sockets = Vec::new();
-        for _ in 1..100 {
-            sockets.push(phone::open(&url, Some(&origin)).await.unwrap());
-        }
-        sockets
-    });
+    let phones: Vec<Phone> = (1..100).map(|_| f.phone(&token)).collect();
     assert_eq!(f.server.connections(), 100);
-    match f.runtime.block_on(phone::open(&url, Some(&origin))) {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 503),
-        other => panic!("a 101st connection was let in: {:?}", other.map(|_| ())),
-    }
+    let mut late = f.runtime.block_on(async {
+        let mut late = phone::open(&f.url, Some(&phone::origin(&f.url))).await.unwrap();
+        futures_util::SinkExt::send(&mut late, phone::hello(Some(&token), None).into()).await.unwrap();
+        late
+    });
+    assert_eq!(f.runtime.block_on(phone::close_code(&mut late)), Some(1013), "a 101st phone is told to try later");
     f.heard_by(&mut witness);
-    drop(sockets);
+    drop(phones);
     let deadline = Instant::now() + Duration::from_secs(10);
     while f.server.connections() > 1 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -305,6 +304,89 @@ fn connections_are_capped_at_a_hundred() {
     assert_eq!(f.server.connections(), 1);
     let mut again = f.phone(&token);
     f.heard_by(&mut again);
+}
+
+#[test]
+fn upgrades_that_never_show_a_token_take_no_place() {
+    let mut f = fixture(roomy());
+    let origin = phone::origin(&f.url);
+    let strangers = f.runtime.block_on(async {
+        let mut strangers = Vec::new();
+        for _ in 0..120 {
+            strangers.push(phone::open(&f.url, Some(&origin)).await.expect("the upgrade itself is let in"));
+        }
+        strangers
+    });
+    assert_eq!(f.server.connections(), 0, "no place is taken before the token checks out");
+    let token = f.pair();
+    let mut phone = f.phone(&token);
+    f.heard_by(&mut phone);
+    assert_eq!(f.server.connections(), 1);
+    drop(strangers);
+}
+
+/// A raw TCP connection to the server.
+async fn tcp(url: &str) -> tokio::net::TcpStream {
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    tokio::net::TcpStream::connect(address).await.unwrap()
+}
+
+/// Whether the server closed `tcp` within `within` (reading whatever it sent first).
+async fn closed_within(tcp: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[test]
+fn request_headers_sent_byte_by_byte_are_cut_off() {
+    let f = fixture(CompanionConfig { header_timeout: Duration::from_secs(1), ..CompanionConfig::default() });
+    let started = Instant::now();
+    let dropped = f.runtime.block_on(async {
+        use tokio::io::AsyncWriteExt;
+        let mut slow = tcp(&f.url).await;
+        let head = [b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".as_slice(), &b"a".repeat(200)].concat();
+        for byte in head {
+            if slow.write_all(&[byte]).await.is_err() {
+                return true; // the server closed it
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if started.elapsed() > Duration::from_secs(3) {
+                return closed_within(&mut slow, Duration::from_millis(100)).await;
+            }
+        }
+        false
+    });
+    assert!(dropped, "a head trickling in for 3 s was still being read");
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert_eq!(f.get("", None).status(), 200, "a whole request still gets the page");
+}
+
+#[test]
+fn connections_from_one_address_are_capped() {
+    let f = fixture(CompanionConfig { max_per_address: 4, ..CompanionConfig::default() });
+    f.runtime.block_on(async {
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(tcp(&f.url).await);
+        }
+        for quiet in &mut held {
+            assert!(!closed_within(quiet, Duration::from_millis(200)).await, "the first four are kept");
+        }
+        let mut fifth = tcp(&f.url).await;
+        assert!(closed_within(&mut fifth, Duration::from_secs(2)).await, "a fifth from the same address is closed");
+        held.pop();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let page = reqwest::Client::new().get(&f.url).send().await.expect("a place came free");
+        assert_eq!(page.status(), 200);
+    });
 }
 
 #[test]
@@ -471,4 +553,50 @@ fn aura_companion_serves_a_workspace_headless_until_ctrl_c() {
     assert_eq!(runtime.block_on(phone.closed()), Some(1001), "the phone is told the server stopped");
     assert_eq!(lines.last().as_deref(), Some("companion stopped"));
     assert!(child.wait().unwrap().success());
+}
+
+/// A child `aura` killed if the test ends early.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn aura_companion_makes_a_new_pairing_code_when_enter_is_pressed() {
+    use std::io::{BufRead, BufReader, Write};
+    let (data, workspace) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_aura"))
+            .args(["companion", "--port", "0", "--workspace"])
+            .arg(workspace.path())
+            .env("AURA_DATA_DIR", data.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let url = lines.next().unwrap().strip_prefix("companion: ").expect("the address comes first").to_string();
+    let mut next_code = || {
+        let line = lines.find(|l| l.starts_with("pairing code: ")).expect("a pairing code");
+        assert!(lines.any(|l| l == "press Enter for a new pairing code"), "the way to a new code is shown");
+        line["pairing code: ".len()..][..6].to_string()
+    };
+    let first = next_code();
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin.write_all(b"\n").unwrap();
+    stdin.flush().unwrap();
+    let second = next_code();
+    assert_ne!(first, second, "Enter made a new code");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let old = runtime.block_on(phone::pair_response(&url, &first));
+    assert_eq!(old.status(), 401, "the new code replaced the old one");
+    runtime.block_on(phone::pair(&url, &second));
+    // SAFETY: signals a child this test started.
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) };
+    assert!(child.0.wait().unwrap().success());
 }

@@ -1,16 +1,19 @@
 //! `aura companion`: the engine and the Companion server without a window. Opens the workspace,
 //! prints the page's address, a pairing code with its QR code (and with `--lan` the certificate's
-//! fingerprint), then serves phones until Ctrl+C.
+//! fingerprint), then serves phones until Ctrl+C. A line on stdin (Enter) makes a new pairing code,
+//! replacing the one before, without a restart.
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 
-use crate::companion::{self, CompanionConfig};
+use crate::companion::{self, CompanionConfig, PairingCode};
 use crate::protocol::{Command, Event};
 
 #[derive(Debug, clap::Args)]
@@ -37,16 +40,12 @@ pub fn companion(args: CompanionArgs, data_dir: &Path) -> anyhow::Result<()> {
     }
     let config = CompanionConfig { port: args.port, lan: args.lan, ..CompanionConfig::default() };
     let server = runtime.block_on(companion::start(&client, data_dir, config, Arc::new(|| {})))?;
-    let code = server.start_pairing()?;
     println!("companion: {}", server.url());
     if let Some(fingerprint) = server.fingerprint() {
         println!("fingerprint: SHA256 {fingerprint}");
     }
-    println!("pairing code: {} (valid until {})", code.code, local_time(code.expires_at_ms / 1000));
-    if let Ok(qr) = QrCode::new(code.url.as_bytes()) {
-        // Light modules drawn dark: terminals are mostly dark, and scanners want dark on light.
-        println!("{}\n", qr.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).build());
-    }
+    show(&server.start_pairing()?);
+    let asked = new_code_requests();
     let stop = Arc::new(AtomicBool::new(false));
     runtime.spawn({
         let stop = stop.clone();
@@ -69,11 +68,39 @@ pub fn companion(args: CompanionArgs, data_dir: &Path) -> anyhow::Result<()> {
             println!("paired: {}", device.name);
         }
         paired = devices.len();
+        if asked.try_recv().is_ok() {
+            match server.start_pairing() {
+                Ok(code) => show(&code),
+                Err(e) => eprintln!("error: no new pairing code: {e}"),
+            }
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
     runtime.block_on(server.stop());
     println!("companion stopped");
     Ok(())
+}
+
+fn show(code: &PairingCode) {
+    println!("pairing code: {} (valid until {})", code.code, local_time(code.expires_at_ms / 1000));
+    if let Ok(qr) = QrCode::new(code.url.as_bytes()) {
+        // Light modules drawn dark: terminals are mostly dark, and scanners want dark on light.
+        println!("{}\n", qr.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).build());
+    }
+    println!("press Enter for a new pairing code");
+}
+
+/// One message per line read from stdin; none once stdin ends (or is /dev/null under a service).
+fn new_code_requests() -> mpsc::Receiver<()> {
+    let (ask, asked) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            if line.is_err() || ask.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    asked
 }
 
 /// `HH:MM` in the machine's time zone.

@@ -11,6 +11,7 @@ mod emulator;
 mod run;
 mod tasks;
 mod validate;
+mod values;
 
 use std::path::PathBuf;
 
@@ -113,6 +114,6 @@ pub enum CliCommand {
     #[command(subcommand)]
     Drone(DroneCommand),
     /// Serve the phone page for a workspace without a window: prints the address, a pairing code
-    /// and its QR code, and runs until Ctrl+C
+    /// and its QR code (Enter makes a new one), and runs until Ctrl+C
     Companion(CompanionArgs),
 }

@@ -31,8 +31,8 @@ pub struct RunArgs {
     /// The model's context window in tokens, when the catalog does not know it (local servers)
     #[arg(long)]
     pub context_window: Option<u64>,
-    /// Rotate a session past this share of the window (0 turns rotation off)
-    #[arg(long, default_value_t = 0.80)]
+    /// Rotate a session past this share of the window, from 0 to 1 (0 turns rotation off)
+    #[arg(long, default_value_t = 0.80, value_parser = super::values::share)]
     pub rotation_threshold: f64,
     #[command(flatten)]
     pub commands: super::CommandArgs,

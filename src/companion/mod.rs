@@ -9,6 +9,7 @@ mod http;
 pub mod pairing;
 pub mod policy;
 mod replay;
+mod serve;
 mod socket;
 pub mod tls;
 
@@ -45,11 +46,22 @@ pub struct CompanionConfig {
     pub bind: Option<IpAddr>,
     /// How long a pairing code stays valid.
     pub code_lifetime: Duration,
+    /// Connections open at once from one client address (a phone's browser opens a few).
+    pub max_per_address: usize,
+    /// How long a request's head may take to arrive whole.
+    pub header_timeout: Duration,
 }
 
 impl Default for CompanionConfig {
     fn default() -> Self {
-        CompanionConfig { port: DEFAULT_PORT, lan: false, bind: None, code_lifetime: Duration::from_secs(300) }
+        CompanionConfig {
+            port: DEFAULT_PORT,
+            lan: false,
+            bind: None,
+            code_lifetime: Duration::from_secs(300),
+            max_per_address: 32,
+            header_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -225,35 +237,30 @@ async fn launch(
             }
         }
     });
-    let app = http::router(server.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(server.clone());
+    let admission = serve::Admission { per_address: config.max_per_address, header_timeout: config.header_timeout };
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown = async {
         let _ = stopped.await;
     };
     let fingerprint = identity.as_ref().map(tls::Identity::fingerprint);
     let serving = match identity {
-        None => {
-            // Streamed events leave at once (no Nagle delay).
-            let listener = listener.tap_io(|tcp| {
+        // Streamed events leave at once (no Nagle delay).
+        None => tokio::spawn(serve::serve(
+            listener.tap_io(|tcp| {
                 let _ = tcp.set_nodelay(true);
-            });
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-                    tracing::error!("the Companion stopped serving: {e}");
-                }
-            })
-        }
+            }),
+            app,
+            admission,
+            shutdown,
+        )),
         Some(identity) => {
             let acceptor = identity.acceptor().map_err(|why| CompanionError::Certificate {
                 path: data_dir.join("companion").display().to_string(),
                 why,
             })?;
-            let listener = tls::TlsListener::new(listener, acceptor).map_err(listen_error)?.tap_io(|_| {});
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-                    tracing::error!("the Companion stopped serving: {e}");
-                }
-            })
+            let listener = tls::TlsListener::new(listener, acceptor).map_err(listen_error)?;
+            tokio::spawn(serve::serve(listener, app, admission, shutdown))
         }
     };
     Ok(Companion {

@@ -10,7 +10,8 @@
 //!
 //! A phone that misbehaves is closed alone: a bad token (4401), no hello in time (4408) or a first
 //! frame that is not one (4400), a frame over 64 KiB (1009), three malformed frames in a row (1007),
-//! or falling so far behind that its queue fills (1013, it resumes on reconnect).
+//! falling so far behind that its queue fills (1013, it resumes on reconnect), or a hello that finds
+//! every connection place taken (1013, try again later).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -58,6 +59,7 @@ const NOT_HELLO: Close = Close { code: 4400, reason: "the first message must be 
 const NO_HELLO: Close = Close { code: 4408, reason: "no hello within 5 seconds" };
 const TOO_BIG: Close = Close { code: 1009, reason: "frames may be at most 64 KiB" };
 const MALFORMED: Close = Close { code: 1007, reason: "three malformed messages in a row" };
+const FULL: Close = Close { code: 1013, reason: "too many Companion connections: try again later" };
 const BEHIND: Close = Close { code: 1013, reason: "too far behind: reconnect to resume" };
 pub const STOPPING: Close = Close { code: 1001, reason: "the Companion was stopped on the desktop" };
 
@@ -166,7 +168,10 @@ impl Connections {
     }
 }
 
-/// `GET /ws`: checks the Origin and the connection count, then upgrades.
+/// `GET /ws`: checks the Origin, then upgrades. The connection takes one of the
+/// [`MAX_CONNECTIONS`] places only once its hello's token checks out, so upgrades that never say
+/// who they are cannot crowd out the phones (they are bounded by the cap per address and the
+/// hello's timeout).
 pub async fn upgrade(
     State(server): State<Arc<Server>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -176,13 +181,9 @@ pub async fn upgrade(
     if !server.origin_allowed(&headers) {
         return super::http::refuse(StatusCode::FORBIDDEN, "this page's origin may not use the Companion");
     }
-    let Some(slot) = Connections::reserve(&server) else {
-        return super::http::refuse(StatusCode::SERVICE_UNAVAILABLE, "too many Companion connections: try again later");
-    };
     ws.max_frame_size(MAX_FRAME)
         .max_message_size(MAX_FRAME)
         .on_upgrade(move |socket| async move {
-            let _slot = slot;
             serve(server, socket).await;
             tracing::debug!("a Companion connection from {peer} ended");
         })
@@ -219,6 +220,9 @@ async fn serve(server: Arc<Server>, socket: WebSocket) {
         }
         let _ = sink.close().await;
     });
+    // Taken once the token checks out, and kept until the close frame has left, so that waiting
+    // for every connection to end (a stop) also waits for that frame.
+    let mut slot = None;
     let close = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Err(_) => Some(NO_HELLO),
         Ok(None | Some(Ok(Message::Close(_)))) => None,
@@ -228,8 +232,14 @@ async fn serve(server: Arc<Server>, socket: WebSocket) {
             Ok((envelope, extras)) => match server.devices.authenticate(&extras.token) {
                 None => Some(BAD_TOKEN),
                 Some(device) => {
-                    let mut phone = Phone::new(&server, queue.clone());
-                    phone.run(&server, &device.id, envelope, extras, &mut stream).await
+                    slot = Connections::reserve(&server);
+                    match slot {
+                        None => Some(FULL),
+                        Some(_) => {
+                            let mut phone = Phone::new(&server, queue.clone());
+                            phone.run(&server, &device.id, envelope, extras, &mut stream).await
+                        }
+                    }
                 }
             },
         },
@@ -243,6 +253,7 @@ async fn serve(server: Arc<Server>, socket: WebSocket) {
     if tokio::time::timeout(WRITER_GRACE, &mut writer).await.is_err() {
         writer.abort();
     }
+    drop(slot);
 }
 
 /// Reads the first frame as a companion hello.

@@ -36,13 +36,27 @@ pub enum LlmError {
     Malformed { provider: String, detail: String },
     #[error("{provider} reported an error in the middle of the reply ({kind}: {message}); retry")]
     StreamError { provider: String, kind: String, message: String },
-    #[error("{provider} did not answer within {timeout:?}; check the server, or retry")]
-    Timeout { provider: String, timeout: Duration },
+    #[error("{provider} sent nothing for {} s {during}: timed out. Check the server, or retry", timeout.as_secs_f32())]
+    Timeout { provider: String, timeout: Duration, during: &'static str },
+    #[error("{provider} sent {what} larger than {} MiB, so Aura stopped reading. Check that the base URL is the model API's", limit >> 20)]
+    TooLarge { provider: String, what: &'static str, limit: u64 },
+    #[error(
+        "the server answered with an HTML page, not {expected}: {page}. Check the base URL ({url}); a proxy or a login page may be in the way"
+    )]
+    HtmlPage { expected: &'static str, page: String, url: String },
+    #[error(
+        "{provider} redirected the request to {to}, another server; Aura does not follow it, so the API key stays with {from}. If that address is right, set it as the base URL"
+    )]
+    Redirected { provider: String, from: String, to: String },
     #[error("talking to {provider} failed: {detail}")]
     Transport { provider: String, detail: String },
 }
 
 impl LlmError {
+    pub fn too_large(provider: &str, what: &'static str, limit: u64) -> LlmError {
+        LlmError::TooLarge { provider: provider.to_string(), what, limit }
+    }
+
     /// The provider's own explanation in an error body, whatever its shape:
     /// `{"error":{"message":..}}`, `{"error":".."}` or `{"message":..}`; else the raw text, trimmed.
     pub fn detail_from_body(body: &str) -> String {

@@ -1,6 +1,16 @@
 //! Incremental framing of streamed bodies: Server-Sent Events (Anthropic, OpenAI-compatible) and
 //! newline-delimited JSON (Ollama). Bytes arrive in arbitrary chunks, split anywhere, even inside a
-//! UTF-8 character; frames come out as soon as their last byte is in.
+//! UTF-8 character; frames come out as soon as their last byte is in. One event (or line) may be
+//! at most [`MAX_EVENT_BYTES`]: a server that never ends one cannot grow memory without bound.
+
+/// The largest single event or line kept. Real events are a few KiB; a whole file written by one
+/// tool call in one delta stays well under this.
+pub const MAX_EVENT_BYTES: usize = 4 << 20;
+
+/// An event or line grew past [`MAX_EVENT_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an event larger than {} MiB", MAX_EVENT_BYTES >> 20)]
+pub struct EventTooLarge;
 
 /// One server-sent event: its `event:` type (if any) and its `data:` lines joined by newlines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,17 +28,24 @@ struct Lines {
 }
 
 impl Lines {
-    fn feed(&mut self, mut bytes: &[u8], mut line: impl FnMut(&[u8])) {
+    fn feed(
+        &mut self,
+        mut bytes: &[u8],
+        mut line: impl FnMut(&[u8]) -> Result<(), EventTooLarge>,
+    ) -> Result<(), EventTooLarge> {
         if self.after_cr && bytes.first() == Some(&b'\n') {
             bytes = &bytes[1..];
         }
         self.after_cr = false;
         while let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            if self.pending.len() + end > MAX_EVENT_BYTES {
+                return Err(EventTooLarge);
+            }
             if self.pending.is_empty() {
-                line(&bytes[..end]);
+                line(&bytes[..end])?;
             } else {
                 self.pending.extend_from_slice(&bytes[..end]);
-                line(&self.pending);
+                line(&self.pending)?;
                 self.pending.clear();
             }
             let crlf = bytes[end] == b'\r';
@@ -41,7 +58,11 @@ impl Lines {
                 }
             }
         }
+        if self.pending.len() + bytes.len() > MAX_EVENT_BYTES {
+            return Err(EventTooLarge);
+        }
         self.pending.extend_from_slice(bytes);
+        Ok(())
     }
 
     /// Bytes of a line that never ended.
@@ -61,7 +82,7 @@ pub struct SseDecoder {
 
 impl SseDecoder {
     /// Feeds a chunk; complete events are pushed to `out`.
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), EventTooLarge> {
         let Self { lines, event, data, has_data } = self;
         lines.feed(bytes, |line| {
             if line.is_empty() {
@@ -70,11 +91,11 @@ impl SseDecoder {
                 }
                 *event = None;
                 *has_data = false;
-                return;
+                return Ok(());
             }
             let line = String::from_utf8_lossy(line);
             if line.starts_with(':') {
-                return; // a comment, used as a keep-alive
+                return Ok(()); // a comment, used as a keep-alive
             }
             let (field, value) = match line.split_once(':') {
                 Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
@@ -83,6 +104,9 @@ impl SseDecoder {
             match field {
                 "event" => *event = Some(value.to_string()),
                 "data" => {
+                    if data.len() + value.len() >= MAX_EVENT_BYTES {
+                        return Err(EventTooLarge); // many data lines of one event
+                    }
                     if *has_data {
                         data.push('\n');
                     }
@@ -91,7 +115,8 @@ impl SseDecoder {
                 }
                 _ => {} // id, retry and unknown fields do not matter here
             }
-        });
+            Ok(())
+        })
     }
 
     /// True when the stream ended in the middle of an event.
@@ -107,12 +132,13 @@ pub struct NdjsonDecoder {
 }
 
 impl NdjsonDecoder {
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<String>) {
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), EventTooLarge> {
         self.lines.feed(bytes, |line| {
             if !line.iter().all(u8::is_ascii_whitespace) {
                 out.push(String::from_utf8_lossy(line).into_owned());
             }
-        });
+            Ok(())
+        })
     }
 
     /// A last line without its newline (some servers end that way); `None` if nothing is left.
@@ -130,7 +156,7 @@ mod tests {
         let mut decoder = SseDecoder::default();
         let mut out = Vec::new();
         for chunk in chunks {
-            decoder.feed(chunk, &mut out);
+            decoder.feed(chunk, &mut out).unwrap();
         }
         (out, decoder.is_mid_event())
     }
@@ -170,10 +196,28 @@ mod tests {
     fn ndjson_lines_and_a_last_line_without_newline() {
         let mut decoder = NdjsonDecoder::default();
         let mut out = Vec::new();
-        decoder.feed(b"{\"a\":1}\n\n{\"b\"", &mut out);
-        decoder.feed(b":2}\r\n{\"c\":3}", &mut out);
+        decoder.feed(b"{\"a\":1}\n\n{\"b\"", &mut out).unwrap();
+        decoder.feed(b":2}\r\n{\"c\":3}", &mut out).unwrap();
         assert_eq!(out, ["{\"a\":1}", "{\"b\":2}"]);
         assert_eq!(decoder.finish().as_deref(), Some("{\"c\":3}"));
         assert_eq!(decoder.finish(), None);
+    }
+
+    #[test]
+    fn an_event_or_line_past_the_cap_is_refused_whether_it_ends_or_not() {
+        let big = vec![b'x'; MAX_EVENT_BYTES + 1];
+        let mut sse = SseDecoder::default();
+        assert_eq!(sse.feed(b"data: ", &mut Vec::new()), Ok(()));
+        assert_eq!(sse.feed(&big, &mut Vec::new()), Err(EventTooLarge), "a line that never ends");
+        let mut sse = SseDecoder::default();
+        let line = [b"data: ".as_slice(), &big[..MAX_EVENT_BYTES / 2], b"\n"].concat();
+        assert_eq!(sse.feed(&line, &mut Vec::new()), Ok(()));
+        assert_eq!(sse.feed(&line, &mut Vec::new()), Err(EventTooLarge), "many data lines of one event");
+        let mut ndjson = NdjsonDecoder::default();
+        assert_eq!(ndjson.feed(&[&big[..], b"\n"].concat(), &mut Vec::new()), Err(EventTooLarge), "a whole line");
+        let mut fine = SseDecoder::default();
+        let mut out = Vec::new();
+        fine.feed(&[b"data: ".as_slice(), &big[..MAX_EVENT_BYTES - 16], b"\n\n"].concat(), &mut out).unwrap();
+        assert_eq!(out.len(), 1, "an event just under the cap passes");
     }
 }

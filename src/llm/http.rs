@@ -9,19 +9,10 @@ use tokio::sync::mpsc;
 
 use super::error::LlmError;
 use super::event::StreamEvent;
-use super::framing::{SseDecoder, SseEvent};
+use super::framing::{MAX_EVENT_BYTES, SseDecoder, SseEvent};
+use super::limits::{self, EXPLAIN_BYTES, Limits};
 use super::request::ToolCallRequest;
 use super::retry::RetryPolicy;
-
-/// How long to wait for a connection; a stream may then run as long as it needs.
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
-/// A stream silent for this long is treated as cut.
-pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// The HTTP client every provider uses (rustls; loopback servers are reached without a proxy).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT).build().unwrap_or_default()
-}
 
 /// Where and how to reach one provider.
 #[derive(Debug, Clone)]
@@ -38,6 +29,8 @@ pub struct Endpoint {
     /// A server on this machine: needs no key, and costs nothing.
     pub free: bool,
     pub retry: RetryPolicy,
+    pub limits: Limits,
+    /// Built from `limits`.
     pub client: reqwest::Client,
 }
 
@@ -97,11 +90,11 @@ impl<F: SseFormat> Sse<F> {
 
 impl<F: SseFormat> Decode for Sse<F> {
     fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        self.sse.feed(bytes, &mut self.frames);
+        let fed = self.sse.feed(bytes, &mut self.frames);
         for frame in std::mem::take(&mut self.frames) {
             self.format.event(frame, &mut self.stream, out)?;
         }
-        Ok(())
+        fed.map_err(|_| LlmError::too_large(&self.stream.provider, "one event", MAX_EVENT_BYTES as u64))
     }
 
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
@@ -122,11 +115,16 @@ pub async fn stream(
     mut decoder: Box<dyn Decode>,
     tx: &mpsc::Sender<Result<StreamEvent, LlmError>>,
 ) -> Result<(), LlmError> {
-    let response = send_with_retries(endpoint, model, &request).await?;
+    let response = limits::refuse_html(send_with_retries(endpoint, model, &request).await?, "an event stream").await?;
     let mut body = response.bytes_stream();
     let mut events = Vec::new();
+    let mut read = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| LlmError::StreamCut { provider: endpoint.provider.clone() })?;
+        let chunk = chunk.map_err(|e| cut(endpoint, &e))?;
+        read += chunk.len() as u64;
+        if read > endpoint.limits.body_bytes {
+            return Err(LlmError::too_large(&endpoint.provider, "a reply", endpoint.limits.body_bytes));
+        }
         let fed = decoder.feed(&chunk, &mut events);
         for event in events.drain(..) {
             if tx.send(Ok(event)).await.is_err() {
@@ -150,9 +148,24 @@ pub async fn fetch_json(
     model: &str,
     request: impl Fn() -> reqwest::RequestBuilder,
 ) -> Result<serde_json::Value, LlmError> {
-    let response = send_with_retries(endpoint, model, &request).await?;
-    let body = response.text().await.map_err(|_| LlmError::StreamCut { provider: endpoint.provider.clone() })?;
-    parse_json(&endpoint.provider, &body)
+    let response = limits::refuse_html(send_with_retries(endpoint, model, &request).await?, "JSON").await?;
+    let (body, more) = limits::read_capped(response, MAX_EVENT_BYTES).await.map_err(|e| cut(endpoint, &e))?;
+    if more {
+        return Err(LlmError::too_large(&endpoint.provider, "an answer", MAX_EVENT_BYTES as u64));
+    }
+    parse_json(&endpoint.provider, &String::from_utf8_lossy(&body))
+}
+
+/// A body that stopped: silent past the stall limit, or closed.
+fn cut(endpoint: &Endpoint, e: &reqwest::Error) -> LlmError {
+    match e.is_timeout() {
+        true => LlmError::Timeout {
+            provider: endpoint.provider.clone(),
+            timeout: endpoint.limits.stall,
+            during: "in the middle of the reply (what arrived is kept)",
+        },
+        false => LlmError::StreamCut { provider: endpoint.provider.clone() },
+    }
 }
 
 async fn send_with_retries(
@@ -167,10 +180,14 @@ async fn send_with_retries(
         let last = attempt >= policy.max_attempts;
         match request().send().await {
             Ok(response) if response.status().is_success() => return Ok(response),
+            Ok(response) if response.status().is_redirection() => {
+                return Err(limits::redirected(&endpoint.provider, endpoint.address(), &response));
+            }
             Ok(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = response.text().await.unwrap_or_default();
+                let (body, _) = limits::read_capped(response, EXPLAIN_BYTES).await.unwrap_or_default();
+                let body = String::from_utf8_lossy(&body);
                 if RetryPolicy::is_retryable(status) && !last {
                     let wait = policy.delay(attempt, Some(&headers));
                     tracing::info!(provider = %endpoint.provider, %status, ?wait, attempt, "retrying");
@@ -187,13 +204,19 @@ async fn send_with_retries(
                     hint: endpoint.unreachable_hint.clone(),
                 });
             }
-            Err(e) if (e.is_connect() || e.is_timeout()) && !last => {
+            // Only a connection that never opened is retried: a server silent after the request
+            // may be working on it (and billing it).
+            Err(e) if e.is_connect() && !last => {
                 let wait = policy.delay(attempt, None);
                 tracing::info!(provider = %endpoint.provider, error = %e, ?wait, attempt, "retrying");
                 tokio::time::sleep(wait).await;
             }
             Err(e) if e.is_timeout() => {
-                return Err(LlmError::Timeout { provider: endpoint.provider.clone(), timeout: CONNECT_TIMEOUT });
+                let (timeout, during) = match e.is_connect() {
+                    true => (endpoint.limits.connect, "while connecting"),
+                    false => (endpoint.limits.stall, "after the request, before its reply began"),
+                };
+                return Err(LlmError::Timeout { provider: endpoint.provider.clone(), timeout, during });
             }
             Err(e) => return Err(LlmError::Transport { provider: endpoint.provider.clone(), detail: error_chain(&e) }),
         }

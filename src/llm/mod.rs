@@ -11,6 +11,7 @@ mod error;
 mod event;
 pub mod framing;
 pub mod http;
+mod limits;
 pub mod ollama;
 pub mod openai;
 mod request;
@@ -25,6 +26,7 @@ use tokio::sync::mpsc;
 pub use error::LlmError;
 pub use event::{StopReason, StreamEvent};
 pub use http::Endpoint;
+pub use limits::Limits;
 pub use request::{CacheHints, ChatMessage, ChatRequest, ToolCallRequest, ToolSpec};
 pub use retry::RetryPolicy;
 
@@ -105,8 +107,15 @@ impl ProviderConfig {
     /// Builds the provider. Keys come from the config, else from the environment variable the
     /// provider's SDK uses.
     pub fn connect(&self, retry: RetryPolicy) -> Arc<dyn Provider> {
+        self.connect_with(retry, None)
+    }
+
+    /// [`ProviderConfig::connect`] with other timeouts and sizes than the server's defaults
+    /// ([`Limits::for_server`]).
+    pub fn connect_with(&self, retry: RetryPolicy, limits: Option<Limits>) -> Arc<dyn Provider> {
         let (base_url, host, port) = self.target();
         let local = is_loopback(&host);
+        let limits = limits.unwrap_or(Limits::for_server(local));
         let (provider, key_env, hint) = describe(self.kind, &host, port, local);
         let api_key = self.api_key.clone().or_else(|| std::env::var(key_env).ok().filter(|k| !k.is_empty()));
         let endpoint = Arc::new(Endpoint {
@@ -118,7 +127,8 @@ impl ProviderConfig {
             // The Anthropic format is the paid API even through a loopback proxy: always priced.
             free: local && self.kind != ProviderKind::Anthropic,
             retry,
-            client: http::client(),
+            client: limits.client(),
+            limits,
         });
         match self.kind {
             ProviderKind::Anthropic => Arc::new(Anthropic { endpoint }),

@@ -8,7 +8,7 @@ use crate::domain::Usage;
 
 use super::error::LlmError;
 use super::event::{StopReason, StreamEvent};
-use super::framing::NdjsonDecoder;
+use super::framing::{MAX_EVENT_BYTES, NdjsonDecoder};
 use super::http::{Decode, ToolCalls, parse_json};
 use super::request::{ChatMessage, ChatRequest};
 
@@ -137,12 +137,12 @@ impl Decoder {
 
 impl Decode for Decoder {
     fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
-        self.lines.feed(bytes, &mut self.pending);
+        let fed = self.lines.feed(bytes, &mut self.pending);
         let lines = std::mem::take(&mut self.pending);
         for line in lines {
             self.line(&line, out)?;
         }
-        Ok(())
+        fed.map_err(|_| LlmError::too_large(&self.provider, "one line of its reply", MAX_EVENT_BYTES as u64))
     }
 
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {

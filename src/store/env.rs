@@ -1,12 +1,13 @@
 //! Opening the environment safely, the schema check, map growth, and the read side.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
 
+use super::data_file::{self, Verdict};
 use super::error::StoreError;
 use super::tables::{Decoded, Entity, Table};
 
@@ -16,8 +17,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 const MAGIC_KEY: &[u8] = b"magic";
 const MAGIC: &[u8] = b"aura-store";
 const VERSION_KEY: &[u8] = b"schema_version";
-/// LMDB writes this at byte 16 of `data.mdb` (the first meta page), little-endian.
-const LMDB_MAGIC: u32 = 0xBEEF_C0DE;
 
 pub(crate) type Db = Database<'static, Bytes, Bytes>;
 
@@ -309,21 +308,10 @@ fn check_location(path: &Path) -> Result<(), StoreError> {
 }
 
 fn check_lmdb_header(dir: &Path, data: &Path) -> Result<(), StoreError> {
-    // An empty data.mdb is one LMDB created but had not yet initialised (a crash at first start).
-    if std::fs::metadata(data).map(|m| m.len() == 0).unwrap_or(false) {
-        return Ok(());
-    }
-    let mut header = [0u8; 20];
-    let read = std::fs::File::open(data).and_then(|mut f| f.read_exact(&mut header));
-    let magic = u32::from_le_bytes([header[16], header[17], header[18], header[19]]);
-    match read {
-        Ok(()) if magic == LMDB_MAGIC => Ok(()),
-        Ok(()) => Err(StoreError::NotAStore { path: dir.to_path_buf(), reason: "data.mdb is not an LMDB file".into() }),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(StoreError::NotAStore {
-            path: dir.to_path_buf(),
-            reason: "data.mdb is too short to be an LMDB file".into(),
-        }),
-        Err(e) => Err(io_error(dir, e)),
+    match data_file::inspect(data).map_err(|e| io_error(dir, e))? {
+        Verdict::Empty | Verdict::Sound => Ok(()),
+        Verdict::Foreign(reason) => Err(StoreError::NotAStore { path: dir.to_path_buf(), reason: reason.into() }),
+        Verdict::Damaged(reason) => Err(StoreError::Damaged { path: data.to_path_buf(), reason }),
     }
 }
 

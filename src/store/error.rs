@@ -20,6 +20,10 @@ pub enum StoreError {
         "the store at {path} has schema version {found}, newer than this Aura understands ({supported}). Update Aura, or use another data directory; nothing was changed"
     )]
     NewerSchema { path: PathBuf, found: u32, supported: u32 },
+    #[error(
+        "the store's data file {path} is damaged: {reason}. Aura does not open it, as reading it could crash. Restore data.mdb from a backup, or move the data directory away to start a new store (or choose another with --data-dir or AURA_DATA_DIR); nothing was changed"
+    )]
+    Damaged { path: PathBuf, reason: String },
     #[error("the store at {path} is already open in this process")]
     AlreadyOpen { path: PathBuf },
     #[error("the store at {path} failed: {source}")]

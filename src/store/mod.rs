@@ -5,6 +5,7 @@
 //! [`StoreHandle`] to the store thread, one LMDB transaction per request. No transaction ever lives
 //! across an `.await`.
 
+mod data_file;
 mod env;
 mod error;
 mod handle;
