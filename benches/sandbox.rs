@@ -3,6 +3,10 @@
 //! and reading back a command's overlay on a 100,000-file workspace when nothing changed.
 //! Run with `cargo bench --bench sandbox`.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{median, small_crate};
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -12,31 +16,16 @@ use aura::tools::Workspace;
 use aura::tools::sandbox::{Sandbox, capture, support};
 use aura::tools::shell::{CommandSpec, run_command};
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn small_crate(root: &Path) {
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[package]\nname = \"bench_crate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(root.join(".gitignore"), "/target\n").unwrap();
-    std::fs::write(
-        root.join("src/lib.rs"),
-        "pub fn add(a: i32, b: i32) -> i32 { a + b }\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() { assert_eq!(super::add(2, 2), 4); }\n}\n",
-    )
-    .unwrap();
-}
-
-fn time_command(runtime: &tokio::runtime::Runtime, workspace: &Workspace, command: &str, sandbox: Option<&Sandbox>) -> Duration {
+fn time_command(
+    runtime: &tokio::runtime::Runtime,
+    workspace: &Workspace,
+    command: &str,
+    sandbox: Option<&Sandbox>,
+) -> Duration {
     let spec = CommandSpec::new(command, Duration::from_secs(300)).sandboxed(sandbox.cloned());
     let started = Instant::now();
     let output = runtime.block_on(run_command(workspace, &spec, std::future::pending())).unwrap();
@@ -78,7 +67,9 @@ fn main() {
     let root = dir.path().join("crate");
     small_crate(&root);
     let sandbox = Sandbox { policy: SandboxPolicy::WorkspaceWrite, scratch: dir.path().join("scratch"), home: None };
-    assert!(Command::new("cargo").args(["test", "--offline", "-q"]).current_dir(&root).output().unwrap().status.success());
+    assert!(
+        Command::new("cargo").args(["test", "--offline", "-q"]).current_dir(&root).output().unwrap().status.success()
+    );
     let workspace = Workspace::open(&root).unwrap();
     compare(&runtime, &workspace, &sandbox, "true", 100);
     compare(&runtime, &workspace, &sandbox, "cargo test --offline -q", 10);

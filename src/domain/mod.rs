@@ -19,8 +19,8 @@ pub use change::{
 pub use drone::{DroneManifest, DroneRun, DroneSource, Isolation, ManifestBudget, ToolPolicy, Trigger};
 pub use graph::{GraphError, TaskGraph, UnknownReference};
 pub use id::{
-    ApprovalId, ChangeSetId, DroneId, IdError, LogId, MemoryId, MessageId, ProjectId, RawId, ReceiptId, SessionId, SpecId, TaskId,
-    ToolCallId, WorkOrderId,
+    ApprovalId, ChangeSetId, DroneId, IdError, LogId, MemoryId, MessageId, ProjectId, RawId, ReceiptId, SessionId,
+    SpecId, TaskId, ToolCallId, WorkOrderId,
 };
 pub use message::{Message, MessagePart, Role, Session, SessionKind, ToolCall, ToolSpec};
 pub use receipt::{

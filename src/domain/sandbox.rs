@@ -112,6 +112,9 @@ mod tests {
         }
         assert_eq!(SandboxPolicy::parse("everything"), None);
         assert_eq!(SandboxPolicy::FullAccess.min(SandboxPolicy::ReadOnly), SandboxPolicy::ReadOnly);
-        assert_eq!(SandboxPolicy::WorkspaceWrite.min(SandboxPolicy::WorkspaceWriteNetwork), SandboxPolicy::WorkspaceWrite);
+        assert_eq!(
+            SandboxPolicy::WorkspaceWrite.min(SandboxPolicy::WorkspaceWriteNetwork),
+            SandboxPolicy::WorkspaceWrite
+        );
     }
 }

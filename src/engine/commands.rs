@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::domain::{
-    ApprovalId, CommandApproval, CommandDecision, ProjectId, SandboxPolicy, SessionId, now_millis,
-};
+use crate::domain::{ApprovalId, CommandApproval, CommandDecision, ProjectId, SandboxPolicy, SessionId, now_millis};
 use crate::protocol::Event;
 use crate::store::{Store, Table};
 use crate::tools::Workspace;
@@ -55,9 +53,8 @@ impl Grants {
     fn cover(&self, policy: &CommandPolicy, command: &str) -> bool {
         self.exact.contains(command)
             || (!is_opaque(command)
-                && parts(command).all(|part| {
-                    self.prefixes.contains(&grant_prefix(part)) || policy.check(part) == Verdict::Allowed
-                }))
+                && parts(command)
+                    .all(|part| self.prefixes.contains(&grant_prefix(part)) || policy.check(part) == Verdict::Allowed))
     }
 }
 
@@ -136,7 +133,13 @@ impl CommandGate {
         ceiling: SandboxPolicy,
     ) -> CommandGate {
         let policy = project_policy(store, project).min(ceiling);
-        CommandGate { policy: CommandPolicy::default(), sandbox: sandbox_for(store, policy), approvals, project, session }
+        CommandGate {
+            policy: CommandPolicy::default(),
+            sandbox: sandbox_for(store, policy),
+            approvals,
+            project,
+            session,
+        }
     }
 
     /// Why this command must ask, if it must: the policy's reason, no sandbox on this machine, or
@@ -228,7 +231,11 @@ impl super::Engine {
         Ok(())
     }
 
-    pub(super) async fn set_sandbox_policy(&mut self, project: ProjectId, policy: SandboxPolicy) -> super::EngineResult {
+    pub(super) async fn set_sandbox_policy(
+        &mut self,
+        project: ProjectId,
+        policy: SandboxPolicy,
+    ) -> super::EngineResult {
         let key = policy_key(project);
         self.store.write(move |w| w.put_value(Table::Settings, &key, &policy)).await?;
         let problem = (policy != SandboxPolicy::FullAccess).then(|| sandbox::support().problem()).flatten();

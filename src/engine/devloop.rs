@@ -233,7 +233,11 @@ impl DevLoop {
                 self.project.id,
                 session.id,
                 // The Planner only reads, also through the commands in its work order.
-                if role == Role::Worker { crate::domain::SandboxPolicy::FullAccess } else { crate::domain::SandboxPolicy::ReadOnly },
+                if role == Role::Worker {
+                    crate::domain::SandboxPolicy::FullAccess
+                } else {
+                    crate::domain::SandboxPolicy::ReadOnly
+                },
             ),
             allowed: role.tool_names(),
             writes_under: matches!(role, Role::SpecWriter | Role::TaskRepair).then_some("specs/"),
@@ -797,7 +801,8 @@ pub(super) async fn run_checks(
     timeout: Duration,
     sandbox: crate::tools::sandbox::Sandbox,
 ) -> Vec<CheckResult> {
-    let plan = Plan { workspace, checks: checks.to_vec(), timeout, policy: CommandPolicy::default(), sandbox: Some(sandbox) };
+    let plan =
+        Plan { workspace, checks: checks.to_vec(), timeout, policy: CommandPolicy::default(), sandbox: Some(sandbox) };
     match run_plan(&plan, |_, _| async { false }, None).await {
         Ok(results) => results,
         Err(e) => checks

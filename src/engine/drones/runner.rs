@@ -373,7 +373,8 @@ impl Job {
         } else {
             Vec::new()
         };
-        let baseline = Baseline::record(&devloop::run_checks(&workspace, &checks, self.check_timeout, self.check_sandbox()).await);
+        let baseline =
+            Baseline::record(&devloop::run_checks(&workspace, &checks, self.check_timeout, self.check_sandbox()).await);
         let role = Role::Drone { writes };
         let mut conversation = Conversation::new(self.session.clone(), role, std::mem::take(&mut self.context));
         let goal = self.run.goal.clone();
@@ -393,7 +394,11 @@ impl Job {
                 self.approvals.clone(),
                 self.run.project,
                 session,
-                if writes { self.manifest.sandbox.unwrap_or(crate::domain::SandboxPolicy::FullAccess) } else { crate::domain::SandboxPolicy::ReadOnly },
+                if writes {
+                    self.manifest.sandbox.unwrap_or(crate::domain::SandboxPolicy::FullAccess)
+                } else {
+                    crate::domain::SandboxPolicy::ReadOnly
+                },
             ),
             allowed: role.tool_names(),
             writes_under: None,

@@ -226,7 +226,8 @@ fn opaque(dir: &Path) -> bool {
 }
 
 fn remove_any(path: &Path) {
-    let _ = if path.is_dir() && !path.is_symlink() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+    let _ =
+        if path.is_dir() && !path.is_symlink() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
 }
 
 /// Moves generated output into the workspace: a rename when on one filesystem, else a copy.

@@ -70,7 +70,8 @@ fn parent() -> Option<PathBuf> {
     let path = own.lines().find_map(|l| l.strip_prefix("0::"))?.trim_start_matches('/').to_string();
     ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"].iter().map(|root| Path::new(root).join(&path)).find(|dir| {
         writable(dir)
-            && std::fs::read_to_string(dir.join("cgroup.subtree_control")).is_ok_and(|c| c.split_whitespace().any(|w| w == "pids"))
+            && std::fs::read_to_string(dir.join("cgroup.subtree_control"))
+                .is_ok_and(|c| c.split_whitespace().any(|w| w == "pids"))
     })
 }
 

@@ -91,7 +91,13 @@ fn overlay(spec: &Spec, upper: &Path, work: &Path) -> Result<(), String> {
     // SAFETY: plain mount(2) calls on NUL-terminated strings that outlive them.
     check(
         unsafe {
-            libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null())
+            libc::mount(
+                std::ptr::null(),
+                root.as_ptr(),
+                std::ptr::null(),
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            )
         },
         "making mounts private",
     )?;
@@ -100,28 +106,19 @@ fn overlay(spec: &Spec, upper: &Path, work: &Path) -> Result<(), String> {
         .passthrough
         .iter()
         .filter_map(|dir| {
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
-                .open(dir)
-                .ok()?;
+            let file =
+                std::fs::OpenOptions::new().read(true).custom_flags(libc::O_PATH | libc::O_DIRECTORY).open(dir).ok()?;
             Some((file, cstring(dir).ok()?))
         })
         .collect();
     let workspace = cstring(&spec.workspace)?;
-    let options = format!(
-        "lowerdir={},upperdir={},workdir={},userxattr",
-        escape(&spec.workspace),
-        escape(upper),
-        escape(work)
-    );
+    let options =
+        format!("lowerdir={},upperdir={},workdir={},userxattr", escape(&spec.workspace), escape(upper), escape(work));
     let options = CString::new(options).map_err(|_| "an overlay path holds a NUL byte".to_string())?;
     let overlay = CString::new("overlay").unwrap_or_default();
     // SAFETY: as above.
     check(
-        unsafe {
-            libc::mount(overlay.as_ptr(), workspace.as_ptr(), overlay.as_ptr(), 0, options.as_ptr().cast())
-        },
+        unsafe { libc::mount(overlay.as_ptr(), workspace.as_ptr(), overlay.as_ptr(), 0, options.as_ptr().cast()) },
         "mounting the workspace overlay",
     )?;
     for (file, target) in &through {
@@ -181,8 +178,8 @@ fn deny_network() -> Result<(), String> {
         BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
     };
     let err = |e: seccompiler::BackendError| e.to_string();
-    let not_unix = SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, libc::AF_UNIX as u64)
-        .map_err(err)?;
+    let not_unix =
+        SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, libc::AF_UNIX as u64).map_err(err)?;
     let rules = [
         (libc::SYS_socket, vec![SeccompRule::new(vec![not_unix]).map_err(err)?]),
         (libc::SYS_io_uring_setup, vec![]),
@@ -192,8 +189,8 @@ fn deny_network() -> Result<(), String> {
     .into_iter()
     .collect();
     let arch = std::env::consts::ARCH.try_into().map_err(|e: seccompiler::BackendError| e.to_string())?;
-    let filter = SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch)
-        .map_err(err)?;
+    let filter =
+        SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch).map_err(err)?;
     let program: BpfProgram = filter.try_into().map_err(err)?;
     seccompiler::apply_filter(&program).map_err(|e| e.to_string())
 }

@@ -19,7 +19,6 @@ use crate::domain::SandboxPolicy;
 
 pub use capture::CommandWrites;
 
-
 /// The first argument that turns the `aura` binary into the sandbox helper.
 pub const HELPER_ARG: &str = "__sandbox";
 /// The helper's exit code when it could not confine the command (nothing ran).
@@ -31,9 +30,7 @@ pub const MAX_PROCESSES: u64 = 512;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
-    #[error(
-        "the sandbox helper (the `aura` binary) was not found next to {0}; set AURA_SANDBOX_HELPER to its path"
-    )]
+    #[error("the sandbox helper (the `aura` binary) was not found next to {0}; set AURA_SANDBOX_HELPER to its path")]
     NoHelper(String),
     #[error("the sandbox's scratch folder {path} could not be made: {source}")]
     Scratch { path: String, source: std::io::Error },
@@ -72,9 +69,7 @@ impl Support {
 /// The running kernel's Landlock ABI version, 0 when it has none.
 pub fn landlock_abi() -> i32 {
     // SAFETY: with a null attribute, size 0 and the VERSION flag the call only returns a number.
-    let abi = unsafe {
-        libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, 1u32) as i32
-    };
+    let abi = unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, 1u32) as i32 };
     abi.max(0)
 }
 
@@ -228,7 +223,6 @@ impl Run {
             cgroup.kill_all();
         }
     }
-
 }
 
 impl Drop for Run {
@@ -244,7 +238,8 @@ impl Drop for Run {
 /// The system's folders, and the toolchains' folders in the home folder (never the home itself,
 /// whose `.ssh`, `.aws`, `.config` and other projects stay unreadable).
 fn readable(home: Option<&Path>, workspace: &Path) -> Vec<PathBuf> {
-    let system = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/dev"];
+    let system =
+        ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/dev"];
     let mut read: Vec<PathBuf> = system.iter().map(PathBuf::from).collect();
     read.extend(["/var/lib/dpkg", "/run/systemd/resolve"].iter().map(PathBuf::from));
     if let Some(home) = home {
@@ -290,7 +285,16 @@ fn readable(home: Option<&Path>, workspace: &Path) -> Vec<PathBuf> {
 /// The package managers' download caches in the home folder.
 fn package_caches(home: Option<&Path>) -> Vec<PathBuf> {
     let Some(home) = home else { return Vec::new() };
-    let caches = [".cargo/registry", ".cargo/git", ".npm", ".cache/pip", ".cache/uv", "go/pkg/mod", ".m2/repository", ".gradle/caches"];
+    let caches = [
+        ".cargo/registry",
+        ".cargo/git",
+        ".npm",
+        ".cache/pip",
+        ".cache/uv",
+        "go/pkg/mod",
+        ".m2/repository",
+        ".gradle/caches",
+    ];
     caches.iter().map(|c| home.join(c)).filter(|p| p.exists()).collect()
 }
 

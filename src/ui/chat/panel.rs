@@ -213,7 +213,12 @@ fn live_ui(ui: &mut Ui, reply: &mut Option<LiveReply>, running: bool, items: &[C
             }
             markdown_ui(ui, &reply.text, &mut reply.rendered);
         }
-        None if running && this_turn_has(items, |i| matches!(i, ChatItem::Change { status, .. } if *status == ChangeSetStatus::Proposed)) => {
+        None if running
+            && this_turn_has(
+                items,
+                |i| matches!(i, ChatItem::Change { status, .. } if *status == ChangeSetStatus::Proposed),
+            ) =>
+        {
             ui.label(RichText::new("Waiting for your decision in Review…").weak());
         }
         None if running && this_turn_has(items, |i| matches!(i, ChatItem::Command { decided: None, .. })) => {
