@@ -154,3 +154,47 @@ fn the_network_is_granted_to_one_command_by_approval() {
     listener.set_nonblocking(true).unwrap();
     assert!(listener.accept().is_ok(), "the granted command reached the listener");
 }
+
+#[test]
+fn a_phone_answers_a_command_that_waits_and_sees_it_pending_when_it_connects_late() {
+    use aura::companion::{self, CompanionConfig};
+    use common::phone::{self, Phone};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let script = Script::new(vec![
+        Turn::steps(vec![call("run_command", json!({"command": "touch from-phone.txt"}))]),
+        Turn::text("Done."),
+    ]);
+    let (mut desktop, _, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Touch it.");
+    let asked = wait(&desktop, |e| match e {
+        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
+        _ => None,
+    });
+    // The phone connects after the question was asked: the project's snapshot carries it.
+    let config = CompanionConfig { port: 0, ..CompanionConfig::default() };
+    let server = runtime
+        .block_on(companion::start(&desktop, &data.path().join("data"), config, std::sync::Arc::new(|| {})))
+        .unwrap();
+    let code = server.start_pairing().unwrap().code;
+    let token = runtime.block_on(phone::pair(&server.url(), &code));
+    let mut phone = runtime.block_on(Phone::connect(&server.url(), &token, None));
+    runtime.block_on(async {
+        phone.command(1, json!({"command": "select_project", "project": asked.project})).await;
+        let opened = phone.until(|e| e["body"]["event"] == "project_opened").await;
+        let pending = &opened["body"]["snapshot"]["pending_commands"];
+        assert_eq!(pending[0]["command"], "touch from-phone.txt", "{pending}");
+        phone.command(2, json!({"command": "decide_command", "approval": asked.id, "decision": "allow_once"})).await;
+        let decided = phone.until(|e| e["body"]["event"] == "command_decided").await;
+        assert_eq!(decided["body"]["decision"], "allow_once");
+    });
+    // The desktop hears the answer too, and the command's write waits in Review for either of them.
+    let changeset = wait(&desktop, |e| match e {
+        Event::ChangeSetProposed { changeset } => Some(changeset.clone()),
+        _ => None,
+    });
+    assert_eq!(changeset.files[0].path, "from-phone.txt");
+    desktop.send(Command::DecideChangeSet { changeset: changeset.id, decision: ChangeSetDecision::AcceptAll, comment: None });
+    wait(&desktop, |e| matches!(e, Event::ChangeSetDecided { changeset: c, .. } if c.id == changeset.id).then_some(()));
+    assert!(workspace.path().join("from-phone.txt").exists());
+}
