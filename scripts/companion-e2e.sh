@@ -87,7 +87,8 @@ goal = "Create the mathlib crate with add"
 order = {"goal": goal, "capsule": f"{goal}. Add a unit test.", "acceptance": ["cargo test passes"], "validation": ["cargo test"]}
 turns = [
     {"steps": [call("submit_work_order", order)]},
-    {"steps": [call("apply_patch", {"patch": patch})]},
+    # The Worker first runs a command the allowed list does not cover: it asks on the phone.
+    {"steps": [call("run_command", {"command": "touch NOTES.md"}), call("apply_patch", {"patch": patch})]},
     {"steps": [{"step": "text", "text": "Created Cargo.toml and src/lib.rs with add and its test."}]},
 ]
 Path(script).write_text(json.dumps({"turns": turns, "chunk_delay_ms": 20}))

@@ -241,7 +241,21 @@ def workorder(workspace):
     running = browser.wait("the loop to run again", "return document.querySelector('#loop-state').dataset.state === 'running';")
     check("resume-runs-the-loop", running is not None, f"({browser.script(LOOP_STATE)})")
 
+    # The Worker's command waits for an answer from the phone; Allow once runs it in the sandbox, and
+    # what it wrote waits as a ChangeSet of its own.
     browser.click("#tabs button[data-view=chat]")
+    asked = browser.wait("the command to ask", VISIBLE, "#waiting .card.command button.primary")
+    check("command-asks-on-the-phone", asked is not None, f"({browser.script(TEXT, '#waiting .card.command')!r})")
+    browser.screenshot(f"{OUT}/phone-command.png")
+    check("command-not-run-before-the-answer", not os.path.exists(f"{workspace}/NOTES.md"))
+    browser.click("#waiting .card.command button.primary")
+    notes_card = "return [...document.querySelectorAll('#waiting .card.change .title')].some(t => t.innerText.includes('touch NOTES.md'));"
+    notes = browser.wait("the command's ChangeSet", notes_card)
+    check("command-writes-wait-on-the-phone", notes is not None and not os.path.exists(f"{workspace}/NOTES.md"))
+    browser.click("#waiting .card.change button.primary")
+    browser.wait("the command's ChangeSet to be decided", f"return !(() => {{ {notes_card} }})();")
+    check("command-writes-land", os.path.exists(f"{workspace}/NOTES.md"))
+
     change = browser.wait("the Worker's ChangeSet", VISIBLE, "#waiting .card.change button.primary")
     check("worker-changeset-shows", change is not None, f"({browser.script(TEXT, '#waiting .card.change .title')!r})")
     check("nothing-written-before-the-decision", not os.path.exists(f"{workspace}/Cargo.toml"))
