@@ -194,7 +194,11 @@ fn a_phone_answers_a_command_that_waits_and_sees_it_pending_when_it_connects_lat
         _ => None,
     });
     assert_eq!(changeset.files[0].path, "from-phone.txt");
-    desktop.send(Command::DecideChangeSet { changeset: changeset.id, decision: ChangeSetDecision::AcceptAll, comment: None });
+    desktop.send(Command::DecideChangeSet {
+        changeset: changeset.id,
+        decision: ChangeSetDecision::AcceptAll,
+        comment: None,
+    });
     wait(&desktop, |e| matches!(e, Event::ChangeSetDecided { changeset: c, .. } if c.id == changeset.id).then_some(()));
     assert!(workspace.path().join("from-phone.txt").exists());
 }

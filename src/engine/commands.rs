@@ -144,7 +144,7 @@ impl CommandGate {
 
     /// Why this command must ask, if it must: the policy's reason, no sandbox on this machine, or
     /// a wish for the network the sandbox does not give.
-    fn must_ask(&self, command: &str, network: bool) -> Result<Option<String>, String> {
+    fn must_ask(&self, support: &sandbox::Support, command: &str, network: bool) -> Result<Option<String>, String> {
         let policy = self.sandbox.policy;
         let mut reasons = Vec::new();
         match self.policy.check(command) {
@@ -153,7 +153,7 @@ impl CommandGate {
             Verdict::Allowed => {}
         }
         if policy != SandboxPolicy::FullAccess
-            && let Some(problem) = sandbox::support().problem()
+            && let Some(problem) = support.problem()
         {
             reasons.push(problem);
         }
@@ -168,7 +168,7 @@ impl CommandGate {
 
     /// Runs `spec` in the sandbox, after asking the user where it must.
     pub async fn run(&self, journal: &Journal, workspace: &Workspace, spec: CommandSpec, network: bool) -> Gated {
-        let reason = match self.must_ask(&spec.command, network) {
+        let reason = match self.must_ask(sandbox::support(), &spec.command, network) {
             Err(reason) => return Gated::Refused(format!("blocked by policy: {reason}")),
             Ok(reason) => reason,
         };
@@ -241,5 +241,59 @@ impl super::Engine {
         let problem = (policy != SandboxPolicy::FullAccess).then(|| sandbox::support().problem()).flatten();
         self.emit(Event::SandboxPolicyChanged { project, policy, problem });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate() -> CommandGate {
+        let sandbox = Sandbox { policy: SandboxPolicy::WorkspaceWrite, scratch: "/nonexistent".into(), home: None };
+        CommandGate {
+            policy: CommandPolicy::default(),
+            sandbox,
+            approvals: Approvals::default(),
+            project: ProjectId::new(),
+            session: SessionId::new(),
+        }
+    }
+
+    #[test]
+    fn without_landlock_every_command_asks_and_says_why() {
+        let gate = gate();
+        let able = sandbox::Support { landlock_abi: 7, overlay: true };
+        let unable = sandbox::Support { landlock_abi: 0, overlay: false };
+        assert_eq!(gate.must_ask(&able, "cargo test", false), Ok(None));
+        let reason = gate.must_ask(&unable, "cargo test", false).unwrap().unwrap();
+        assert!(reason.contains("no Landlock") && reason.contains("waits for your approval"), "{reason}");
+        let no_overlay = sandbox::Support { landlock_abi: 7, overlay: false };
+        assert!(gate.must_ask(&no_overlay, "ls", false).unwrap().unwrap().contains("cannot be captured"));
+        assert!(gate.must_ask(&able, "git push", false).is_err(), "denied commands never ask");
+        assert!(gate.must_ask(&able, "cargo build", true).unwrap().unwrap().contains("network access"));
+    }
+
+    #[test]
+    fn a_session_grant_covers_the_same_programs_and_nothing_it_cannot_see_through() {
+        let gate = gate();
+        let able = sandbox::Support { landlock_abi: 7, overlay: true };
+        let approval = CommandApproval {
+            id: ApprovalId::new(),
+            project: gate.project,
+            session: gate.session,
+            command: "touch a.txt && sed -i s/a/b/ a.txt".into(),
+            reason: String::new(),
+            network: false,
+            policy: SandboxPolicy::WorkspaceWrite,
+            asked_at: 0,
+        };
+        lock(&gate.approvals.pending).insert(approval.id, approval.clone());
+        assert!(gate.approvals.decide(approval.id, CommandDecision::AllowForSession).is_some());
+        assert_eq!(gate.must_ask(&able, "touch b.txt", false), Ok(None));
+        assert_eq!(gate.must_ask(&able, "sed -i s/x/y/ b.txt && cargo test", false), Ok(None));
+        assert!(gate.must_ask(&able, "touch c.txt && rm -rf src", false).unwrap().is_some(), "rm was never granted");
+        assert!(gate.must_ask(&able, "touch $(whoami)", false).unwrap().is_some(), "substitution is not covered");
+        assert!(gate.must_ask(&able, "touch b.txt", true).unwrap().is_some(), "the network was not granted");
+        assert!(gate.approvals.decide(approval.id, CommandDecision::Deny).is_none(), "answered once");
     }
 }
