@@ -98,7 +98,7 @@ impl CommandOutput {
         let mut text =
             format!("the command {outcome}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout, self.stderr);
         for note in self.sandbox_note().into_iter().chain(self.writes.notes()) {
-            text.push_str("\n");
+            text.push('\n');
             text.push_str(&note);
         }
         text

@@ -179,7 +179,7 @@ impl Capture<'_> {
 
     fn written(&mut self, rel: &Path, from: &Path, to: &Path, size: u64) {
         let name = rel.display().to_string();
-        if size > MAX_EDIT_BYTES as u64 {
+        if size > MAX_EDIT_BYTES {
             self.writes.left_out.push((name, format!("{} MB, too large to review", size >> 20)));
             return;
         }
