@@ -62,7 +62,13 @@ pub fn validate(args: ValidateArgs, data_dir: &Path) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     // Headless: nobody can approve a command outside the policy, so it is blocked.
-    let results = runtime.block_on(run_plan(&plan, |_, _| async { false }, None))?;
+    let results = runtime.block_on(run_plan(&plan, |_, _| async { false }, None));
+    if let Some(sandbox) = &plan.sandbox
+        && sandbox.scratch.starts_with(std::env::temp_dir())
+    {
+        let _ = std::fs::remove_dir_all(&sandbox.scratch);
+    }
+    let results = results?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {

@@ -286,6 +286,10 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let journal = Journal { store: store.clone(), emitter: emitter.clone() };
     let context = EngineContext { runtime: runtime.clone(), store: store.clone(), data_dir: data_dir.clone() };
     commands::clean_scratch(&data_dir);
+    // Probing the kernel runs the sandbox helper once: off the engine's thread, before it is needed.
+    runtime.spawn_blocking(|| {
+        crate::tools::sandbox::support();
+    });
     let mut engine = Engine {
         store: store.clone(),
         data_dir,
