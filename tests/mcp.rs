@@ -124,8 +124,9 @@ fn call_overhead_against_rmcp_bare() {
     rt.block_on(async {
         let entry = everything_entry();
         let mut node = tokio::process::Command::new("node");
-        node.arg(&entry).arg("stdio").stderr(std::process::Stdio::null());
-        let bare = ().serve(rmcp::transport::TokioChildProcess::new(node).unwrap()).await.unwrap();
+        node.arg(&entry).arg("stdio");
+        let (child, _) = rmcp::transport::TokioChildProcess::builder(node).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let bare = ().serve(child).await.unwrap();
         let hub = McpHub::new(vec![everything()], logs.path());
         hub.tools().await;
         let args = json!({"a": 1, "b": 2});
@@ -286,9 +287,11 @@ fn a_server_that_dies_is_restarted_on_the_next_use() {
     let program = venv_program("mcp-server-time");
     let rt = runtime();
     rt.block_on(async {
-        let hub = McpHub::new(vec![stdio("time", &program, &[])], logs.path());
+        // A time zone no other test passes tells this test's server apart (tests share the process).
+        let zone = "Etc/GMT-3";
+        let hub = McpHub::new(vec![stdio("time", &program, &["--local-timezone", zone])], logs.path());
         hub.tools().await;
-        let pids = children_running(&program);
+        let pids = children_running(zone);
         assert_eq!(pids.len(), 1, "one server process");
         // SAFETY: kill(2) on the server process this test started.
         unsafe { libc::kill(pids[0], libc::SIGKILL) };
@@ -300,7 +303,7 @@ fn a_server_that_dies_is_restarted_on_the_next_use() {
         assert_eq!(state(&hub, "time"), ServerState::Running);
         hub.shutdown().await;
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(children_running(&program).is_empty(), "shutdown stops the server");
+        assert!(children_running(zone).is_empty(), "shutdown stops the server");
     });
 }
 
@@ -323,7 +326,7 @@ fn the_cli_lists_calls_and_refuses_what_is_unknown() {
     let (stdout, stderr) = (String::from_utf8_lossy(&list.stdout), String::from_utf8_lossy(&list.stderr));
     assert!(list.status.success(), "{stderr}");
     assert!(stdout.contains("time  running, 2 tools") && stdout.contains("time__get_current_time"), "{stdout}");
-    assert!(stderr.contains(".mcp.json:5:") && stderr.contains("\"broken\""), "{stderr}");
+    assert!(stderr.contains(".mcp.json:4:5:") && stderr.contains("\"broken\""), "{stderr}");
 
     let json = aura(&["mcp", "list", "--workspace", dir, "--json"], data.path());
     let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
