@@ -9,6 +9,7 @@ pub mod domain;
 pub mod edits;
 pub mod engine;
 pub mod llm;
+pub mod mcp;
 pub mod protocol;
 pub mod store;
 pub mod tools;

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Some(CliCommand::Specs(list)) => aura::cli::list_specs(list, &data_dir),
         Some(CliCommand::Tasks(list)) => aura::cli::list_tasks(list, &data_dir),
         Some(CliCommand::Drone(command)) => return aura::cli::drone(command, &data_dir),
+        Some(CliCommand::Mcp(command)) => return aura::cli::mcp(command, &data_dir),
         Some(CliCommand::Companion(companion)) => aura::cli::companion(companion, &data_dir),
     };
     match result {

@@ -8,6 +8,7 @@ mod companion;
 mod doctor;
 mod drone;
 mod emulator;
+mod mcp;
 mod run;
 mod tasks;
 mod validate;
@@ -24,6 +25,7 @@ pub use companion::{CompanionArgs, companion};
 pub use doctor::doctor;
 pub use drone::{DroneCommand, drone};
 pub use emulator::{EmulatorArgs, emulator};
+pub use mcp::{McpCommand, mcp};
 pub use run::{RunArgs, run};
 pub use tasks::{ListArgs, list_specs, list_tasks};
 pub use validate::{ValidateArgs, validate};
@@ -116,4 +118,7 @@ pub enum CliCommand {
     /// Serve the phone page for a workspace without a window: prints the address, a pairing code
     /// and its QR code (Enter makes a new one), and runs until Ctrl+C
     Companion(CompanionArgs),
+    /// The workspace's MCP servers (.mcp.json and Settings): list them with their tools, or call one tool
+    #[command(subcommand)]
+    Mcp(McpCommand),
 }
