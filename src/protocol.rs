@@ -185,6 +185,19 @@ pub enum Command {
         approval: ApprovalId,
         decision: CommandDecision,
     },
+    /// The project's MCP servers, their state and tools (starts the enabled ones to list them);
+    /// answered by [`Event::McpServers`].
+    ListMcpServers {
+        project: ProjectId,
+    },
+    /// Switches a server, or one tool of it (`tool`: its qualified name), on or off for a project.
+    SwitchMcp {
+        project: ProjectId,
+        server: String,
+        #[serde(default)]
+        tool: Option<String>,
+        enabled: bool,
+    },
     /// The sandbox policy of a project's commands (stored per project).
     SetSandboxPolicy {
         project: ProjectId,
@@ -465,6 +478,31 @@ pub struct ProjectSnapshot {
     pub sandbox_problem: Option<String>,
 }
 
+/// An MCP server as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpServerView {
+    pub name: String,
+    pub enabled: bool,
+    /// not started, starting, running, failed, off.
+    pub state: String,
+    /// Why it failed, and what to do.
+    pub problem: Option<String>,
+    pub tools: Vec<McpToolView>,
+    /// Tools left out because no provider would accept their schemas, with why.
+    pub skipped: Vec<String>,
+    /// Its log file (stderr of a stdio server, and Aura's notes).
+    pub log: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpToolView {
+    pub qualified: String,
+    pub name: String,
+    pub description: String,
+    pub read_only: bool,
+    pub enabled: bool,
+}
+
 /// An applied ChangeSet as a checkpoint: what it was for and the files it wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedChange {
@@ -627,6 +665,12 @@ pub enum Event {
         approval: ApprovalId,
         project: ProjectId,
         decision: CommandDecision,
+    },
+    McpServers {
+        project: ProjectId,
+        servers: Vec<McpServerView>,
+        /// Problems in `.mcp.json` or the user's list: file, line and reason.
+        problems: Vec<String>,
     },
     SandboxPolicyChanged {
         project: ProjectId,
@@ -915,6 +959,7 @@ mod tests {
                 project: ProjectId::new(),
                 manifest: crate::domain::DroneManifest {
                     sandbox: None,
+                    mcp_servers: None,
                     name: "api-docs".into(),
                     role: "documentation".into(),
                     instructions: "Keep docs in step.".into(),

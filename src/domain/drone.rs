@@ -73,6 +73,9 @@ pub struct DroneManifest {
     /// What its commands may do (at most the project's own sandbox policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<super::SandboxPolicy>,
+    /// The MCP servers whose tools it may use; none named: all of the project's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_servers: Option<Vec<String>>,
 }
 
 /// The `[budget]` table, with the defaults a run gets when it is left out.

@@ -135,6 +135,7 @@ impl Engine {
                 id,
                 crate::domain::SandboxPolicy::FullAccess,
             ),
+            mcp: Default::default(),
             allowed: Role::Chat.tool_names(),
             writes_under: None,
             hold: super::host::Hold::Policy,
@@ -144,7 +145,11 @@ impl Engine {
             question: None,
         };
         let agent: Agent = config.worker;
+        let (hub, store) = (config.mcp.clone(), self.store.clone());
         tokio::spawn(async move {
+            // The servers' tools in their stable order: the same list each message keeps the cache.
+            host.mcp = super::mcp_tools::McpAccess::for_agent(&hub, store.reader(), project.id, false, None).await;
+            conversation.offer(host.mcp.specs());
             let mut text = text;
             loop {
                 journal.record(id, Record::Message(Message::text(id, MessageRole::User, text.clone()))).await;

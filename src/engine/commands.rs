@@ -166,6 +166,27 @@ impl CommandGate {
         Ok(Some(reasons.join("; ")))
     }
 
+    /// Asks the user about `what` (a command line, or an MCP tool and its arguments); true when allowed.
+    async fn ask(&self, journal: &Journal, what: &str, reason: String, network: bool) -> bool {
+        let approval = CommandApproval {
+            id: ApprovalId::new(),
+            project: self.project,
+            session: self.session,
+            command: what.to_string(),
+            reason,
+            network,
+            policy: self.sandbox.policy,
+            asked_at: now_millis(),
+        };
+        self.approvals.ask(journal, approval).await != CommandDecision::Deny
+    }
+
+    /// Something other than a command that needs the user's yes (an MCP tool that may change
+    /// things): allowed at once when the session was granted it, else asked.
+    pub async fn approve(&self, journal: &Journal, what: &str, reason: String) -> bool {
+        self.approvals.granted(self.session, &self.policy, what, false) || self.ask(journal, what, reason, false).await
+    }
+
     /// Runs `spec` in the sandbox, after asking the user where it must.
     pub async fn run(&self, journal: &Journal, workspace: &Workspace, spec: CommandSpec, network: bool) -> Gated {
         let reason = match self.must_ask(sandbox::support(), &spec.command, network) {
@@ -173,22 +194,12 @@ impl CommandGate {
             Ok(reason) => reason,
         };
         let mut sandbox = self.sandbox.clone();
-        if let Some(reason) = reason {
-            let approval = CommandApproval {
-                id: ApprovalId::new(),
-                project: self.project,
-                session: self.session,
-                command: spec.command.clone(),
-                reason,
-                network,
-                policy: sandbox.policy,
-                asked_at: now_millis(),
-            };
-            if self.approvals.ask(journal, approval).await == CommandDecision::Deny {
-                return Gated::Refused(
-                    "the user denied this command; nothing ran. Do without it, or explain why it is needed".into(),
-                );
-            }
+        if let Some(reason) = reason
+            && !self.ask(journal, &spec.command, reason, network).await
+        {
+            return Gated::Refused(
+                "the user denied this command; nothing ran. Do without it, or explain why it is needed".into(),
+            );
         }
         if network && sandbox.policy == SandboxPolicy::WorkspaceWrite {
             sandbox.policy = SandboxPolicy::WorkspaceWriteNetwork;

@@ -130,6 +130,7 @@ impl Engine {
             budget: TurnBudget::default(),
             repair_rounds: 2,
             approvals: self.approvals.clone(),
+            mcp: self.mcp.hub(reader, &self.project(project)?).0,
         })
     }
 

@@ -25,6 +25,7 @@ use crate::validate::runner::{CheckResult, Plan, run_plan};
 
 use super::Journal;
 use super::host::{AgentHost, Hold};
+use super::mcp_tools::McpAccess;
 use super::memory;
 use super::prompt::{ProjectContext, Role};
 use super::rotation;
@@ -46,6 +47,8 @@ pub struct LoopConfig {
     pub repair_rounds: u32,
     /// Commands waiting for the user, shared with the engine that answers them.
     pub approvals: super::commands::Approvals,
+    /// The project's MCP servers.
+    pub mcp: crate::mcp::McpHub,
 }
 
 /// Users' decisions on proposed work orders, handed to the loop waiting for them.
@@ -91,6 +94,9 @@ pub struct DevLoop {
     controls: Controls,
     planner: Conversation,
     worker: Conversation,
+    /// The MCP tools each role was given when the loop started (the Planner's only read).
+    planner_mcp: McpAccess,
+    worker_mcp: McpAccess,
 }
 
 /// The reason recorded on a task that was in progress when Aura stopped.
@@ -117,7 +123,19 @@ impl DevLoop {
             Role::Worker,
             context,
         );
-        DevLoop { project, workspace, journal, review, orders, config, controls, planner, worker }
+        DevLoop {
+            project,
+            workspace,
+            journal,
+            review,
+            orders,
+            config,
+            controls,
+            planner,
+            worker,
+            planner_mcp: McpAccess::default(),
+            worker_mcp: McpAccess::default(),
+        }
     }
 
     fn state(&self, state: LoopState, task: Option<TaskId>, reason: Option<String>) {
@@ -127,6 +145,11 @@ impl DevLoop {
     /// Runs until every task is done, the loop is blocked, or it is stopped.
     pub async fn run(mut self) -> LoopEnd {
         self.state(LoopState::Running, None, None);
+        let (hub, store, id) = (self.config.mcp.clone(), self.journal.store.clone(), self.project.id);
+        self.planner_mcp = McpAccess::for_agent(&hub, store.reader(), id, true, None).await;
+        self.worker_mcp = McpAccess::for_agent(&hub, store.reader(), id, false, None).await;
+        self.planner.offer(self.planner_mcp.specs());
+        self.worker.offer(self.worker_mcp.specs());
         let end = self.run_inner().await;
         match &end {
             LoopEnd::Finished => self.state(LoopState::Finished, None, None),
@@ -239,6 +262,11 @@ impl DevLoop {
                     crate::domain::SandboxPolicy::ReadOnly
                 },
             ),
+            mcp: match role {
+                Role::Planner => self.planner_mcp.clone(),
+                Role::Worker => self.worker_mcp.clone(),
+                _ => McpAccess::default(),
+            },
             allowed: role.tool_names(),
             writes_under: matches!(role, Role::SpecWriter | Role::TaskRepair).then_some("specs/"),
             hold: if role == Role::SpecWriter { Hold::Overwrites } else { Hold::Policy },

@@ -47,6 +47,8 @@ pub struct AgentHost {
     pub autopilot: bool,
     /// How its commands run: the command policy, the sandbox, the user's approvals.
     pub commands: CommandGate,
+    /// The MCP servers' tools it was given (their calls pass the same approvals).
+    pub mcp: super::mcp_tools::McpAccess,
     /// The tools this agent was given.
     pub allowed: Vec<&'static str>,
     /// When set, edits outside this folder are refused (the spec writer only writes `specs/`).
@@ -207,6 +209,9 @@ fn title_of(input: &ToolInput) -> String {
 
 impl ToolHost for AgentHost {
     async fn call(&mut self, call: &ToolCallRequest) -> ToolResult {
+        if self.mcp.offers(&call.name) {
+            return self.mcp.call(&self.commands, &self.journal, &call.name, &call.arguments).await;
+        }
         if !self.allowed.contains(&call.name.as_str()) {
             return ToolResult::error(format!(
                 "`{}` is not one of your tools here; use the tools you were given",

@@ -15,6 +15,7 @@ pub mod drones;
 pub mod host;
 mod keys;
 mod layout;
+pub mod mcp_tools;
 pub mod memory;
 mod projects;
 pub mod prompt;
@@ -260,6 +261,8 @@ struct Engine {
     orders: devloop::OrderWaiters,
     /// Commands waiting for the user's approval, and what was allowed per session.
     approvals: commands::Approvals,
+    /// Each project's MCP servers.
+    mcp: mcp_tools::Hubs,
     /// The running dev loop of each project.
     loops: HashMap<ProjectId, control::LoopHandle>,
     /// Turn state of the chat sessions used in this run.
@@ -298,6 +301,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         reviews: HashMap::new(),
         orders: Default::default(),
         approvals: Default::default(),
+        mcp: Default::default(),
         loops: HashMap::new(),
         chats: HashMap::new(),
         drone_runs: Default::default(),
@@ -370,6 +374,10 @@ impl Engine {
             Command::ListDrones { project } => self.list_drones(seq, project),
             Command::DecideCommand { approval, decision } => self.decide_command(approval, decision),
             Command::SetSandboxPolicy { project, policy } => self.set_sandbox_policy(project, policy).await,
+            Command::ListMcpServers { project } => self.list_mcp(project).await,
+            Command::SwitchMcp { project, server, tool, enabled } => {
+                self.switch_mcp(project, server, tool, enabled).await
+            }
             Command::SaveDroneManifest { project, manifest } => self.save_drone_manifest(seq, project, manifest).await,
             Command::RunDrone { project, drone, goal } => {
                 if let Err(message) = self.run_drone(project, &drone, goal, None).await {

@@ -120,6 +120,7 @@ pub async fn rotate(
     // Rotation happens between tasks: the finished task's brief stays behind.
     context.task_brief = None;
     let mut next = Conversation::new(session, conversation.role, context);
+    next.offer(conversation.offered().to_vec());
     next.compactions = conversation.compactions;
     Ok(next)
 }

@@ -44,6 +44,8 @@ pub struct Conversation {
     pub context: ProjectContext,
     system: String,
     tools: Vec<ToolSpec>,
+    /// Tools beyond the role's own (MCP servers'), after them in the cached prefix.
+    offered: Vec<ToolSpec>,
     pub transcript: Vec<ChatMessage>,
     /// All requests of this session added up.
     pub usage: Usage,
@@ -70,6 +72,7 @@ impl Conversation {
         Conversation {
             system: prompt::system(role, &context),
             tools: role.tools(),
+            offered: Vec::new(),
             session,
             role,
             context,
@@ -81,6 +84,19 @@ impl Conversation {
             max_output_tokens: 8_192,
             timing: Timing::default(),
         }
+    }
+
+    /// Offers tools beyond the role's own (an MCP server's). Only before the session's first request,
+    /// or at rotation: it changes the cached prefix.
+    pub fn offer(&mut self, extra: Vec<ToolSpec>) {
+        self.tools.retain(|t| !self.offered.iter().any(|o| o.name == t.name));
+        self.tools.extend(extra.iter().cloned());
+        self.offered = extra;
+    }
+
+    /// The tools offered beyond the role's own, to carry over at rotation.
+    pub fn offered(&self) -> &[ToolSpec] {
+        &self.offered
     }
 
     /// Replaces layer 2. Only at a compaction or rotation point: it changes the cached prefix.

@@ -14,6 +14,7 @@ mod highlight;
 mod keys;
 mod layout;
 mod markdown;
+mod mcp;
 mod memory;
 mod models;
 mod palette;

@@ -17,6 +17,10 @@ pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
     super::checks::checks_ui(ui, view, commands);
     ui.add_space(8.0);
     super::models::models_ui(ui, view, commands);
+    if let Some(open) = view.project.as_mut() {
+        ui.add_space(12.0);
+        super::mcp::mcp_ui(ui, open, commands);
+    }
     ui.add_space(12.0);
     ui.horizontal(|ui| {
         ui.strong("Local model servers");

@@ -62,6 +62,8 @@ pub struct ProjectView {
     pub loop_settings: LoopSettings,
     pub approval_policy: ApprovalPolicy,
     pub sandbox_policy: crate::domain::SandboxPolicy,
+    /// Settings › MCP.
+    pub mcp: super::mcp::McpView,
     /// Why commands cannot be sandboxed on this machine, when they cannot.
     pub sandbox_problem: Option<String>,
     /// The log the Tasks tab shows: whose, and what happened, oldest first.
@@ -117,6 +119,9 @@ impl ProjectView {
             }
             Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
             Event::ApprovalPolicyChanged { policy, .. } => self.approval_policy = policy,
+            Event::McpServers { servers, problems, .. } => {
+                self.mcp = super::mcp::McpView { listing: false, servers: Some((servers, problems)) };
+            }
             Event::SandboxPolicyChanged { policy, problem, .. } => {
                 self.sandbox_policy = policy;
                 self.sandbox_problem = problem;
@@ -268,6 +273,7 @@ impl ViewModel {
                     loop_settings: snapshot.loop_settings,
                     approval_policy: snapshot.approval_policy,
                     sandbox_policy: snapshot.sandbox_policy,
+                    mcp: Default::default(),
                     sandbox_problem: snapshot.sandbox_problem,
                     task_log: None,
                     task_log_asked: None,
@@ -281,6 +287,7 @@ impl ViewModel {
             | Event::LoopSettingsChanged { project, .. }
             | Event::ApprovalPolicyChanged { project, .. }
             | Event::SandboxPolicyChanged { project, .. }
+            | Event::McpServers { project, .. }
             | Event::SpecsChanged { project, .. }
             | Event::LoopChanged { project, .. }
             | Event::RequirementsChanged { project, .. }

@@ -16,7 +16,8 @@ pub struct ManifestError {
     pub message: String,
 }
 
-const KEYS: [&str; 8] = ["name", "role", "instructions", "model", "tool_policy", "sandbox", "triggers", "budget"];
+const KEYS: [&str; 9] =
+    ["name", "role", "instructions", "model", "tool_policy", "sandbox", "mcp_servers", "triggers", "budget"];
 const BUDGET_KEYS: [&str; 3] = ["max_tokens", "max_steps", "max_seconds"];
 
 /// 1-based line and column of a byte offset.
@@ -115,6 +116,10 @@ impl DroneManifest {
         out.push_str(&format!("tool_policy = \"{policy}\"\n"));
         if let Some(sandbox) = self.sandbox {
             out.push_str(&format!("sandbox = \"{sandbox}\"\n"));
+        }
+        if let Some(servers) = &self.mcp_servers {
+            let names: Vec<String> = servers.iter().map(|s| quote(s)).collect();
+            out.push_str(&format!("mcp_servers = [{}]\n", names.join(", ")));
         }
         if !self.triggers.is_empty() {
             let names: Vec<&str> = self

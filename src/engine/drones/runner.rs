@@ -139,6 +139,7 @@ impl Engine {
             stop,
             check_timeout: Duration::from_secs(config.settings.check_timeout_secs),
             approvals: config.approvals.clone(),
+            mcp: config.mcp.clone(),
         };
         let (runs, internal) = (self.drone_runs.clone(), self.internal.clone());
         tokio::spawn(async move {
@@ -261,6 +262,7 @@ struct Job {
     stop: Stop,
     check_timeout: Duration,
     approvals: super::super::commands::Approvals,
+    mcp: crate::mcp::McpHub,
 }
 
 /// What a run produced besides its conversation.
@@ -400,6 +402,14 @@ impl Job {
                     crate::domain::SandboxPolicy::ReadOnly
                 },
             ),
+            mcp: super::super::mcp_tools::McpAccess::for_agent(
+                &self.mcp,
+                self.journal.store.reader(),
+                self.run.project,
+                !writes,
+                self.manifest.mcp_servers.as_deref(),
+            )
+            .await,
             allowed: role.tool_names(),
             writes_under: None,
             hold: if self.manifest.tool_policy == ToolPolicy::AskBeforeWrites {
@@ -412,6 +422,7 @@ impl Job {
             work_order: None,
             question: None,
         };
+        conversation.offer(host.mcp.specs());
         let b = self.manifest.budget;
         let budget = TurnBudget {
             max_steps: b.max_steps,

@@ -81,6 +81,7 @@ fn trigger_name(t: Trigger) -> &'static str {
 fn blank() -> DroneManifest {
     DroneManifest {
         sandbox: None,
+        mcp_servers: None,
         name: String::new(),
         role: String::new(),
         instructions: String::new(),

@@ -1,0 +1,250 @@
+//! MCP servers' tools for the engine's agents: one hub per project (servers start on first use), the
+//! tools an agent is offered (read-only ones only for read-only agents, a Drone's own servers),
+//! frozen into its session so the prompt cache holds, and each call put through the same approval
+//! policy as commands: a tool its server marks read-only runs unasked, any other asks.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Project, ProjectId, ToolSpec};
+use crate::mcp::{self, McpHub, McpTool, ServerConfig};
+use crate::protocol::{Event, McpServerView, McpToolView};
+use crate::store::{Store, Table};
+
+use super::Journal;
+use super::commands::CommandGate;
+use super::turn::ToolResult;
+
+/// The most of a tool's result an agent reads; the rest is cut with a note.
+pub const RESULT_BUDGET: usize = 64 * 1024;
+
+/// What the user switched off for a project, in Settings › MCP.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Switches {
+    pub servers: BTreeSet<String>,
+    /// Qualified names (`server__tool`).
+    pub tools: BTreeSet<String>,
+}
+
+pub fn switches_key(project: ProjectId) -> String {
+    format!("mcp_disabled/{project}")
+}
+
+fn switches(store: &Store, project: ProjectId) -> Switches {
+    store.get_value(Table::Settings, &switches_key(project)).ok().flatten().unwrap_or_default()
+}
+
+/// The projects' hubs, shared by the engine and its agents.
+#[derive(Clone, Default)]
+pub struct Hubs(Arc<Mutex<HashMap<ProjectId, (McpHub, Vec<String>)>>>);
+
+impl Hubs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProjectId, (McpHub, Vec<String>)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The project's hub, made on first use from `.mcp.json` and the user's list; the problems
+    /// found in those files come with it (each file, line and reason).
+    pub fn hub(&self, store: &Store, project: &Project) -> (McpHub, Vec<String>) {
+        if let Some(found) = self.lock().get(&project.id) {
+            return found.clone();
+        }
+        let made = make_hub(store, project);
+        self.lock().insert(project.id, made.clone());
+        made
+    }
+
+    /// Forgets a project's hub (its switches changed) and stops its servers; the next use makes a
+    /// new one. Sessions already running keep the tools they were given.
+    pub fn reset(&self, project: ProjectId) {
+        if let Some((hub, _)) = self.lock().remove(&project) {
+            tokio::spawn(async move { hub.shutdown().await });
+        }
+    }
+}
+
+fn make_hub(store: &Store, project: &Project) -> (McpHub, Vec<String>) {
+    let user: Vec<ServerConfig> =
+        store.get_value(Table::Settings, mcp::SETTINGS_KEY).ok().flatten().unwrap_or_default();
+    let (mut configs, errors) = mcp::load_config(&project.root, &user);
+    let off = switches(store, project.id);
+    for config in &mut configs {
+        config.enabled &= !off.servers.contains(&config.name);
+    }
+    let logs = log_dir(store.path(), project.id);
+    let _ = std::fs::create_dir_all(&logs);
+    (McpHub::new(configs, &logs), errors.iter().map(ToString::to_string).collect())
+}
+
+/// The MCP tools one agent was given, frozen for its session.
+#[derive(Clone, Default)]
+pub struct McpAccess {
+    hub: Option<McpHub>,
+    tools: Vec<McpTool>,
+}
+
+impl McpAccess {
+    /// The tools of `hub` an agent may use: only read-only ones when it only reads, only the named
+    /// servers' when it names some, never the ones switched off.
+    pub async fn for_agent(
+        hub: &McpHub,
+        store: &Store,
+        project: ProjectId,
+        read_only: bool,
+        servers: Option<&[String]>,
+    ) -> McpAccess {
+        let off = switches(store, project);
+        let tools = hub
+            .tools()
+            .await
+            .into_iter()
+            .filter(|t| !off.tools.contains(&t.qualified))
+            .filter(|t| t.read_only || !read_only)
+            .filter(|t| servers.is_none_or(|named| named.contains(&t.server)))
+            .collect();
+        McpAccess { hub: Some(hub.clone()), tools }
+    }
+
+    /// The tools as the model is offered them, in the hub's stable order.
+    pub fn specs(&self) -> Vec<ToolSpec> {
+        self.tools
+            .iter()
+            .map(|t| ToolSpec {
+                name: t.qualified.clone(),
+                description: format!("[MCP server {}] {}", t.server, t.description),
+                parameters: t.input_schema.clone(),
+            })
+            .collect()
+    }
+
+    pub fn offers(&self, name: &str) -> bool {
+        self.tools.iter().any(|t| t.qualified == name)
+    }
+
+    /// Calls a tool, after the user's approval unless its server marks it read-only.
+    pub async fn call(
+        &self,
+        gate: &CommandGate,
+        journal: &Journal,
+        name: &str,
+        arguments: &serde_json::Value,
+    ) -> ToolResult {
+        let (Some(hub), Some(tool)) = (&self.hub, self.tools.iter().find(|t| t.qualified == name)) else {
+            return ToolResult::error(format!("`{name}` is not one of your tools here; use the tools you were given"));
+        };
+        if !tool.read_only {
+            let what = format!("{name} {arguments}");
+            let reason = format!(
+                "the MCP tool {} of server \"{}\" is not marked read-only, so it may change things",
+                tool.name, tool.server
+            );
+            if !gate.approve(journal, &what, reason).await {
+                return ToolResult::error(
+                    "the user denied this tool call; nothing ran. Do without it, or explain why it is needed",
+                );
+            }
+        }
+        match hub.call(name, arguments.clone(), RESULT_BUDGET).await {
+            Ok(outcome) => {
+                let content = format!("{name} answered in {}:\n{}", seconds(outcome.duration), outcome.text);
+                ToolResult { content, is_error: outcome.is_error, end_turn: false }
+            }
+            Err(e) => ToolResult::error(e.to_string()),
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// What Settings › MCP shows of a project's servers: each with its state, tools and log; listing
+/// them starts the enabled ones.
+pub async fn views(hub: &McpHub, off: &Switches) -> Vec<McpServerView> {
+    let tools = hub.tools().await;
+    hub.status()
+        .into_iter()
+        .map(|status| {
+            let (state, problem) = match &status.state {
+                mcp::ServerState::NotStarted => ("not started", None),
+                mcp::ServerState::Starting => ("starting", None),
+                mcp::ServerState::Running => ("running", None),
+                mcp::ServerState::Failed(why) => ("failed", Some(why.clone())),
+                mcp::ServerState::Disabled => ("off", None),
+            };
+            let tools = tools
+                .iter()
+                .filter(|t| t.server == status.name)
+                .map(|t| McpToolView {
+                    qualified: t.qualified.clone(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    read_only: t.read_only,
+                    enabled: !off.tools.contains(&t.qualified),
+                })
+                .collect();
+            let skipped = status.skipped_tools.iter().map(|s| format!("{}: {}", s.name, s.reason)).collect();
+            McpServerView {
+                enabled: !off.servers.contains(&status.name),
+                name: status.name,
+                state: state.into(),
+                problem,
+                tools,
+                skipped,
+                log: status.log.display().to_string(),
+            }
+        })
+        .collect()
+}
+
+impl super::Engine {
+    pub(super) async fn list_mcp(&mut self, project: ProjectId) -> super::EngineResult {
+        let Ok(found) = self.project(project) else {
+            self.emit(Event::Error { command: None, message: format!("no project {project}; open its folder first") });
+            return Ok(());
+        };
+        let (hub, problems) = self.mcp.hub(self.store.reader(), &found);
+        let off = switches(self.store.reader(), project);
+        let emitter = self.journal.clone();
+        // Listing may start servers: off the engine's command loop.
+        tokio::spawn(async move {
+            let servers = views(&hub, &off).await;
+            emitter.emit(Event::McpServers { project, servers, problems });
+        });
+        Ok(())
+    }
+
+    pub(super) async fn switch_mcp(
+        &mut self,
+        project: ProjectId,
+        server: String,
+        tool: Option<String>,
+        enabled: bool,
+    ) -> super::EngineResult {
+        let mut off = switches(self.store.reader(), project);
+        let tool_only = tool.is_some();
+        let set = if tool.is_some() { &mut off.tools } else { &mut off.servers };
+        let name = tool.unwrap_or(server);
+        if enabled {
+            set.remove(&name);
+        } else {
+            set.insert(name);
+        }
+        let key = switches_key(project);
+        self.store.write(move |w| w.put_value(Table::Settings, &key, &off)).await?;
+        if !tool_only {
+            // A server switched on or off: a new hub starts (or stops) it; a tool is only filtered.
+            self.mcp.reset(project);
+        }
+        self.list_mcp(project).await
+    }
+}
+
+/// Where a project's server logs are (beside `aura mcp`'s, in the data dir's `mcp/`).
+pub fn log_dir(data_dir: &Path, project: ProjectId) -> std::path::PathBuf {
+    data_dir.join("mcp").join(project.to_string())
+}

@@ -1,0 +1,181 @@
+//! MCP servers' tools in the agents' hands, through the engine: a real server no one here wrote
+//! (`@modelcontextprotocol/server-everything`, installed by scripts/test) configured in the
+//! workspace's `.mcp.json`, its tools offered to the chat under `server__tool` in a stable order, a
+//! read-only tool run unasked, one that may change things asking first; Settings › MCP lists the
+//! server with its tools and switches one off. The model is the provider emulator on loopback.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{chat_session, launch, open_project, use_emulator, wait};
+
+use aura::domain::CommandDecision;
+use aura::llm::emulator::Emulator;
+use aura::llm::emulator::demo::call;
+use aura::llm::emulator::script::{Script, Turn};
+use aura::protocol::{Command, Event, LoopSettings};
+use serde_json::json;
+
+fn everything_entry() -> String {
+    let home = dirs::home_dir().expect("a home folder");
+    let entry = home.join(".cache/aura/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    assert!(
+        entry.is_file(),
+        "{} is missing: scripts/test installs it (npm install @modelcontextprotocol/server-everything)",
+        entry.display()
+    );
+    entry.display().to_string()
+}
+
+fn workspace_with_everything() -> tempfile::TempDir {
+    let workspace = tempfile::tempdir().unwrap();
+    let config = json!({"mcpServers": {"everything": {"command": "node", "args": [everything_entry()]}}});
+    std::fs::write(workspace.path().join(".mcp.json"), serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    workspace
+}
+
+#[test]
+fn the_chat_is_offered_a_servers_tools_and_calls_them_under_the_approval_policy() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = workspace_with_everything();
+    let script = Script::new(vec![
+        Turn::steps(vec![call("everything__get-sum", json!({"a": 2, "b": 3}))]),
+        Turn::steps(vec![call("everything__toggle-simulated-logging", json!({}))]),
+        Turn::text("The sum is 5."),
+    ]);
+    let emulator = runtime.block_on(Emulator::start(script)).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, workspace.path());
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat_session(&mut client, project);
+    client.send(Command::SendMessage { session: session.id, text: "Add two and three.".into() });
+
+    // A tool the server marks read-only runs unasked; its card says what it answered.
+    let (summary, is_error) = wait(&client, |e| match e {
+        Event::ToolCallFinished { summary, is_error, .. } => Some((summary.clone(), *is_error)),
+        Event::CommandApprovalRequested { approval } => panic!("a read-only tool asked: {approval:?}"),
+        _ => None,
+    });
+    assert!(!is_error && summary.contains("everything__get-sum answered in"), "{summary}");
+    // One that may change things asks, like a command; denied, it does not run.
+    let approval = wait(&client, |e| match e {
+        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
+        _ => None,
+    });
+    assert!(approval.command.starts_with("everything__toggle-simulated-logging"), "{}", approval.command);
+    assert!(approval.reason.contains("not marked read-only"), "{}", approval.reason);
+    client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::Deny });
+    let (summary, is_error) = wait(&client, |e| match e {
+        Event::ToolCallFinished { summary, is_error, .. } => Some((summary.clone(), *is_error)),
+        _ => None,
+    });
+    assert!(is_error && summary.contains("denied"), "{summary}");
+    wait(&client, |e| matches!(e, Event::TurnRunning { running: false, .. }).then_some(()));
+
+    // The model saw the server's tools after Aura's own, in the hub's order, each with its schema;
+    // every request of the session offered the same list, so the cached prefix held.
+    let requests = emulator.requests();
+    let names = |i: usize| -> Vec<String> {
+        requests[i].body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = names(0);
+    let mcp: Vec<&String> = first.iter().filter(|n| n.starts_with("everything__")).collect();
+    assert!(
+        mcp.len() >= 10
+            && first.iter().position(|n| n == "read_file") < first.iter().position(|n| n.starts_with("everything__")),
+        "{first:?}"
+    );
+    let mut sorted = mcp.clone();
+    sorted.sort();
+    assert_eq!(mcp, sorted, "a stable order");
+    assert!((1..requests.len()).all(|i| names(i) == first), "the tool list never changed within the session");
+    let sum = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["function"]["name"] == "everything__get-sum")
+        .unwrap();
+    assert_eq!(sum["function"]["parameters"]["type"], "object", "{sum}");
+}
+
+#[test]
+fn settings_lists_the_servers_tools_and_a_tool_switched_off_is_not_offered() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = workspace_with_everything();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let opened = Instant::now();
+    let project = open_project(&mut client, workspace.path());
+    client.send(Command::ListMcpServers { project });
+    let servers = wait(&client, |e| match e {
+        Event::McpServers { servers, problems, .. } => {
+            assert!(problems.is_empty(), "{problems:?}");
+            Some(servers.clone())
+        }
+        _ => None,
+    });
+    eprintln!("project open to server-everything's tools listed: {:?}", opened.elapsed());
+    assert_eq!(servers.len(), 1);
+    let everything = &servers[0];
+    assert_eq!(
+        (everything.name.as_str(), everything.state.as_str(), everything.enabled),
+        ("everything", "running", true)
+    );
+    assert!(everything.tools.iter().any(|t| t.qualified == "everything__echo" && t.read_only && t.enabled));
+    assert!(std::path::Path::new(&everything.log).exists(), "its log: {}", everything.log);
+
+    client.send(Command::SwitchMcp {
+        project,
+        server: "everything".into(),
+        tool: Some("everything__echo".into()),
+        enabled: false,
+    });
+    let echo = wait(&client, |e| match e {
+        Event::McpServers { servers, .. } => servers[0].tools.iter().find(|t| t.name == "echo").map(|t| t.enabled),
+        _ => None,
+    });
+    assert!(!echo, "echo is switched off");
+    client.send(Command::SwitchMcp { project, server: "everything".into(), tool: None, enabled: false });
+    let state = wait(&client, |e| match e {
+        Event::McpServers { servers, .. } if !servers[0].enabled => Some(servers[0].state.clone()),
+        _ => None,
+    });
+    assert_eq!(state, "off");
+
+    // Switched off, the chat is not offered the server's tools at all.
+    let emulator = runtime.block_on(Emulator::start(Script::new(vec![Turn::text("Hello.")]))).unwrap();
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat_session(&mut client, project);
+    client.send(Command::SendMessage { session: session.id, text: "Hi".into() });
+    wait(&client, |e| matches!(e, Event::TurnRunning { running: false, .. }).then_some(()));
+    let tools = emulator.requests()[0].body["tools"].to_string();
+    assert!(!tools.contains("everything__"), "{tools}");
+    std::thread::sleep(Duration::from_millis(100));
+}
+
+#[test]
+fn a_malformed_mcp_json_is_reported_with_file_and_line() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(
+        workspace.path().join(".mcp.json"),
+        "{\n  \"mcpServers\": {\n    \"broken\": {\"command\": }\n  }\n}\n",
+    )
+    .unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, workspace.path());
+    client.send(Command::ListMcpServers { project });
+    let problems = wait(&client, |e| match e {
+        Event::McpServers { problems, .. } => Some(problems.clone()),
+        _ => None,
+    });
+    assert!(problems.len() == 1 && problems[0].contains(".mcp.json:3:"), "{problems:?}");
+}
