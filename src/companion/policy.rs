@@ -40,6 +40,7 @@ pub fn redact_for_companion(event: &Event) -> Option<Event> {
         | Event::AppearanceChanged { .. }
         | Event::StoreWarning { .. }
         | Event::ModelsChanged { .. }
+        | Event::McpServers { .. }
         | Event::SpecText { .. } => None,
         Event::Welcome { protocol_version, app_version, epoch, .. } => Some(Event::Welcome {
             protocol_version: *protocol_version,
