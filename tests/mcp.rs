@@ -125,7 +125,8 @@ fn call_overhead_against_rmcp_bare() {
         let entry = everything_entry();
         let mut node = tokio::process::Command::new("node");
         node.arg(&entry).arg("stdio");
-        let (child, _) = rmcp::transport::TokioChildProcess::builder(node).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let (child, _) =
+            rmcp::transport::TokioChildProcess::builder(node).stderr(std::process::Stdio::null()).spawn().unwrap();
         let bare = ().serve(child).await.unwrap();
         let hub = McpHub::new(vec![everything()], logs.path());
         hub.tools().await;
@@ -333,7 +334,8 @@ fn the_cli_lists_calls_and_refuses_what_is_unknown() {
     assert_eq!(parsed["servers"][0]["name"], "time");
     assert_eq!(parsed["servers"][0]["offered"][1]["qualified"], "time__get_current_time");
 
-    let call = aura(&["mcp", "call", "--workspace", dir, "time", "get_current_time", r#"{"timezone":"UTC"}"#], data.path());
+    let call =
+        aura(&["mcp", "call", "--workspace", dir, "time", "get_current_time", r#"{"timezone":"UTC"}"#], data.path());
     assert!(call.status.success() && String::from_utf8_lossy(&call.stdout).contains("UTC"));
 
     let refusals = [

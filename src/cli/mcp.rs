@@ -142,8 +142,9 @@ fn print_server(row: &ServerRow) {
 }
 
 async fn call(args: McpCallArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let arguments: serde_json::Value = serde_json::from_str(&args.arguments)
-        .with_context(|| format!("the arguments are not JSON: {}; pass an object like '{{\"a\": 1}}'", args.arguments))?;
+    let arguments: serde_json::Value = serde_json::from_str(&args.arguments).with_context(|| {
+        format!("the arguments are not JSON: {}; pass an object like '{{\"a\": 1}}'", args.arguments)
+    })?;
     let (hub, _) = open_hub(&args.workspace, data_dir)?;
     let outcome = async {
         let names: Vec<String> = hub.status().into_iter().map(|s| s.name).collect();

@@ -165,7 +165,9 @@ fn position_of(text: &str, name: &str) -> (usize, usize) {
 
 /// A `${VAR}` (or `${VAR:-default}`) the environment does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the environment variable {0} is not set; set it before starting Aura, or write the value in the server's configuration")]
+#[error(
+    "the environment variable {0} is not set; set it before starting Aura, or write the value in the server's configuration"
+)]
 pub struct MissingVar(pub String);
 
 /// `text` with each `${VAR}` replaced from `lookup`; `$` anywhere else stays as written.

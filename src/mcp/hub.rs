@@ -321,7 +321,9 @@ impl Server {
                     (false, why) => Err(McpError::Request { server, why }),
                 }
             }
-            Err(_) => Err(McpError::Timeout { server, tool: tool.to_string(), seconds: options.call_timeout.as_secs() }),
+            Err(_) => {
+                Err(McpError::Timeout { server, tool: tool.to_string(), seconds: options.call_timeout.as_secs() })
+            }
         }
     }
 

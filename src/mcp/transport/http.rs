@@ -21,10 +21,10 @@ pub fn transport(
     }
     let mut custom = HashMap::new();
     for (name, value) in expand_all(headers).map_err(|e| e.to_string())? {
-        let header = HeaderName::try_from(name.as_str())
-            .map_err(|_| format!("\"{name}\" is not a valid HTTP header name"))?;
-        let value = HeaderValue::try_from(value)
-            .map_err(|_| format!("the value of header \"{name}\" is not valid in HTTP"))?;
+        let header =
+            HeaderName::try_from(name.as_str()).map_err(|_| format!("\"{name}\" is not a valid HTTP header name"))?;
+        let value =
+            HeaderValue::try_from(value).map_err(|_| format!("the value of header \"{name}\" is not valid in HTTP"))?;
         custom.insert(header, value);
     }
     // Secrets in headers belong to this host only: no redirects to another.

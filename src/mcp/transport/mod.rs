@@ -32,8 +32,8 @@ pub async fn connect(config: &ServerConfig, log: &Path, timeout: Duration) -> Re
     match &config.transport {
         Transport::Stdio { command, args, env, cwd } => {
             let (mut child, stdout, stdin) = stdio::spawn(command, args, env, cwd.as_deref(), log)?;
-            let transport = AsyncRwTransport::<RoleClient, _, _>::new(stdout, stdin)
-                .with_max_line_length(stdio::MAX_LINE_BYTES);
+            let transport =
+                AsyncRwTransport::<RoleClient, _, _>::new(stdout, stdin).with_max_line_length(stdio::MAX_LINE_BYTES);
             match tokio::time::timeout(timeout, client_info().serve(transport)).await {
                 Ok(Ok(session)) => Ok(Connection { session, child: Some(child) }),
                 Ok(Err(e)) => Err(startup_failure(&mut child, log, &e.to_string()).await),
