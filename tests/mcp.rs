@@ -95,11 +95,8 @@ fn everything_over_stdio_offers_tools_resources_prompts_and_errors() {
         let cut = hub.call("everything__echo", json!({"message": "y".repeat(500)}), 100).await.unwrap();
         assert!(cut.truncated && cut.text.contains("bytes cut"), "{cut:?}");
 
-        let wrong = hub.call("everything__get-sum", json!({"a": "two"}), 4096).await;
-        match wrong {
-            Ok(outcome) => assert!(outcome.is_error && !outcome.text.is_empty(), "{outcome:?}"),
-            Err(e) => assert!(matches!(e, McpError::Request { .. }), "{e}"),
-        }
+        let wrong = hub.call("everything__get-sum", json!({"a": "two"}), 4096).await.unwrap();
+        assert!(wrong.is_error && wrong.text.contains("Invalid arguments for tool get-sum"), "{wrong:?}");
         let unknown = hub.call("everything__nope", json!({}), 4096).await.unwrap_err();
         assert_eq!(unknown, McpError::UnknownTool("everything__nope".into()));
         let not_object = hub.call("everything__echo", json!([1]), 4096).await.unwrap_err();
@@ -222,6 +219,15 @@ fn broken_servers_fail_with_reasons_and_leave_the_others_alone() {
         stdio("hangs", "sleep", &["60"]),
         stdio("garbage", "sh", &["-c", "echo not json; sleep 5"]),
         stdio("time", &venv_program("mcp-server-time"), &[]),
+        ServerConfig {
+            transport: Transport::Stdio {
+                command: "true".into(),
+                args: vec!["--token=${AURA_TEST_NEVER_SET}".into()],
+                env: Default::default(),
+                cwd: None,
+            },
+            ..stdio("secret", "true", &[])
+        },
     ];
     let options = HubOptions { init_timeout: Duration::from_secs(3), ..HubOptions::default() };
     let rt = runtime();
@@ -238,6 +244,7 @@ fn broken_servers_fail_with_reasons_and_leave_the_others_alone() {
         assert!(exits.contains("status 3") && exits.contains("about to fail"), "{exits}");
         assert!(why("hangs").contains("did not answer MCP's initialize within 3"), "{}", why("hangs"));
         assert!(why("garbage").contains("\"not json\""), "{}", why("garbage"));
+        assert!(why("secret").contains("AURA_TEST_NEVER_SET is not set"), "{}", why("secret"));
         assert!(std::fs::read_to_string(logs.path().join("exits.log")).unwrap().contains("about to fail"));
 
         let again = Instant::now();

@@ -389,5 +389,6 @@ impl Server {
             self.set_state(ServerState::NotStarted);
         }
         live.tools.clear();
+        lock(&self.status).tools = 0;
     }
 }

@@ -53,8 +53,13 @@ impl Budget {
     }
 
     fn push(&mut self, piece: &str) {
+        let cut_before = self.total > self.kept.len();
         self.total += piece.len();
         let room = self.budget.saturating_sub(self.kept.len());
+        // Once a piece was cut, later ones would read as if they followed it: they are only counted.
+        if cut_before {
+            return;
+        }
         if room >= piece.len() {
             self.kept.push_str(piece);
         } else if room > 0 {
@@ -82,11 +87,10 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rmcp::model::Content;
 
     #[test]
     fn text_is_joined_and_cut_at_a_char_boundary_with_a_note() {
-        let result = CallToolResult::success(vec![Content::text("héllo"), Content::text("world")]);
+        let result = CallToolResult::success(vec![ContentBlock::text("héllo"), ContentBlock::text("world")]);
         assert_eq!(render(&result, 100), ("héllo\nworld".to_string(), false));
         let (text, truncated) = render(&result, 2);
         assert!(truncated);
@@ -95,7 +99,7 @@ mod tests {
 
     #[test]
     fn images_are_described_not_inlined() {
-        let result = CallToolResult::success(vec![Content::image("aGVsbG8=", "image/png")]);
+        let result = CallToolResult::success(vec![ContentBlock::image("aGVsbG8=", "image/png")]);
         assert_eq!(render(&result, 100).0, "[image image/png, 8 bytes base64]");
     }
 }

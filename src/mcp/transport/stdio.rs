@@ -110,13 +110,14 @@ pub fn spawn(
     cwd: Option<&Path>,
     log: &Path,
 ) -> Result<(StdioChild, WatchedStdout, ChildStdin), String> {
+    // The log names the command as configured: expanded values may be secrets.
+    let stderr = open_log(log, &format!("{command} {}", args.join(" ")))?;
     let args: Vec<String> = args
         .iter()
         .map(|a| expand(a, |v| std::env::var(v).ok()))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let env = expand_all(env).map_err(|e| e.to_string())?;
-    let stderr = open_log(log, &format!("{command} {}", args.join(" ")))?;
     let mut cmd = Command::new(command);
     cmd.args(&args)
         .envs(env)
