@@ -392,3 +392,33 @@ impl Server {
         lock(&self.status).tools = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::Transport;
+
+    #[tokio::test]
+    async fn a_disabled_server_never_starts_and_the_hub_can_be_spawned_on() {
+        let command = Transport::Stdio { command: "false".into(), args: vec![], env: Default::default(), cwd: None };
+        let off = ServerConfig { name: "off".into(), transport: command, enabled: false, disabled_tools: vec![] };
+        let hub = McpHub::new(vec![off], Path::new("/nonexistent"));
+        let spawned = hub.clone();
+        // The engine runs calls on its runtime: the futures must be Send.
+        let tools = tokio::spawn(async move { spawned.tools().await }).await.unwrap();
+        assert!(tools.is_empty());
+        assert_eq!(hub.status()[0].state, ServerState::Disabled);
+        let caller = hub.clone();
+        let unknown = tokio::spawn(async move { caller.call("off__x", serde_json::json!({}), 10).await });
+        let unknown = unknown.await.unwrap().unwrap_err();
+        assert_eq!(unknown, McpError::UnknownTool("off__x".into()));
+        assert!(hub.resources().await.is_empty() && hub.prompts().await.is_empty());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes() {
+        assert_eq!(backoff(1), Duration::from_secs(2));
+        assert_eq!(backoff(3), Duration::from_secs(8));
+        assert_eq!(backoff(40), Duration::from_secs(300));
+    }
+}
