@@ -179,3 +179,28 @@ fn a_malformed_mcp_json_is_reported_with_file_and_line() {
     });
     assert!(problems.len() == 1 && problems[0].contains(".mcp.json:3:"), "{problems:?}");
 }
+
+#[test]
+fn a_server_hears_no_key_of_auras_environment_unless_its_config_names_it() {
+    let workspace = tempfile::tempdir().unwrap();
+    let config = json!({"mcpServers": {"everything": {
+        "command": "node",
+        "args": [everything_entry()],
+        "env": {"GITHUB_TOKEN": "${AURA_TEST_GIVEN_TOKEN}"}
+    }}});
+    std::fs::write(workspace.path().join(".mcp.json"), config.to_string()).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_aura"))
+        .args(["mcp", "call", "--workspace", workspace.path().to_str().unwrap(), "everything", "get-env", "{}"])
+        .env("AURA_DATA_DIR", data.path())
+        .env("OPENAI_API_KEY", "sk-never-to-a-server")
+        .env("AURA_TEST_GIVEN_TOKEN", "given-on-purpose")
+        .env("AURA_TEST_PLAIN", "plain-value")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(text.contains("plain-value"), "ordinary variables stay: {text}");
+    assert!(!text.contains("sk-never-to-a-server"), "a key of Aura's reached the server: {text}");
+    assert!(text.contains("given-on-purpose"), "the key its config names does: {text}");
+}

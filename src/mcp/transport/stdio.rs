@@ -119,6 +119,13 @@ pub fn spawn(
         .map_err(|e| e.to_string())?;
     let env = expand_all(env).map_err(|e| e.to_string())?;
     let mut cmd = Command::new(command);
+    // A server hears Aura's environment without its keys and tokens: a secret reaches a server only
+    // when its own `env` names it (`"GITHUB_TOKEN": "${GITHUB_TOKEN}"`).
+    for (name, _) in std::env::vars_os() {
+        if crate::tools::sandbox::is_secret_env(&name.to_string_lossy()) {
+            cmd.env_remove(name);
+        }
+    }
     cmd.args(&args)
         .envs(env)
         .stdin(Stdio::piped())
