@@ -58,7 +58,7 @@ fn the_chat_is_offered_a_servers_tools_and_calls_them_under_the_approval_policy(
         Event::CommandApprovalRequested { approval } => panic!("a read-only tool asked: {approval:?}"),
         _ => None,
     });
-    assert!(!is_error && summary.contains("everything__get-sum answered in"), "{summary}");
+    assert!(!is_error && summary.starts_with("answered in") && summary.contains('5'), "{summary}");
     // One that may change things asks, like a command; denied, it does not run.
     let approval = wait(&client, |e| match e {
         Event::CommandApprovalRequested { approval } => Some(approval.clone()),

@@ -150,7 +150,8 @@ impl McpAccess {
         }
         match hub.call(name, arguments.clone(), RESULT_BUDGET).await {
             Ok(outcome) => {
-                let content = format!("{name} answered in {}:\n{}", seconds(outcome.duration), outcome.text);
+                // The first line is what the card shows: the time, and the answer's start.
+                let content = format!("answered in {}: {}", seconds(outcome.duration), outcome.text);
                 ToolResult { content, is_error: outcome.is_error, end_turn: false }
             }
             Err(e) => ToolResult::error(e.to_string()),

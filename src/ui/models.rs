@@ -113,8 +113,8 @@ fn sandbox_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) 
                 ui.selectable_value(&mut policy, choice, choice.name()).on_hover_text(choice.describe());
             }
         });
-        ui.label(egui::RichText::new(policy.describe()).weak());
     });
+    ui.label(egui::RichText::new(policy.describe()).weak());
     if let Some(problem) = &open.sandbox_problem {
         ui.colored_label(ui.visuals().warn_fg_color, problem);
     }

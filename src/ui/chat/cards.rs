@@ -52,7 +52,18 @@ pub fn headline(name: &str, arguments: &Value) -> String {
         "search_memory" => format!("searched memory for `{}`", arg(arguments, "query")),
         "submit_work_order" => "submitted a work order".to_string(),
         "ask_user" => format!("asked: {}", arg(arguments, "question")),
-        other => other.to_string(),
+        // An MCP server's tool (`server__tool`): which tool of which server, with what.
+        other => match other.split_once("__") {
+            Some((server, tool)) => {
+                let args = arguments.to_string();
+                let args = match args.char_indices().nth(80) {
+                    Some((cut, _)) => format!("{}…", &args[..cut]),
+                    None => args,
+                };
+                format!("{tool} ({server}) {args}")
+            }
+            None => other.to_string(),
+        },
     }
 }
 
