@@ -204,3 +204,37 @@ fn a_server_hears_no_key_of_auras_environment_unless_its_config_names_it() {
     assert!(!text.contains("sk-never-to-a-server"), "a key of Aura's reached the server: {text}");
     assert!(text.contains("given-on-purpose"), "the key its config names does: {text}");
 }
+
+/// The Worker's fixed prompt (system prompt and tool schemas, in tokens of 4 bytes) with 50 MCP tools:
+/// server-everything's real schemas, offered under 50 names as four servers of them would be.
+#[test]
+fn the_workers_fixed_prompt_with_fifty_mcp_tools() {
+    use aura::engine::prompt::{Role, fixed_overhead_tokens};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let config = aura::mcp::ServerConfig {
+        name: "everything".into(),
+        transport: aura::mcp::Transport::Stdio {
+            command: "node".into(),
+            args: vec![everything_entry()],
+            env: Default::default(),
+            cwd: None,
+        },
+        enabled: true,
+        disabled_tools: vec![],
+    };
+    let hub = aura::mcp::McpHub::new(vec![config], logs.path());
+    let tools = runtime.block_on(hub.tools());
+    runtime.block_on(hub.shutdown());
+    assert!(tools.len() >= 10, "{} tools", tools.len());
+    let fifty: Vec<serde_json::Value> = (0..50)
+        .map(|i| {
+            let t = &tools[i % tools.len()];
+            json!({"name": format!("s{}__{}", i / tools.len(), t.name), "description": t.description, "parameters": t.input_schema})
+        })
+        .collect();
+    let extra = serde_json::to_string(&fifty).unwrap().len().div_ceil(4) as u64;
+    let base = fixed_overhead_tokens(Role::Worker);
+    eprintln!("the Worker's fixed prompt: {base} tokens alone, {} with 50 MCP tools ({extra} for them, {} per tool)", base + extra, extra / 50);
+    assert!(extra / 50 < 400, "a tool's schema stays small: {} tokens", extra / 50);
+}
