@@ -190,6 +190,17 @@ pub enum Command {
     ListMcpServers {
         project: ProjectId,
     },
+    /// Adds a server to the user's own list (every project): `target` is a command line or an http(s) URL.
+    AddMcpServer {
+        project: ProjectId,
+        name: String,
+        target: String,
+    },
+    /// Removes a server from the user's own list.
+    RemoveMcpServer {
+        project: ProjectId,
+        name: String,
+    },
     /// Switches a server, or one tool of it (`tool`: its qualified name), on or off for a project.
     SwitchMcp {
         project: ProjectId,
@@ -492,6 +503,14 @@ pub struct McpServerView {
     pub skipped: Vec<String>,
     /// Its log file (stderr of a stdio server, and Aura's notes).
     pub log: String,
+    /// From the user's own list (removable in Settings), not the workspace's `.mcp.json`.
+    #[serde(default)]
+    pub yours: bool,
+    /// Its resources (`name  uri`) and prompts, where it has them.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub prompts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -949,6 +968,12 @@ mod tests {
             Command::DecideCommand { approval: ApprovalId::new(), decision: CommandDecision::AllowForSession },
             Command::SetSandboxPolicy { project: ProjectId::new(), policy: SandboxPolicy::WorkspaceWriteNetwork },
             Command::ListMcpServers { project: ProjectId::new() },
+            Command::AddMcpServer {
+                project: ProjectId::new(),
+                name: "time".into(),
+                target: "uvx mcp-server-time".into(),
+            },
+            Command::RemoveMcpServer { project: ProjectId::new(), name: "time".into() },
             Command::SwitchMcp {
                 project: ProjectId::new(),
                 server: "git".into(),
@@ -1102,6 +1127,9 @@ mod tests {
                     }],
                     skipped: vec![],
                     log: "/d/mcp/git.log".into(),
+                    yours: true,
+                    resources: vec!["README  file:///repo/README.md".into()],
+                    prompts: vec!["review".into()],
                 }],
                 problems: vec![".mcp.json:3:17: expected value".into()],
             },

@@ -235,6 +235,52 @@ fn the_workers_fixed_prompt_with_fifty_mcp_tools() {
         .collect();
     let extra = serde_json::to_string(&fifty).unwrap().len().div_ceil(4) as u64;
     let base = fixed_overhead_tokens(Role::Worker);
-    eprintln!("the Worker's fixed prompt: {base} tokens alone, {} with 50 MCP tools ({extra} for them, {} per tool)", base + extra, extra / 50);
+    eprintln!(
+        "the Worker's fixed prompt: {base} tokens alone, {} with 50 MCP tools ({extra} for them, {} per tool)",
+        base + extra,
+        extra / 50
+    );
     assert!(extra / 50 < 400, "a tool's schema stays small: {} tokens", extra / 50);
+}
+
+#[test]
+fn a_server_of_your_own_is_added_in_settings_for_every_project_and_removed() {
+    let home = dirs::home_dir().unwrap();
+    let time = home.join(".cache/aura/tools/bin/mcp-server-time");
+    assert!(time.is_file(), "{} is missing: scripts/test installs it (pip install mcp-server-time)", time.display());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = workspace_with_everything();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, workspace.path());
+    client.send(Command::AddMcpServer { project, name: "time".into(), target: time.display().to_string() });
+    let servers = wait(&client, |e| match e {
+        Event::McpServers { servers, .. } => Some(servers.clone()),
+        _ => None,
+    });
+    let names: Vec<(&str, bool, &str)> = servers.iter().map(|s| (s.name.as_str(), s.yours, s.state.as_str())).collect();
+    assert_eq!(names, [("everything", false, "running"), ("time", true, "running")], "{servers:?}");
+    assert!(servers[1].tools.iter().any(|t| t.qualified == "time__get_current_time"), "{:?}", servers[1].tools);
+    // server-everything has resources and prompts: listed with it.
+    assert!(!servers[0].resources.is_empty() && !servers[0].prompts.is_empty(), "{:?}", servers[0]);
+
+    // Another project hears of it too; removed, it is gone from both.
+    let other = tempfile::tempdir().unwrap();
+    let second = open_project(&mut client, other.path());
+    client.send(Command::ListMcpServers { project: second });
+    let listed = wait(&client, |e| match e {
+        Event::McpServers { project, servers, .. } if *project == second => Some(servers.clone()),
+        _ => None,
+    });
+    assert_eq!(listed.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["time"]);
+    client.send(Command::RemoveMcpServer { project: second, name: "time".into() });
+    let left = wait(&client, |e| match e {
+        Event::McpServers { project, servers, .. } if *project == second => Some(servers.len()),
+        _ => None,
+    });
+    assert_eq!(left, 0);
+    // A name that cannot be a server is refused with what to use.
+    client.send(Command::AddMcpServer { project, name: "no spaces".into(), target: "x".into() });
+    let refused = common::wait_error(&client);
+    assert!(refused.contains("cannot name a server"), "{refused}");
 }

@@ -93,17 +93,25 @@ struct ServerRow {
     status: ServerStatus,
     #[serde(rename = "offered")]
     tools: Vec<McpTool>,
+    resources: Vec<mcp::McpResource>,
+    prompts: Vec<mcp::McpPrompt>,
 }
 
 async fn list(args: McpListArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let (hub, config_errors) = open_hub(&args.workspace, data_dir)?;
     let tools = hub.tools().await;
+    let (resources, prompts) = (hub.resources().await, hub.prompts().await);
     let rows: Vec<ServerRow> = hub
         .status()
         .into_iter()
         .map(|status| {
-            let tools = tools.iter().filter(|t| t.server == status.name).cloned().collect();
-            ServerRow { status, tools }
+            let name = status.name.clone();
+            ServerRow {
+                tools: tools.iter().filter(|t| t.server == name).cloned().collect(),
+                resources: resources.iter().filter(|r| r.server == name).cloned().collect(),
+                prompts: prompts.iter().filter(|p| p.server == name).cloned().collect(),
+                status,
+            }
         })
         .collect();
     hub.shutdown().await;
@@ -138,6 +146,13 @@ fn print_server(row: &ServerRow) {
     }
     for skipped in &s.skipped_tools {
         println!("  {} not offered: {}", skipped.name, skipped.reason);
+    }
+    for resource in &row.resources {
+        println!("  resource {}  {}", resource.name, resource.uri);
+    }
+    for prompt in &row.prompts {
+        let summary = prompt.description.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
+        println!("  prompt {}  {summary}", prompt.name);
     }
 }
 

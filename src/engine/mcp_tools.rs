@@ -58,18 +58,48 @@ impl Hubs {
         made
     }
 
-    /// Forgets a project's hub (its switches changed) and stops its servers; the next use makes a
-    /// new one. Sessions already running keep the tools they were given.
-    pub fn reset(&self, project: ProjectId) {
-        if let Some((hub, _)) = self.lock().remove(&project) {
+    /// Forgets a project's hub (its switches changed), or every project's (`None`: the user's own
+    /// list changed), and stops their servers; the next use makes new ones. Sessions already running
+    /// keep the tools they were given.
+    pub fn reset(&self, project: Option<ProjectId>) {
+        let gone: Vec<McpHub> = {
+            let mut hubs = self.lock();
+            match project {
+                Some(id) => hubs.remove(&id).into_iter().map(|(hub, _)| hub).collect(),
+                None => hubs.drain().map(|(_, (hub, _))| hub).collect(),
+            }
+        };
+        for hub in gone {
             tokio::spawn(async move { hub.shutdown().await });
         }
     }
 }
 
+/// The user's own servers, for every project.
+fn user_servers(store: &Store) -> Vec<ServerConfig> {
+    store.get_value(Table::Settings, mcp::SETTINGS_KEY).ok().flatten().unwrap_or_default()
+}
+
+/// A server from what the user typed: an http(s) URL, or a command line (words split at spaces; for
+/// quoting or environment variables, write it in `.mcp.json`).
+pub fn server_from(name: &str, target: &str) -> Result<ServerConfig, String> {
+    let name = name.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(format!("`{name}` cannot name a server: use letters, digits, - and _"));
+    }
+    let target = target.trim();
+    let transport = if target.starts_with("http://") || target.starts_with("https://") {
+        mcp::Transport::Http { url: target.to_string(), headers: Default::default() }
+    } else {
+        let mut words = target.split_whitespace().map(str::to_string);
+        let command = words.next().ok_or("give the server's command line, or its http(s) URL")?;
+        mcp::Transport::Stdio { command, args: words.collect(), env: Default::default(), cwd: None }
+    };
+    Ok(ServerConfig { name: name.to_string(), transport, enabled: true, disabled_tools: Vec::new() })
+}
+
 fn make_hub(store: &Store, project: &Project) -> (McpHub, Vec<String>) {
-    let user: Vec<ServerConfig> =
-        store.get_value(Table::Settings, mcp::SETTINGS_KEY).ok().flatten().unwrap_or_default();
+    let user = user_servers(store);
     let (mut configs, errors) = mcp::load_config(&project.root, &user);
     let off = switches(store, project.id);
     for config in &mut configs {
@@ -165,8 +195,9 @@ fn seconds(d: Duration) -> String {
 
 /// What Settings › MCP shows of a project's servers: each with its state, tools and log; listing
 /// them starts the enabled ones.
-pub async fn views(hub: &McpHub, off: &Switches) -> Vec<McpServerView> {
+pub async fn views(hub: &McpHub, off: &Switches, yours: &[String]) -> Vec<McpServerView> {
     let tools = hub.tools().await;
+    let (resources, prompts) = (hub.resources().await, hub.prompts().await);
     hub.status()
         .into_iter()
         .map(|status| {
@@ -189,7 +220,15 @@ pub async fn views(hub: &McpHub, off: &Switches) -> Vec<McpServerView> {
                 })
                 .collect();
             let skipped = status.skipped_tools.iter().map(|s| format!("{}: {}", s.name, s.reason)).collect();
+            let of = |server: &str| server == status.name;
             McpServerView {
+                yours: yours.contains(&status.name),
+                resources: resources
+                    .iter()
+                    .filter(|r| of(&r.server))
+                    .map(|r| format!("{}  {}", r.name, r.uri))
+                    .collect(),
+                prompts: prompts.iter().filter(|p| of(&p.server)).map(|p| p.name.clone()).collect(),
                 enabled: !off.servers.contains(&status.name),
                 name: status.name,
                 state: state.into(),
@@ -210,10 +249,11 @@ impl super::Engine {
         };
         let (hub, problems) = self.mcp.hub(self.store.reader(), &found);
         let off = switches(self.store.reader(), project);
+        let yours: Vec<String> = user_servers(self.store.reader()).into_iter().map(|s| s.name).collect();
         let emitter = self.journal.clone();
         // Listing may start servers: off the engine's command loop.
         tokio::spawn(async move {
-            let servers = views(&hub, &off).await;
+            let servers = views(&hub, &off, &yours).await;
             emitter.emit(Event::McpServers { project, servers, problems });
         });
         Ok(())
@@ -239,8 +279,31 @@ impl super::Engine {
         self.store.write(move |w| w.put_value(Table::Settings, &key, &off)).await?;
         if !tool_only {
             // A server switched on or off: a new hub starts (or stops) it; a tool is only filtered.
-            self.mcp.reset(project);
+            self.mcp.reset(Some(project));
         }
+        self.list_mcp(project).await
+    }
+
+    /// Adds (`Some`) or removes a server of the user's own list, for every project.
+    pub(super) async fn edit_mcp_servers(
+        &mut self,
+        project: ProjectId,
+        name: String,
+        target: Option<String>,
+    ) -> super::EngineResult {
+        let mut servers = user_servers(self.store.reader());
+        servers.retain(|s| s.name != name.trim());
+        if let Some(target) = target {
+            match server_from(&name, &target) {
+                Ok(server) => servers.push(server),
+                Err(message) => {
+                    self.emit(Event::Error { command: None, message });
+                    return Ok(());
+                }
+            }
+        }
+        self.store.write(move |w| w.put_value(Table::Settings, mcp::SETTINGS_KEY, &servers)).await?;
+        self.mcp.reset(None);
         self.list_mcp(project).await
     }
 }

@@ -375,6 +375,8 @@ impl Engine {
             Command::DecideCommand { approval, decision } => self.decide_command(approval, decision),
             Command::SetSandboxPolicy { project, policy } => self.set_sandbox_policy(project, policy).await,
             Command::ListMcpServers { project } => self.list_mcp(project).await,
+            Command::AddMcpServer { project, name, target } => self.edit_mcp_servers(project, name, Some(target)).await,
+            Command::RemoveMcpServer { project, name } => self.edit_mcp_servers(project, name, None).await,
             Command::SwitchMcp { project, server, tool, enabled } => {
                 self.switch_mcp(project, server, tool, enabled).await
             }

@@ -12,6 +12,9 @@ use super::view::ProjectView;
 pub struct McpView {
     pub listing: bool,
     pub servers: Option<(Vec<McpServerView>, Vec<String>)>,
+    /// The form adding a server of the user's own: its name, and its command line or URL.
+    pub new_name: String,
+    pub new_target: String,
 }
 
 pub fn mcp_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
@@ -44,6 +47,29 @@ pub fn mcp_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) 
     for server in servers {
         server_ui(ui, project, server, commands);
     }
+    add_ui(ui, project, view, commands);
+}
+
+/// Adds a server to the user's own list (every project has it).
+fn add_ui(ui: &mut Ui, project: crate::domain::ProjectId, view: &mut McpView, commands: &mut Vec<Command>) {
+    ui.label(RichText::new("Add a server of your own (every project gets it):").weak());
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(&mut view.new_name).hint_text("name").desired_width(90.0));
+        ui.add(
+            egui::TextEdit::singleline(&mut view.new_target)
+                .hint_text("command line, or http(s) URL")
+                .desired_width(260.0),
+        );
+        let ready = !view.new_name.trim().is_empty() && !view.new_target.trim().is_empty();
+        if ui.add_enabled(ready, egui::Button::new("Add")).clicked() {
+            commands.push(Command::AddMcpServer {
+                project,
+                name: std::mem::take(&mut view.new_name),
+                target: std::mem::take(&mut view.new_target),
+            });
+            view.listing = true;
+        }
+    });
 }
 
 fn server_ui(ui: &mut Ui, project: crate::domain::ProjectId, server: &McpServerView, commands: &mut Vec<Command>) {
@@ -54,7 +80,11 @@ fn server_ui(ui: &mut Ui, project: crate::domain::ProjectId, server: &McpServerV
         if ui.checkbox(&mut on, RichText::new(&server.name).strong()).changed() {
             commands.push(switch(None, on));
         }
-        ui.label(RichText::new(format!("{} · {} tools", server.state, server.tools.len())).weak());
+        let source = if server.yours { "yours" } else { ".mcp.json" };
+        ui.label(RichText::new(format!("{} · {} tools · {source}", server.state, server.tools.len())).weak());
+        if server.yours && ui.small_button("Remove").clicked() {
+            commands.push(Command::RemoveMcpServer { project, name: server.name.clone() });
+        }
     });
     if let Some(problem) = &server.problem {
         ui.colored_label(ui.visuals().error_fg_color, problem);
@@ -79,6 +109,12 @@ fn server_ui(ui: &mut Ui, project: crate::domain::ProjectId, server: &McpServerV
             }
             for skipped in &server.skipped {
                 ui.label(RichText::new(format!("left out: {skipped}")).weak());
+            }
+            for resource in &server.resources {
+                ui.label(RichText::new(format!("resource: {resource}")).weak());
+            }
+            for prompt in &server.prompts {
+                ui.label(RichText::new(format!("prompt: {prompt}")).weak());
             }
         },
     );

@@ -120,7 +120,8 @@ impl ProjectView {
             Event::LoopSettingsChanged { settings, .. } => self.loop_settings = settings,
             Event::ApprovalPolicyChanged { policy, .. } => self.approval_policy = policy,
             Event::McpServers { servers, problems, .. } => {
-                self.mcp = super::mcp::McpView { listing: false, servers: Some((servers, problems)) };
+                self.mcp.listing = false;
+                self.mcp.servers = Some((servers, problems));
             }
             Event::SandboxPolicyChanged { policy, problem, .. } => {
                 self.sandbox_policy = policy;

@@ -88,3 +88,16 @@ pub fn chat_session(client: &mut EngineClient, project: aura::domain::ProjectId)
         _ => None,
     })
 }
+
+/// Waits up to 60 s for an engine error; its message.
+pub fn wait_error(client: &EngineClient) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(envelope) = client.recv_timeout(Duration::from_millis(100))
+            && let Event::Error { message, .. } = envelope.body
+        {
+            return message;
+        }
+    }
+    panic!("no error came")
+}
