@@ -38,18 +38,21 @@ fn switches(store: &Store, project: ProjectId) -> Switches {
     store.get_value(Table::Settings, &switches_key(project)).ok().flatten().unwrap_or_default()
 }
 
+/// A project's hub, and the problems found in its configuration files.
+type Loaded = (McpHub, Vec<String>);
+
 /// The projects' hubs, shared by the engine and its agents.
 #[derive(Clone, Default)]
-pub struct Hubs(Arc<Mutex<HashMap<ProjectId, (McpHub, Vec<String>)>>>);
+pub struct Hubs(Arc<Mutex<HashMap<ProjectId, Loaded>>>);
 
 impl Hubs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProjectId, (McpHub, Vec<String>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProjectId, Loaded>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The project's hub, made on first use from `.mcp.json` and the user's list; the problems
     /// found in those files come with it (each file, line and reason).
-    pub fn hub(&self, store: &Store, project: &Project) -> (McpHub, Vec<String>) {
+    pub fn hub(&self, store: &Store, project: &Project) -> Loaded {
         if let Some(found) = self.lock().get(&project.id) {
             return found.clone();
         }
@@ -98,7 +101,7 @@ pub fn server_from(name: &str, target: &str) -> Result<ServerConfig, String> {
     Ok(ServerConfig { name: name.to_string(), transport, enabled: true, disabled_tools: Vec::new() })
 }
 
-fn make_hub(store: &Store, project: &Project) -> (McpHub, Vec<String>) {
+fn make_hub(store: &Store, project: &Project) -> Loaded {
     let user = user_servers(store);
     let (mut configs, errors) = mcp::load_config(&project.root, &user);
     let off = switches(store, project.id);
