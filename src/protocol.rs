@@ -503,6 +503,9 @@ pub struct McpServerView {
     pub skipped: Vec<String>,
     /// Its log file (stderr of a stdio server, and Aura's notes).
     pub log: String,
+    /// The log's last lines.
+    #[serde(default)]
+    pub log_tail: String,
     /// From the user's own list (removable in Settings), not the workspace's `.mcp.json`.
     #[serde(default)]
     pub yours: bool,
@@ -1128,6 +1131,7 @@ mod tests {
                     skipped: vec![],
                     log: "/d/mcp/git.log".into(),
                     yours: true,
+                    log_tail: "--- aura: starting uvx mcp-server-git\n".into(),
                     resources: vec!["README  file:///repo/README.md".into()],
                     prompts: vec!["review".into()],
                 }],

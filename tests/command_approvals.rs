@@ -16,6 +16,14 @@ use aura::llm::emulator::script::{Script, Turn};
 use aura::protocol::{ChangeSetDecision, Command, Event, LoopSettings};
 use serde_json::json;
 
+/// The next tool call's summary and whether it failed.
+fn tool_finished(client: &EngineClient) -> (String, bool) {
+    wait(client, |e| match e {
+        Event::ToolCallFinished { summary, is_error, .. } => Some((summary.clone(), *is_error)),
+        _ => None,
+    })
+}
+
 /// The engine on a fresh data dir, a project on `workspace` talking to the emulator playing `script`,
 /// and a chat session sent `message`. The emulator lives as long as the returned value.
 fn chat(
@@ -117,10 +125,7 @@ fn a_denied_command_does_not_run_and_the_model_is_told() {
         _ => None,
     });
     client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::Deny });
-    let (summary, is_error) = wait(&client, |e| match e {
-        Event::ToolCallFinished { summary, is_error, .. } => Some((summary.clone(), *is_error)),
-        _ => None,
-    });
+    let (summary, is_error) = tool_finished(&client);
     assert!(is_error && summary.contains("denied"), "{summary}");
     assert!(!workspace.path().join("denied.txt").exists());
 }
@@ -146,10 +151,7 @@ fn the_network_is_granted_to_one_command_by_approval() {
     });
     assert!(approval.network && approval.reason.contains("network access"), "{approval:?}");
     client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::AllowOnce });
-    let (summary, is_error) = wait(&client, |e| match e {
-        Event::ToolCallFinished { summary, is_error, .. } => Some((summary.clone(), *is_error)),
-        _ => None,
-    });
+    let (summary, is_error) = tool_finished(&client);
     assert!(!is_error, "{summary}");
     listener.set_nonblocking(true).unwrap();
     assert!(listener.accept().is_ok(), "the granted command reached the listener");

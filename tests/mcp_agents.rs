@@ -130,6 +130,7 @@ fn settings_lists_the_servers_tools_and_a_tool_switched_off_is_not_offered() {
     );
     assert!(everything.tools.iter().any(|t| t.qualified == "everything__echo" && t.read_only && t.enabled));
     assert!(std::path::Path::new(&everything.log).exists(), "its log: {}", everything.log);
+    assert!(everything.log_tail.contains("aura: starting"), "the log's tail: {:?}", everything.log_tail);
 
     client.send(Command::SwitchMcp {
         project,

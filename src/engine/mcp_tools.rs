@@ -83,8 +83,9 @@ fn user_servers(store: &Store) -> Vec<ServerConfig> {
     store.get_value(Table::Settings, mcp::SETTINGS_KEY).ok().flatten().unwrap_or_default()
 }
 
-/// A server from what the user typed: an http(s) URL, or a command line (words split at spaces; for
-/// quoting or environment variables, write it in `.mcp.json`).
+/// A server from what the user typed: an http(s) URL, or a command line, words split at spaces, led by
+/// any `NAME=VALUE` environment entries (`GITHUB_TOKEN=${GITHUB_TOKEN} npx -y server-github`: the
+/// reference is kept and read when the server starts). For quoting, write it in `.mcp.json`.
 pub fn server_from(name: &str, target: &str) -> Result<ServerConfig, String> {
     let name = name.trim();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
@@ -94,11 +95,39 @@ pub fn server_from(name: &str, target: &str) -> Result<ServerConfig, String> {
     let transport = if target.starts_with("http://") || target.starts_with("https://") {
         mcp::Transport::Http { url: target.to_string(), headers: Default::default() }
     } else {
-        let mut words = target.split_whitespace().map(str::to_string);
+        let mut words = target.split_whitespace().map(str::to_string).peekable();
+        let mut env = std::collections::BTreeMap::new();
+        while let Some((key, value)) = words.peek().and_then(|w| w.split_once('=')).filter(|(k, _)| is_env_name(k)) {
+            env.insert(key.to_string(), value.to_string());
+            words.next();
+        }
         let command = words.next().ok_or("give the server's command line, or its http(s) URL")?;
-        mcp::Transport::Stdio { command, args: words.collect(), env: Default::default(), cwd: None }
+        mcp::Transport::Stdio { command, args: words.collect(), env, cwd: None }
     };
     Ok(ServerConfig { name: name.to_string(), transport, enabled: true, disabled_tools: Vec::new() })
+}
+
+fn is_env_name(word: &str) -> bool {
+    !word.is_empty()
+        && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !word.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// The end of a server's log, for Settings (read off the UI thread, at most the last 4 KiB).
+fn log_tail(path: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 4096;
+    let Ok(mut file) = std::fs::File::open(path) else { return String::new() };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = file.seek(SeekFrom::Start(length.saturating_sub(TAIL)));
+    let mut bytes = Vec::new();
+    let _ = file.take(TAIL).read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // A cut first line is dropped, unless the whole log fits.
+    match text.split_once('\n') {
+        Some((_, rest)) if length > TAIL => rest.to_string(),
+        _ => text,
+    }
 }
 
 fn make_hub(store: &Store, project: &Project) -> Loaded {
@@ -226,6 +255,7 @@ pub async fn views(hub: &McpHub, off: &Switches, yours: &[String]) -> Vec<McpSer
             let of = |server: &str| server == status.name;
             McpServerView {
                 yours: yours.contains(&status.name),
+                log_tail: log_tail(&status.log),
                 resources: resources
                     .iter()
                     .filter(|r| of(&r.server))
@@ -314,4 +344,42 @@ impl super::Engine {
 /// Where a project's server logs are (beside `aura mcp`'s, in the data dir's `mcp/`).
 pub fn log_dir(data_dir: &Path, project: ProjectId) -> std::path::PathBuf {
     data_dir.join("mcp").join(project.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_user_types_becomes_a_server() {
+        let server = server_from("github", "GITHUB_TOKEN=${GITHUB_TOKEN} npx -y server-github --ro").unwrap();
+        match server.transport {
+            mcp::Transport::Stdio { command, args, env, .. } => {
+                assert_eq!(
+                    (command.as_str(), args),
+                    ("npx", vec!["-y".to_string(), "server-github".into(), "--ro".into()])
+                );
+                assert_eq!(env.get("GITHUB_TOKEN").map(String::as_str), Some("${GITHUB_TOKEN}"), "kept as a reference");
+            }
+            other => panic!("{other:?}"),
+        }
+        let http = server_from("docs", " https://mcp.example.test/mcp ").unwrap();
+        assert!(matches!(http.transport, mcp::Transport::Http { url, .. } if url == "https://mcp.example.test/mcp"));
+        assert!(server_from("two words", "x").unwrap_err().contains("cannot name a server"));
+        assert!(server_from("x", "  ").is_err());
+        assert!(server_from("x", "A=1").is_err(), "an environment alone is no command");
+    }
+
+    #[test]
+    fn a_logs_tail_is_its_last_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.log");
+        std::fs::write(&path, "first\nsecond\n").unwrap();
+        assert_eq!(log_tail(&path), "first\nsecond\n");
+        let long: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, &long).unwrap();
+        let tail = log_tail(&path);
+        assert!(tail.ends_with("line 1999\n") && tail.starts_with("line ") && tail.len() <= 4096, "{}", &tail[..40]);
+        assert_eq!(log_tail(&dir.path().join("none.log")), "");
+    }
 }

@@ -89,7 +89,13 @@ fn server_ui(ui: &mut Ui, project: crate::domain::ProjectId, server: &McpServerV
     if let Some(problem) = &server.problem {
         ui.colored_label(ui.visuals().error_fg_color, problem);
     }
-    ui.add(egui::Label::new(RichText::new(format!("log: {}", server.log)).monospace().weak()).selectable(true));
+    egui::CollapsingHeader::new(format!("Log of {}", server.name)).id_salt(("mcp-log", &server.name)).show(ui, |ui| {
+        ui.add(egui::Label::new(RichText::new(&server.log).monospace().weak()).selectable(true));
+        let tail = if server.log_tail.is_empty() { "(empty)" } else { server.log_tail.as_str() };
+        egui::ScrollArea::vertical().max_height(160.0).stick_to_bottom(true).show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(tail).monospace()).selectable(true));
+        });
+    });
     egui::CollapsingHeader::new(format!("Tools of {}", server.name)).id_salt(("mcp-tools", &server.name)).show(
         ui,
         |ui| {
