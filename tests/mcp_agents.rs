@@ -285,3 +285,31 @@ fn a_server_of_your_own_is_added_in_settings_for_every_project_and_removed() {
     let refused = common::wait_error(&client);
     assert!(refused.contains("cannot name a server"), "{refused}");
 }
+
+/// server-everything reports progress on a long operation when the call carries a progress token:
+/// each step reaches Aura, and the agent's result says so.
+#[test]
+fn a_long_operation_reports_its_progress() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let config = aura::mcp::ServerConfig {
+        name: "everything".into(),
+        transport: aura::mcp::Transport::Stdio {
+            command: "node".into(),
+            args: vec![everything_entry()],
+            env: Default::default(),
+            cwd: None,
+        },
+        enabled: true,
+        disabled_tools: vec![],
+    };
+    let hub = aura::mcp::McpHub::new(vec![config], logs.path());
+    let outcome = runtime
+        .block_on(hub.call("everything__trigger-long-running-operation", json!({"duration": 0.6, "steps": 3}), 10_000))
+        .unwrap();
+    runtime.block_on(hub.shutdown());
+    assert!(!outcome.is_error, "{}", outcome.text);
+    // The last step's notification races the answer on a busy machine; the steps before it are in.
+    assert!((2..=3).contains(&outcome.progress.len()), "{:?}", outcome.progress);
+    assert!(outcome.progress[0].starts_with("1/3") && outcome.progress[1].starts_with("2/3"), "{:?}", outcome.progress);
+}

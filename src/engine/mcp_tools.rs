@@ -213,7 +213,11 @@ impl McpAccess {
         match hub.call(name, arguments.clone(), RESULT_BUDGET).await {
             Ok(outcome) => {
                 // The first line is what the card shows: the time, and the answer's start.
-                let content = format!("answered in {}: {}", seconds(outcome.duration), outcome.text);
+                let mut content = format!("answered in {}: {}", seconds(outcome.duration), outcome.text);
+                if let Some(last) = outcome.progress.last() {
+                    let times = outcome.progress.len();
+                    content.push_str(&format!("\n(the server reported progress {times} times; last: {last})"));
+                }
                 ToolResult { content, is_error: outcome.is_error, end_turn: false }
             }
             Err(e) => ToolResult::error(e.to_string()),

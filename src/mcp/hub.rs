@@ -66,6 +66,31 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// One `tools/call`, with the progress the server reported on it. rmcp gives every request a progress
+/// token of its own; the handle names it, so the notifications can be told apart from other calls'.
+async fn call_tool(
+    peer: &rmcp::Peer<rmcp::RoleClient>,
+    params: CallToolRequestParams,
+    progress: &transport::ProgressLog,
+) -> (Result<rmcp::model::CallToolResult, rmcp::ServiceError>, Vec<String>) {
+    let request = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::CallToolRequest::new(params));
+    let handle = match peer.send_request_with_option(request, rmcp::service::PeerRequestOptions::no_options()).await {
+        Ok(handle) => handle,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let key = transport::progress_key(&handle.progress_token);
+    let answer = handle.await_response().await.and_then(|result| match result {
+        rmcp::model::ServerResult::CallToolResult(result) => Ok(result),
+        _ => Err(rmcp::ServiceError::UnexpectedResponse),
+    });
+    // Notifications are handled on tasks of their own: those sent before the answer get a moment.
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    let reported = lock(progress).remove(&key).unwrap_or_default();
+    (answer, reported)
+}
+
 /// 2 s, 4 s, 8 s … up to 5 minutes between tries.
 fn backoff(failures: u32) -> Duration {
     Duration::from_secs(2u64.saturating_pow(failures.min(9)).min(300))
@@ -295,18 +320,23 @@ impl Server {
         budget_bytes: usize,
     ) -> Result<McpOutcome, McpError> {
         // The session's peer is shared, so calls to one server run side by side, not in turn.
-        let peer = self.ensure(options).await?.connection.as_ref().map(|c| c.session.peer().clone());
-        let peer = peer.ok_or_else(|| self.unavailable("it is not running".into()))?;
+        let live =
+            self.ensure(options).await?.connection.as_ref().map(|c| (c.session.peer().clone(), c.progress.clone()));
+        let (peer, progress) = live.ok_or_else(|| self.unavailable("it is not running".into()))?;
         let mut params = CallToolRequestParams::new(tool.to_string());
         params.arguments = arguments;
         let started = Instant::now();
-        let answer = tokio::time::timeout(options.call_timeout, peer.call_tool(params)).await;
+        let answer = tokio::time::timeout(options.call_timeout, call_tool(&peer, params, &progress)).await;
         let duration = started.elapsed();
         let server = self.config.name.clone();
+        let (answer, progress) = match answer {
+            Ok((answer, progress)) => (Ok(answer), progress),
+            Err(elapsed) => (Err(elapsed), Vec::new()),
+        };
         match answer {
             Ok(Ok(result)) => {
                 let (text, truncated) = result::render(&result, budget_bytes);
-                Ok(McpOutcome { text, is_error: result.is_error.unwrap_or(false), truncated, duration })
+                Ok(McpOutcome { text, is_error: result.is_error.unwrap_or(false), truncated, duration, progress })
             }
             Ok(Err(e)) => {
                 let mut live = self.live.lock().await;

@@ -47,6 +47,8 @@ pub struct McpOutcome {
     /// `text` was cut to the budget (it ends with a note saying how much).
     pub truncated: bool,
     pub duration: Duration,
+    /// What the server reported while it worked (`n/total message`), oldest first.
+    pub progress: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,27 +4,70 @@
 pub mod http;
 pub mod stdio;
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
-use rmcp::service::{RoleClient, RunningService};
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken};
+use rmcp::service::{MaybeSendFuture, NotificationContext, RoleClient, RunningService};
 use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::{ServiceError, ServiceExt};
 
 use super::config::{ServerConfig, Transport};
 use stdio::StdioChild;
 
-pub type Session = RunningService<RoleClient, ClientConfig>;
+pub type Session = RunningService<RoleClient, AuraClient>;
+
+/// The progress a server reported, by the token of the call it was for (`n/total message`).
+pub type ProgressLog = Arc<Mutex<HashMap<String, Vec<String>>>>;
 
 /// A live session, and the process behind it for stdio servers.
 pub struct Connection {
     pub session: Session,
     pub child: Option<StdioChild>,
+    pub progress: ProgressLog,
 }
 
-fn client_info() -> ClientConfig {
-    ClientConfig::new(ClientCapabilities::default(), Implementation::new("aura", env!("CARGO_PKG_VERSION")))
+/// Aura's side of a session: who it is, and where the server's progress notifications go.
+#[derive(Clone)]
+pub struct AuraClient {
+    info: ClientConfig,
+    progress: ProgressLog,
+}
+
+/// The key a call's progress is kept under.
+pub fn progress_key(token: &ProgressToken) -> String {
+    match &token.0 {
+        rmcp::model::NumberOrString::Number(n) => n.to_string(),
+        rmcp::model::NumberOrString::String(s) => s.to_string(),
+    }
+}
+
+impl rmcp::ClientHandler for AuraClient {
+    fn get_info(&self) -> ClientConfig {
+        self.info.clone()
+    }
+
+    fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        let step = match params.total {
+            Some(total) => format!("{}/{}", params.progress, total),
+            None => params.progress.to_string(),
+        };
+        let note = params.message.map(|m| format!("{step} {m}")).unwrap_or(step);
+        let mut log = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        log.entry(progress_key(&params.progress_token)).or_default().push(note);
+        std::future::ready(())
+    }
+}
+
+fn client_info() -> AuraClient {
+    let info = ClientConfig::new(ClientCapabilities::default(), Implementation::new("aura", env!("CARGO_PKG_VERSION")));
+    AuraClient { info, progress: ProgressLog::default() }
 }
 
 /// Starts (stdio) or reaches (HTTP) the server and runs MCP's initialize handshake.
@@ -34,8 +77,10 @@ pub async fn connect(config: &ServerConfig, log: &Path, timeout: Duration) -> Re
             let (mut child, stdout, stdin) = stdio::spawn(command, args, env, cwd.as_deref(), log)?;
             let transport =
                 AsyncRwTransport::<RoleClient, _, _>::new(stdout, stdin).with_max_line_length(stdio::MAX_LINE_BYTES);
-            match tokio::time::timeout(timeout, client_info().serve(transport)).await {
-                Ok(Ok(session)) => Ok(Connection { session, child: Some(child) }),
+            let client = client_info();
+            let progress = client.progress.clone();
+            match tokio::time::timeout(timeout, client.serve(transport)).await {
+                Ok(Ok(session)) => Ok(Connection { session, child: Some(child), progress }),
                 Ok(Err(e)) => Err(startup_failure(&mut child, log, &e.to_string()).await),
                 Err(_) => {
                     let why = child.watch.problem().unwrap_or_else(|| {
@@ -53,8 +98,10 @@ pub async fn connect(config: &ServerConfig, log: &Path, timeout: Duration) -> Re
         }
         Transport::Http { url, headers } => {
             let transport = http::transport(url, headers)?;
-            match tokio::time::timeout(timeout, client_info().serve(transport)).await {
-                Ok(Ok(session)) => Ok(Connection { session, child: None }),
+            let client = client_info();
+            let progress = client.progress.clone();
+            match tokio::time::timeout(timeout, client.serve(transport)).await {
+                Ok(Ok(session)) => Ok(Connection { session, child: None, progress }),
                 Ok(Err(e)) => Err(format!("{url} did not start an MCP session: {e}")),
                 Err(_) => Err(format!(
                     "{url} did not answer MCP's initialize within {} s: check the URL and that the server runs",
