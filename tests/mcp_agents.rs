@@ -313,3 +313,39 @@ fn a_long_operation_reports_its_progress() {
     assert!((2..=3).contains(&outcome.progress.len()), "{:?}", outcome.progress);
     assert!(outcome.progress[0].starts_with("1/3") && outcome.progress[1].starts_with("2/3"), "{:?}", outcome.progress);
 }
+
+/// A server that says its tools changed (`notifications/tools/list_changed`, sent by the official
+/// Python SDK) is listed again: the new tool is offered from then on.
+#[test]
+fn a_server_whose_tools_change_is_listed_again() {
+    let python = dirs::home_dir().unwrap().join(".cache/aura/tools/bin/python");
+    assert!(python.is_file(), "{} is missing: scripts/test makes it (pip install mcp)", python.display());
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mcp/grows.py");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let config = aura::mcp::ServerConfig {
+        name: "grows".into(),
+        transport: aura::mcp::Transport::Stdio {
+            command: python.display().to_string(),
+            args: vec![script.display().to_string()],
+            env: Default::default(),
+            cwd: None,
+        },
+        enabled: true,
+        disabled_tools: vec![],
+    };
+    let hub = aura::mcp::McpHub::new(vec![config], logs.path());
+    let names = |tools: Vec<aura::mcp::McpTool>| tools.into_iter().map(|t| t.qualified).collect::<Vec<_>>();
+    assert_eq!(names(runtime.block_on(hub.tools())), ["grows__grow"]);
+    let grown = runtime.block_on(hub.call("grows__grow", json!({}), 1000)).unwrap();
+    assert!(!grown.is_error, "{}", grown.text);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut listed = names(runtime.block_on(hub.tools()));
+    while listed.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        listed = names(runtime.block_on(hub.tools()));
+    }
+    assert_eq!(listed, ["grows__extra", "grows__grow"]);
+    assert_eq!(runtime.block_on(hub.call("grows__extra", json!({}), 1000)).unwrap().text, "extra");
+    runtime.block_on(hub.shutdown());
+}

@@ -61,6 +61,15 @@ impl Hubs {
         made
     }
 
+    /// A project was opened in front: the servers of the others stop, unless their dev loop runs
+    /// (a phone that uses one of them again starts its servers again, lazily).
+    pub fn close_others(&self, open: ProjectId, busy: impl Fn(ProjectId) -> bool) {
+        let others: Vec<ProjectId> = self.lock().keys().copied().filter(|id| *id != open && !busy(*id)).collect();
+        for id in others {
+            self.reset(Some(id));
+        }
+    }
+
     /// Forgets a project's hub (its switches changed), or every project's (`None`: the user's own
     /// list changed), and stops their servers; the next use makes new ones. Sessions already running
     /// keep the tools they were given.

@@ -66,6 +66,8 @@ impl Engine {
         }
         let snapshot = self.snapshot(project.clone()).await?;
         self.answer(Event::ProjectOpened { snapshot });
+        let loops = &self.loops;
+        self.mcp.close_others(project.id, |id| loops.get(&id).is_some_and(|h| h.is_running()));
         // A task a crash left in progress goes back to ready (announced as changes to the snapshot),
         // unless a loop here is running it.
         if !self.loops.get(&project.id).is_some_and(|h| h.is_running())

@@ -243,7 +243,12 @@ impl Server {
         }
         let mut live = self.live.lock().await;
         if let Some(connection) = live.connection.as_mut() {
-            let Some(why) = connection.death(&self.log) else { return Ok(live) };
+            let Some(why) = connection.death(&self.log) else {
+                if connection.tools_changed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    self.relist(&mut live, options).await;
+                }
+                return Ok(live);
+            };
             self.note(&format!("the server stopped: {why}"));
             if let Some(dead) = live.connection.take() {
                 dead.close().await;
@@ -275,20 +280,38 @@ impl Server {
         }
     }
 
-    /// Connects and lists the tools, leaving out the disabled ones and those no provider accepts.
+    /// The server said its tools changed: they are listed again (new sessions get the new list;
+    /// sessions already running keep theirs, so their cached prompts hold).
+    async fn relist(&self, live: &mut Live, options: &HubOptions) {
+        let Some(connection) = live.connection.as_ref() else { return };
+        match self.list_tools(connection, options).await {
+            Ok(tools) => {
+                self.note(&format!("its tools changed: {} now", tools.len()));
+                live.tools = tools;
+            }
+            Err(why) => self.note(&format!("its tools changed, but {why}; the old list stays")),
+        }
+    }
+
+    /// Connects and lists the tools.
     async fn start(&self, options: &HubOptions) -> Result<(Connection, Vec<Tool>), String> {
         let connection = transport::connect(&self.config, &self.log, options.init_timeout).await?;
+        match self.list_tools(&connection, options).await {
+            Ok(tools) => Ok((connection, tools)),
+            Err(why) => {
+                connection.close().await;
+                Err(why)
+            }
+        }
+    }
+
+    /// The server's tools, leaving out the disabled ones and those no provider accepts.
+    async fn list_tools(&self, connection: &Connection, options: &HubOptions) -> Result<Vec<Tool>, String> {
         let listed = tokio::time::timeout(options.init_timeout, connection.session.list_all_tools()).await;
         let listed = match listed {
             Ok(Ok(tools)) => tools,
-            Ok(Err(e)) => {
-                connection.close().await;
-                return Err(format!("it did not list its tools: {e}"));
-            }
-            Err(_) => {
-                connection.close().await;
-                return Err(format!("it did not list its tools within {} s", options.init_timeout.as_secs()));
-            }
+            Ok(Err(e)) => return Err(format!("it did not list its tools: {e}")),
+            Err(_) => return Err(format!("it did not list its tools within {} s", options.init_timeout.as_secs())),
         };
         let mut tools = Vec::new();
         let mut skipped = Vec::new();
@@ -309,7 +332,7 @@ impl Server {
         status.tools = tools.len();
         status.skipped_tools = skipped;
         drop(status);
-        Ok((connection, tools))
+        Ok(tools)
     }
 
     async fn call(

@@ -6,6 +6,7 @@ pub mod stdio;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct Connection {
     pub session: Session,
     pub child: Option<StdioChild>,
     pub progress: ProgressLog,
+    /// The server said its tools changed (`notifications/tools/list_changed`) since they were listed.
+    pub tools_changed: Arc<AtomicBool>,
 }
 
 /// Aura's side of a session: who it is, and where the server's progress notifications go.
@@ -34,6 +37,7 @@ pub struct Connection {
 pub struct AuraClient {
     info: ClientConfig,
     progress: ProgressLog,
+    tools_changed: Arc<AtomicBool>,
 }
 
 /// The key a call's progress is kept under.
@@ -63,11 +67,19 @@ impl rmcp::ClientHandler for AuraClient {
         log.entry(progress_key(&params.progress_token)).or_default().push(note);
         std::future::ready(())
     }
+
+    fn on_tool_list_changed(
+        &self,
+        _context: NotificationContext<RoleClient>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.tools_changed.store(true, Ordering::SeqCst);
+        std::future::ready(())
+    }
 }
 
 fn client_info() -> AuraClient {
     let info = ClientConfig::new(ClientCapabilities::default(), Implementation::new("aura", env!("CARGO_PKG_VERSION")));
-    AuraClient { info, progress: ProgressLog::default() }
+    AuraClient { info, progress: ProgressLog::default(), tools_changed: Arc::default() }
 }
 
 /// Starts (stdio) or reaches (HTTP) the server and runs MCP's initialize handshake.
@@ -78,9 +90,9 @@ pub async fn connect(config: &ServerConfig, log: &Path, timeout: Duration) -> Re
             let transport =
                 AsyncRwTransport::<RoleClient, _, _>::new(stdout, stdin).with_max_line_length(stdio::MAX_LINE_BYTES);
             let client = client_info();
-            let progress = client.progress.clone();
+            let (progress, tools_changed) = (client.progress.clone(), client.tools_changed.clone());
             match tokio::time::timeout(timeout, client.serve(transport)).await {
-                Ok(Ok(session)) => Ok(Connection { session, child: Some(child), progress }),
+                Ok(Ok(session)) => Ok(Connection { session, child: Some(child), progress, tools_changed }),
                 Ok(Err(e)) => Err(startup_failure(&mut child, log, &e.to_string()).await),
                 Err(_) => {
                     let why = child.watch.problem().unwrap_or_else(|| {
@@ -99,9 +111,9 @@ pub async fn connect(config: &ServerConfig, log: &Path, timeout: Duration) -> Re
         Transport::Http { url, headers } => {
             let transport = http::transport(url, headers)?;
             let client = client_info();
-            let progress = client.progress.clone();
+            let (progress, tools_changed) = (client.progress.clone(), client.tools_changed.clone());
             match tokio::time::timeout(timeout, client.serve(transport)).await {
-                Ok(Ok(session)) => Ok(Connection { session, child: None, progress }),
+                Ok(Ok(session)) => Ok(Connection { session, child: None, progress, tools_changed }),
                 Ok(Err(e)) => Err(format!("{url} did not start an MCP session: {e}")),
                 Err(_) => Err(format!(
                     "{url} did not answer MCP's initialize within {} s: check the URL and that the server runs",
