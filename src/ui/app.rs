@@ -235,7 +235,7 @@ impl AuraApp {
         if let Some(engine) = &self.engine {
             self.companion.start_if_asked(engine, &ctx);
         }
-        requests.extend(self.view.tab_request.take().map(TabRequest::Show));
+        requests.extend(self.view.tab_request.drain(..).map(TabRequest::Show));
         for request in requests {
             self.docks.handle(request);
         }

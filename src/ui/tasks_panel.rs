@@ -57,7 +57,7 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
             .inner
     {
         view.drones.runs.select(&drone, Some(run));
-        view.tab_request = Some(Tab::Drone(drone));
+        view.tab_request.push(Tab::Drone(drone));
     }
     let Some(open) = view.project.as_mut() else { return };
     if open.tasks.is_empty() {

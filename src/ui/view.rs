@@ -176,8 +176,8 @@ pub struct ViewModel {
     pub memory: MemoryView,
     /// Commands the view model itself needs sent (history to load, a message waiting for its session).
     pub outbox: Vec<Command>,
-    /// A tab a panel asked to bring forward (the app does it after drawing).
-    pub tab_request: Option<Tab>,
+    /// Tabs panels asked to bring forward, in order: every one is shown (the app does it after drawing).
+    pub tab_request: Vec<Tab>,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
@@ -205,7 +205,7 @@ impl Default for ViewModel {
             specs: SpecsView::default(),
             memory: MemoryView::default(),
             outbox: Vec::new(),
-            tab_request: None,
+            tab_request: Vec::new(),
             review_request: None,
             appearance: Appearance::default(),
             api_keys: Vec::new(),
@@ -311,7 +311,7 @@ impl ViewModel {
                 if run.trigger.is_none() && self.project.as_ref().is_some_and(|p| p.project.id == run.project) =>
             {
                 self.drones.runs.select(&run.drone, None);
-                self.tab_request = Some(Tab::Drone(run.drone));
+                self.tab_request.push(Tab::Drone(run.drone));
             }
             Event::LocalServers { servers } => {
                 self.local_servers = Some(servers);

@@ -45,7 +45,7 @@ pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
     }
     if let Some(review) = conversation_ui(ui, &mut view.chat, commands) {
         view.review_request = Some(review);
-        view.tab_request = Some(Tab::Review);
+        view.tab_request.push(Tab::Review);
     }
 }
 

@@ -116,7 +116,7 @@ fn summon_ui(ui: &mut Ui, view: &mut ViewModel, drone: &str, focus: bool, comman
         view.drones.goals.remove(drone);
         commands.push(Command::RunDrone { project, drone: drone.to_string(), goal });
         view.drones.runs.select(drone, None);
-        view.tab_request = Some(Tab::Drone(drone.to_string()));
+        view.tab_request.push(Tab::Drone(drone.to_string()));
     }
 }
 
@@ -229,7 +229,7 @@ fn detail_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
         }
         let runs = view.drones.runs.of(&drone.name).count();
         if runs > 0 && ui.button(format!("Show its runs ({runs})")).clicked() {
-            view.tab_request = Some(Tab::Drone(drone.name.clone()));
+            view.tab_request.push(Tab::Drone(drone.name.clone()));
         }
     });
 }

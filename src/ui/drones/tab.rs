@@ -146,7 +146,7 @@ fn run_ui(ui: &mut Ui, view: &mut ViewModel, run: &DroneRun, commands: &mut Vec<
     }
     if let Some(change) = review {
         view.review_request = Some(change);
-        view.tab_request = Some(Tab::Review);
+        view.tab_request.push(Tab::Review);
     }
 }
 
