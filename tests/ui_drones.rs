@@ -209,3 +209,22 @@ fn the_palette_opens_a_drones_tab_with_its_goal_field_ready() {
         node.role() == egui::accesskit::Role::TextInput && node.value().as_deref() == Some("cover the parser")
     });
 }
+
+#[test]
+fn drones_summoned_at_once_each_open_their_own_tab() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let mut harness = harness_with_store(dir.path().join("data"), &runtime);
+    open_with_drones(&mut harness, workspace.path());
+    let names = ["docs", "tests", "review"];
+    for name in names {
+        let run = run_of(harness.state(), name, None, Isolation::Shared);
+        harness.state_mut().apply(Event::DroneRunStarted { run });
+    }
+    harness.run_steps(2);
+    let open = harness.state().open_tabs();
+    for name in names {
+        assert!(open.contains(&Tab::Drone(name.into())), "{name} has no tab: {open:?}");
+    }
+}
