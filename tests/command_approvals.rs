@@ -16,6 +16,14 @@ use aura::llm::emulator::script::{Script, Turn};
 use aura::protocol::{ChangeSetDecision, Command, Event, LoopSettings};
 use serde_json::json;
 
+/// The next command that waits for the user.
+fn asked(client: &EngineClient) -> aura::domain::CommandApproval {
+    wait(client, |e| match e {
+        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
+        _ => None,
+    })
+}
+
 /// The next tool call's summary and whether it failed.
 fn tool_finished(client: &EngineClient) -> (String, bool) {
     wait(client, |e| match e {
@@ -58,10 +66,7 @@ fn a_command_asks_runs_sandboxed_and_its_writes_wait_in_review() {
     let (mut client, session, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Make the file.");
 
     // `touch` is not in the allowed list: it asks, with the reason and the sandbox it will run in.
-    let approval = wait(&client, |e| match e {
-        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
-        _ => None,
-    });
+    let approval = asked(&client);
     assert_eq!((approval.command.as_str(), approval.session), (write, session.id));
     assert!(approval.reason.contains("not in the allowed commands"), "{}", approval.reason);
     client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::AllowForSession });
@@ -120,10 +125,7 @@ fn a_denied_command_does_not_run_and_the_model_is_told() {
         Turn::text("Understood."),
     ]);
     let (mut client, _, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Try it.");
-    let approval = wait(&client, |e| match e {
-        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
-        _ => None,
-    });
+    let approval = asked(&client);
     client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::Deny });
     let (summary, is_error) = tool_finished(&client);
     assert!(is_error && summary.contains("denied"), "{summary}");
@@ -145,10 +147,7 @@ fn the_network_is_granted_to_one_command_by_approval() {
         Turn::text("Fetched."),
     ]);
     let (mut client, _, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Fetch it.");
-    let approval = wait(&client, |e| match e {
-        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
-        _ => None,
-    });
+    let approval = asked(&client);
     assert!(approval.network && approval.reason.contains("network access"), "{approval:?}");
     client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::AllowOnce });
     let (summary, is_error) = tool_finished(&client);
@@ -169,10 +168,7 @@ fn a_phone_answers_a_command_that_waits_and_sees_it_pending_when_it_connects_lat
         Turn::text("Done."),
     ]);
     let (mut desktop, _, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Touch it.");
-    let asked = wait(&desktop, |e| match e {
-        Event::CommandApprovalRequested { approval } => Some(approval.clone()),
-        _ => None,
-    });
+    let asked = asked(&desktop);
     // The phone connects after the question was asked: the project's snapshot carries it.
     let config = CompanionConfig { port: 0, ..CompanionConfig::default() };
     let server = runtime

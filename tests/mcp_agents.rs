@@ -28,6 +28,21 @@ fn everything_entry() -> String {
     entry.display().to_string()
 }
 
+/// A stdio server, as `.mcp.json` would name it.
+fn stdio_server(name: &str, command: &str, args: &[&str]) -> aura::mcp::ServerConfig {
+    aura::mcp::ServerConfig {
+        name: name.into(),
+        transport: aura::mcp::Transport::Stdio {
+            command: command.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Default::default(),
+            cwd: None,
+        },
+        enabled: true,
+        disabled_tools: vec![],
+    }
+}
+
 fn workspace_with_everything() -> tempfile::TempDir {
     let workspace = tempfile::tempdir().unwrap();
     let config = json!({"mcpServers": {"everything": {"command": "node", "args": [everything_entry()]}}});
@@ -213,18 +228,7 @@ fn the_workers_fixed_prompt_with_fifty_mcp_tools() {
     use aura::engine::prompt::{Role, fixed_overhead_tokens};
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let config = aura::mcp::ServerConfig {
-        name: "everything".into(),
-        transport: aura::mcp::Transport::Stdio {
-            command: "node".into(),
-            args: vec![everything_entry()],
-            env: Default::default(),
-            cwd: None,
-        },
-        enabled: true,
-        disabled_tools: vec![],
-    };
-    let hub = aura::mcp::McpHub::new(vec![config], logs.path());
+    let hub = aura::mcp::McpHub::new(vec![stdio_server("everything", "node", &[&everything_entry()])], logs.path());
     let tools = runtime.block_on(hub.tools());
     runtime.block_on(hub.shutdown());
     assert!(tools.len() >= 10, "{} tools", tools.len());
@@ -292,18 +296,7 @@ fn a_server_of_your_own_is_added_in_settings_for_every_project_and_removed() {
 fn a_long_operation_reports_its_progress() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let config = aura::mcp::ServerConfig {
-        name: "everything".into(),
-        transport: aura::mcp::Transport::Stdio {
-            command: "node".into(),
-            args: vec![everything_entry()],
-            env: Default::default(),
-            cwd: None,
-        },
-        enabled: true,
-        disabled_tools: vec![],
-    };
-    let hub = aura::mcp::McpHub::new(vec![config], logs.path());
+    let hub = aura::mcp::McpHub::new(vec![stdio_server("everything", "node", &[&everything_entry()])], logs.path());
     let outcome = runtime
         .block_on(hub.call("everything__trigger-long-running-operation", json!({"duration": 0.6, "steps": 3}), 10_000))
         .unwrap();
@@ -323,18 +316,8 @@ fn a_server_whose_tools_change_is_listed_again() {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mcp/grows.py");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let config = aura::mcp::ServerConfig {
-        name: "grows".into(),
-        transport: aura::mcp::Transport::Stdio {
-            command: python.display().to_string(),
-            args: vec![script.display().to_string()],
-            env: Default::default(),
-            cwd: None,
-        },
-        enabled: true,
-        disabled_tools: vec![],
-    };
-    let hub = aura::mcp::McpHub::new(vec![config], logs.path());
+    let server = stdio_server("grows", &python.display().to_string(), &[&script.display().to_string()]);
+    let hub = aura::mcp::McpHub::new(vec![server], logs.path());
     let names = |tools: Vec<aura::mcp::McpTool>| tools.into_iter().map(|t| t.qualified).collect::<Vec<_>>();
     assert_eq!(names(runtime.block_on(hub.tools())), ["grows__grow"]);
     let grown = runtime.block_on(hub.call("grows__grow", json!({}), 1000)).unwrap();

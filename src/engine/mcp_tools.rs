@@ -53,12 +53,8 @@ impl Hubs {
     /// The project's hub, made on first use from `.mcp.json` and the user's list; the problems
     /// found in those files come with it (each file, line and reason).
     pub fn hub(&self, store: &Store, project: &Project) -> Loaded {
-        if let Some(found) = self.lock().get(&project.id) {
-            return found.clone();
-        }
-        let made = make_hub(store, project);
-        self.lock().insert(project.id, made.clone());
-        made
+        // Made under the lock, so two agents starting at once share one hub (making one starts nothing).
+        self.lock().entry(project.id).or_insert_with(|| make_hub(store, project)).clone()
     }
 
     /// A project was opened in front: the servers of the others stop, unless their dev loop runs
@@ -314,7 +310,7 @@ impl super::Engine {
     ) -> super::EngineResult {
         let mut off = switches(self.store.reader(), project);
         let tool_only = tool.is_some();
-        let set = if tool.is_some() { &mut off.tools } else { &mut off.servers };
+        let set = if tool_only { &mut off.tools } else { &mut off.servers };
         let name = tool.unwrap_or(server);
         if enabled {
             set.remove(&name);

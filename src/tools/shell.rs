@@ -186,10 +186,8 @@ pub async fn run_command(
         Some(run) => {
             let mut command = tokio::process::Command::new(sandbox::helper().map_err(std::io::Error::other)?);
             command.args(run.helper_args(&spec.command)).env("TMPDIR", &run.spec.tmp);
-            for (name, _) in std::env::vars_os() {
-                if sandbox::is_secret_env(&name.to_string_lossy()) {
-                    command.env_remove(name);
-                }
+            for name in sandbox::secret_env_names() {
+                command.env_remove(name);
             }
             command
         }

@@ -121,10 +121,8 @@ pub fn spawn(
     let mut cmd = Command::new(command);
     // A server hears Aura's environment without its keys and tokens: a secret reaches a server only
     // when its own `env` names it (`"GITHUB_TOKEN": "${GITHUB_TOKEN}"`).
-    for (name, _) in std::env::vars_os() {
-        if crate::tools::sandbox::is_secret_env(&name.to_string_lossy()) {
-            cmd.env_remove(name);
-        }
+    for name in crate::tools::sandbox::secret_env_names() {
+        cmd.env_remove(name);
     }
     cmd.args(&args)
         .envs(env)

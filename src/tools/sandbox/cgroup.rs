@@ -15,8 +15,9 @@ impl Cgroup {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("aura-{}-{n}", std::process::id());
-        let parent = parent()?;
-        let dir = parent.join(name);
+        static PARENT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+        // Where cgroups can be made does not change while Aura runs: looked up once, not per command.
+        let dir = PARENT.get_or_init(parent).as_ref()?.join(name);
         std::fs::create_dir(&dir).ok()?;
         let cgroup = Cgroup { dir };
         if std::fs::write(cgroup.dir.join("pids.max"), max.to_string()).is_err() {

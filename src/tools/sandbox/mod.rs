@@ -308,6 +308,11 @@ fn linked_git_dir(workspace: &Path) -> Option<PathBuf> {
     Some(common.map(Path::to_path_buf).unwrap_or(dir))
 }
 
+/// The names of this process's environment variables a child must not inherit ([`is_secret_env`]).
+pub fn secret_env_names() -> impl Iterator<Item = std::ffi::OsString> {
+    std::env::vars_os().map(|(name, _)| name).filter(|name| is_secret_env(&name.to_string_lossy()))
+}
+
 /// Environment variables a sandboxed command never sees: keys and tokens, and the sockets that
 /// would reach the user's agents and sessions.
 pub fn is_secret_env(name: &str) -> bool {

@@ -6,7 +6,7 @@ use crate::domain::{CommandApproval, CommandDecision};
 use crate::protocol::Command;
 
 /// What the card says once answered (here or on another surface).
-pub fn decided_text(decision: CommandDecision) -> &'static str {
+fn decided_text(decision: CommandDecision) -> &'static str {
     match decision {
         CommandDecision::AllowOnce => "Allowed once",
         CommandDecision::AllowForSession => "Allowed for this session",
