@@ -200,3 +200,27 @@ fn a_phone_answers_a_command_that_waits_and_sees_it_pending_when_it_connects_lat
     wait(&desktop, |e| matches!(e, Event::ChangeSetDecided { changeset: c, .. } if c.id == changeset.id).then_some(()));
     assert!(workspace.path().join("from-phone.txt").exists());
 }
+
+#[test]
+fn a_question_whose_turn_was_stopped_waits_nowhere() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let script = Script::new(vec![
+        Turn::steps(vec![call("run_command", json!({"command": "touch never.txt"}))]),
+        Turn::text("Stopped."),
+    ]);
+    let (mut client, session, _emulator) = chat(&runtime, data.path(), workspace.path(), script, "Touch it.");
+    let approval = asked(&client);
+    client.send(Command::StopTurn { session: session.id });
+    wait(&client, |e| matches!(e, Event::TurnRunning { running: false, .. }).then_some(()));
+    client.send(Command::SelectProject { project: approval.project });
+    let pending = wait(&client, |e| match e {
+        Event::ProjectOpened { snapshot } => Some(snapshot.pending_commands.clone()),
+        _ => None,
+    });
+    assert!(pending.is_empty(), "{pending:?}");
+    client.send(Command::DecideCommand { approval: approval.id, decision: CommandDecision::AllowOnce });
+    assert!(common::wait_error(&client).contains("no command waits"));
+    assert!(!workspace.path().join("never.txt").exists());
+}

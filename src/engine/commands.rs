@@ -99,10 +99,23 @@ impl Approvals {
         let id = approval.id;
         let answer = self.waiters.wait(id);
         lock(&self.pending).insert(id, approval.clone());
+        let _asked = Asked { approvals: self, id };
         journal.emit(Event::CommandApprovalRequested { approval });
-        let decision = answer.await.unwrap_or(CommandDecision::Deny);
-        lock(&self.pending).remove(&id);
-        decision
+        answer.await.unwrap_or(CommandDecision::Deny)
+    }
+}
+
+/// A question that waits: when its agent stops waiting (answered, or its turn stopped), it waits
+/// nowhere any more, so no surface is shown a question nobody hears the answer to.
+struct Asked<'a> {
+    approvals: &'a Approvals,
+    id: ApprovalId,
+}
+
+impl Drop for Asked<'_> {
+    fn drop(&mut self) {
+        lock(&self.approvals.pending).remove(&self.id);
+        self.approvals.waiters.forget(&self.id);
     }
 }
 
