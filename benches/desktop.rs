@@ -20,7 +20,7 @@ use aura::domain::{
     SessionId, SessionKind,
 };
 use aura::edits::hunks;
-use aura::protocol::{Event, LoopSettings, LoopState, ProjectSnapshot};
+use aura::protocol::{ConversationSummary, Event, LoopSettings, LoopState, ProjectSnapshot};
 use aura::ui::{AuraApp, Tab};
 use egui::{Event as Input, MouseWheelUnit, Pos2, RawInput, Rect, TouchPhase, vec2};
 
@@ -151,6 +151,8 @@ fn empty_snapshot(project: &Project) -> ProjectSnapshot {
         pending_commands: vec![],
         sandbox_policy: Default::default(),
         sandbox_problem: None,
+        conversations: vec![],
+        current_conversation: None,
     }
 }
 
@@ -163,6 +165,7 @@ fn frames_bench() {
     headless.app.apply(Event::ProjectOpened {
         snapshot: ProjectSnapshot {
             sessions: vec![session.clone()],
+            conversations: vec![ConversationSummary::fresh(&session)],
             pending_changesets: vec![change],
             ..empty_snapshot(&project)
         },

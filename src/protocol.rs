@@ -122,6 +122,27 @@ pub enum Command {
         before: Option<u64>,
         limit: u32,
     },
+    /// Makes a chat the project's current conversation: it opens after a restart, and the dev
+    /// loop's work orders and receipts are written into it.
+    OpenConversation {
+        project: ProjectId,
+        session: SessionId,
+    },
+    /// Renames a conversation (every session of it); answered by [`Event::ConversationChanged`].
+    RenameConversation {
+        session: SessionId,
+        title: String,
+    },
+    /// Deletes a conversation, its sessions and their records; refused while it has a turn running.
+    DeleteConversation {
+        session: SessionId,
+    },
+    /// The project's conversations whose messages hold `query` (any case); answered by
+    /// [`Event::ConversationMatches`].
+    SearchConversations {
+        project: ProjectId,
+        query: String,
+    },
     /// Queued to the next turn boundary if a turn is running.
     SendMessage {
         session: SessionId,
@@ -487,6 +508,56 @@ pub struct ProjectSnapshot {
     /// Why commands cannot be sandboxed on this machine, when they cannot.
     #[serde(default)]
     pub sandbox_problem: Option<String>,
+    /// The project's chats, newest activity first.
+    #[serde(default)]
+    pub conversations: Vec<ConversationSummary>,
+    /// The newest session of the conversation the user had open last.
+    #[serde(default)]
+    pub current_conversation: Option<SessionId>,
+}
+
+/// A chat as the conversation list shows it. A conversation is a chain of sessions: each context
+/// rotation continues it in a new session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    /// Its newest session: where a message goes.
+    pub session: SessionId,
+    /// Every session of it, newest first.
+    pub sessions: Vec<SessionId>,
+    pub title: String,
+    pub created_at: u64,
+    /// When its last message was written (its creation while it has none).
+    pub last_at: u64,
+    /// The start of its last message, on one line.
+    pub last_message: String,
+    /// Tokens in and out of every model request it made.
+    pub tokens: u64,
+    /// What those requests cost, when every price was known.
+    pub cost_usd: Option<f64>,
+}
+
+impl ConversationSummary {
+    /// The line of a conversation that has one session and nothing in it yet.
+    pub fn fresh(session: &Session) -> Self {
+        ConversationSummary {
+            session: session.id,
+            sessions: vec![session.id],
+            title: session.title.clone(),
+            created_at: session.created_at,
+            last_at: session.created_at,
+            last_message: String::new(),
+            tokens: 0,
+            cost_usd: None,
+        }
+    }
+}
+
+/// A conversation holding a searched text, with the line around its first match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationHit {
+    pub session: SessionId,
+    pub title: String,
+    pub snippet: String,
 }
 
 /// An MCP server as Settings shows it.
@@ -567,6 +638,21 @@ pub enum Event {
     },
     SessionCreated {
         session: Session,
+    },
+    /// A conversation was started, renamed or had a turn: its line in the list, new or updated.
+    ConversationChanged {
+        project: ProjectId,
+        conversation: ConversationSummary,
+    },
+    /// A conversation and its sessions were deleted (`session` is its newest).
+    ConversationDeleted {
+        project: ProjectId,
+        session: SessionId,
+    },
+    ConversationMatches {
+        project: ProjectId,
+        query: String,
+        hits: Vec<ConversationHit>,
     },
     History {
         session: SessionId,
@@ -862,6 +948,20 @@ mod tests {
         cs
     }
 
+    fn sample_conversation() -> ConversationSummary {
+        let session = SessionId::new();
+        ConversationSummary {
+            session,
+            sessions: vec![session, SessionId::new()],
+            title: "Fix the parser".into(),
+            created_at: 1,
+            last_at: 9,
+            last_message: "Done: the parser keeps CRLF.".into(),
+            tokens: 12_345,
+            cost_usd: Some(0.0123),
+        }
+    }
+
     fn sample_approval() -> CommandApproval {
         CommandApproval {
             id: ApprovalId::new(),
@@ -942,6 +1042,10 @@ mod tests {
             },
             Command::LoadHistory { session, before: Some(10), limit: 200 },
             Command::SendMessage { session, text: "hello\nworld ✓".into() },
+            Command::OpenConversation { project: ProjectId::new(), session },
+            Command::RenameConversation { session, title: "Parser work".into() },
+            Command::DeleteConversation { session },
+            Command::SearchConversations { project: ProjectId::new(), query: "parser".into() },
             Command::StopTurn { session },
             Command::DecideChangeSet {
                 changeset: ChangeSetId::new(),
@@ -1105,7 +1209,25 @@ mod tests {
                     pending_commands: vec![sample_approval()],
                     sandbox_policy: SandboxPolicy::ReadOnly,
                     sandbox_problem: Some("no Landlock".into()),
+                    conversations: vec![sample_conversation()],
+                    current_conversation: Some(SessionId::new()),
                 },
+            },
+            Event::ConversationChanged { project: ProjectId::new(), conversation: sample_conversation() },
+            Event::ConversationDeleted { project: ProjectId::new(), session: SessionId::new() },
+            Event::ConversationMatches {
+                project: ProjectId::new(),
+                query: "parser".into(),
+                hits: vec![ConversationHit {
+                    session: SessionId::new(),
+                    title: "Fix the parser".into(),
+                    snippet: "the parser drops…".into(),
+                }],
+            },
+            Event::Recorded {
+                session: SessionId::new(),
+                seq: 4,
+                record: Record::Note { text: "no model is set".into(), error: true, at: 5 },
             },
             Event::CommandApprovalRequested { approval: sample_approval() },
             Event::CommandDecided {

@@ -58,12 +58,24 @@ fn hello_open_project_and_sessions() {
     client.send(Command::CreateSession { project, kind: SessionKind::Chat, title: "main".into() });
     let Event::SessionCreated { session } = next(&client) else { panic!("no session") };
     assert_eq!(session.project, Some(project));
+    let Event::ConversationChanged { conversation, .. } = next(&client) else { panic!("not listed") };
+    assert_eq!((conversation.session, conversation.title.as_str()), (session.id, "main"));
 
-    // A message needs a model; without one the error says where to choose it.
+    // A message needs a model; without one the error says where to choose it, and the
+    // conversation keeps the message with that answer under it.
     let seq = client.send(Command::SendMessage { session: session.id, text: "hi".into() });
-    let Event::Error { command, message } = next(&client) else { panic!("no error") };
+    let mut kept = Vec::new();
+    let (command, message) = loop {
+        match next(&client) {
+            Event::Error { command, message } => break (command, message),
+            Event::Recorded { record, .. } => kept.push(record),
+            _ => {}
+        }
+    };
     assert_eq!(command, Some(seq));
     assert!(message.contains("no model is chosen") && message.contains("Settings"), "{message}");
+    assert!(matches!(&kept[..], [Record::Message(m), Record::Note { text, error: true, .. }]
+        if m.plain_text() == "hi" && *text == message), "{kept:?}");
 }
 
 #[test]

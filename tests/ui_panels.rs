@@ -52,7 +52,8 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     type_message(&mut harness, "Add a double function");
     step_until(&mut harness, 1_500, "the change never reached Review", |app| !app.view().review.pending.is_empty());
     harness.run_steps(2);
-    harness.get_by_label("Add a double function");
+    // The message, and the conversation it started named after it (in the chat's head and the list).
+    assert_eq!(harness.get_all_by_label("Add a double function").count(), 3);
     harness.get_by_label("Let me read the library first.");
     harness.get_by_label_contains("▸ read src/lib.rs → ");
     harness.get_by_label_contains("Change: write src/lib.rs");

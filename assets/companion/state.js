@@ -75,6 +75,20 @@ export function apply(event) {
     case "session_created":
       sessionCreated(event.session);
       break;
+    case "conversation_changed":
+      if (state.snapshot?.conversations && event.project === project()) {
+        const ids = new Set(event.conversation.sessions);
+        const rest = state.snapshot.conversations.filter((c) => !c.sessions.some((id) => ids.has(id)));
+        state.snapshot.conversations = [event.conversation, ...rest].sort((a, b) => b.last_at - a.last_at);
+        dirty.add("sessions");
+      }
+      break;
+    case "conversation_deleted":
+      if (state.snapshot?.conversations && event.project === project()) {
+        state.snapshot.conversations = state.snapshot.conversations.filter((c) => !c.sessions.includes(event.session));
+        dirty.add("sessions");
+      }
+      break;
     case "session_rotated":
       if (state.session === event.from) {
         state.sessions.add(event.to.id);
@@ -240,8 +254,17 @@ function openProject(snapshot) {
 }
 
 /// The project's chat sessions, newest first.
+/// The project's conversations as pickable sessions (each its newest session), the desktop's open
+/// one first; snapshots of older engines list bare chat sessions.
 export function chatSessions() {
-  return (state.snapshot?.sessions ?? [])
+  const snapshot = state.snapshot;
+  if (snapshot?.conversations) {
+    const list = snapshot.conversations.map((c) => ({ id: c.session, title: c.title, created_at: c.last_at }));
+    const current = list.findIndex((c) => c.id === snapshot.current_conversation);
+    if (current > 0) list.unshift(...list.splice(current, 1));
+    return list;
+  }
+  return (snapshot?.sessions ?? [])
     .filter((s) => s.kind.kind === "chat")
     .sort((a, b) => b.rotation - a.rotation || b.created_at - a.created_at);
 }
@@ -327,12 +350,19 @@ function pushRecord(record) {
       upsertChange(record);
       break;
     case "receipt":
-      if (record.subject.kind !== "drone_run") addItem({ kind: "receipt", receipt: record });
+      if (record.subject.kind !== "drone_run" && !shownReceipt(record.id)) addItem({ kind: "receipt", receipt: record });
+      break;
+    case "note":
+      addItem({ kind: "note", text: record.text, error: record.error });
       break;
     case "compacted":
       if (record.tier === 0) addItem({ kind: "note", text: "The conversation continues from a summary." });
       break;
   }
+}
+
+function shownReceipt(id) {
+  return state.items.some((item) => item.kind === "receipt" && item.receipt.id === id);
 }
 
 function plainText(message) {
@@ -380,7 +410,8 @@ function receiptIssued(receipt) {
   const mine =
     (subject.kind === "task" && hasTask(subject.task)) ||
     (subject.kind === "worker_run" && subject.session === state.session);
-  if (mine) {
+  // A task's receipt is also recorded into the current conversation: shown once.
+  if (mine && !shownReceipt(receipt.id)) {
     addItem({ kind: "receipt", receipt });
     dirty.add("conversation");
   }

@@ -21,6 +21,9 @@ pub enum SessionKind {
     Drone {
         drone: DroneId,
     },
+    /// A one-off turn about the specs (the spec writer, the task list repairer): shown from the
+    /// Specs tab, never listed as a conversation.
+    Specs,
 }
 
 /// One conversation. Its messages live in the store's append-only record log under its id.

@@ -40,4 +40,11 @@ pub enum Record {
         tier: u8,
         at: u64,
     },
+    /// A line of Aura's own in a conversation (an error that answered a message), kept so the
+    /// conversation reads the same after a restart. Never sent to the model.
+    Note {
+        text: String,
+        error: bool,
+        at: u64,
+    },
 }

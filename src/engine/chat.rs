@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::domain::{Message, MessagePart, Record, Role as MessageRole, Session, SessionId, ToolCallId};
+use crate::domain::{Message, MessagePart, Record, Role as MessageRole, Session, SessionId, SessionKind, ToolCallId};
 use crate::llm::{ChatMessage, ToolCallRequest};
 use crate::protocol::Event;
 use crate::store::Store;
@@ -29,6 +29,10 @@ struct ChatInner {
 }
 
 impl ChatState {
+    pub fn is_running(&self) -> bool {
+        self.lock().running
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ChatInner> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -80,7 +84,16 @@ impl Engine {
         if let Some(summon) = text.strip_prefix("/drone").filter(|rest| rest.is_empty() || rest.starts_with(' ')) {
             return self.summon_from_chat(command, &session, &text, summon.trim()).await;
         }
-        let state = self.chats.entry(id).or_default().clone();
+        if session.kind == SessionKind::Chat
+            && let Some(project) = session.project
+            && super::conversations::current(self.store.reader(), project) != Some(id)
+        {
+            self.journal.set_current(project, id).await;
+        }
+        // Every session of a conversation shares one turn state: a message sent to the session a
+        // rotation made joins the queue of the turn still running in the old one.
+        let root = super::conversations::chain_of(self.store.reader(), id)?.last().map_or(id, |s| s.id);
+        let state = self.chats.entry(root).or_default().clone();
         {
             let mut inner = state.lock();
             if inner.running {
@@ -95,16 +108,14 @@ impl Engine {
             let workspace = Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
             Ok((project, config, workspace))
         });
-        let (project, config, workspace) = match prepared {
+        let prepared = prepared.and_then(|(project, config, workspace)| {
+            let review = self.review_of(&project)?;
+            Ok((project, config, workspace, review))
+        });
+        let (project, config, workspace, review) = match prepared {
             Ok(p) => p,
             Err(message) => {
-                self.fail(command, message);
-                return Ok(());
-            }
-        };
-        let review = match self.review_of(&project) {
-            Ok(review) => review,
-            Err(message) => {
+                self.refuse_message(id, text, message.clone()).await;
                 self.fail(command, message);
                 return Ok(());
             }
@@ -146,31 +157,49 @@ impl Engine {
         };
         let agent: Agent = config.worker;
         let (hub, store) = (config.mcp.clone(), self.store.clone());
+        let settings = config.settings.clone();
         tokio::spawn(async move {
             // The servers' tools in their stable order: the same list each message keeps the cache.
             host.mcp = super::mcp_tools::McpAccess::for_agent(&hub, store.reader(), project.id, false, None).await;
             conversation.offer(host.mcp.specs());
             let mut text = text;
             loop {
+                let id = conversation.session.id;
                 journal.record(id, Record::Message(Message::text(id, MessageRole::User, text.clone()))).await;
                 conversation.push_user(text);
                 let outcome =
                     run_turn(&agent, &mut conversation, &mut host, &TurnBudget::default(), &stop, &journal).await;
                 if let super::turn::TurnOutcome::Failed(message) = outcome {
-                    journal.emit(Event::Error { command: None, message });
+                    journal.record(id, super::conversations::error_note(message)).await;
                 }
+                if !stop.is_set() {
+                    rotate_at_boundary(&agent, &mut conversation, &settings, &stop, &journal, store.reader()).await;
+                    host.session = conversation.session.id;
+                }
+                super::conversations::announce(&journal, store.reader(), conversation.session.id);
                 let mut inner = state.lock();
                 if inner.queue.is_empty() || stop.is_set() {
                     inner.running = false;
                     inner.stop = None;
                     journal.emit(Event::TurnRunning { session: id, running: false });
+                    if id != conversation.session.id {
+                        journal.emit(Event::TurnRunning { session: conversation.session.id, running: false });
+                    }
                     break;
                 }
                 text = std::mem::take(&mut inner.queue).join("\n\n");
-                journal.emit(Event::QueueChanged { session: id, queued: Vec::new() });
+                journal.emit(Event::QueueChanged { session: conversation.session.id, queued: Vec::new() });
             }
         });
         Ok(())
+    }
+
+    /// A message that cannot start a turn stays in its conversation with the reason under it, so
+    /// the chat reads the same after a restart.
+    async fn refuse_message(&mut self, session: SessionId, text: String, reason: String) {
+        self.journal.record(session, Record::Message(Message::text(session, MessageRole::User, text))).await;
+        self.journal.record(session, super::conversations::error_note(reason)).await;
+        self.emit(Event::TurnRunning { session, running: false });
     }
 
     /// `/drone NAME goal`: summons the Drone into its own tab; the chat keeps a line saying so.
@@ -202,7 +231,11 @@ impl Engine {
     }
 
     pub(super) fn stop_turn(&mut self, command: u64, id: SessionId) {
-        let pressed = self.chats.get(&id).is_some_and(|state| {
+        let root = super::conversations::chain_of(self.store.reader(), id)
+            .ok()
+            .and_then(|chain| chain.last().map(|s| s.id))
+            .unwrap_or(id);
+        let pressed = self.chats.get(&root).or_else(|| self.chats.get(&id)).is_some_and(|state| {
             let inner = state.lock();
             if let Some(stop) = &inner.stop {
                 stop.press();
@@ -212,5 +245,41 @@ impl Engine {
         if !pressed {
             self.fail(command, format!("no turn is running in session {id}"));
         }
+    }
+}
+
+/// Past the rotation threshold, a chat continues in a new session from a summary, as the dev loop's
+/// sessions do at a task boundary; the summary is the new session's first record, so a turn built
+/// later from the records starts from it too.
+async fn rotate_at_boundary(
+    agent: &Agent,
+    conversation: &mut Conversation,
+    settings: &crate::protocol::LoopSettings,
+    stop: &super::turn::Stop,
+    journal: &super::Journal,
+    reader: &Store,
+) {
+    if let Some(window) = agent.window
+        && let Some(used) = conversation.context_used()
+    {
+        journal.emit(Event::ContextUse { session: conversation.session.id, used, window });
+    }
+    if !super::rotation::should_rotate(conversation, agent.window, settings) {
+        return;
+    }
+    let old = conversation.session.clone();
+    match super::rotation::rotate(agent, conversation, stop, journal).await {
+        Ok(next) => {
+            let summary = next.context.summary.clone().unwrap_or_default();
+            let message = super::conversations::summary_message(next.session.id, &summary);
+            journal.record(next.session.id, Record::Message(message)).await;
+            if let Some(project) = old.project
+                && super::conversations::current(reader, project) == Some(old.id)
+            {
+                journal.set_current(project, next.session.id).await;
+            }
+            *conversation = next;
+        }
+        Err(e) => tracing::warn!("the chat was not rotated: {e}"),
     }
 }

@@ -279,7 +279,7 @@ impl DevLoop {
 
     /// One turn of a session of its own with the Planner's model: the spec writer, the task repairer.
     async fn one_off(&self, role: Role, title: &str, message: String) -> (TurnOutcome, AgentHost) {
-        let session = Session::new(Some(self.project.id), SessionKind::Chat, title);
+        let session = Session::new(Some(self.project.id), SessionKind::Specs, title);
         self.journal.put_session(session.clone()).await;
         let mut conversation = Conversation::new(session.clone(), role, self.project_context());
         conversation.push_user(message);

@@ -8,6 +8,7 @@ mod changes;
 mod chat;
 pub mod commands;
 mod control;
+mod conversations;
 mod decisions;
 pub mod devloop;
 mod discovery;
@@ -38,7 +39,7 @@ use tokio::sync::mpsc;
 
 use crate::domain::{ProjectId, Record, Session, SessionId};
 use crate::protocol::{Command, Envelope, Event, PROTOCOL_VERSION};
-use crate::store::{StoreError, StoreHandle};
+use crate::store::{StoreError, StoreHandle, Table};
 
 /// Called after each event is queued, so a surface can wake up (the desktop passes
 /// `request_repaint`); surfaces that poll can pass a no-op.
@@ -198,6 +199,7 @@ impl Reply {
 pub struct Journal {
     store: StoreHandle,
     emitter: Emitter,
+    conversation_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Journal {
@@ -217,19 +219,47 @@ impl Journal {
         }
     }
 
-    /// Appends a record to a project's own log (work orders, receipts, checkpoints).
     /// Counts a model request in the project's log and tells the surfaces.
     pub async fn record_usage(&self, project: ProjectId, entry: crate::domain::RequestUsage) {
         self.record_project(project, Record::Usage(entry.clone())).await;
         self.emit(Event::UsageRecorded { project, entry });
     }
 
+    /// Appends a record to a project's own log (work orders, receipts, checkpoints). A work order
+    /// or a task's receipt is also written into the current conversation, where the chat shows it.
     pub async fn record_project(&self, project: ProjectId, record: Record) {
-        if let Err(e) = self.store.append(project, vec![record]).await {
+        let card = match &record {
+            Record::WorkOrder(_) => true,
+            Record::Receipt(receipt) => matches!(receipt.subject, crate::domain::ReceiptSubject::Task { .. }),
+            _ => false,
+        };
+        if let Err(e) = self.store.append(project, vec![record.clone()]).await {
             self.emit(Event::Error {
                 command: None,
                 message: format!("a record of the project could not be stored: {e}"),
             });
+        }
+        if card && let Some(chat) = self.current_conversation(project).await {
+            self.record(chat, record).await;
+        }
+    }
+
+    /// The project's current conversation, made now when there is none. One at a time: two cards
+    /// at once must not start two conversations.
+    async fn current_conversation(&self, project: ProjectId) -> Option<SessionId> {
+        let _one = self.conversation_lock.lock().await;
+        conversations::current_or_new(self, self.store.reader(), project).await
+    }
+
+    /// Makes `session` the project's current conversation; false (and said) when it cannot be stored.
+    pub async fn set_current(&self, project: ProjectId, session: SessionId) -> bool {
+        let key = conversations::current_key(project);
+        match self.store.write(move |w| w.put_value(Table::Settings, &key, &session)).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.emit(Event::Error { command: None, message: format!("the open conversation was not kept: {e}") });
+                false
+            }
         }
     }
 
@@ -239,7 +269,7 @@ impl Journal {
         let hub = Hub::default();
         let (_, receiver) = hub.subscribe(Arc::new(|| {}));
         let emitter = Emitter { hub, next_seq: Arc::default(), internal: None };
-        (Journal { store, emitter }, receiver)
+        (Journal { store, emitter, conversation_lock: Arc::default() }, receiver)
     }
 
     pub async fn put_session(&self, session: Session) {
@@ -286,7 +316,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
     let (id, outbox) = hub.subscribe(waker);
     let (internal, mut heard) = mpsc::unbounded_channel();
     let emitter = Emitter { hub: hub.clone(), next_seq: Arc::default(), internal: Some(internal.clone()) };
-    let journal = Journal { store: store.clone(), emitter: emitter.clone() };
+    let journal = Journal { store: store.clone(), emitter: emitter.clone(), conversation_lock: Arc::default() };
     let context = EngineContext { runtime: runtime.clone(), store: store.clone(), data_dir: data_dir.clone() };
     commands::clean_scratch(&data_dir);
     // Probing the kernel runs the sandbox helper once: off the engine's thread, before it is needed.
@@ -422,6 +452,10 @@ impl Engine {
                 Ok(())
             }
             Command::SendMessage { session, text } => self.send_message(seq, session, text).await,
+            Command::OpenConversation { project, session } => self.open_conversation(seq, project, session).await,
+            Command::RenameConversation { session, title } => self.rename_conversation(seq, session, title).await,
+            Command::DeleteConversation { session } => self.delete_conversation(seq, session).await,
+            Command::SearchConversations { project, query } => self.search_conversations(project, query).await,
             Command::StopTurn { session } => {
                 self.stop_turn(seq, session);
                 Ok(())

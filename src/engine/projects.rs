@@ -93,7 +93,8 @@ impl Engine {
         self.warn_skipped(skipped);
         let specs: Vec<Spec> = specs.items.into_iter().filter(|s| s.project == project.id).collect();
         let tasks = tasks.items.into_iter().filter(|t| specs.iter().any(|s| s.id == t.spec)).collect();
-        let sessions = sessions.items.into_iter().filter(|s| s.project == Some(project.id)).collect();
+        let mut sessions: Vec<Session> = sessions.items.into_iter().filter(|s| s.project == Some(project.id)).collect();
+        self.retag_one_offs(&mut sessions).await?;
         // Opening the review here also readies undo for the checkpoints of earlier runs.
         let (pending_changesets, applied_changes) = match self.review_of(&project) {
             Ok(review) => review.overview().await,
@@ -140,6 +141,9 @@ impl Engine {
             .then(|| crate::tools::sandbox::support().problem())
             .flatten();
         let pending_commands = self.approvals.pending(project.id);
+        let conversations = super::conversations::summaries(self.store.reader(), &sessions, &usage);
+        let current_conversation = super::conversations::current(self.store.reader(), project.id)
+            .filter(|id| conversations.iter().any(|c| c.session == *id));
         Ok(ProjectSnapshot {
             project,
             specs,
@@ -161,6 +165,8 @@ impl Engine {
             pending_commands,
             sandbox_policy,
             sandbox_problem,
+            conversations,
+            current_conversation,
         })
     }
 
@@ -172,7 +178,12 @@ impl Engine {
     ) -> EngineResult {
         let session = Session::new(Some(project), kind, title);
         self.store.put(session.clone()).await?;
+        let id = session.id;
         self.emit(Event::SessionCreated { session });
+        // A new chat is the one the user has open now.
+        if kind == SessionKind::Chat && self.journal.set_current(project, id).await {
+            self.announce_conversation(id);
+        }
         Ok(())
     }
 

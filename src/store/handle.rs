@@ -57,6 +57,16 @@ impl Writer<'_> {
         records::append(self.store.db(Table::Records), &mut self.txn, session, &encoded).map_err(|e| self.lmdb(e))
     }
 
+    /// Deletes a whole log (a deleted conversation's session); returns how many records it held.
+    pub fn delete_log(&mut self, log: impl Into<LogId>) -> Result<usize, StoreError> {
+        records::delete_log(self.store.db(Table::Records), &mut self.txn, log.into()).map_err(|e| self.lmdb(e))
+    }
+
+    /// Removes a value stored under a text key; false when there was none.
+    pub fn delete_value(&mut self, table: Table, key: &str) -> Result<bool, StoreError> {
+        self.store.db(table).delete(&mut self.txn, key.as_bytes()).map_err(|e| self.lmdb(e))
+    }
+
     /// Appends raw bytes as a record, bypassing encoding: only for tests of the decode-failure path.
     #[cfg(test)]
     pub(crate) fn append_raw(&mut self, log: impl Into<LogId>, bytes: Vec<u8>) -> Result<Vec<u64>, StoreError> {

@@ -78,6 +78,13 @@ pub(crate) fn append(
     Ok(seqs)
 }
 
+/// Deletes every record of one log inside the caller's write transaction; returns how many.
+pub(crate) fn delete_log(db: &Db, wtxn: &mut RwTxn<'_>, log: LogId) -> Result<usize, heed::Error> {
+    let (start, end) = (record_key(log, 0), record_key(log, u64::MAX));
+    let range = (std::ops::Bound::Included(&start[..]), std::ops::Bound::Included(&end[..]));
+    db.delete_range(wtxn, &range)
+}
+
 impl Store {
     /// The newest `limit` records of a session, oldest first.
     pub fn tail(&self, log: impl Into<LogId>, limit: usize) -> Result<RecordPage, StoreError> {

@@ -80,6 +80,7 @@ impl UsageView {
                 SessionKind::Planner { .. } => "planner".into(),
                 SessionKind::Worker { .. } => "worker".into(),
                 SessionKind::Drone { .. } => format!("drone {}", s.title),
+                SessionKind::Specs => format!("specs: {}", s.title),
             },
             None => "session".into(),
         }

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
 use crate::protocol::{
-    ApiKeyStatus, Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice,
+    ApiKeyStatus, Appearance, Command, ConversationSummary, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice,
 };
 
 use super::chat::ChatView;
+use super::chat::conversations::ConversationsView;
 use super::drones::DronesView;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
@@ -164,6 +165,8 @@ pub struct ViewModel {
     pub folder_input: String,
     /// The open project's chat.
     pub chat: ChatView,
+    /// The open project's conversations.
+    pub conversations: ConversationsView,
     /// The open project's ChangeSets to review and checkpoints.
     pub review: ReviewView,
     /// The open project's model requests.
@@ -199,6 +202,7 @@ impl Default for ViewModel {
             project: None,
             folder_input: String::new(),
             chat: ChatView::default(),
+            conversations: ConversationsView::default(),
             review: ReviewView::default(),
             usage: UsageView::default(),
             drones: DronesView::default(),
@@ -215,8 +219,21 @@ impl Default for ViewModel {
 }
 
 impl ViewModel {
+    /// Shows a conversation of the open project in the chat (a new, empty one for `None`) and makes
+    /// it the one the engine writes the dev loop's cards into.
+    pub fn open_conversation(&mut self, conversation: Option<&ConversationSummary>) {
+        let Some(project) = self.project.as_ref().map(|p| p.project.id) else { return };
+        let autopilot = self.chat.autopilot;
+        self.chat = ChatView::open(project, conversation, &mut self.outbox);
+        self.chat.autopilot = autopilot;
+        if let Some(c) = conversation {
+            self.outbox.push(Command::OpenConversation { project, session: c.session });
+        }
+    }
+
     pub fn apply(&mut self, event: Event) {
         self.chat.apply(&event, &mut self.outbox);
+        self.conversations.apply(&event);
         self.review.apply(&event);
         self.usage.apply(&event);
         self.drones.apply(&event, &mut self.outbox);
@@ -241,7 +258,13 @@ impl ViewModel {
                         _ => None,
                     })
                     .collect();
-                self.chat = ChatView::open(snapshot.project.id, &snapshot.sessions, &mut self.outbox);
+                self.conversations = ConversationsView::open(snapshot.project.id, snapshot.conversations);
+                let first = self.conversations.first(snapshot.current_conversation).cloned();
+                self.chat = ChatView::open(snapshot.project.id, first.as_ref(), &mut self.outbox);
+                if let Some(first) = first.filter(|c| snapshot.current_conversation != Some(c.session)) {
+                    let project = snapshot.project.id;
+                    self.outbox.push(Command::OpenConversation { project, session: first.session });
+                }
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
                 // Commands that were waiting before this surface connected ask again.
                 for approval in &snapshot.pending_commands {
@@ -312,6 +335,11 @@ impl ViewModel {
             {
                 self.drones.runs.select(&run.drone, None);
                 self.tab_request.push(Tab::Drone(run.drone));
+            }
+            // The conversation on screen was deleted (here or elsewhere): the next one opens.
+            Event::ConversationDeleted { session, .. } if self.chat.session == Some(session) => {
+                let next = self.conversations.list.first().cloned();
+                self.open_conversation(next.as_ref());
             }
             Event::LocalServers { servers } => {
                 self.local_servers = Some(servers);

@@ -5,13 +5,14 @@
 
 mod approval;
 mod cards;
+pub mod conversations;
 mod panel;
 
 use crate::domain::{
-    ChangeSet, ChangeSetId, ChangeSetStatus, Message, MessagePart, ProjectId, Receipt, ReceiptSubject, Record, Role,
-    Session, SessionId, SessionKind, ToolCall, ToolCallId, WorkOrder,
+    ChangeSet, ChangeSetId, ChangeSetStatus, Message, MessagePart, ProjectId, Receipt, Record, Role, SessionId,
+    SessionKind, ToolCall, ToolCallId, WorkOrder, WorkOrderStatus,
 };
-use crate::protocol::{Command, Event};
+use crate::protocol::{Command, ConversationSummary, Event};
 
 use super::markdown::Rendered;
 use super::rows::RowHeights;
@@ -88,7 +89,11 @@ pub struct ChatView {
     pub input: String,
     /// A message typed before the chat session existed: sent once it is created.
     pending: Option<String>,
-    /// The oldest record shown, and whether older ones exist.
+    /// The session whose records are being paged back through (the conversation's newest first).
+    paging: Option<SessionId>,
+    /// The conversation's older sessions, newest first, whose records are not shown yet.
+    older: Vec<SessionId>,
+    /// The oldest record shown of `paging`, and whether older ones exist.
     first_seq: Option<u64>,
     pub history_complete: bool,
     pub rows: RowHeights,
@@ -154,14 +159,25 @@ fn change_item(changeset: &ChangeSet) -> ChatItem {
     }
 }
 
+/// How a work order's card reads once it is decided.
+fn decided(status: &WorkOrderStatus, autopilot: bool) -> Option<String> {
+    match status {
+        WorkOrderStatus::Proposed => None,
+        WorkOrderStatus::Approved if autopilot => Some("Approved by autopilot".into()),
+        WorkOrderStatus::Approved => Some("Approved".into()),
+        WorkOrderStatus::Rejected { reason } => Some(format!("Rejected: {reason}")),
+    }
+}
+
 impl ChatView {
-    /// The chat of a freshly opened project: its newest chat session, whose history is asked for.
-    pub fn open(project: ProjectId, sessions: &[Session], outbox: &mut Vec<Command>) -> ChatView {
-        let session =
-            sessions.iter().filter(|s| s.kind == SessionKind::Chat).max_by_key(|s| (s.rotation, s.created_at));
+    /// A conversation of `project` (a new, empty one when `None`), whose history is asked for.
+    pub fn open(project: ProjectId, conversation: Option<&ConversationSummary>, outbox: &mut Vec<Command>) -> ChatView {
         let mut chat = ChatView { project: Some(project), ..ChatView::default() };
-        match session {
-            Some(session) => chat.load(session.id, outbox),
+        match conversation {
+            Some(conversation) => {
+                chat.older = conversation.sessions.iter().skip(1).copied().collect();
+                chat.load(conversation.session, outbox);
+            }
             None => chat.history_complete = true,
         }
         chat
@@ -182,6 +198,7 @@ impl ChatView {
 
     fn load(&mut self, session: SessionId, outbox: &mut Vec<Command>) {
         self.session = Some(session);
+        self.paging = Some(session);
         self.loading_history = true;
         outbox.push(Command::LoadHistory { session, before: None, limit: HISTORY_PAGE });
     }
@@ -199,8 +216,9 @@ impl ChatView {
                 outbox.push(Command::SendMessage { session, text })
             }
             (None, Some(project)) if self.pending.is_none() => {
+                let title = conversations::title_from(&text);
                 self.pending = Some(text);
-                outbox.push(Command::CreateSession { project, kind: SessionKind::Chat, title: "Chat".into() });
+                outbox.push(Command::CreateSession { project, kind: SessionKind::Chat, title });
             }
             (None, Some(_)) => {
                 if let Some(pending) = &mut self.pending {
@@ -213,7 +231,7 @@ impl ChatView {
     }
 
     pub fn load_earlier(&mut self, outbox: &mut Vec<Command>) {
-        if let (Some(session), false) = (self.session, self.history_complete || self.loading_history) {
+        if let (Some(session), false) = (self.paging, self.history_complete || self.loading_history) {
             self.loading_history = true;
             outbox.push(Command::LoadHistory { session, before: self.first_seq, limit: HISTORY_PAGE });
         }
@@ -236,23 +254,33 @@ impl ChatView {
                     outbox.push(Command::SendMessage { session: session.id, text });
                 }
             }
-            Event::History { session, records, complete } if self.mine(*session) => {
+            Event::History { session, records, complete } if self.paging == Some(*session) => {
                 let mut older = Vec::new();
                 for (_, record) in records.iter().cloned() {
                     self.push_record(record, &mut older);
                 }
                 self.first_seq = records.first().map(|(seq, _)| *seq).or(self.first_seq);
                 self.history_complete = *complete;
+                // The session a rotation continued goes on where this one's records begin.
+                if *complete && !self.older.is_empty() {
+                    self.paging = Some(self.older.remove(0));
+                    self.first_seq = None;
+                    self.history_complete = false;
+                }
                 self.loading_history = false;
                 older.append(&mut self.items);
                 self.items = older;
                 self.rows.clear();
             }
             Event::Recorded { session, record, .. } if self.mine(*session) => {
-                if let Record::Message(m) = record
-                    && m.role == Role::Assistant
-                {
-                    self.live = None;
+                match record {
+                    Record::Message(m) if m.role == Role::Assistant => self.live = None,
+                    // The message's answer is this note: the error that follows is not news here.
+                    Record::Note { error: true, .. } => {
+                        self.awaiting_turn = false;
+                        self.pending = None;
+                    }
+                    _ => {}
                 }
                 let mut items = std::mem::take(&mut self.items);
                 self.push_record(record.clone(), &mut items);
@@ -291,11 +319,6 @@ impl ChatView {
             Event::Compacted { session, tier } if self.mine(*session) => {
                 self.note(&format!("Older tool results were shortened to save room (tier {tier})."), false);
             }
-            Event::WorkOrderProposed { work_order } if !self.run => {
-                let draft =
-                    if self.autopilot { OrderDraft::Decided("Approved by autopilot".into()) } else { OrderDraft::Open };
-                self.items.push(ChatItem::WorkOrder { order: work_order.clone(), draft })
-            }
             // The Worker's and the chat's commands ask here; a Drone's ask in its own tab.
             Event::CommandApprovalRequested { approval }
                 if self.mine(approval.session) || (!self.run && self.project == Some(approval.project)) =>
@@ -313,11 +336,6 @@ impl ChatView {
             }
             Event::LoopSettingsChanged { project, settings } if self.project == Some(*project) => {
                 self.autopilot = settings.autopilot
-            }
-            Event::ReceiptIssued { receipt }
-                if !self.run && !matches!(receipt.subject, ReceiptSubject::DroneRun { .. }) =>
-            {
-                self.items.push(ChatItem::Receipt(receipt.clone()))
             }
             Event::ChangeSetProposed { changeset } if changeset.session.is_some_and(|s| self.mine(s)) => {
                 self.items.push(change_item(changeset))
@@ -342,6 +360,25 @@ impl ChatView {
         }
     }
 
+    /// A work order's card, or its new state when the card is already shown (it is recorded again
+    /// when decided).
+    fn push_order(&self, order: WorkOrder, out: &mut Vec<ChatItem>) {
+        let shown = out.iter_mut().rev().find_map(|item| match item {
+            ChatItem::WorkOrder { order: o, draft } if o.id == order.id => Some((o, draft)),
+            _ => None,
+        });
+        let outcome = decided(&order.status, self.autopilot);
+        match shown {
+            Some((shown, draft)) => {
+                if let Some(outcome) = outcome {
+                    *draft = OrderDraft::Decided(outcome);
+                }
+                *shown = order;
+            }
+            None => out.push(ChatItem::WorkOrder { draft: outcome.map_or(OrderDraft::Open, OrderDraft::Decided), order }),
+        }
+    }
+
     fn note(&mut self, text: &str, error: bool) {
         self.items.push(ChatItem::Note { text: text.to_string(), error });
     }
@@ -358,6 +395,8 @@ impl ChatView {
             Record::Message(message) => item_of_message(message, out),
             Record::ChangeSet(changeset) => out.push(change_item(&changeset)),
             Record::Receipt(receipt) if !self.run => out.push(ChatItem::Receipt(receipt)),
+            Record::WorkOrder(order) if !self.run => self.push_order(order, out),
+            Record::Note { text, error, .. } => out.push(ChatItem::Note { text, error }),
             Record::Compacted { tier: 0, .. } => {
                 out.push(ChatItem::Note { text: "The conversation continues from a summary.".into(), error: false })
             }
@@ -369,17 +408,21 @@ impl ChatView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Usage;
+    use crate::domain::{Session, Usage};
 
     fn session() -> Session {
         Session::new(Some(ProjectId::new()), SessionKind::Chat, "Chat")
+    }
+
+    fn listed(s: &Session) -> ConversationSummary {
+        ConversationSummary::fresh(s)
     }
 
     #[test]
     fn a_streamed_reply_becomes_one_message_and_tool_cards_fill_in() {
         let s = session();
         let mut outbox = Vec::new();
-        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut outbox);
+        let mut chat = ChatView::open(s.project.unwrap(), Some(&listed(&s)), &mut outbox);
         assert!(matches!(outbox[0], Command::LoadHistory { limit: HISTORY_PAGE, .. }));
         chat.apply(&Event::History { session: s.id, records: vec![], complete: true }, &mut outbox);
         for text in ["Let me ", "look."] {
@@ -422,7 +465,7 @@ mod tests {
     fn a_first_message_creates_the_session_then_is_sent() {
         let project = ProjectId::new();
         let mut outbox = Vec::new();
-        let mut chat = ChatView::open(project, &[], &mut outbox);
+        let mut chat = ChatView::open(project, None, &mut outbox);
         assert!(outbox.is_empty());
         chat.input = "  hello  ".into();
         chat.send(&mut outbox);
@@ -438,7 +481,7 @@ mod tests {
     fn earlier_history_goes_before_what_is_shown() {
         let s = session();
         let mut outbox = Vec::new();
-        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut outbox);
+        let mut chat = ChatView::open(s.project.unwrap(), Some(&listed(&s)), &mut outbox);
         let user = |t: &str| Record::Message(Message::text(s.id, Role::User, t));
         chat.apply(&Event::History { session: s.id, records: vec![(5, user("five"))], complete: false }, &mut outbox);
         chat.load_earlier(&mut outbox);

@@ -12,6 +12,7 @@ use super::super::receipt::receipt_ui;
 use super::super::tabs::Tab;
 use super::super::view::ViewModel;
 use super::cards::{ERROR, change_card_ui, tool_card_ui, work_order_ui};
+use super::conversations::{Pick, conversations_ui};
 use super::{ChatItem, ChatView, LiveReply};
 
 /// A first guess at a row's height before it has been drawn.
@@ -30,6 +31,20 @@ pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
         });
     } else {
         model_picker_ui(ui, view, commands);
+    }
+    if view.conversations.shown {
+        let open = view.chat.session;
+        let picked = egui::Panel::left(Id::new("aura-conversation-list"))
+            .resizable(true)
+            .default_size(240.0)
+            .size_range(160.0..=480.0)
+            .show(ui, |ui| conversations_ui(ui, &mut view.conversations, open, commands))
+            .inner;
+        match picked {
+            Some(Pick::Open(conversation)) => view.open_conversation(Some(&conversation)),
+            Some(Pick::New) => view.open_conversation(None),
+            None => {}
+        }
     }
     egui::Panel::bottom(Id::new("aura-chat-input"))
         .resizable(false)
@@ -67,6 +82,14 @@ fn model_picker_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
         }
     }
     ui.horizontal(|ui| {
+        let list = &mut view.conversations.shown;
+        if ui.selectable_label(*list, "☰").on_hover_text("Show or hide the conversations").clicked() {
+            *list = !*list;
+        }
+        let title = view.chat.session.and_then(|s| view.conversations.find(s)).map(|c| c.title.as_str());
+        ui.add(egui::Label::new(RichText::new(title.unwrap_or("New chat")).strong()).truncate())
+            .on_hover_text("Right-click a conversation in the list to rename or delete it");
+        ui.separator();
         ui.label(RichText::new("Model").weak());
         let selected = current.as_ref().map(describe).unwrap_or_else(|| "none: choose one in Settings".into());
         let mut picked = None;
