@@ -122,6 +122,24 @@ fn requirements_become_specs_tasks_patches_and_verified_receipts() {
         "{}",
         text_of(&specs)
     );
+
+    // The chat keeps the run's cards: the project's one conversation holds every work order and
+    // receipt, so it reads after a restart as it did live; the spec writer's session is no chat.
+    let store = aura::store::Store::open(data.path(), &aura::store::StoreOptions::default()).unwrap();
+    let sessions = store.list::<aura::domain::Session>().unwrap().items;
+    let chats: Vec<_> = sessions.iter().filter(|s| s.kind == aura::domain::SessionKind::Chat).collect();
+    assert_eq!(chats.len(), 1, "{sessions:?}");
+    assert!(sessions.iter().any(|s| s.kind == aura::domain::SessionKind::Specs), "{sessions:?}");
+    let cards = store.records_from(chats[0].id, 1, usize::MAX).unwrap().records;
+    let orders: std::collections::HashSet<_> = cards
+        .iter()
+        .filter_map(|r| match &r.record {
+            aura::domain::Record::WorkOrder(order) => Some(order.id),
+            _ => None,
+        })
+        .collect();
+    let receipts = cards.iter().filter(|r| matches!(r.record, aura::domain::Record::Receipt(_))).count();
+    assert_eq!((orders.len(), receipts), (3, 3), "{cards:?}");
 }
 
 /// Reads the child's stdout lines on a thread, so the test can wait for one.

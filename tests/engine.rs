@@ -74,8 +74,11 @@ fn hello_open_project_and_sessions() {
     };
     assert_eq!(command, Some(seq));
     assert!(message.contains("no model is chosen") && message.contains("Settings"), "{message}");
-    assert!(matches!(&kept[..], [Record::Message(m), Record::Note { text, error: true, .. }]
-        if m.plain_text() == "hi" && *text == message), "{kept:?}");
+    assert!(
+        matches!(&kept[..], [Record::Message(m), Record::Note { text, error: true, .. }]
+        if m.plain_text() == "hi" && *text == message),
+        "{kept:?}"
+    );
 }
 
 #[test]

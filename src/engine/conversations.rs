@@ -69,10 +69,18 @@ pub fn chain_of(reader: &Store, newest: SessionId) -> Result<Vec<Session>, Store
 fn last_message(reader: &Store, chain: &[&Session]) -> Option<(String, u64)> {
     for session in chain {
         let page = reader.tail(session.id, PREVIEW_DEPTH).ok()?;
+        // A rotated session ends with the summary the model wrote for its successor: not a message
+        // of the conversation's own.
+        let mut summary_next = false;
         let found = page.records.into_iter().rev().find_map(|r| match r.record {
+            Record::Compacted { tier: 0, .. } => {
+                summary_next = true;
+                None
+            }
             Record::Message(m) if matches!(m.role, Role::User | Role::Assistant) => {
                 let text = m.plain_text();
-                (!text.trim().is_empty()).then(|| (preview(&text), m.created_at))
+                let summary = std::mem::take(&mut summary_next) && m.role == Role::Assistant;
+                (!summary && !text.trim().is_empty()).then(|| (preview(&text), m.created_at))
             }
             _ => None,
         });
@@ -205,7 +213,12 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) async fn open_conversation(&mut self, command: u64, project: ProjectId, session: SessionId) -> EngineResult {
+    pub(super) async fn open_conversation(
+        &mut self,
+        command: u64,
+        project: ProjectId,
+        session: SessionId,
+    ) -> EngineResult {
         match self.store.reader().get::<Session>(session.to_bytes())? {
             Some(s) if s.kind == SessionKind::Chat && s.project == Some(project) => {
                 let key = current_key(project);
@@ -216,7 +229,12 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) async fn rename_conversation(&mut self, command: u64, session: SessionId, title: String) -> EngineResult {
+    pub(super) async fn rename_conversation(
+        &mut self,
+        command: u64,
+        session: SessionId,
+        title: String,
+    ) -> EngineResult {
         let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
         if title.is_empty() {
             self.fail(command, "a conversation needs a name; type one and press Enter");

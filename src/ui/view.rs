@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
 use crate::protocol::{
-    ApiKeyStatus, Appearance, Command, ConversationSummary, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice,
+    ApiKeyStatus, Appearance, Command, ConversationSummary, Event, LocalServerStatus, LoopSettings, LoopState,
+    ModelChoice,
 };
 
 use super::chat::ChatView;

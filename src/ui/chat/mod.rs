@@ -375,7 +375,9 @@ impl ChatView {
                 }
                 *shown = order;
             }
-            None => out.push(ChatItem::WorkOrder { draft: outcome.map_or(OrderDraft::Open, OrderDraft::Decided), order }),
+            None => {
+                out.push(ChatItem::WorkOrder { draft: outcome.map_or(OrderDraft::Open, OrderDraft::Decided), order })
+            }
         }
     }
 
