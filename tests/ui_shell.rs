@@ -142,11 +142,11 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
     // Add a check, type its command, save: the engine stores it and the view shows it as saved.
     harness.get_by_label("Add check").click();
     harness.run_steps(2);
-    // The text inputs: the chat's model form (base URL, model: no model is chosen yet), its
-    // conversation search, the folder, then the new check's command.
-    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(4).unwrap().focus();
+    // The text inputs: the chat's model form (base URL, model: no model is chosen yet), the folder,
+    // then the new check's command.
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(3).unwrap().focus();
     harness.run_steps(1);
-    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(4).unwrap().type_text("make quick");
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(3).unwrap().type_text("make quick");
     harness.run_steps(2);
     harness.get_by_label("Save checks").click();
     step_until(&mut harness, 300, "the checks were never saved", |app| {
@@ -181,10 +181,9 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
         harness.get_all_by_role(egui::accesskit::Role::TextInput).nth(index).unwrap().type_text(text);
         harness.run_steps(1);
     };
-    // The chat's form comes first (two inputs) and its conversation search, then Settings': folder,
-    // base URL, model.
-    type_into(&mut harness, 4, &emulator.base_url(ProviderKind::Openai));
-    type_into(&mut harness, 5, "emu-coder");
+    // The chat's form comes first (two inputs), then Settings': folder, base URL, model.
+    type_into(&mut harness, 3, &emulator.base_url(ProviderKind::Openai));
+    type_into(&mut harness, 4, "emu-coder");
     harness.get_all_by_label("Use for Planner and Worker").nth(1).unwrap().click();
     step_until(&mut harness, 300, "the model was never saved", |app| {
         app.view().project.as_ref().is_some_and(|p| p.models.is_some())

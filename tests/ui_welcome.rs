@@ -107,6 +107,8 @@ fn open_folder_waits_for_the_dialog_without_blocking_then_opens_the_folder() {
     harness.get_by_label("Open Folder…").click();
     harness.run_steps(2);
     harness.get_by_label("Choosing a folder…");
+    // As a person cancels: after a moment (a dialog answering at once never showed).
+    std::thread::sleep(std::time::Duration::from_millis(500));
     answer.send(None).unwrap();
     step_until_shown(&mut harness, "Open Folder…");
     assert!(harness.query_by_label("Choosing a folder…").is_none());
@@ -118,6 +120,58 @@ fn open_folder_waits_for_the_dialog_without_blocking_then_opens_the_folder() {
     // It has requirements.md and no specs: the next step is to write them.
     harness.get_by_label("requirements.md is in place");
     assert!(harness.query_by_label("This folder has no requirements.md").is_none());
+}
+
+#[test]
+fn where_no_dialog_can_open_the_folder_is_typed_with_tab_completion() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let workspace = parent.path().join("my-project");
+    std::fs::create_dir(&workspace).unwrap();
+    std::fs::write(parent.path().join("my-notes.txt"), "").unwrap();
+    let (picker, answer) = stand_in_picker();
+    let mut harness = harness(app_with_store(&dir.path().join("data"), &runtime).with_folder_picker(picker));
+    wait_until_ready(&mut harness);
+
+    // The dialog answers at once without a folder: it never showed, and the app says so.
+    harness.get_by_label("Open Folder…").click();
+    harness.run_steps(1);
+    answer.send(None).unwrap();
+    for _ in 0..100 {
+        harness.run_steps(1);
+        if harness.query_by_label_contains("No system folder dialog could open here").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.get_by_label_contains("type the folder's path instead");
+    // The window's field is the last one drawn (the welcome's own comes first).
+    last_field(&harness).focus();
+    harness.run_steps(1);
+    last_field(&harness).type_text(&format!("{}/nowhere", parent.path().display()));
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    harness.get_by_label_contains("does not exist: check the path");
+
+    // Tab completes `my-` to the one folder (the file is no match), and Enter opens it.
+    harness.state_mut().view_mut().folder_entry.text = format!("{}/my-", parent.path().display());
+    harness.run_steps(1);
+    last_field(&harness).focus();
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Tab);
+    harness.run_steps(1);
+    assert_eq!(harness.state().view().folder_entry.text, format!("{}/my-project/", parent.path().display()));
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, 300, "the typed folder never opened", |app| app.view().project.is_some());
+    assert_eq!(opened_root(&harness), Some(workspace.canonicalize().unwrap()));
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("No system folder dialog").is_none(), "the window closed");
+}
+
+fn last_field<'h>(harness: &'h Harness<'_, AuraApp>) -> egui_kittest::Node<'h> {
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).last().unwrap()
 }
 
 /// A fresh folder (no requirements.md) opened through the stand-in picker; fields drop in order,

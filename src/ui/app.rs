@@ -16,7 +16,7 @@ use crate::store::StoreError;
 use super::appearance;
 use super::companion::CompanionSwitch;
 use super::docks::{Docks, pressed_tab};
-use super::folder::{FolderChoice, FolderPicker, SystemFolderPicker};
+use super::folder::{Chosen, FolderChoice, FolderPicker, SystemFolderPicker};
 use super::layout::{Layout, LayoutSaver, Restored, Saving};
 use super::models::provider_name;
 use super::palette::{self, Action, Palette};
@@ -60,8 +60,9 @@ impl AuraApp {
         }
     }
 
-    /// Opens `folder` as a project once the engine is up.
+    /// Opens `folder` as a project once the engine is up; without one, the project used last.
     pub fn opening(mut self, folder: Option<PathBuf>) -> Self {
+        self.view.reopen_last = folder.is_none();
         self.open_at_start = folder;
         self
     }
@@ -205,8 +206,16 @@ impl AuraApp {
             appearance::apply(&ctx, self.view.appearance);
             self.applied = Some(self.view.appearance);
         }
-        if let Some(root) = self.folder.chosen() {
-            self.send(Command::OpenProject { root });
+        match self.folder.chosen() {
+            Some(Chosen::Folder(root)) => self.send(Command::OpenProject { root }),
+            Some(Chosen::NoDialog) => {
+                self.view.folder_prompt = Some(
+                    "No system folder dialog could open here (it needs the desktop's file chooser portal \
+                     or GTK): type the folder's path instead."
+                        .into(),
+                )
+            }
+            Some(Chosen::Cancelled) | None => {}
         }
         self.shortcuts(ui);
         let mut requests: Vec<TabRequest> = pressed_tab(ui).map(TabRequest::Show).into_iter().collect();
@@ -222,6 +231,7 @@ impl AuraApp {
             });
         }
         self.first_steps_ui(ui, &mut commands);
+        folder_prompt_ui(&ctx, &mut self.view, &mut commands);
         self.companion.poll();
         let mut tabs = Tabs {
             view: &mut self.view,
@@ -309,7 +319,11 @@ impl AuraApp {
             None => {
                 let choosing = self.folder.is_choosing();
                 let clicked = egui::Panel::top("aura-welcome")
-                    .show(ui, |ui| super::welcome::welcome_ui(ui, &self.view.projects, choosing, commands))
+                    .show(ui, |ui| {
+                        let view = &mut self.view;
+                        let entry = view.folder_prompt.is_none().then_some(&mut view.folder_entry);
+                        super::welcome::welcome_ui(ui, &view.projects, entry, choosing, commands)
+                    })
                     .inner;
                 if clicked {
                     self.folder.start(ui.ctx());
@@ -425,5 +439,21 @@ fn status_ui(ui: &mut Ui, view: &ViewModel) {
 impl eframe::App for AuraApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         self.ui_contents(ui);
+    }
+}
+
+/// Where no folder dialog could open: a window asking for the folder's path, saying why.
+fn folder_prompt_ui(ctx: &egui::Context, view: &mut ViewModel, commands: &mut Vec<Command>) {
+    let Some(why) = view.folder_prompt.clone() else { return };
+    let mut shown = true;
+    egui::Window::new("Open Folder").collapsible(false).resizable(false).open(&mut shown).show(ctx, |ui| {
+        ui.label(why);
+        if let Some(root) = super::path_entry::path_entry_ui(ui, &mut view.folder_entry, "prompt") {
+            commands.push(Command::OpenProject { root });
+            view.folder_prompt = None;
+        }
+    });
+    if !shown {
+        view.folder_prompt = None;
     }
 }

@@ -3,6 +3,8 @@
 
 use egui::{ComboBox, RichText, TextEdit, Ui};
 
+use super::path_entry::path_entry_ui;
+
 use crate::domain::{Check, CheckKind};
 use crate::protocol::Command;
 
@@ -12,9 +14,8 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
     ui.strong("Validation checks");
     ui.horizontal(|ui| {
         ui.label("Project folder");
-        ui.add(TextEdit::singleline(&mut view.folder_input).hint_text("/path/to/project").desired_width(360.0));
-        if ui.add_enabled(!view.folder_input.trim().is_empty(), egui::Button::new("Open")).clicked() {
-            commands.push(Command::OpenProject { root: view.folder_input.trim().into() });
+        if let Some(root) = path_entry_ui(ui, &mut view.folder_entry, "settings") {
+            commands.push(Command::OpenProject { root });
         }
     });
     let open = view.project.as_ref().map(|p| p.project.id);

@@ -4,6 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+/// A dialog answered faster than this never showed: nobody cancels a dialog that quickly.
+const NO_DIALOG: Duration = Duration::from_millis(400);
 
 /// Asks the user for a folder; `None` if they cancel. Runs on a thread of its own.
 pub trait FolderPicker: Send + Sync {
@@ -22,7 +26,17 @@ impl FolderPicker for SystemFolderPicker {
 /// The folder dialog and, while it is open, where its answer will arrive.
 pub struct FolderChoice {
     picker: Arc<dyn FolderPicker>,
-    waiting: Option<Receiver<Option<PathBuf>>>,
+    waiting: Option<(Receiver<Option<PathBuf>>, Instant)>,
+}
+
+/// What came of the dialog.
+#[derive(Debug, PartialEq)]
+pub enum Chosen {
+    Folder(PathBuf),
+    Cancelled,
+    /// It answered at once without a folder: no dialog could open here (no desktop portal, no
+    /// GTK), so the folder must be typed.
+    NoDialog,
 }
 
 impl FolderChoice {
@@ -49,25 +63,23 @@ impl FolderChoice {
             ctx.request_repaint();
         });
         match spawned {
-            Ok(_) => self.waiting = Some(waiting),
+            Ok(_) => self.waiting = Some((waiting, Instant::now())),
             Err(e) => tracing::error!("the folder dialog could not start: {e}"),
         }
     }
 
-    /// The chosen folder, once the user has chosen one. Never blocks.
-    pub fn chosen(&mut self) -> Option<PathBuf> {
-        let waiting = self.waiting.as_ref()?;
-        match waiting.try_recv() {
-            Ok(answer) => {
-                self.waiting = None;
-                answer
-            }
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => {
-                // The dialog's thread ended without answering (it panicked): let the user try again.
-                self.waiting = None;
-                None
-            }
-        }
+    /// What the dialog answered, once it has. Never blocks.
+    pub fn chosen(&mut self) -> Option<Chosen> {
+        let (waiting, since) = self.waiting.as_ref()?;
+        let answer = match waiting.try_recv() {
+            Ok(Some(folder)) => Chosen::Folder(folder),
+            Ok(None) if since.elapsed() < NO_DIALOG => Chosen::NoDialog,
+            Ok(None) => Chosen::Cancelled,
+            Err(TryRecvError::Empty) => return None,
+            // The dialog's thread ended without answering (it panicked): the folder must be typed.
+            Err(TryRecvError::Disconnected) => Chosen::NoDialog,
+        };
+        self.waiting = None;
+        Some(answer)
     }
 }

@@ -18,6 +18,7 @@ mod mcp;
 mod memory;
 mod models;
 mod palette;
+mod path_entry;
 mod receipt;
 mod review;
 mod rows;

@@ -16,6 +16,7 @@ use super::chat::conversations::ConversationsView;
 use super::drones::DronesView;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
+use super::path_entry::PathEntry;
 use super::review::ReviewView;
 use super::specs::SpecsView;
 use super::tabs::Tab;
@@ -162,8 +163,10 @@ pub struct ViewModel {
     pub local_servers: Option<Vec<LocalServerStatus>>,
     pub discovering: bool,
     pub project: Option<ProjectView>,
-    /// The folder path typed in Settings to open a project.
-    pub folder_input: String,
+    /// A folder path typed to open a project (in Settings, the welcome, or where no dialog opens).
+    pub folder_entry: PathEntry,
+    /// Why the folder must be typed, while the window asking for it is shown.
+    pub folder_prompt: Option<String>,
     /// The open project's chat.
     pub chat: ChatView,
     /// The open project's conversations.
@@ -190,6 +193,8 @@ pub struct ViewModel {
     pub key_drafts: KeyDrafts,
     /// A ChangeSet a panel asked Review to show.
     pub review_request: Option<ChangeSetId>,
+    /// Open the most recent project once the list of projects arrives (a start without `--open`).
+    pub reopen_last: bool,
 }
 
 impl Default for ViewModel {
@@ -201,7 +206,8 @@ impl Default for ViewModel {
             local_servers: None,
             discovering: false,
             project: None,
-            folder_input: String::new(),
+            folder_entry: PathEntry::default(),
+            folder_prompt: None,
             chat: ChatView::default(),
             conversations: ConversationsView::default(),
             review: ReviewView::default(),
@@ -212,6 +218,7 @@ impl Default for ViewModel {
             outbox: Vec::new(),
             tab_request: Vec::new(),
             review_request: None,
+            reopen_last: false,
             appearance: Appearance::default(),
             api_keys: Vec::new(),
             key_drafts: KeyDrafts::default(),
@@ -220,6 +227,20 @@ impl Default for ViewModel {
 }
 
 impl ViewModel {
+    /// Opens the project used last, or says why it cannot be (its folder was moved or deleted).
+    fn reopen(&mut self, last: Option<&Project>) {
+        let Some(last) = last else { return };
+        if last.root.is_dir() {
+            self.outbox.push(Command::OpenProject { root: last.root.clone() });
+        } else {
+            self.notices.push(format!(
+                "The last project, {}, is no longer at {}: open its folder where it is now, or another one.",
+                last.name,
+                last.root.display()
+            ));
+        }
+    }
+
     /// Shows a conversation of the open project in the chat (a new, empty one for `None`) and makes
     /// it the one the engine writes the dev loop's cards into.
     pub fn open_conversation(&mut self, conversation: Option<&ConversationSummary>) {
@@ -245,11 +266,17 @@ impl ViewModel {
                 self.connection = Connection::Ready { app_version, data_dir }
             }
             Event::Error { message, .. } | Event::StoreWarning { message } => self.notices.push(message),
-            Event::Projects { projects } => self.projects = projects,
+            Event::Projects { projects } => {
+                if std::mem::take(&mut self.reopen_last) && self.project.is_none() {
+                    self.reopen(projects.first());
+                }
+                self.projects = projects;
+            }
             Event::AppearanceChanged { appearance } => self.appearance = appearance,
             Event::ApiKeys { keys } => self.api_keys = keys,
             Event::ProjectOpened { snapshot } => {
                 self.projects.retain(|p| p.id != snapshot.project.id);
+                self.folder_entry = PathEntry::default();
                 self.projects.insert(0, snapshot.project.clone());
                 let receipts = snapshot
                     .receipts

@@ -6,11 +6,20 @@ use egui::{Button, RichText, Ui};
 use crate::domain::Project;
 use crate::protocol::Command;
 
+use super::path_entry::{PathEntry, path_entry_ui};
+
 /// How many recent projects the welcome lists.
 const RECENT: usize = 8;
 
-/// Returns whether Open Folder… was clicked; a recent project clicked is opened through `commands`.
-pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, commands: &mut Vec<Command>) -> bool {
+/// Returns whether Open Folder… was clicked; a recent project clicked or a folder typed is opened
+/// through `commands`.
+pub fn welcome_ui(
+    ui: &mut Ui,
+    projects: &[Project],
+    entry: Option<&mut PathEntry>,
+    choosing: bool,
+    commands: &mut Vec<Command>,
+) -> bool {
     let mut open_folder = false;
     ui.add_space(12.0);
     ui.horizontal_top(|ui| {
@@ -26,6 +35,16 @@ pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, commands: &
                 open_folder = ui.button("Open Folder…").clicked();
             }
         });
+        // Not while the window asking for a typed path is open: one field, one answer.
+        if let Some(entry) = entry {
+            ui.add_space(16.0);
+            ui.vertical(|ui| {
+                ui.label(RichText::new("or type its path").weak());
+                if let Some(root) = path_entry_ui(ui, entry, "welcome") {
+                    commands.push(Command::OpenProject { root });
+                }
+            });
+        }
         ui.add_space(32.0);
         ui.vertical(|ui| {
             ui.strong("Recent projects");

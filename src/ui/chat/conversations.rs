@@ -47,8 +47,9 @@ pub struct ConversationsView {
 }
 
 impl ConversationsView {
+    /// The list starts shown once there is more than one conversation to pick from.
     pub fn open(project: ProjectId, list: Vec<ConversationSummary>) -> Self {
-        ConversationsView { project: Some(project), list, shown: true, ..Self::default() }
+        ConversationsView { project: Some(project), shown: list.len() > 1, list, ..Self::default() }
     }
 
     /// The conversation to show first: the one open last, else the newest.
