@@ -157,7 +157,7 @@ impl Engine {
         };
         let agent: Agent = config.worker;
         let (hub, store) = (config.mcp.clone(), self.store.clone());
-        let settings = config.settings.clone();
+        let settings = config.settings;
         tokio::spawn(async move {
             // The servers' tools in their stable order: the same list each message keeps the cache.
             host.mcp = super::mcp_tools::McpAccess::for_agent(&hub, store.reader(), project.id, false, None).await;

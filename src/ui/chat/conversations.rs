@@ -75,11 +75,11 @@ impl ConversationsView {
                     hits.retain(|h| h.session != *session);
                 }
             }
-            Event::ConversationMatches { project, query, hits } if self.project == Some(*project) => {
-                // An answer to a query typed over since is not this list's.
-                if query.trim() == self.query.trim() {
-                    self.hits = Some(hits.clone());
-                }
+            // An answer to a query typed over since is not this list's.
+            Event::ConversationMatches { project, query, hits }
+                if self.project == Some(*project) && query.trim() == self.query.trim() =>
+            {
+                self.hits = Some(hits.clone());
             }
             _ => {}
         }
