@@ -400,3 +400,22 @@ fn describe(outcome: &TurnOutcome) -> String {
         TurnOutcome::Failed(e) => e.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loop_errors_say_what_to_do_in_the_words_users_saw_before() {
+        let invalid = LoopError::InvalidTaskList(vec!["specs/01-a.md:3: x".into(), "specs/01-a.md:4: y".into()]);
+        assert_eq!(
+            invalid.to_string(),
+            "the task list is invalid; fix these lines in the specs:\nspecs/01-a.md:3: x\nspecs/01-a.md:4: y"
+        );
+        let stuck = LoopError::NoTaskCanRun(vec!["01.2 is blocked".into(), "01.3 is pending".into()]);
+        assert_eq!(stuck.to_string(), "no task can run: 01.2 is blocked, 01.3 is pending. Retry or unblock a task");
+        let unwritten = LoopError::SpecsNotWritten(TurnOutcome::Ended);
+        assert_eq!(unwritten.to_string(), "the specs were not written: its turn ended");
+        assert_eq!(LoopError::Provider("the key was refused".into()).to_string(), "the key was refused");
+    }
+}

@@ -147,7 +147,6 @@ pub fn merge(
 /// A project's tasks as the store keeps them: read in run order, synced from the spec files,
 /// moved between statuses (each move committed with the dependents it readies and its transition
 /// records, then announced), and the receipts their attempts left.
-#[derive(Clone)]
 pub struct TaskBook {
     journal: Journal,
     project: ProjectId,

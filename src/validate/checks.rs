@@ -16,7 +16,7 @@ use super::runner::{CheckResult, Plan, run_plan};
 
 /// How a project's checks are chosen and run: the user's own checks from Settings (empty when
 /// none are set), the sandbox they run in, and the time each may take.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CheckSetup {
     pub overrides: Vec<Check>,
     pub sandbox: Sandbox,
