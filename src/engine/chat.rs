@@ -12,7 +12,7 @@ use crate::protocol::Event;
 use crate::store::Store;
 use crate::tools::Workspace;
 
-use super::host::AgentHost;
+use super::host::{AgentHost, AgentHostParts};
 use super::prompt::Role;
 use super::turn::{Agent, Conversation, StopSwitch, TurnBudget, run_turn, stop_pair};
 use super::{Engine, EngineResult, memory};
@@ -132,28 +132,17 @@ impl Engine {
         conversation.transcript = transcript(self.store.reader(), id)?;
         let journal = self.journal.clone();
         let mut host = AgentHost {
-            workspace,
-            project: project.id,
-            session: id,
-            task: None,
-            journal: journal.clone(),
-            review,
             autopilot: config.settings.autopilot,
-            commands: super::commands::CommandGate::new(
-                self.store.reader(),
-                config.approvals.clone(),
-                project.id,
-                id,
-                crate::domain::SandboxPolicy::FullAccess,
-            ),
-            mcp: Default::default(),
-            allowed: Role::Chat.tool_names(),
-            writes_under: None,
-            hold: super::host::Hold::Policy,
-            direct_writes: false,
-            changesets: Vec::new(),
-            work_order: None,
-            question: None,
+            ..AgentHost::new(AgentHostParts {
+                workspace,
+                project: project.id,
+                session: id,
+                journal: journal.clone(),
+                review,
+                approvals: config.approvals.clone(),
+                ceiling: crate::domain::SandboxPolicy::FullAccess,
+                role: Role::Chat,
+            })
         };
         let agent: Agent = config.worker;
         let (hub, store) = (config.mcp.clone(), self.store.clone());

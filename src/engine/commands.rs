@@ -14,6 +14,7 @@ use crate::tools::Workspace;
 use crate::tools::policy::{CommandPolicy, Verdict, grant_prefix, is_opaque, parts};
 use crate::tools::sandbox::{self, Sandbox};
 use crate::tools::shell::{CommandOutput, CommandSpec, run_command};
+use crate::validate::{CheckSetup, detect};
 
 use super::Journal;
 use super::decisions::Decisions;
@@ -228,6 +229,14 @@ impl CommandGate {
 /// more than workspace-write (checks need no network), in the data dir of `store`.
 pub fn check_sandbox(store: &Store, project: ProjectId) -> Sandbox {
     sandbox_for(store, project_policy(store, project).min(SandboxPolicy::WorkspaceWrite))
+}
+
+/// How `project`'s checks run with nobody at hand, as its settings say now: the user's own checks
+/// (none when they cannot be read), the check sandbox, and `timeout` for each.
+pub fn check_setup(store: &Store, project: ProjectId, timeout: std::time::Duration) -> CheckSetup {
+    let overrides =
+        store.get_value(Table::Settings, &detect::overrides_key(project)).ok().flatten().unwrap_or_default();
+    CheckSetup { overrides, sandbox: check_sandbox(store, project), timeout }
 }
 
 /// Removes the scratch folders of commands that were running when an Aura process was killed

@@ -13,6 +13,7 @@ use crate::protocol::{Appearance, Event, LoopControl, LoopSettings, LoopState, M
 use crate::store::Table;
 
 use super::devloop::{self, Controls, DevLoop, LoopConfig};
+use super::tasks::TaskBook;
 use super::turn::{Agent, StopSwitch, TurnBudget, stop_pair};
 use super::{Engine, EngineResult, memory};
 
@@ -258,7 +259,7 @@ impl Engine {
                 return Ok(());
             }
         };
-        if let Err(problems) = devloop::sync_tasks(&self.journal, &project, &project.root).await {
+        if let Err(problems) = TaskBook::new(&self.journal, id).sync(&project.root).await {
             let problems = problems.iter().map(ToString::to_string).collect();
             self.emit(Event::TaskListInvalid { project: id, problems });
         }
@@ -294,8 +295,8 @@ impl Engine {
             task.description.push_str(&format!("\nThe user answered: {answer}"));
             self.store.put(task.clone()).await?;
         }
-        if let Err(message) = devloop::transition(&self.journal, &project, &mut task, TaskStatus::Ready, None).await {
-            self.fail(command, message);
+        if let Err(e) = TaskBook::new(&self.journal, project.id).transition(&mut task, TaskStatus::Ready, None).await {
+            self.fail(command, e.to_string());
         }
         Ok(())
     }

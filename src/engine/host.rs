@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use crate::domain::{
-    ChangeSet, ChangeSetStatus, MemoryEntry, MemorySource, ProjectId, SessionId, TaskId, WorkOrder, WorkOrderId,
-    WorkOrderStatus, now_millis,
+    ChangeSet, ChangeSetStatus, MemoryEntry, MemorySource, ProjectId, SandboxPolicy, SessionId, TaskId, WorkOrder,
+    WorkOrderId, WorkOrderStatus, now_millis,
 };
 use crate::llm::ToolCallRequest;
 use crate::protocol::{ChangeSetDecision, Event};
@@ -15,10 +15,11 @@ use crate::tools::Workspace;
 use crate::tools::registry::{self, ToolInput};
 use crate::tools::shell::CommandSpec;
 
-use super::commands::{CommandGate, Gated};
-
 use super::Journal;
+use super::commands::{Approvals, CommandGate, Gated};
+use super::mcp_tools::McpAccess;
 use super::memory;
+use super::prompt::Role;
 use super::shared_review::{Proposal, SharedReview};
 use super::turn::{ToolHost, ToolResult};
 
@@ -48,7 +49,7 @@ pub struct AgentHost {
     /// How its commands run: the command policy, the sandbox, the user's approvals.
     pub commands: CommandGate,
     /// The MCP servers' tools it was given (their calls pass the same approvals).
-    pub mcp: super::mcp_tools::McpAccess,
+    pub mcp: McpAccess,
     /// The tools this agent was given.
     pub allowed: Vec<&'static str>,
     /// When set, edits outside this folder are refused (the spec writer only writes `specs/`).
@@ -64,7 +65,48 @@ pub struct AgentHost {
     pub question: Option<String>,
 }
 
+/// What every agent host is made of; everything else starts at its default (see [`AgentHost::new`]).
+pub struct AgentHostParts {
+    pub workspace: Workspace,
+    pub project: ProjectId,
+    pub session: SessionId,
+    pub journal: Journal,
+    pub review: SharedReview,
+    /// Where its commands wait for the user.
+    pub approvals: Approvals,
+    /// The most its commands may do; the project's own sandbox policy applies below it.
+    pub ceiling: SandboxPolicy,
+    /// Its role, which gives it its tools.
+    pub role: Role,
+}
+
 impl AgentHost {
+    /// A host with the role's tools and the command gate of its ceiling; on no task, without
+    /// autopilot or MCP tools, every change through Review under the approval policy, and nothing
+    /// produced yet. A caller sets what differs with struct update syntax.
+    pub fn new(parts: AgentHostParts) -> AgentHost {
+        let AgentHostParts { workspace, project, session, journal, review, approvals, ceiling, role } = parts;
+        let commands = CommandGate::new(journal.store.reader(), approvals, project, session, ceiling);
+        AgentHost {
+            workspace,
+            project,
+            session,
+            task: None,
+            journal,
+            review,
+            autopilot: false,
+            commands,
+            mcp: McpAccess::default(),
+            allowed: role.tool_names(),
+            writes_under: None,
+            hold: Hold::Policy,
+            direct_writes: false,
+            changesets: Vec::new(),
+            work_order: None,
+            question: None,
+        }
+    }
+
     async fn edit(&mut self, input: &ToolInput, title: String) -> ToolResult {
         let workspace = self.workspace.clone();
         let planned = {

@@ -71,9 +71,9 @@ impl Engine {
         // A task a crash left in progress goes back to ready (announced as changes to the snapshot),
         // unless a loop here is running it.
         if !self.loops.get(&project.id).is_some_and(|h| h.is_running())
-            && let Err(message) = super::devloop::recover(&self.journal, &project).await
+            && let Err(e) = super::tasks::TaskBook::new(&self.journal, project.id).recover().await
         {
-            self.fail(command, message);
+            self.fail(command, e.to_string());
         }
         Ok(())
     }

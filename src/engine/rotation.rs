@@ -93,6 +93,11 @@ impl ToolHost for NoTools {
     }
 }
 
+/// Why a session was not rotated: how the summary turn ended instead (the old session goes on).
+#[derive(Debug, thiserror::Error)]
+#[error("the summary was not written ({0:?})")]
+pub struct NoSummary(pub TurnOutcome);
+
 /// Asks the model for the summary and starts the next session from it. Returns the new
 /// conversation, or why the summary could not be written (the old session then goes on).
 pub async fn rotate(
@@ -100,12 +105,12 @@ pub async fn rotate(
     conversation: &mut Conversation,
     stop: &Stop,
     journal: &Journal,
-) -> Result<Conversation, String> {
+) -> Result<Conversation, NoSummary> {
     conversation.push_user(SUMMARY_PROMPT);
     let budget = TurnBudget { max_steps: 2, ..TurnBudget::default() };
     let summary = match run_turn(agent, conversation, &mut NoTools, &budget, stop, journal).await {
         TurnOutcome::Answered { text } if !text.trim().is_empty() => text,
-        other => return Err(format!("the summary was not written ({other:?})")),
+        other => return Err(NoSummary(other)),
     };
     let old = &conversation.session;
     let mut session = Session::new(old.project, old.kind, old.title.clone());

@@ -1,13 +1,39 @@
-//! Tasks from specs: the parsed spec files merged with what the store already knows (the store is
-//! the source of truth for status once a task exists), dependencies mapped from keys to ids, and
-//! the whole list checked into a [`TaskGraph`]. Unknown references, forward references, duplicate
-//! keys and cycles are problems with their file and line, never dropped.
+//! A project's tasks. From specs: the parsed spec files merged with what the store already knows
+//! (the store is the source of truth for status once a task exists), dependencies mapped from keys
+//! to ids, and the whole list checked into a [`TaskGraph`]; unknown references, forward
+//! references, duplicate keys and cycles are problems with their file and line, never dropped.
+//! In the store: the [`TaskBook`] reads them, syncs them from the spec files, and moves them
+//! between statuses with their transition records.
 
 use std::collections::HashMap;
+use std::path::Path;
 
-use crate::domain::{GraphError, ProjectId, Spec, SpecId, Task, TaskGraph, TaskStatus, now_millis};
+use crate::domain::{
+    GraphError, ProjectId, Receipt, ReceiptSubject, Record, Spec, SpecId, Task, TaskGraph, TaskId, TaskStatus,
+    now_millis,
+};
+use crate::protocol::Event;
+use crate::store::StoreError;
 
-use super::specs::{ParsedSpec, ParsedTask, SpecProblem};
+use super::Journal;
+use super::specs::{self, ParsedSpec, ParsedTask, SpecProblem};
+
+/// The reason recorded on a task that was in progress when Aura stopped.
+pub const INTERRUPTED: &str = "interrupted: Aura stopped during this task";
+
+/// Why a project's tasks could not be read or moved.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored task list is invalid: {0}")]
+    InvalidList(GraphError),
+    /// The move is not one a task can make, or the task is gone.
+    #[error(transparent)]
+    Refused(#[from] GraphError),
+    #[error("the task's status could not be stored: {0}")]
+    NotStored(StoreError),
+}
 
 /// The project's specs and tasks after a sync, in run order.
 #[derive(Debug, Clone)]
@@ -62,7 +88,7 @@ pub fn merge(
     let spec_by_path: HashMap<String, &Spec> =
         stored_specs.iter().map(|s| (s.path.to_string_lossy().into_owned(), s)).collect();
     let task_by_key: HashMap<&str, &Task> = stored_tasks.iter().map(|t| (t.key.as_str(), t)).collect();
-    let mut id_of: HashMap<&str, crate::domain::TaskId> = HashMap::new();
+    let mut id_of: HashMap<&str, TaskId> = HashMap::new();
     for p in parsed {
         let mut spec = match spec_by_path.get(&p.path) {
             Some(s) => (*s).clone(),
@@ -115,6 +141,140 @@ pub fn merge(
             }])
         }
         Err(other) => Err(vec![SpecProblem { path: "specs/".into(), line: 0, message: other.to_string() }]),
+    }
+}
+
+/// A project's tasks as the store keeps them: read in run order, synced from the spec files,
+/// moved between statuses (each move committed with the dependents it readies and its transition
+/// records, then announced), and the receipts their attempts left.
+pub struct TaskBook {
+    journal: Journal,
+    project: ProjectId,
+}
+
+impl TaskBook {
+    pub fn new(journal: &Journal, project: ProjectId) -> TaskBook {
+        TaskBook { journal: journal.clone(), project }
+    }
+
+    /// The project's specs and the tasks that belong to them, as stored.
+    fn stored(&self) -> Result<(Vec<Spec>, Vec<Task>), StoreError> {
+        let reader = self.journal.store.reader();
+        let specs: Vec<Spec> = reader.list::<Spec>()?.items.into_iter().filter(|s| s.project == self.project).collect();
+        let tasks = reader.list::<Task>()?.items.into_iter().filter(|t| specs.iter().any(|s| s.id == t.spec)).collect();
+        Ok((specs, tasks))
+    }
+
+    /// The project's specs and tasks as stored, in run order.
+    pub fn load(&self) -> Result<TaskList, TaskError> {
+        let (mut specs, tasks) = self.stored()?;
+        let graph = TaskGraph::build(&specs, tasks).map_err(TaskError::InvalidList)?;
+        specs.sort_by_key(|s| s.order);
+        Ok(TaskList { specs, tasks: graph.tasks().to_vec(), notes: Vec::new() })
+    }
+
+    /// Reads the spec files under `root` into the store's specs and tasks, in one commit.
+    pub async fn sync(&self, root: &Path) -> Result<TaskList, Vec<SpecProblem>> {
+        let parsed = specs::read_specs(root)?;
+        let problem = |e: StoreError| vec![SpecProblem { path: "store".into(), line: 0, message: e.to_string() }];
+        let (stored_specs, stored_tasks) = self.stored().map_err(problem)?;
+        let list = merge(self.project, &parsed, &stored_specs, &stored_tasks)?;
+        let (specs, tasks) = (list.specs.clone(), list.tasks.clone());
+        self.journal
+            .store
+            .write(move |w| {
+                specs.iter().try_for_each(|s| w.put(s))?;
+                tasks.iter().try_for_each(|t| w.put(t))
+            })
+            .await
+            .map_err(problem)?;
+        self.journal.emit(Event::SpecsChanged {
+            project: self.project,
+            specs: list.specs.clone(),
+            tasks: list.tasks.clone(),
+        });
+        Ok(list)
+    }
+
+    /// Moves a task, committing it, the dependents it readies and the transition records at once.
+    pub async fn transition(&self, task: &mut Task, to: TaskStatus, reason: Option<String>) -> Result<(), TaskError> {
+        self.move_task(task, to, reason, false).await
+    }
+
+    /// [`Self::transition`]; with `uncount`, the last attempt is taken back (it was interrupted,
+    /// not tried).
+    async fn move_task(
+        &self,
+        task: &mut Task,
+        to: TaskStatus,
+        reason: Option<String>,
+        uncount: bool,
+    ) -> Result<(), TaskError> {
+        let list = self.load()?;
+        let mut graph = TaskGraph::build(&list.specs, list.tasks)?;
+        let from = graph.get(task.id).map(|t| t.status).unwrap_or(task.status);
+        let readied = graph.transition(task.id, to)?;
+        let mut moved: Vec<Task> =
+            std::iter::once(task.id).chain(readied.iter().copied()).filter_map(|id| graph.get(id).cloned()).collect();
+        if uncount && let Some(first) = moved.first_mut() {
+            first.attempts = first.attempts.saturating_sub(1);
+        }
+        let at = now_millis();
+        let records: Vec<Record> = moved
+            .iter()
+            .map(|t| {
+                let (from, reason) = if t.id == task.id { (from, reason.clone()) } else { (TaskStatus::Pending, None) };
+                Record::TaskTransition { task: t.id, from, to: t.status, at, reason }
+            })
+            .collect();
+        let (put, log, id) = (moved.clone(), records.clone(), self.project);
+        self.journal
+            .store
+            .write(move |w| {
+                put.iter().try_for_each(|t| w.put(t))?;
+                w.append(id, &log).map(|_| ())
+            })
+            .await
+            .map_err(TaskError::NotStored)?;
+        for (record, moved) in records.into_iter().zip(&moved) {
+            if let Record::TaskTransition { task, from, to, reason, .. } = record {
+                self.journal.emit(Event::TaskChanged { task, from, to, reason, attempts: moved.attempts });
+            }
+        }
+        if let Some(updated) = moved.into_iter().find(|t| t.id == task.id) {
+            *task = updated;
+        }
+        Ok(())
+    }
+
+    /// Returns an in-progress task to ready through failed, without counting the attempt.
+    pub async fn release(&self, task: &mut Task, why: &str) -> Result<(), TaskError> {
+        self.transition(task, TaskStatus::Failed, Some(why.to_string())).await?;
+        self.move_task(task, TaskStatus::Ready, None, true).await
+    }
+
+    /// After a crash: every task still in progress was interrupted; it goes back to ready, and the
+    /// interrupted attempt does not count. Done tasks are left alone.
+    pub async fn recover(&self) -> Result<usize, TaskError> {
+        let list = self.load()?;
+        let interrupted: Vec<Task> = list.tasks.into_iter().filter(|t| t.status == TaskStatus::InProgress).collect();
+        for mut task in interrupted.iter().cloned() {
+            self.release(&mut task, INTERRUPTED).await?;
+        }
+        Ok(interrupted.len())
+    }
+
+    /// The receipts of a task's attempts, oldest first, from the project's log (none if it cannot
+    /// be read).
+    pub fn receipts(&self, task: TaskId) -> Vec<Receipt> {
+        let Ok(page) = self.journal.store.reader().records_from(self.project, 1, usize::MAX) else { return Vec::new() };
+        page.records
+            .into_iter()
+            .filter_map(|r| match r.record {
+                Record::Receipt(receipt) if receipt.subject == (ReceiptSubject::Task { task }) => Some(receipt),
+                _ => None,
+            })
+            .collect()
     }
 }
 

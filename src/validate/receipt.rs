@@ -1,8 +1,12 @@
 //! Receipts: the evidence a task, Worker run or Drone run leaves behind: what was asked, the files
 //! it changed, the checks it ran with their outcome classes and counts, the Craft findings, what it
-//! cost, and a verdict saying which command verified it, or why nothing could.
+//! cost, and a verdict saying which command verified it, or why nothing could; and where a
+//! task's receipt sends the task.
 
-use crate::domain::{ChangeSet, ChangeSetStatus, Receipt, ReceiptId, ReceiptSubject, Usage, now_millis};
+use crate::domain::{
+    ChangeSet, ChangeSetStatus, OutcomeClass, Receipt, ReceiptId, ReceiptSubject, TaskStatus, Usage, Verdict,
+    now_millis,
+};
 
 use super::baseline::Comparison;
 use super::runner::CheckResult;
@@ -37,5 +41,27 @@ pub fn receipt(work: Work<'_>) -> Receipt {
         verdict: work.comparison.verdict,
         summary: work.comparison.summary.clone(),
         created_at: now_millis(),
+    }
+}
+
+/// Where the receipt sends the task, and why: done when verified (or when the project has no
+/// check at all, which the receipt says), blocked when a check needs the user, failed otherwise.
+pub fn task_status(receipt: &Receipt, results: &[CheckResult]) -> (TaskStatus, String) {
+    let needs_user = results.iter().find(|r| {
+        matches!(
+            r.run.outcome,
+            OutcomeClass::MissingExecutable | OutcomeClass::MissingDependency | OutcomeClass::BlockedByPolicy
+        )
+    });
+    match receipt.verdict {
+        Verdict::Verified => (TaskStatus::Done, receipt.summary.clone()),
+        Verdict::Unverified if results.is_empty() => (TaskStatus::Done, receipt.summary.clone()),
+        _ if needs_user.is_some() => {
+            let r = needs_user
+                .map(|r| format!("`{}`: {:?}; {}", r.run.command, r.run.outcome, r.next_action))
+                .unwrap_or_default();
+            (TaskStatus::Blocked, format!("a check needs you: {r}"))
+        }
+        _ => (TaskStatus::Failed, receipt.summary.clone()),
     }
 }

@@ -22,12 +22,14 @@ use crate::tools::Workspace;
 use crate::validate::baseline::{self, Baseline, Comparison};
 use crate::validate::receipt::{self as receipts, Work};
 
+use super::super::commands::check_setup;
 use super::super::control::loop_key;
-use super::super::host::{AgentHost, Hold};
+use super::super::host::{AgentHost, AgentHostParts, Hold};
 use super::super::prompt::{ProjectContext, Role};
 use super::super::shared_review::{Proposal, SharedReview, Waiting};
+use super::super::tasks::TaskBook;
 use super::super::turn::{Agent, Conversation, Stop, StopSwitch, TurnBudget, TurnOutcome, run_turn, stop_pair};
-use super::super::{Engine, Journal, devloop, memory};
+use super::super::{Engine, Journal, memory};
 use super::registry;
 use super::worktree::{self, Worktree};
 
@@ -207,7 +209,8 @@ impl Engine {
         let reader = self.store.reader();
         let task = reader.get::<Task>(id.to_bytes()).ok()??;
         let project = reader.get::<Spec>(task.spec.to_bytes()).ok()??.project;
-        let files = devloop::task_receipts(reader, project, id).pop().map(|r| r.files_changed).unwrap_or_default();
+        let files =
+            TaskBook::new(&self.journal, project).receipts(id).pop().map(|r| r.files_changed).unwrap_or_default();
         Some((project, format!("Task {} \"{}\" is done. {}", task.key, task.title, changed(&files))))
     }
 
@@ -276,10 +279,6 @@ struct Outcome {
 }
 
 impl Job {
-    fn check_sandbox(&self) -> crate::tools::sandbox::Sandbox {
-        super::super::commands::check_sandbox(self.journal.store.reader(), self.run.project)
-    }
-
     async fn go(mut self) {
         let (receipt, waiting) = match self.work().await {
             Ok(outcome) => {
@@ -370,13 +369,9 @@ impl Job {
     async fn turn(&mut self, writes: bool, tree: Option<&Worktree>) -> Result<Outcome, String> {
         let root = tree.map(Worktree::workspace_root).unwrap_or_else(|| self.root.clone());
         let workspace = Workspace::open(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-        let checks = if writes {
-            devloop::project_checks(self.journal.store.reader(), self.run.project, &self.root)
-        } else {
-            Vec::new()
-        };
-        let baseline =
-            Baseline::record(&devloop::run_checks(&workspace, &checks, self.check_timeout, self.check_sandbox()).await);
+        let setup = check_setup(self.journal.store.reader(), self.run.project, self.check_timeout);
+        let checks = if writes { setup.project_checks(&self.root) } else { Vec::new() };
+        let baseline = Baseline::record(&setup.run(&workspace, &checks).await);
         let role = Role::Drone { writes };
         let mut conversation = Conversation::new(self.session.clone(), role, std::mem::take(&mut self.context));
         let goal = self.run.goal.clone();
@@ -384,24 +379,6 @@ impl Job {
         self.journal.record(session, Record::Message(Message::text(session, MessageRole::User, goal.clone()))).await;
         conversation.push_user(goal);
         let mut host = AgentHost {
-            workspace: workspace.clone(),
-            project: self.run.project,
-            session,
-            task: None,
-            journal: self.journal.clone(),
-            review: self.review.clone(),
-            autopilot: false,
-            commands: super::super::commands::CommandGate::new(
-                self.journal.store.reader(),
-                self.approvals.clone(),
-                self.run.project,
-                session,
-                if writes {
-                    self.manifest.sandbox.unwrap_or(crate::domain::SandboxPolicy::FullAccess)
-                } else {
-                    crate::domain::SandboxPolicy::ReadOnly
-                },
-            ),
             mcp: super::super::mcp_tools::McpAccess::for_agent(
                 &self.mcp,
                 self.journal.store.reader(),
@@ -410,17 +387,26 @@ impl Job {
                 self.manifest.mcp_servers.as_deref(),
             )
             .await,
-            allowed: role.tool_names(),
-            writes_under: None,
             hold: if self.manifest.tool_policy == ToolPolicy::AskBeforeWrites {
                 Hold::Everything
             } else {
                 Hold::Policy
             },
             direct_writes: tree.is_some(),
-            changesets: Vec::new(),
-            work_order: None,
-            question: None,
+            ..AgentHost::new(AgentHostParts {
+                workspace: workspace.clone(),
+                project: self.run.project,
+                session,
+                journal: self.journal.clone(),
+                review: self.review.clone(),
+                approvals: self.approvals.clone(),
+                ceiling: if writes {
+                    self.manifest.sandbox.unwrap_or(crate::domain::SandboxPolicy::FullAccess)
+                } else {
+                    crate::domain::SandboxPolicy::ReadOnly
+                },
+                role,
+            })
         };
         conversation.offer(host.mcp.specs());
         let b = self.manifest.budget;
@@ -433,7 +419,7 @@ impl Job {
         let results = match &outcome {
             TurnOutcome::Stopped => return Err("stopped by the user".into()),
             TurnOutcome::Failed(why) => return Err(why.clone()),
-            _ => devloop::run_checks(&workspace, &checks, self.check_timeout, self.check_sandbox()).await,
+            _ => setup.run(&workspace, &checks).await,
         };
         let mut comparison = baseline::compare(&baseline, &results);
         if let TurnOutcome::BudgetExhausted(kind) = outcome {
