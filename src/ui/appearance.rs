@@ -5,6 +5,8 @@ use egui::{RichText, Ui};
 
 use crate::protocol::{Appearance, Command};
 
+use super::intents::Intents;
+
 pub const FONT_SIZES: std::ops::RangeInclusive<f32> = 9.0..=24.0;
 
 /// Sets the context's visuals and scales every text style from egui's defaults.
@@ -26,7 +28,7 @@ pub fn resized(appearance: Appearance, by: f32) -> Appearance {
     Appearance { font_size: (appearance.font_size + by).clamp(*FONT_SIZES.start(), *FONT_SIZES.end()), ..appearance }
 }
 
-pub fn appearance_ui(ui: &mut Ui, appearance: &mut Appearance, commands: &mut Vec<Command>) {
+pub fn appearance_ui(ui: &mut Ui, appearance: &mut Appearance, intents: &mut Intents) {
     ui.strong("Appearance");
     let before = *appearance;
     let mut released = false;
@@ -41,7 +43,7 @@ pub fn appearance_ui(ui: &mut Ui, appearance: &mut Appearance, commands: &mut Ve
     });
     // The size follows the slider at once; it is stored when the slider is let go.
     if appearance.dark != before.dark || released {
-        commands.push(Command::SetAppearance { appearance: *appearance });
+        intents.send(Command::SetAppearance { appearance: *appearance });
     }
 }
 

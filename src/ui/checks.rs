@@ -6,15 +6,16 @@ use egui::{ComboBox, RichText, TextEdit, Ui};
 use crate::domain::{Check, CheckKind};
 use crate::protocol::Command;
 
+use super::intents::Intents;
 use super::view::ViewModel;
 
-pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     ui.strong("Validation checks");
     ui.horizontal(|ui| {
         ui.label("Project folder");
         ui.add(TextEdit::singleline(&mut view.folder_input).hint_text("/path/to/project").desired_width(360.0));
         if ui.add_enabled(!view.folder_input.trim().is_empty(), egui::Button::new("Open")).clicked() {
-            commands.push(Command::OpenProject { root: view.folder_input.trim().into() });
+            intents.send(Command::OpenProject { root: view.folder_input.trim().into() });
         }
     });
     let open = view.project.as_ref().map(|p| p.project.id);
@@ -24,7 +25,7 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
             ui.label(RichText::new("Recent:").weak());
             for project in recent {
                 if ui.button(&project.name).on_hover_text(project.root.display().to_string()).clicked() {
-                    commands.push(Command::OpenProject { root: project.root.clone() });
+                    intents.send(Command::OpenProject { root: project.root.clone() });
                 }
             }
         });
@@ -81,10 +82,10 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
         }
         let changed = open.check_draft != open.check_overrides;
         if ui.add_enabled(changed, egui::Button::new("Save checks")).clicked() {
-            commands.push(Command::SetChecks { project: open.project.id, checks: open.check_draft.clone() });
+            intents.send(Command::SetChecks { project: open.project.id, checks: open.check_draft.clone() });
         }
         if ui.add_enabled(!open.check_overrides.is_empty(), egui::Button::new("Use detected checks")).clicked() {
-            commands.push(Command::SetChecks { project: open.project.id, checks: Vec::new() });
+            intents.send(Command::SetChecks { project: open.project.id, checks: Vec::new() });
         }
     });
 }

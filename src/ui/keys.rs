@@ -7,10 +7,12 @@ use egui::{Color32, RichText, TextEdit, Ui};
 
 use crate::protocol::{ApiKeyStatus, Command, KeySource};
 
+use super::intents::Intents;
+
 /// What was typed for each key (by environment variable), until it is saved.
 pub type KeyDrafts = HashMap<String, String>;
 
-pub fn keys_ui(ui: &mut Ui, keys: &[ApiKeyStatus], drafts: &mut KeyDrafts, commands: &mut Vec<Command>) {
+pub fn keys_ui(ui: &mut Ui, keys: &[ApiKeyStatus], drafts: &mut KeyDrafts, intents: &mut Intents) {
     ui.strong("Provider keys");
     if keys.is_empty() {
         ui.label(RichText::new("Not known yet.").weak());
@@ -29,10 +31,10 @@ pub fn keys_ui(ui: &mut Ui, keys: &[ApiKeyStatus], drafts: &mut KeyDrafts, comma
             ui.add(TextEdit::singleline(draft).password(true).hint_text(status.env.as_str()).desired_width(220.0));
             ui.horizontal(|ui| {
                 if ui.add_enabled(!draft.trim().is_empty(), egui::Button::new("Save")).clicked() {
-                    commands.push(Command::SetApiKey { env: status.env.clone(), key: Some(std::mem::take(draft)) });
+                    intents.send(Command::SetApiKey { env: status.env.clone(), key: Some(std::mem::take(draft)) });
                 }
                 if status.source == KeySource::Settings && ui.button("Remove").clicked() {
-                    commands.push(Command::SetApiKey { env: status.env.clone(), key: None });
+                    intents.send(Command::SetApiKey { env: status.env.clone(), key: None });
                 }
             });
             ui.end_row();

@@ -5,21 +5,22 @@ use egui::{Color32, RichText, Ui};
 
 use crate::protocol::Command;
 
+use super::intents::Intents;
 use super::view::ViewModel;
 
-pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     ui.heading("Settings");
     ui.add_space(4.0);
-    super::appearance::appearance_ui(ui, &mut view.appearance, commands);
+    super::appearance::appearance_ui(ui, &mut view.appearance, intents);
     ui.add_space(8.0);
-    super::keys::keys_ui(ui, &view.api_keys, &mut view.key_drafts, commands);
+    super::keys::keys_ui(ui, &view.api_keys, &mut view.key_drafts, intents);
     ui.add_space(8.0);
-    super::checks::checks_ui(ui, view, commands);
+    super::checks::checks_ui(ui, view, intents);
     ui.add_space(8.0);
-    super::models::models_ui(ui, view, commands);
+    super::models::models_ui(ui, view, intents);
     if let Some(open) = view.project.as_mut() {
         ui.add_space(12.0);
-        super::mcp::mcp_ui(ui, open, commands);
+        super::mcp::mcp_ui(ui, open.project.id, &mut open.mcp, intents);
     }
     ui.add_space(12.0);
     ui.horizontal(|ui| {
@@ -27,7 +28,7 @@ pub fn settings_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
         let label = if view.discovering { "Searching…" } else { "Find local servers" };
         if ui.add_enabled(!view.discovering, egui::Button::new(label)).clicked() {
             view.discovering = true;
-            commands.push(Command::DiscoverLocalServers);
+            intents.send(Command::DiscoverLocalServers);
         }
     });
     let Some(servers) = &view.local_servers else {

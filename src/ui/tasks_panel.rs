@@ -8,6 +8,7 @@ use crate::domain::{Record, TaskId, TaskStatus, WorkOrderStatus};
 use crate::protocol::{Command, LoopControl, LoopState};
 
 use super::drones::DronesView;
+use super::intents::Intents;
 use super::receipt::{receipt_ui, run_verdict_label, verdict_label};
 use super::tabs::Tab;
 use super::view::{ProjectView, ViewModel};
@@ -38,7 +39,7 @@ pub(super) fn loop_label(state: LoopState) -> &'static str {
     }
 }
 
-pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let Some(open) = view.project.as_mut() else {
         ui.add_space(16.0);
         ui.vertical_centered(|ui| {
@@ -47,7 +48,7 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
         });
         return;
     };
-    controls_ui(ui, open, commands);
+    controls_ui(ui, open, intents);
     ui.separator();
     if view.drones.runs.receipts().next().is_some()
         && let Some((drone, run)) = egui::Panel::bottom("aura-drone-receipts")
@@ -57,7 +58,7 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
             .inner
     {
         view.drones.runs.select(&drone, Some(run));
-        view.tab_request.push(Tab::Drone(drone));
+        intents.show(Tab::Drone(drone));
     }
     let Some(open) = view.project.as_mut() else { return };
     if open.tasks.is_empty() {
@@ -73,17 +74,17 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
     });
     if open.selected_task.is_some() {
         ui.separator();
-        ScrollArea::vertical().id_salt("task-detail").show(ui, |ui| task_detail_ui(ui, open, commands));
+        ScrollArea::vertical().id_salt("task-detail").show(ui, |ui| task_detail_ui(ui, open, intents));
     }
 }
 
-fn controls_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) {
+fn controls_ui(ui: &mut Ui, open: &ProjectView, intents: &mut Intents) {
     let project = open.project.id;
     ui.horizontal(|ui| {
         ui.strong("Dev loop");
         ui.label(loop_label(open.loop_state));
         let running = matches!(open.loop_state, LoopState::Running | LoopState::Pausing | LoopState::Paused);
-        let mut send = |control| commands.push(Command::Loop { project, control });
+        let mut send = |control| intents.send(Command::Loop { project, control });
         if ui.add_enabled(!running, egui::Button::new("Start")).clicked() {
             send(LoopControl::Start);
         }
@@ -142,15 +143,15 @@ fn task_list_ui(ui: &mut Ui, open: &mut ProjectView) {
     }
 }
 
-fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
     let Some(task) = open.selected_task.and_then(|id| open.task(id)).cloned() else { return };
     ui.horizontal(|ui| {
         ui.heading(format!("{} {}", task.key, task.title));
         if matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) && ui.button("Retry").clicked() {
-            commands.push(Command::RetryTask { task: task.id });
+            intents.send(Command::RetryTask { task: task.id });
         }
         if task.status == TaskStatus::InProgress && ui.button("Block").clicked() {
-            commands.push(Command::BlockTask { task: task.id, reason: "blocked by the user".into() });
+            intents.send(Command::BlockTask { task: task.id, reason: "blocked by the user".into() });
         }
     });
     if let Some(reason) = open.task_reasons.get(&task.id) {
@@ -162,7 +163,7 @@ fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Comman
             ui.label(RichText::new("No receipt yet: one is issued when an attempt ends.").weak());
         }
     }
-    task_log_ui(ui, open, task.id, commands);
+    task_log_ui(ui, open, task.id, intents);
 }
 
 /// Each finished Drone run, newest first: the Drone, what it was asked, and how it ended. Returns the
@@ -195,13 +196,13 @@ fn clock(at: u64) -> String {
 }
 
 /// What happened to the task, asked of the engine the first time the section is opened.
-fn task_log_ui(ui: &mut Ui, open: &mut ProjectView, task: TaskId, commands: &mut Vec<Command>) {
+fn task_log_ui(ui: &mut Ui, open: &mut ProjectView, task: TaskId, intents: &mut Intents) {
     let project = open.project.id;
     egui::CollapsingHeader::new("Log").id_salt(("task-log", task.to_string())).show(ui, |ui| {
         let Some((_, records)) = open.task_log.as_ref().filter(|(t, _)| *t == task) else {
             if open.task_log_asked != Some(task) {
                 open.task_log_asked = Some(task);
-                commands.push(Command::LoadTaskLog { project, task });
+                intents.send(Command::LoadTaskLog { project, task });
             }
             ui.label(RichText::new("Reading the log…").weak());
             return;

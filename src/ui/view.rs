@@ -4,14 +4,13 @@ use std::path::PathBuf;
 
 use std::collections::HashMap;
 
-use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
+use crate::domain::{ApprovalPolicy, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
-use crate::protocol::{
-    ApiKeyStatus, Appearance, Command, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice,
-};
+use crate::protocol::{ApiKeyStatus, Appearance, Event, LocalServerStatus, LoopSettings, LoopState, ModelChoice};
 
 use super::chat::ChatView;
 use super::drones::DronesView;
+use super::intents::Intents;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
 use super::review::ReviewView;
@@ -174,18 +173,12 @@ pub struct ViewModel {
     pub specs: SpecsView,
     /// The open project's memory entries.
     pub memory: MemoryView,
-    /// Commands the view model itself needs sent (history to load, a message waiting for its session).
-    pub outbox: Vec<Command>,
-    /// Tabs panels asked to bring forward, in order: every one is shown (the app does it after drawing).
-    pub tab_request: Vec<Tab>,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
     pub api_keys: Vec<ApiKeyStatus>,
     /// Keys being typed in Settings, until saved.
     pub key_drafts: KeyDrafts,
-    /// A ChangeSet a panel asked Review to show.
-    pub review_request: Option<ChangeSetId>,
 }
 
 impl Default for ViewModel {
@@ -204,9 +197,6 @@ impl Default for ViewModel {
             drones: DronesView::default(),
             specs: SpecsView::default(),
             memory: MemoryView::default(),
-            outbox: Vec::new(),
-            tab_request: Vec::new(),
-            review_request: None,
             appearance: Appearance::default(),
             api_keys: Vec::new(),
             key_drafts: KeyDrafts::default(),
@@ -215,12 +205,14 @@ impl Default for ViewModel {
 }
 
 impl ViewModel {
-    pub fn apply(&mut self, event: Event) {
-        self.chat.apply(&event, &mut self.outbox);
+    /// Applies an engine event; what it calls for (history to load, a message waiting for its
+    /// session, a summoned Drone's tab) is pushed into `intents`.
+    pub fn apply(&mut self, event: Event, intents: &mut Intents) {
+        self.chat.apply(&event, intents);
         self.review.apply(&event);
         self.usage.apply(&event);
-        self.drones.apply(&event, &mut self.outbox);
-        self.specs.apply(&event, &mut self.outbox);
+        self.drones.apply(&event, intents);
+        self.specs.apply(&event, intents);
         self.memory.apply(&event);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
@@ -241,17 +233,16 @@ impl ViewModel {
                         _ => None,
                     })
                     .collect();
-                self.chat = ChatView::open(snapshot.project.id, &snapshot.sessions, &mut self.outbox);
+                self.chat = ChatView::open(snapshot.project.id, &snapshot.sessions, intents);
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
                 // Commands that were waiting before this surface connected ask again.
                 for approval in &snapshot.pending_commands {
-                    self.chat.apply(&Event::CommandApprovalRequested { approval: approval.clone() }, &mut self.outbox);
+                    self.chat.apply(&Event::CommandApprovalRequested { approval: approval.clone() }, intents);
                 }
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.usage = UsageView::open(snapshot.usage, &snapshot.sessions);
-                self.drones = DronesView::open(snapshot.project.id, snapshot.drone_runs, &mut self.outbox);
-                self.specs =
-                    SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, &mut self.outbox);
+                self.drones = DronesView::open(snapshot.project.id, snapshot.drone_runs, intents);
+                self.specs = SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, intents);
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
@@ -311,7 +302,7 @@ impl ViewModel {
                 if run.trigger.is_none() && self.project.as_ref().is_some_and(|p| p.project.id == run.project) =>
             {
                 self.drones.runs.select(&run.drone, None);
-                self.tab_request.push(Tab::Drone(run.drone));
+                intents.show(Tab::Drone(run.drone));
             }
             Event::LocalServers { servers } => {
                 self.local_servers = Some(servers);

@@ -6,11 +6,13 @@ use egui::{Button, RichText, Ui};
 use crate::domain::Project;
 use crate::protocol::Command;
 
+use super::intents::Intents;
+
 /// How many recent projects the welcome lists.
 const RECENT: usize = 8;
 
 /// Returns whether Open Folder… was clicked; a recent project clicked is opened through `commands`.
-pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, commands: &mut Vec<Command>) -> bool {
+pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, intents: &mut Intents) -> bool {
     let mut open_folder = false;
     ui.add_space(12.0);
     ui.horizontal_top(|ui| {
@@ -36,7 +38,7 @@ pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, commands: &
             for project in projects.iter().take(RECENT) {
                 ui.horizontal(|ui| {
                     if ui.link(&project.name).clicked() {
-                        commands.push(Command::OpenProject { root: project.root.clone() });
+                        intents.send(Command::OpenProject { root: project.root.clone() });
                     }
                     ui.label(RichText::new(project.root.display().to_string()).weak());
                 });

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::domain::{ChangeSetId, ChangeSetStatus, WorkOrder};
 use crate::protocol::{Command, WorkOrderDecision};
 
+use super::super::intents::Intents;
 use super::{OrderDraft, ToolCard, ToolState};
 
 /// How much of a tool's output an expanded card shows; the rest is in the model's transcript.
@@ -118,7 +119,7 @@ fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
-pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, commands: &mut Vec<Command>) {
+pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, intents: &mut Intents) {
     Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.label(RichText::new("Work order").strong());
@@ -143,7 +144,7 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, com
             OrderDraft::Open => {
                 ui.horizontal(|ui| {
                     if ui.button("Approve").clicked() {
-                        commands.push(decide(WorkOrderDecision::Approve));
+                        intents.send(decide(WorkOrderDecision::Approve));
                         next = Some(OrderDraft::Decided("Approved".into()));
                     }
                     if ui.button("Edit").clicked() {
@@ -173,7 +174,7 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, com
                             acceptance: lines(acceptance),
                             ..order.clone()
                         };
-                        commands.push(decide(WorkOrderDecision::ApproveEdited { work_order: edited }));
+                        intents.send(decide(WorkOrderDecision::ApproveEdited { work_order: edited }));
                         next = Some(OrderDraft::Decided("Approved as edited".into()));
                     }
                     if ui.button("Cancel").clicked() {
@@ -190,7 +191,7 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, com
                 ui.horizontal(|ui| {
                     let why = reason.trim();
                     if ui.add_enabled(!why.is_empty(), egui::Button::new("Reject")).clicked() {
-                        commands.push(decide(WorkOrderDecision::Reject { reason: why.to_string() }));
+                        intents.send(decide(WorkOrderDecision::Reject { reason: why.to_string() }));
                         next = Some(OrderDraft::Decided(format!("Rejected: {why}")));
                     }
                     if ui.button("Cancel").clicked() {

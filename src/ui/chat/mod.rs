@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::protocol::{Command, Event};
 
+use super::intents::Intents;
 use super::markdown::Rendered;
 use super::rows::RowHeights;
 
@@ -156,38 +157,38 @@ fn change_item(changeset: &ChangeSet) -> ChatItem {
 
 impl ChatView {
     /// The chat of a freshly opened project: its newest chat session, whose history is asked for.
-    pub fn open(project: ProjectId, sessions: &[Session], outbox: &mut Vec<Command>) -> ChatView {
+    pub fn open(project: ProjectId, sessions: &[Session], intents: &mut Intents) -> ChatView {
         let session =
             sessions.iter().filter(|s| s.kind == SessionKind::Chat).max_by_key(|s| (s.rotation, s.created_at));
         let mut chat = ChatView { project: Some(project), ..ChatView::default() };
         match session {
-            Some(session) => chat.load(session.id, outbox),
+            Some(session) => chat.load(session.id, intents),
             None => chat.history_complete = true,
         }
         chat
     }
 
     /// The conversation of a Drone run: streamed from its start when `live`, else read from history.
-    pub fn of_run(project: ProjectId, session: SessionId, live: bool, outbox: &mut Vec<Command>) -> ChatView {
+    pub fn of_run(project: ProjectId, session: SessionId, live: bool, intents: &mut Intents) -> ChatView {
         let mut chat = ChatView { project: Some(project), run: true, ..ChatView::default() };
         if live {
             chat.session = Some(session);
             chat.history_complete = true;
             chat.running = true;
         } else {
-            chat.load(session, outbox);
+            chat.load(session, intents);
         }
         chat
     }
 
-    fn load(&mut self, session: SessionId, outbox: &mut Vec<Command>) {
+    fn load(&mut self, session: SessionId, intents: &mut Intents) {
         self.session = Some(session);
         self.loading_history = true;
-        outbox.push(Command::LoadHistory { session, before: None, limit: HISTORY_PAGE });
+        intents.send(Command::LoadHistory { session, before: None, limit: HISTORY_PAGE });
     }
 
     /// Sends what was typed: at once, or after the chat session has been created.
-    pub fn send(&mut self, outbox: &mut Vec<Command>) {
+    pub fn send(&mut self, intents: &mut Intents) {
         let text = self.input.trim().to_string();
         if text.is_empty() {
             return;
@@ -196,11 +197,11 @@ impl ChatView {
         match (self.session, self.project) {
             (Some(session), _) => {
                 self.awaiting_turn = !self.running;
-                outbox.push(Command::SendMessage { session, text })
+                intents.send(Command::SendMessage { session, text })
             }
             (None, Some(project)) if self.pending.is_none() => {
                 self.pending = Some(text);
-                outbox.push(Command::CreateSession { project, kind: SessionKind::Chat, title: "Chat".into() });
+                intents.send(Command::CreateSession { project, kind: SessionKind::Chat, title: "Chat".into() });
             }
             (None, Some(_)) => {
                 if let Some(pending) = &mut self.pending {
@@ -212,10 +213,10 @@ impl ChatView {
         }
     }
 
-    pub fn load_earlier(&mut self, outbox: &mut Vec<Command>) {
+    pub fn load_earlier(&mut self, intents: &mut Intents) {
         if let (Some(session), false) = (self.session, self.history_complete || self.loading_history) {
             self.loading_history = true;
-            outbox.push(Command::LoadHistory { session, before: self.first_seq, limit: HISTORY_PAGE });
+            intents.send(Command::LoadHistory { session, before: self.first_seq, limit: HISTORY_PAGE });
         }
     }
 
@@ -224,7 +225,7 @@ impl ChatView {
     }
 
     /// Applies an event that may concern the chat.
-    pub fn apply(&mut self, event: &Event, outbox: &mut Vec<Command>) {
+    pub fn apply(&mut self, event: &Event, intents: &mut Intents) {
         match event {
             Event::SessionCreated { session }
                 if session.kind == SessionKind::Chat && session.project == self.project && self.session.is_none() =>
@@ -233,7 +234,7 @@ impl ChatView {
                 self.history_complete = true;
                 if let Some(text) = self.pending.take() {
                     self.awaiting_turn = true;
-                    outbox.push(Command::SendMessage { session: session.id, text });
+                    intents.send(Command::SendMessage { session: session.id, text });
                 }
             }
             Event::History { session, records, complete } if self.mine(*session) => {
@@ -378,12 +379,12 @@ mod tests {
     #[test]
     fn a_streamed_reply_becomes_one_message_and_tool_cards_fill_in() {
         let s = session();
-        let mut outbox = Vec::new();
-        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut outbox);
-        assert!(matches!(outbox[0], Command::LoadHistory { limit: HISTORY_PAGE, .. }));
-        chat.apply(&Event::History { session: s.id, records: vec![], complete: true }, &mut outbox);
+        let mut intents = Intents::default();
+        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut intents);
+        assert!(matches!(intents.commands()[0], Command::LoadHistory { limit: HISTORY_PAGE, .. }));
+        chat.apply(&Event::History { session: s.id, records: vec![], complete: true }, &mut intents);
         for text in ["Let me ", "look."] {
-            chat.apply(&Event::TextDelta { session: s.id, text: text.into() }, &mut outbox);
+            chat.apply(&Event::TextDelta { session: s.id, text: text.into() }, &mut intents);
         }
         assert_eq!(chat.live.as_ref().unwrap().text, "Let me look.");
         let call = ToolCall {
@@ -397,15 +398,15 @@ mod tests {
             Role::Assistant,
             vec![MessagePart::Text { text: "Let me look.".into() }, MessagePart::ToolCall(call.clone())],
         );
-        chat.apply(&Event::Recorded { session: s.id, seq: 1, record: Record::Message(reply) }, &mut outbox);
+        chat.apply(&Event::Recorded { session: s.id, seq: 1, record: Record::Message(reply) }, &mut intents);
         assert!(chat.live.is_none(), "the finished message replaces the streamed text");
-        chat.apply(&Event::ToolCallStarted { session: s.id, call: call.clone() }, &mut outbox);
+        chat.apply(&Event::ToolCallStarted { session: s.id, call: call.clone() }, &mut intents);
         let result = Message::new(
             s.id,
             Role::Tool,
             vec![MessagePart::ToolResult { call: call.id, content: "1 | pub fn x() {}\n2 |".into(), is_error: false }],
         );
-        chat.apply(&Event::Recorded { session: s.id, seq: 2, record: Record::Message(result) }, &mut outbox);
+        chat.apply(&Event::Recorded { session: s.id, seq: 2, record: Record::Message(result) }, &mut intents);
         assert_eq!(chat.items.len(), 2);
         let ChatItem::Tool(card) = &chat.items[1] else { panic!("{:?}", chat.items[1]) };
         assert!(
@@ -413,37 +414,40 @@ mod tests {
         );
         assert_eq!(card.output.as_deref(), Some("1 | pub fn x() {}\n2 |"));
         // Other sessions' events are not this chat's.
-        chat.apply(&Event::TextDelta { session: SessionId::new(), text: "x".into() }, &mut outbox);
+        chat.apply(&Event::TextDelta { session: SessionId::new(), text: "x".into() }, &mut intents);
         assert!(chat.live.is_none());
-        chat.apply(&Event::TurnFinished { session: s.id, usage: Usage::default() }, &mut outbox);
+        chat.apply(&Event::TurnFinished { session: s.id, usage: Usage::default() }, &mut intents);
     }
 
     #[test]
     fn a_first_message_creates_the_session_then_is_sent() {
         let project = ProjectId::new();
-        let mut outbox = Vec::new();
-        let mut chat = ChatView::open(project, &[], &mut outbox);
-        assert!(outbox.is_empty());
+        let mut intents = Intents::default();
+        let mut chat = ChatView::open(project, &[], &mut intents);
+        assert!(intents.as_slice().is_empty());
         chat.input = "  hello  ".into();
-        chat.send(&mut outbox);
-        assert!(matches!(outbox.as_slice(), [Command::CreateSession { kind: SessionKind::Chat, .. }]));
+        chat.send(&mut intents);
+        assert!(matches!(intents.commands().as_slice(), [Command::CreateSession { kind: SessionKind::Chat, .. }]));
         assert!(chat.input.is_empty());
         let mut s = session();
         s.project = Some(project);
-        chat.apply(&Event::SessionCreated { session: s.clone() }, &mut outbox);
-        assert_eq!(outbox.last(), Some(&Command::SendMessage { session: s.id, text: "hello".into() }));
+        chat.apply(&Event::SessionCreated { session: s.clone() }, &mut intents);
+        assert_eq!(intents.commands().last(), Some(&Command::SendMessage { session: s.id, text: "hello".into() }));
     }
 
     #[test]
     fn earlier_history_goes_before_what_is_shown() {
         let s = session();
-        let mut outbox = Vec::new();
-        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut outbox);
+        let mut intents = Intents::default();
+        let mut chat = ChatView::open(s.project.unwrap(), std::slice::from_ref(&s), &mut intents);
         let user = |t: &str| Record::Message(Message::text(s.id, Role::User, t));
-        chat.apply(&Event::History { session: s.id, records: vec![(5, user("five"))], complete: false }, &mut outbox);
-        chat.load_earlier(&mut outbox);
-        assert_eq!(outbox.last(), Some(&Command::LoadHistory { session: s.id, before: Some(5), limit: HISTORY_PAGE }));
-        chat.apply(&Event::History { session: s.id, records: vec![(4, user("four"))], complete: true }, &mut outbox);
+        chat.apply(&Event::History { session: s.id, records: vec![(5, user("five"))], complete: false }, &mut intents);
+        chat.load_earlier(&mut intents);
+        assert_eq!(
+            intents.commands().last(),
+            Some(&Command::LoadHistory { session: s.id, before: Some(5), limit: HISTORY_PAGE })
+        );
+        chat.apply(&Event::History { session: s.id, records: vec![(4, user("four"))], complete: true }, &mut intents);
         let texts: Vec<_> = chat
             .items
             .iter()

@@ -8,6 +8,7 @@ use egui::{Color32, FontId, Id, Rect, RichText, ScrollArea, Sense, TextEdit, Tex
 use crate::domain::{FileChange, HunkDecision};
 use crate::protocol::{ChangeSetDecision, Command};
 
+use super::super::intents::Intents;
 use super::super::view::ViewModel;
 use super::diff::{FileDiff, Row, Side};
 use super::{DiffMode, ReviewView, tally};
@@ -33,22 +34,19 @@ impl Tints {
     }
 }
 
-pub fn review_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn review_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     if view.project.is_none() {
         ui.add_space(16.0);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to review its changes.").weak()));
         return;
     }
     let review = &mut view.review;
-    if let Some(id) = view.review_request.take() {
-        review.select(id);
-    }
     let third = (ui.available_width() / 3.0).max(120.0);
     egui::Panel::left(Id::new("aura-review-list"))
         .resizable(true)
         .default_size(230.0_f32.min(third))
         .max_size(third)
-        .show(ui, |ui| list_ui(ui, review, commands));
+        .show(ui, |ui| list_ui(ui, review, intents));
     if review.current().is_none() {
         ui.add_space(16.0);
         ui.vertical_centered(|ui| {
@@ -57,11 +55,11 @@ pub fn review_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
         });
         return;
     }
-    egui::Panel::bottom(Id::new("aura-review-decide")).show(ui, |ui| decide_ui(ui, review, commands));
+    egui::Panel::bottom(Id::new("aura-review-decide")).show(ui, |ui| decide_ui(ui, review, intents));
     changeset_ui(ui, review);
 }
 
-fn list_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
+fn list_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
     ScrollArea::vertical().id_salt("aura-review-list-scroll").show(ui, |ui| {
         ui.label(RichText::new(format!("Waiting ({})", review.pending.len())).strong());
         let mut picked = None;
@@ -90,11 +88,11 @@ fn list_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
                 ui.label(RichText::new(applied.files.join(", ")).weak().small());
                 ui.horizontal(|ui| {
                     if ui.button("Undo").on_hover_text("Put these files back as they were").clicked() {
-                        commands.push(Command::UndoChangeSet { changeset: applied.changeset, overwrite: Vec::new() });
+                        intents.send(Command::UndoChangeSet { changeset: applied.changeset, overwrite: Vec::new() });
                     }
                     if ui.button("Restore to before").on_hover_text("Undo this change and every later one").clicked() {
-                        commands
-                            .push(Command::RestoreCheckpoint { changeset: applied.changeset, overwrite: Vec::new() });
+                        intents
+                            .send(Command::RestoreCheckpoint { changeset: applied.changeset, overwrite: Vec::new() });
                     }
                 });
             });
@@ -102,14 +100,14 @@ fn list_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
         if let Some((changeset, files)) = review.hand_edited.clone() {
             ui.colored_label(WARNING, format!("Left as they are (edited by hand since): {}", files.join(", ")));
             if ui.button("Put them back too").clicked() {
-                commands.push(Command::UndoChangeSet { changeset, overwrite: files });
+                intents.send(Command::UndoChangeSet { changeset, overwrite: files });
                 review.hand_edited = None;
             }
         }
     });
 }
 
-fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
+fn decide_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
     let Some((accepted, rejected, open)) = review.current().map(tally) else { return };
     ui.add_space(4.0);
     ui.add(
@@ -125,7 +123,7 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
         let label =
             format!("Apply decisions ({accepted} accepted, {} rejected)", rejected + if undecided { open } else { 0 });
         if ui.add_enabled(accepted + rejected > 0, egui::Button::new(label)).clicked() {
-            review.decide(None, commands);
+            review.decide(None, intents);
         }
         if undecided {
             ui.label(RichText::new(format!("{open} undecided count as rejected")).weak());
@@ -133,10 +131,10 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
     });
     ui.horizontal(|ui| {
         if ui.button("Accept all").clicked() {
-            review.decide(Some(ChangeSetDecision::AcceptAll), commands);
+            review.decide(Some(ChangeSetDecision::AcceptAll), intents);
         }
         if ui.button("Reject all").clicked() {
-            review.decide(Some(ChangeSetDecision::RejectAll), commands);
+            review.decide(Some(ChangeSetDecision::RejectAll), intents);
         }
     });
     ui.add_space(2.0);
