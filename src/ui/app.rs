@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use egui::{Color32, Key, Modifiers, RichText, Ui, ViewportCommand};
+use egui::{Key, Modifiers, RichText, Ui, ViewportCommand};
 
 use crate::engine::EngineClient;
 use crate::protocol::{Appearance, ChangeSetDecision, Command, Event, Surface};
@@ -24,6 +24,7 @@ use super::palette::{self, Action, Palette};
 use super::tab_viewer::Tabs;
 use super::tabs::Tab;
 use super::tasks_panel::loop_label;
+use super::theme;
 use super::usage::describe;
 use super::view::{Connection, ViewModel};
 
@@ -223,7 +224,7 @@ impl AuraApp {
         if let Connection::Failed(message) = &self.view.connection {
             egui::Panel::top("aura-store-error").show(ui, |ui| {
                 ui.colored_label(
-                    Color32::from_rgb(0xE0, 0x60, 0x50),
+                    theme::of(ui).error,
                     RichText::new(format!("The store could not be opened: {message}")).strong(),
                 );
             });
@@ -406,7 +407,7 @@ fn status_ui(ui: &mut Ui, view: &ViewModel) {
             Connection::Ready { app_version, data_dir } => {
                 ui.label(format!("Aura {app_version} · store ready at {}", data_dir.display()))
             }
-            Connection::Failed(_) => ui.colored_label(Color32::from_rgb(0xE0, 0x60, 0x50), "Store unavailable"),
+            Connection::Failed(_) => ui.colored_label(theme::of(ui).error, "Store unavailable"),
         };
         if let Some(open) = &view.project {
             ui.separator();

@@ -7,6 +7,7 @@ use crate::domain::{Check, CheckKind};
 use crate::protocol::Command;
 
 use super::intents::Intents;
+use super::theme;
 use super::view::ViewModel;
 
 pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
@@ -35,12 +36,12 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
         return;
     };
     ui.label(format!("{} — {}", open.project.name, open.project.root.display()));
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     if open.detected_checks.is_empty() {
         ui.label(RichText::new("Detected: none (no manifest, Makefile or Definition of Done names a check).").weak());
     } else {
         ui.label(RichText::new("Detected in the workspace:").weak());
-        egui::Grid::new("detected-checks").num_columns(3).spacing([16.0, 2.0]).show(ui, |ui| {
+        egui::Grid::new("detected-checks").num_columns(3).spacing(theme::GRID_SPACING).show(ui, |ui| {
             for check in &open.detected_checks {
                 ui.label(RichText::new(check.kind.as_str()).weak());
                 ui.label(RichText::new(&check.command).monospace());
@@ -49,7 +50,7 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
             }
         });
     }
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     ui.label("Your checks (when any are set, they replace the detected ones):");
     let mut remove = None;
     for (i, check) in open.check_draft.iter_mut().enumerate() {

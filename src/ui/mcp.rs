@@ -7,6 +7,7 @@ use crate::domain::ProjectId;
 use crate::protocol::{Command, McpServerView};
 
 use super::intents::Intents;
+use super::theme;
 
 /// What the engine last said of the project's servers, or `None` before anyone asked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -38,7 +39,7 @@ pub fn mcp_ui(ui: &mut Ui, project: ProjectId, view: &mut McpView, intents: &mut
         return;
     };
     for problem in problems {
-        ui.colored_label(ui.visuals().warn_fg_color, problem);
+        ui.colored_label(theme::of(ui).warning, problem);
     }
     if servers.is_empty() && problems.is_empty() {
         ui.label(RichText::new("No servers: add them to .mcp.json at the workspace root.").weak());
@@ -86,7 +87,7 @@ fn server_ui(ui: &mut Ui, project: ProjectId, server: &McpServerView, intents: &
         }
     });
     if let Some(problem) = &server.problem {
-        ui.colored_label(ui.visuals().error_fg_color, problem);
+        ui.colored_label(theme::of(ui).error, problem);
     }
     egui::CollapsingHeader::new(format!("Log of {}", server.name)).id_salt(("mcp-log", &server.name)).show(ui, |ui| {
         ui.add(egui::Label::new(RichText::new(&server.log).monospace().weak()).selectable(true));
@@ -123,5 +124,5 @@ fn server_ui(ui: &mut Ui, project: ProjectId, server: &McpServerView, intents: &
             }
         },
     );
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
 }

@@ -27,6 +27,7 @@ mod specs;
 mod tab_viewer;
 mod tabs;
 mod tasks_panel;
+mod theme;
 mod time;
 mod usage;
 mod view;

@@ -2,7 +2,7 @@
 //! Worker use, and how its dev loop runs (autopilot, attempts per task). A model served by a local
 //! server found on this machine can be picked with one click.
 
-use egui::{Color32, ComboBox, DragValue, RichText, TextEdit, Ui};
+use egui::{ComboBox, DragValue, RichText, TextEdit, Ui};
 
 use crate::domain::ApprovalPolicy;
 
@@ -10,6 +10,7 @@ use crate::llm::ProviderKind;
 use crate::protocol::{Command, LocalServerStatus, ModelChoice};
 
 use super::intents::Intents;
+use super::theme;
 use super::view::{ProjectView, ViewModel};
 
 pub(super) fn provider_name(kind: ProviderKind) -> &'static str {
@@ -79,10 +80,10 @@ pub fn model_choice_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents)
             ui.label(RichText::new("Testing…").weak());
         }
         Some(Some((true, message))) => {
-            ui.colored_label(Color32::from_rgb(0x5C, 0xB8, 0x5C), format!("✔ {message}"));
+            ui.colored_label(theme::of(ui).ok, format!("✔ {message}"));
         }
         Some(Some((false, message))) => {
-            ui.colored_label(Color32::from_rgb(0xE0, 0x60, 0x50), format!("✖ {message}"));
+            ui.colored_label(theme::of(ui).error, format!("✖ {message}"));
         }
         None => {}
     }
@@ -117,7 +118,7 @@ fn sandbox_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
     });
     ui.label(egui::RichText::new(policy.describe()).weak());
     if let Some(problem) = &open.sandbox_problem {
-        ui.colored_label(ui.visuals().warn_fg_color, problem);
+        ui.colored_label(theme::of(ui).warning, problem);
     }
     if policy != open.sandbox_policy {
         intents.send(Command::SetSandboxPolicy { project: open.project.id, policy });

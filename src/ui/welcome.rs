@@ -7,6 +7,7 @@ use crate::domain::Project;
 use crate::protocol::Command;
 
 use super::intents::Intents;
+use super::theme;
 
 /// How many recent projects the welcome lists.
 const RECENT: usize = 8;
@@ -19,7 +20,7 @@ pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, intents: &m
         ui.add_space(8.0);
         ui.vertical(|ui| {
             ui.set_width(300.0);
-            ui.label(RichText::new("Aura").heading().size(26.0));
+            ui.label(RichText::new("Aura").heading().size(theme::TITLE_SIZE));
             ui.label(RichText::new("Requirements to specs to tasks to verified code.").weak());
             ui.add_space(12.0);
             if choosing {

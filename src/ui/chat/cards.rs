@@ -1,20 +1,18 @@
 //! The chat's cards: a tool call in one line that expands to its output, a Planner's work order to
 //! approve, edit or reject, and a proposed change that points to Review.
 
-use egui::{Color32, Frame, RichText, ScrollArea, Stroke, TextEdit, Ui};
+use egui::{Frame, RichText, ScrollArea, Stroke, TextEdit, Ui};
 use serde_json::Value;
 
 use crate::domain::{ChangeSetId, ChangeSetStatus, WorkOrder};
 use crate::protocol::{Command, WorkOrderDecision};
 
 use super::super::intents::Intents;
+use super::super::theme;
 use super::{OrderDraft, ToolCard, ToolState};
 
 /// How much of a tool's output an expanded card shows; the rest is in the model's transcript.
 const OUTPUT_SHOWN: usize = 20_000;
-
-pub(super) const ERROR: Color32 = Color32::from_rgb(0xE0, 0x60, 0x50);
-const OK: Color32 = Color32::from_rgb(0x5C, 0xB8, 0x5C);
 
 fn arg<'a>(arguments: &'a Value, key: &str) -> &'a str {
     arguments.get(key).and_then(Value::as_str).unwrap_or("")
@@ -69,50 +67,43 @@ pub fn headline(name: &str, arguments: &Value) -> String {
 }
 
 pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
+    let theme = theme::of(ui);
     let (mark, color, summary) = match &card.state {
-        None => ("·", ui.visuals().weak_text_color(), String::new()),
-        Some(ToolState::Running) => ("…", ui.visuals().weak_text_color(), "running".to_string()),
-        Some(ToolState::Done { is_error: false, summary }) => ("✔", OK, summary.clone()),
-        Some(ToolState::Done { is_error: true, summary }) => ("✖", ERROR, summary.clone()),
+        None => ("·", theme.weak, String::new()),
+        Some(ToolState::Running) => ("…", theme.weak, "running".to_string()),
+        Some(ToolState::Done { is_error: false, summary }) => ("✔", theme.ok, summary.clone()),
+        Some(ToolState::Done { is_error: true, summary }) => ("✖", theme.error, summary.clone()),
     };
     let line = if summary.is_empty() {
         headline(&card.call.name, &card.call.arguments)
     } else {
         format!("{} → {summary}", headline(&card.call.name, &card.call.arguments))
     };
-    Frame::new()
-        .stroke(Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color))
-        .corner_radius(4.0)
-        .inner_margin(4.0)
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            let clicked = ui
-                .horizontal(|ui| {
-                    ui.colored_label(color, mark);
-                    let toggle = if card.expanded { "▾" } else { "▸" };
-                    ui.add(
-                        egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace())
-                            .frame(false)
-                            .truncate(),
-                    )
+    Frame::new().stroke(Stroke::new(1.0, theme.border)).corner_radius(4.0).inner_margin(4.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        let clicked = ui
+            .horizontal(|ui| {
+                ui.colored_label(color, mark);
+                let toggle = if card.expanded { "▾" } else { "▸" };
+                ui.add(egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace()).frame(false).truncate())
                     .on_hover_text("Show the full output")
                     .clicked()
-                })
-                .inner;
-            if clicked {
-                card.expanded = !card.expanded;
-            }
-            if card.expanded {
-                let output = card.output.as_deref().unwrap_or("(no output yet)");
-                let shown = match output.char_indices().nth(OUTPUT_SHOWN) {
-                    Some((cut, _)) => format!("{}\n… {} more bytes", &output[..cut], output.len() - cut),
-                    None => output.to_string(),
-                };
-                ScrollArea::vertical().id_salt(card.call.id.to_string()).max_height(280.0).show(ui, |ui| {
-                    ui.add(egui::Label::new(RichText::new(shown).monospace()).selectable(true));
-                });
-            }
-        });
+            })
+            .inner;
+        if clicked {
+            card.expanded = !card.expanded;
+        }
+        if card.expanded {
+            let output = card.output.as_deref().unwrap_or("(no output yet)");
+            let shown = match output.char_indices().nth(OUTPUT_SHOWN) {
+                Some((cut, _)) => format!("{}\n… {} more bytes", &output[..cut], output.len() - cut),
+                None => output.to_string(),
+            };
+            ScrollArea::vertical().id_salt(card.call.id.to_string()).max_height(280.0).show(ui, |ui| {
+                ui.add(egui::Label::new(RichText::new(shown).monospace()).selectable(true));
+            });
+        }
+    });
 }
 
 fn lines(text: &str) -> Vec<String> {

@@ -10,8 +10,9 @@ use super::super::intents::{Intent, Intents};
 use super::super::markdown::markdown_ui;
 use super::super::models::{model_choice_ui, provider_name};
 use super::super::receipt::receipt_ui;
+use super::super::theme;
 use super::super::view::ViewModel;
-use super::cards::{ERROR, change_card_ui, tool_card_ui, work_order_ui};
+use super::cards::{change_card_ui, tool_card_ui, work_order_ui};
 use super::{ChatItem, ChatView, LiveReply};
 
 /// A first guess at a row's height before it has been drawn.
@@ -142,14 +143,11 @@ pub(in crate::ui) fn conversation_ui(ui: &mut Ui, chat: &mut ChatView, intents: 
         ui.add_space(2.0);
         match item {
             ChatItem::User(text) => {
-                egui::Frame::new().fill(ui.visuals().faint_bg_color).corner_radius(6.0).inner_margin(6.0).show(
-                    ui,
-                    |ui| {
-                        ui.set_width(ui.available_width());
-                        ui.label(RichText::new("You").weak().small());
-                        ui.add(egui::Label::new(text.as_str()).selectable(true));
-                    },
-                );
+                egui::Frame::new().fill(theme::of(ui).faint).corner_radius(6.0).inner_margin(6.0).show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.label(RichText::new("You").weak().small());
+                    ui.add(egui::Label::new(text.as_str()).selectable(true));
+                });
             }
             ChatItem::Assistant { text, rendered } => markdown_ui(ui, text, rendered),
             ChatItem::Reasoning(text) => {
@@ -174,7 +172,7 @@ pub(in crate::ui) fn conversation_ui(ui: &mut Ui, chat: &mut ChatView, intents: 
                 }
             }
             ChatItem::Note { text, error: true } => {
-                ui.colored_label(ERROR, text.as_str());
+                ui.colored_label(theme::of(ui).error, text.as_str());
             }
             ChatItem::Note { text, error: false } => {
                 ui.label(RichText::new(text.as_str()).weak().italics());

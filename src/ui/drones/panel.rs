@@ -9,6 +9,7 @@ use crate::protocol::Command;
 
 use super::super::intents::Intents;
 use super::super::tabs::Tab;
+use super::super::theme;
 use super::super::view::ViewModel;
 use super::DronesView;
 
@@ -72,7 +73,7 @@ pub(super) fn summon_ui(ui: &mut Ui, view: &mut ViewModel, drone: &str, focus: b
 
 pub fn drones_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let Some(project) = view.drones.project else {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see its Drones.").weak()));
         return;
     };
@@ -101,7 +102,7 @@ fn list_ui(ui: &mut Ui, view: &mut DronesView) {
     if ui.button("New Drone").clicked() {
         view.draft = Some(blank());
     }
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     let mut picked = None;
     for (drone, source) in &view.drones {
         let mark = if matches!(source, DroneSource::BuiltIn) { "" } else { " ·" };
@@ -115,7 +116,7 @@ fn list_ui(ui: &mut Ui, view: &mut DronesView) {
         view.draft = None;
     }
     for error in &view.errors {
-        ui.colored_label(ui.visuals().error_fg_color, RichText::new(error).small());
+        ui.colored_label(theme::of(ui).error, RichText::new(error).small());
     }
 }
 
@@ -124,7 +125,7 @@ fn detail_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let Some((drone, source)) =
         drones.selected.as_ref().and_then(|n| drones.drones.iter().find(|(d, _)| &d.name == n)).cloned()
     else {
-        ui.add_space(12.0);
+        ui.add_space(theme::SPACE_L);
         ui.label(
             RichText::new(
                 "Choose a Drone, or make a new one. Your own are saved in .aura/drones/ to share through git.",
@@ -164,14 +165,14 @@ fn detail_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
             open.loop_settings = settings;
         }
     }
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     summon_ui(ui, view, &drone.name, false, intents);
     ui.separator();
     // Manifests wrap their instructions by hand; the pane wraps them to its width instead.
     let paragraphs: Vec<String> =
         drone.instructions.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     ui.label(paragraphs.join("\n\n"));
-    ui.add_space(6.0);
+    ui.add_space(theme::SPACE_M);
     ui.horizontal(|ui| {
         let label = if matches!(source, DroneSource::BuiltIn) { "Customize" } else { "Edit" };
         if ui.button(label).on_hover_text("Saved as .aura/drones/NAME.toml in the workspace").clicked() {
@@ -187,7 +188,7 @@ fn detail_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
 /// The form; returns `Some(Some(manifest))` to save, `Some(None)` to cancel.
 fn form_ui(ui: &mut Ui, draft: &mut DroneManifest) -> Option<Option<DroneManifest>> {
     let mut outcome = None;
-    egui::Grid::new("aura-drone-form").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
+    egui::Grid::new("aura-drone-form").num_columns(2).spacing(theme::GRID_SPACING).show(ui, |ui| {
         ui.label("Name");
         ui.add(TextEdit::singleline(&mut draft.name).hint_text("lowercase-with-dashes"));
         ui.end_row();

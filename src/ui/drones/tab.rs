@@ -10,6 +10,7 @@ use crate::protocol::Command;
 use super::super::chat::conversation_ui;
 use super::super::intents::{Intent, Intents};
 use super::super::receipt::{receipt_ui, run_verdict_label};
+use super::super::theme;
 use super::super::view::ViewModel;
 use super::panel::summon_ui;
 
@@ -20,7 +21,7 @@ const RECEIPT_HEIGHT: f32 = 220.0;
 
 pub fn drone_tab_ui(ui: &mut Ui, drone: &str, view: &mut ViewModel, intents: &mut Intents) {
     if view.project.is_none() {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to summon its Drones.").weak()));
         return;
     }
@@ -93,7 +94,7 @@ fn runs_ui(ui: &mut Ui, view: &mut ViewModel, drone: &str) {
                             ui.label("running");
                         }
                         Some(receipt) => {
-                            let (verdict, color) = run_verdict_label(run, receipt);
+                            let (verdict, color) = run_verdict_label(theme::of(ui), run, receipt);
                             ui.colored_label(color, verdict);
                         }
                     }

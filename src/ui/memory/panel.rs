@@ -8,6 +8,7 @@ use crate::domain::{MemoryEntry, MemoryId, MemorySource, now_millis};
 use crate::protocol::Command;
 
 use super::super::intents::Intents;
+use super::super::theme;
 use super::super::time::age;
 use super::super::view::ViewModel;
 use super::MemoryView;
@@ -15,12 +16,12 @@ use super::MemoryView;
 pub fn memory_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let ViewModel { project, memory, .. } = view;
     if project.is_none() {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see what it has learned.").weak()));
         return;
     }
     add_ui(ui, memory, intents);
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     search_ui(ui, memory, intents);
     ui.separator();
     list_ui(ui, memory, intents);

@@ -11,7 +11,7 @@ use crate::protocol::Command;
 
 use super::super::intents::Intents;
 use super::super::markdown::markdown_headings_ui;
-use super::super::tasks_panel::status_color;
+use super::super::theme;
 use super::super::view::{ProjectView, ViewModel};
 use super::{SpecsView, problem_path, spec_path};
 
@@ -21,7 +21,7 @@ const INDENT: f32 = 12.0;
 pub fn specs_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let ViewModel { project, specs, .. } = view;
     let Some(open) = project.as_mut() else {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to read and edit its specs.").weak()));
         return;
     };
@@ -43,8 +43,8 @@ pub fn specs_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
 }
 
 fn problems_ui(ui: &mut Ui, specs: &mut SpecsView) {
-    ui.add_space(4.0);
-    let error = ui.visuals().error_fg_color;
+    ui.add_space(theme::SPACE_S);
+    let error = theme::of(ui).error;
     ui.label(RichText::new("The task list cannot be read; fix these lines:").color(error).strong());
     let mut fix = None;
     for problem in &specs.problems {
@@ -62,14 +62,14 @@ fn problems_ui(ui: &mut Ui, specs: &mut SpecsView) {
             specs.toggle_edit();
         }
     }
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
 }
 
 fn empty_ui(ui: &mut Ui, open: &ProjectView, specs: &mut SpecsView, intents: &mut Intents) {
-    ui.add_space(16.0);
+    ui.add_space(theme::SPACE_XL);
     ui.vertical_centered(|ui| {
         ui.label(RichText::new("No specs yet.").strong());
-        ui.add_space(4.0);
+        ui.add_space(theme::SPACE_S);
         if specs.has_requirements {
             ui.label(
                 RichText::new("requirements.md is here: the model can write the specs from it, one file per part.")
@@ -92,7 +92,7 @@ fn empty_ui(ui: &mut Ui, open: &ProjectView, specs: &mut SpecsView, intents: &mu
                 .weak(),
             );
         }
-        ui.add_space(8.0);
+        ui.add_space(theme::SPACE_M);
         ui.label(RichText::new("Spec files written by hand (specs/NN-name.md) are read with:").weak());
         if ui.button("Read specs/ again").clicked() {
             intents.send(Command::SyncTasks { project: open.project.id });
@@ -188,7 +188,7 @@ impl TaskRows<'_> {
             ui.horizontal(|ui| {
                 ui.add_space(INDENT);
                 let (rect, dot) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
-                ui.painter().circle_filled(rect.center(), 4.0, status_color(task.status));
+                ui.painter().circle_filled(rect.center(), 4.0, theme::of(ui).status(task.status));
                 dot.on_hover_text(task.status.as_str());
                 let label = ui
                     .selectable_label(self.selected == Some(task.id), format!("{} {}", task.key, task.title))
@@ -203,7 +203,7 @@ impl TaskRows<'_> {
 
 fn spec_ui(ui: &mut Ui, specs: &mut SpecsView, intents: &mut Intents) {
     let Some(path) = specs.selected.clone() else {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Choose a spec in the outline to read it.").weak()));
         return;
     };
@@ -276,7 +276,7 @@ fn toolbar_ui(ui: &mut Ui, specs: &mut SpecsView, path: &str, intents: &mut Inte
     });
     let mut overwrite = false;
     if let Some(failure) = specs.drafts.get(path).and_then(|d| d.failure.as_ref()) {
-        ui.colored_label(ui.visuals().error_fg_color, &failure.message);
+        ui.colored_label(theme::of(ui).error, &failure.message);
         if failure.stale {
             ui.horizontal(|ui| {
                 revert |= ui.button("Reload").on_hover_text("Drop your edits and show the file as it is now").clicked();
