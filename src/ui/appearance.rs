@@ -68,7 +68,11 @@ mod tests {
             assert_eq!(style.visuals.weak_text_color(), theme.weak);
         }
         apply(&ctx, Appearance { font_size: 18.75, ..Appearance::default() });
-        assert_eq!(ctx.global_style().text_styles[&egui::TextStyle::Body].size, 19.5, "the chosen size scales the theme's");
+        assert_eq!(
+            ctx.global_style().text_styles[&egui::TextStyle::Body].size,
+            19.5,
+            "the chosen size scales the theme's"
+        );
     }
 
     #[test]
