@@ -12,7 +12,7 @@ use super::theme;
 /// How many recent projects the welcome lists.
 const RECENT: usize = 8;
 
-/// Returns whether Open Folder… was clicked; a recent project clicked is opened through `commands`.
+/// Returns whether Open Folder… was clicked; a recent project clicked is opened through `intents`.
 pub fn welcome_ui(ui: &mut Ui, projects: &[Project], choosing: bool, intents: &mut Intents) -> bool {
     let mut open_folder = false;
     ui.add_space(12.0);

@@ -79,31 +79,39 @@ pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
     } else {
         format!("{} → {summary}", headline(&card.call.name, &card.call.arguments))
     };
-    Frame::new().stroke(Stroke::new(1.0, theme.border)).corner_radius(4.0).inner_margin(4.0).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        let clicked = ui
-            .horizontal(|ui| {
-                ui.colored_label(color, mark);
-                let toggle = if card.expanded { "▾" } else { "▸" };
-                ui.add(egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace()).frame(false).truncate())
+    Frame::new()
+        .stroke(Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color))
+        .corner_radius(4.0)
+        .inner_margin(4.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            let clicked = ui
+                .horizontal(|ui| {
+                    ui.colored_label(color, mark);
+                    let toggle = if card.expanded { "▾" } else { "▸" };
+                    ui.add(
+                        egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace())
+                            .frame(false)
+                            .truncate(),
+                    )
                     .on_hover_text("Show the full output")
                     .clicked()
-            })
-            .inner;
-        if clicked {
-            card.expanded = !card.expanded;
-        }
-        if card.expanded {
-            let output = card.output.as_deref().unwrap_or("(no output yet)");
-            let shown = match output.char_indices().nth(OUTPUT_SHOWN) {
-                Some((cut, _)) => format!("{}\n… {} more bytes", &output[..cut], output.len() - cut),
-                None => output.to_string(),
-            };
-            ScrollArea::vertical().id_salt(card.call.id.to_string()).max_height(280.0).show(ui, |ui| {
-                ui.add(egui::Label::new(RichText::new(shown).monospace()).selectable(true));
-            });
-        }
-    });
+                })
+                .inner;
+            if clicked {
+                card.expanded = !card.expanded;
+            }
+            if card.expanded {
+                let output = card.output.as_deref().unwrap_or("(no output yet)");
+                let shown = match output.char_indices().nth(OUTPUT_SHOWN) {
+                    Some((cut, _)) => format!("{}\n… {} more bytes", &output[..cut], output.len() - cut),
+                    None => output.to_string(),
+                };
+                ScrollArea::vertical().id_salt(card.call.id.to_string()).max_height(280.0).show(ui, |ui| {
+                    ui.add(egui::Label::new(RichText::new(shown).monospace()).selectable(true));
+                });
+            }
+        });
 }
 
 fn lines(text: &str) -> Vec<String> {
