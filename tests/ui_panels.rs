@@ -405,3 +405,55 @@ fn the_drones_tab_lists_drones_and_errors_and_saves_a_new_drone_as_a_manifest() 
     harness.get_by_label("api-docs");
     assert_eq!(harness.state().view().drones.errors.len(), 1);
 }
+
+/// At the window's first size, in the default layout, a side-by-side diff of long lines keeps each
+/// line whole: both columns are as wide as the longest line, side by side, and the diff scrolls
+/// sideways instead of cutting them.
+#[test]
+fn a_side_by_side_diff_of_long_lines_stays_whole_at_the_default_window_size() {
+    use aura::domain::{ChangeSet, FileChange, FileChangeKind};
+    use aura::protocol::Event;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let app = ui_harness::app_with_store(&dir.path().join("data"), &runtime);
+    let mut harness = Harness::builder()
+        .with_size(aura::ui::WINDOW_SIZE)
+        .build_ui_state(|ui, app: &mut AuraApp| app.ui_contents(ui), app);
+    ui_harness::open_in_app(&mut harness, workspace.path());
+    let line = |tense: &str| {
+        format!("    tracing::info!(\"{tense}: {{read}} of {{total}} files, {{skipped}} skipped, in {{elapsed:?}}\");")
+    };
+    let (old_line, new_line) = (line("read"), line("were read"));
+    let before = format!("fn report() {{\n{old_line}\n}}\n");
+    let after = format!("fn report() {{\n{new_line}\n}}\n");
+    let file = FileChange {
+        path: "src/report.rs".into(),
+        kind: FileChangeKind::Modify,
+        hunks: aura::edits::hunks(&before, &after),
+        before: Some(before),
+        after: Some(after),
+        before_hash: None,
+    };
+    harness.state_mut().apply(Event::ChangeSetProposed { changeset: ChangeSet::new(None, "log it", vec![file]) });
+    harness.state_mut().show_tab(Tab::Review);
+    harness.run_steps(2);
+    harness.get_by_label("Side by side").click();
+    harness.run_steps(3);
+
+    let mono = harness.ctx.global_style().text_styles[&egui::TextStyle::Monospace].clone();
+    // The row holds its gutter (the line number and the sign) and then the text.
+    let drawn = format!("    2 + {new_line}");
+    let text_width = harness.ctx.fonts_mut(|f| f.layout_no_wrap(drawn, mono, egui::Color32::WHITE).size().x);
+    let old = harness.get_by_label(&old_line).rect();
+    let new = harness.get_by_label(&new_line).rect();
+    assert!(old.width() >= text_width && new.width() >= text_width, "{old:?} and {new:?} cut a {text_width} px line");
+    assert_eq!(old.top(), new.top(), "the two versions share a row");
+    assert!(old.right() <= new.left(), "the new version stands right of the old: {old:?} {new:?}");
+    // Where the pane is too narrow for both, the new version is reached by scrolling sideways.
+    harness.get_by_label(&new_line).scroll_to_me();
+    harness.run_steps(3);
+    let shown = harness.get_by_label(&new_line).rect();
+    assert!(shown.left() < aura::ui::WINDOW_SIZE[0] && shown.top() == new.top(), "scrolled sideways to {shown:?}");
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use egui::{Color32, Key, Modifiers, RichText, Ui, ViewportCommand};
+use egui::{Key, Modifiers, RichText, Ui, ViewportCommand};
 
 use crate::engine::EngineClient;
 use crate::protocol::{Appearance, ChangeSetDecision, Command, Event, Surface};
@@ -17,11 +17,14 @@ use super::appearance;
 use super::companion::CompanionSwitch;
 use super::docks::{Docks, pressed_tab};
 use super::folder::{Chosen, FolderChoice, FolderPicker, SystemFolderPicker};
+use super::intents::{Intent, Intents};
 use super::layout::{Layout, LayoutSaver, Restored, Saving};
 use super::models::provider_name;
 use super::palette::{self, Action, Palette};
-use super::tabs::{Tab, TabRequest, Tabs};
+use super::tab_viewer::Tabs;
+use super::tabs::Tab;
 use super::tasks_panel::loop_label;
+use super::theme;
 use super::usage::describe;
 use super::view::{Connection, ViewModel};
 
@@ -41,6 +44,8 @@ pub struct AuraApp {
     /// The appearance last applied to the context.
     applied: Option<Appearance>,
     companion: CompanionSwitch,
+    /// What the panels and the view model asked for this frame, handled after drawing.
+    intents: Intents,
 }
 
 impl AuraApp {
@@ -57,6 +62,7 @@ impl AuraApp {
             palette: Palette::default(),
             applied: None,
             companion: CompanionSwitch::default(),
+            intents: Intents::default(),
         }
     }
 
@@ -102,9 +108,10 @@ impl AuraApp {
         &mut self.companion
     }
 
-    /// Applies an engine event as if it had arrived (for benchmarks that play a recorded session).
+    /// Applies an engine event as if it had arrived (for benchmarks that play a recorded session);
+    /// what it asks for is done after the next frame is drawn.
     pub fn apply(&mut self, event: Event) {
-        self.view.apply(event);
+        self.view.apply(event, &mut self.intents);
     }
 
     /// Brings a tab to the front wherever it is, reopening it in the main window if it was closed.
@@ -154,7 +161,7 @@ impl AuraApp {
                 let layout = layout.take();
                 self.restore_layout(ctx, layout);
             }
-            self.view.apply(event);
+            self.view.apply(event, &mut self.intents);
             if started.elapsed() > EVENT_BUDGET {
                 // More are waiting: come back next frame rather than stall this one.
                 ctx.request_repaint();
@@ -218,47 +225,53 @@ impl AuraApp {
             Some(Chosen::Cancelled) | None => {}
         }
         self.shortcuts(ui);
-        let mut requests: Vec<TabRequest> = pressed_tab(ui).map(TabRequest::Show).into_iter().collect();
-        let mut commands = Vec::new();
-        egui::Panel::top("aura-menu").show(ui, |ui| self.menu_ui(ui, &mut commands, &mut requests));
+        if let Some(tab) = pressed_tab(ui) {
+            self.intents.show(tab);
+        }
+        egui::Panel::top("aura-menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("aura-status").show(ui, |ui| status_ui(ui, &self.view));
         if let Connection::Failed(message) = &self.view.connection {
             egui::Panel::top("aura-store-error").show(ui, |ui| {
                 ui.colored_label(
-                    Color32::from_rgb(0xE0, 0x60, 0x50),
+                    theme::of(ui).error,
                     RichText::new(format!("The store could not be opened: {message}")).strong(),
                 );
             });
         }
-        self.first_steps_ui(ui, &mut commands);
-        folder_prompt_ui(&ctx, &mut self.view, &mut commands);
+        self.first_steps_ui(ui);
+        folder_prompt_ui(&ctx, &mut self.view, &mut self.intents);
         self.companion.poll();
-        let mut tabs = Tabs {
-            view: &mut self.view,
-            commands: &mut commands,
-            in_window: false,
-            requests: &mut requests,
-            companion: &mut self.companion,
-        };
+        let mut tabs =
+            Tabs { view: &mut self.view, intents: &mut self.intents, in_window: false, companion: &mut self.companion };
         self.docks.main_ui(ui, &mut tabs);
         self.docks.windows_ui(ui, &mut tabs);
         if let Some(engine) = &self.engine {
             self.companion.start_if_asked(engine, &ctx);
         }
-        requests.extend(self.view.tab_request.drain(..).map(TabRequest::Show));
-        for request in requests {
-            self.docks.handle(request);
-        }
         if let Some(action) = self.palette.palette_ui(&ctx, &self.view) {
             self.run(action, &ctx);
         }
-        commands.append(&mut self.view.outbox);
-        if let Some(engine) = &mut self.engine {
-            for command in commands {
-                engine.send(command);
+        self.handle_intents(&ctx);
+        self.save_layout(&ctx);
+    }
+
+    /// Does what this frame asked for, in the order it was asked: the one place intents are
+    /// handled, once every window has drawn.
+    fn handle_intents(&mut self, ctx: &egui::Context) {
+        for intent in self.intents.take() {
+            match intent {
+                Intent::Send(command) => self.send(command),
+                Intent::ShowTab(tab) => self.docks.show_tab(tab),
+                Intent::MoveToNewWindow(tab) => self.docks.move_to_new_window(tab),
+                Intent::DockBack(tab) => self.docks.dock_back(tab),
+                Intent::ShowChangeSet(changeset) => {
+                    self.view.review.select(changeset);
+                    self.docks.show_tab(Tab::Review);
+                }
+                Intent::OpenFolder => self.folder.start(ctx),
+                Intent::ResetLayout => self.docks.reset(),
             }
         }
-        self.save_layout(&ctx);
     }
 
     /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat (Ctrl+1…8 are the docks').
@@ -273,26 +286,26 @@ impl AuraApp {
         }
     }
 
-    /// Does what the palette or a shortcut asked for.
+    /// Queues what the palette or a shortcut asked for.
     pub fn run(&mut self, action: Action, ctx: &egui::Context) {
         let project = self.view.project.as_ref().map(|p| p.project.id);
-        let mut commands = Vec::new();
+        let intents = &mut self.intents;
         match action {
-            Action::Show(tab) => self.show_tab(tab),
+            Action::Show(tab) => intents.show(tab),
             Action::SummonDrone(drone) => {
                 self.view.drones.focus_goal = Some(drone.clone());
-                self.show_tab(Tab::Drone(drone));
+                intents.show(Tab::Drone(drone));
             }
             Action::FocusChat => {
-                self.show_tab(Tab::Chat);
+                intents.show(Tab::Chat);
                 ctx.memory_mut(|m| m.request_focus(egui::Id::new("aura-chat-text")));
             }
-            Action::StopTurn => commands.extend(self.view.chat.session.map(|session| Command::StopTurn { session })),
-            Action::Loop(control) => commands.extend(project.map(|project| Command::Loop { project, control })),
-            Action::GenerateSpecs => commands.extend(project.map(|project| Command::GenerateSpecs { project })),
-            Action::SyncTasks => commands.extend(project.map(|project| Command::SyncTasks { project })),
-            Action::AcceptChange => self.view.review.decide(Some(ChangeSetDecision::AcceptAll), &mut commands),
-            Action::RejectChange => self.view.review.decide(Some(ChangeSetDecision::RejectAll), &mut commands),
+            Action::StopTurn => intents.extend(self.view.chat.session.map(|session| Command::StopTurn { session })),
+            Action::Loop(control) => intents.extend(project.map(|project| Command::Loop { project, control })),
+            Action::GenerateSpecs => intents.extend(project.map(|project| Command::GenerateSpecs { project })),
+            Action::SyncTasks => intents.extend(project.map(|project| Command::SyncTasks { project })),
+            Action::AcceptChange => self.view.review.decide(Some(ChangeSetDecision::AcceptAll), intents),
+            Action::RejectChange => self.view.review.decide(Some(ChangeSetDecision::RejectAll), intents),
             Action::ToggleTheme | Action::FontLarger | Action::FontSmaller => {
                 let now = self.view.appearance;
                 self.view.appearance = match action {
@@ -300,18 +313,16 @@ impl AuraApp {
                     Action::FontLarger => appearance::resized(now, 1.0),
                     _ => appearance::resized(now, -1.0),
                 };
-                commands.push(Command::SetAppearance { appearance: self.view.appearance });
+                intents.send(Command::SetAppearance { appearance: self.view.appearance });
             }
-            Action::OpenFolder => self.folder.start(ctx),
-            Action::ResetLayout => self.docks.reset(),
-        }
-        for command in commands {
-            self.send(command);
+            Action::OpenFolder => intents.push(Intent::OpenFolder),
+            Action::ResetLayout => intents.push(Intent::ResetLayout),
         }
     }
 
     /// Above the dock: the welcome while no project is open, then the open project's first steps.
-    fn first_steps_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+    fn first_steps_ui(&mut self, ui: &mut Ui) {
+        let intents = &mut self.intents;
         if matches!(self.view.connection, Connection::Failed(_)) {
             return;
         }
@@ -322,28 +333,28 @@ impl AuraApp {
                     .show(ui, |ui| {
                         let view = &mut self.view;
                         let entry = view.folder_prompt.is_none().then_some(&mut view.folder_entry);
-                        super::welcome::welcome_ui(ui, &view.projects, entry, choosing, commands)
+                        super::welcome::welcome_ui(ui, &view.projects, entry, choosing, intents)
                     })
                     .inner;
                 if clicked {
-                    self.folder.start(ui.ctx());
+                    intents.push(Intent::OpenFolder);
                 }
             }
             Some(project) if super::getting_started::wanted(project) => {
                 egui::Panel::top("aura-getting-started")
-                    .show(ui, |ui| super::getting_started::getting_started_ui(ui, project, commands));
+                    .show(ui, |ui| super::getting_started::getting_started_ui(ui, project, intents));
             }
             Some(_) => {}
         }
     }
 
-    fn menu_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>, requests: &mut Vec<TabRequest>) {
+    fn menu_ui(&mut self, ui: &mut Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 let choosing = self.folder.is_choosing();
                 let label = if choosing { "Choosing a folder…" } else { "Open Folder…" };
                 if ui.add_enabled(!choosing, egui::Button::new(label)).clicked() {
-                    self.folder.start(ui.ctx());
+                    self.intents.push(Intent::OpenFolder);
                     ui.close();
                 }
                 ui.add_enabled_ui(!self.view.projects.is_empty(), |ui| {
@@ -352,23 +363,23 @@ impl AuraApp {
                             let button = egui::Button::new(&project.name)
                                 .right_text(RichText::new(project.root.display().to_string()).weak());
                             if ui.add(button).clicked() {
-                                commands.push(Command::OpenProject { root: project.root.clone() });
+                                self.intents.send(Command::OpenProject { root: project.root.clone() });
                                 ui.close();
                             }
                         }
                     });
                 });
             });
-            ui.menu_button("View", |ui| self.view_menu_ui(ui, requests));
+            ui.menu_button("View", |ui| self.view_menu_ui(ui));
         });
     }
 
-    fn view_menu_ui(&mut self, ui: &mut Ui, requests: &mut Vec<TabRequest>) {
+    fn view_menu_ui(&mut self, ui: &mut Ui) {
         let open = self.docks.open_tabs();
         for tab in Tab::ALL {
             let label = if open.contains(&tab) { tab.title().to_string() } else { format!("{} (closed)", tab.title()) };
             if ui.button(label).clicked() {
-                requests.push(TabRequest::Show(tab));
+                self.intents.show(tab);
                 ui.close();
             }
         }
@@ -378,7 +389,7 @@ impl AuraApp {
             ui.menu_button("Move to new window", |ui| {
                 for tab in in_main {
                     if ui.button(tab.title()).clicked() {
-                        requests.push(TabRequest::MoveToNewWindow(tab));
+                        self.intents.push(Intent::MoveToNewWindow(tab));
                         ui.close();
                     }
                 }
@@ -389,7 +400,7 @@ impl AuraApp {
             ui.menu_button("Dock back", |ui| {
                 for tab in in_windows {
                     if ui.button(tab.title()).clicked() {
-                        requests.push(TabRequest::DockBack(tab));
+                        self.intents.push(Intent::DockBack(tab));
                         ui.close();
                     }
                 }
@@ -397,7 +408,7 @@ impl AuraApp {
         });
         ui.separator();
         if ui.button("Reset layout").clicked() {
-            self.docks.reset();
+            self.intents.push(Intent::ResetLayout);
             ui.close();
         }
     }
@@ -410,7 +421,7 @@ fn status_ui(ui: &mut Ui, view: &ViewModel) {
             Connection::Ready { app_version, data_dir } => {
                 ui.label(format!("Aura {app_version} · store ready at {}", data_dir.display()))
             }
-            Connection::Failed(_) => ui.colored_label(Color32::from_rgb(0xE0, 0x60, 0x50), "Store unavailable"),
+            Connection::Failed(_) => ui.colored_label(theme::of(ui).error, "Store unavailable"),
         };
         if let Some(open) = &view.project {
             ui.separator();
@@ -443,13 +454,13 @@ impl eframe::App for AuraApp {
 }
 
 /// Where no folder dialog could open: a window asking for the folder's path, saying why.
-fn folder_prompt_ui(ctx: &egui::Context, view: &mut ViewModel, commands: &mut Vec<Command>) {
+fn folder_prompt_ui(ctx: &egui::Context, view: &mut ViewModel, intents: &mut Intents) {
     let Some(why) = view.folder_prompt.clone() else { return };
     let mut shown = true;
     egui::Window::new("Open Folder").collapsible(false).resizable(false).open(&mut shown).show(ctx, |ui| {
         ui.label(why);
         if let Some(root) = super::path_entry::path_entry_ui(ui, &mut view.folder_entry, "prompt") {
-            commands.push(Command::OpenProject { root });
+            intents.send(Command::OpenProject { root });
             view.folder_prompt = None;
         }
     });

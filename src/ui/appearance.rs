@@ -5,17 +5,22 @@ use egui::{RichText, Ui};
 
 use crate::protocol::{Appearance, Command};
 
+use super::intents::Intents;
+use super::theme;
+
 pub const FONT_SIZES: std::ops::RangeInclusive<f32> = 9.0..=24.0;
 
-/// Sets the context's visuals and scales every text style from egui's defaults.
+/// Sets the theme, gives both of egui's styles the theme's colours, and sizes every text style
+/// from the theme's sizes, scaled by the text size chosen.
 pub fn apply(ctx: &egui::Context, appearance: Appearance) {
-    let defaults = egui::Style::default().text_styles;
-    let scale = appearance.font_size.clamp(*FONT_SIZES.start(), *FONT_SIZES.end()) / 12.5;
+    let scale = appearance.font_size.clamp(*FONT_SIZES.start(), *FONT_SIZES.end()) / Appearance::default().font_size;
     ctx.set_theme(if appearance.dark { egui::Theme::Dark } else { egui::Theme::Light });
+    ctx.style_mut_of(egui::Theme::Dark, |style| theme::DARK.paint(&mut style.visuals));
+    ctx.style_mut_of(egui::Theme::Light, |style| theme::LIGHT.paint(&mut style.visuals));
     ctx.all_styles_mut(|style| {
-        for (text_style, font) in style.text_styles.iter_mut() {
-            if let Some(default) = defaults.get(text_style) {
-                font.size = default.size * scale;
+        for (text_style, size) in theme::TEXT_STYLES {
+            if let Some(font) = style.text_styles.get_mut(&text_style) {
+                font.size = size * scale;
             }
         }
     });
@@ -26,7 +31,7 @@ pub fn resized(appearance: Appearance, by: f32) -> Appearance {
     Appearance { font_size: (appearance.font_size + by).clamp(*FONT_SIZES.start(), *FONT_SIZES.end()), ..appearance }
 }
 
-pub fn appearance_ui(ui: &mut Ui, appearance: &mut Appearance, commands: &mut Vec<Command>) {
+pub fn appearance_ui(ui: &mut Ui, appearance: &mut Appearance, intents: &mut Intents) {
     ui.strong("Appearance");
     let before = *appearance;
     let mut released = false;
@@ -41,13 +46,34 @@ pub fn appearance_ui(ui: &mut Ui, appearance: &mut Appearance, commands: &mut Ve
     });
     // The size follows the slider at once; it is stored when the slider is let go.
     if appearance.dark != before.dark || released {
-        commands.push(Command::SetAppearance { appearance: *appearance });
+        intents.send(Command::SetAppearance { appearance: *appearance });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nothing_is_drawn_under_the_minimum_at_the_default_size_in_either_theme() {
+        let ctx = egui::Context::default();
+        for dark in [true, false] {
+            apply(&ctx, Appearance { dark, ..Appearance::default() });
+            let style = ctx.global_style();
+            for (text_style, font) in &style.text_styles {
+                assert!(font.size >= theme::MIN_TEXT, "{text_style:?} is {} px", font.size);
+            }
+            let theme = if dark { &theme::DARK } else { &theme::LIGHT };
+            assert_eq!(style.visuals.text_color(), theme.text);
+            assert_eq!(style.visuals.weak_text_color(), theme.weak);
+        }
+        apply(&ctx, Appearance { font_size: 18.75, ..Appearance::default() });
+        assert_eq!(
+            ctx.global_style().text_styles[&egui::TextStyle::Body].size,
+            19.5,
+            "the chosen size scales the theme's"
+        );
+    }
 
     #[test]
     fn text_sizes_stay_within_bounds() {

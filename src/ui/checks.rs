@@ -8,14 +8,16 @@ use super::path_entry::path_entry_ui;
 use crate::domain::{Check, CheckKind};
 use crate::protocol::Command;
 
+use super::intents::Intents;
+use super::theme;
 use super::view::ViewModel;
 
-pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     ui.strong("Validation checks");
     ui.horizontal(|ui| {
         ui.label("Project folder");
         if let Some(root) = path_entry_ui(ui, &mut view.folder_entry, "settings") {
-            commands.push(Command::OpenProject { root });
+            intents.send(Command::OpenProject { root });
         }
     });
     let open = view.project.as_ref().map(|p| p.project.id);
@@ -25,7 +27,7 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
             ui.label(RichText::new("Recent:").weak());
             for project in recent {
                 if ui.button(&project.name).on_hover_text(project.root.display().to_string()).clicked() {
-                    commands.push(Command::OpenProject { root: project.root.clone() });
+                    intents.send(Command::OpenProject { root: project.root.clone() });
                 }
             }
         });
@@ -35,12 +37,12 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
         return;
     };
     ui.label(format!("{} — {}", open.project.name, open.project.root.display()));
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     if open.detected_checks.is_empty() {
         ui.label(RichText::new("Detected: none (no manifest, Makefile or Definition of Done names a check).").weak());
     } else {
         ui.label(RichText::new("Detected in the workspace:").weak());
-        egui::Grid::new("detected-checks").num_columns(3).spacing([16.0, 2.0]).show(ui, |ui| {
+        egui::Grid::new("detected-checks").num_columns(3).spacing(theme::GRID_SPACING).show(ui, |ui| {
             for check in &open.detected_checks {
                 ui.label(RichText::new(check.kind.as_str()).weak());
                 ui.label(RichText::new(&check.command).monospace());
@@ -49,7 +51,7 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
             }
         });
     }
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     ui.label("Your checks (when any are set, they replace the detected ones):");
     let mut remove = None;
     for (i, check) in open.check_draft.iter_mut().enumerate() {
@@ -82,10 +84,10 @@ pub fn checks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>)
         }
         let changed = open.check_draft != open.check_overrides;
         if ui.add_enabled(changed, egui::Button::new("Save checks")).clicked() {
-            commands.push(Command::SetChecks { project: open.project.id, checks: open.check_draft.clone() });
+            intents.send(Command::SetChecks { project: open.project.id, checks: open.check_draft.clone() });
         }
         if ui.add_enabled(!open.check_overrides.is_empty(), egui::Button::new("Use detected checks")).clicked() {
-            commands.push(Command::SetChecks { project: open.project.id, checks: Vec::new() });
+            intents.send(Command::SetChecks { project: open.project.id, checks: Vec::new() });
         }
     });
 }

@@ -6,7 +6,8 @@ use egui::{Id, Key, Modifiers, Ui, ViewportBuilder, ViewportClass, ViewportComma
 use egui_dock::{DockArea, DockState, NodeIndex, Style};
 
 use super::layout::{Geometry, Layout, Pane, Restored, WindowLayout};
-use super::tabs::{Tab, TabRequest, Tabs};
+use super::tab_viewer::Tabs;
+use super::tabs::Tab;
 
 const TAB_KEYS: [Key; Tab::ALL.len()] =
     [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9];
@@ -145,14 +146,6 @@ impl Docks {
         self.main_geometry
     }
 
-    pub fn handle(&mut self, request: TabRequest) {
-        match request {
-            TabRequest::Show(tab) => self.show_tab(tab),
-            TabRequest::MoveToNewWindow(tab) => self.move_to_new_window(tab),
-            TabRequest::DockBack(tab) => self.dock_back(tab),
-        }
-    }
-
     /// Brings a tab to the front wherever it is (raising its window), or reopens it in the main
     /// window's focused place if it was closed.
     pub fn show_tab(&mut self, tab: Tab) {
@@ -274,7 +267,7 @@ fn native_window_ui(ctx: &egui::Context, window: &mut NativeWindow, tabs: &mut T
             window.geometry = Some(geometry);
         }
         if let Some(tab) = pressed_tab(ui) {
-            tabs.requests.push(TabRequest::Show(tab));
+            tabs.intents.show(tab);
         }
         egui::CentralPanel::default().show(ui, |ui| dock_ui(ui, &mut window.dock, dock_id, tabs));
         close

@@ -5,6 +5,7 @@ use egui::{Button, RichText, Ui};
 
 use crate::protocol::{Command, LoopState};
 
+use super::intents::Intents;
 use super::view::ProjectView;
 
 /// Whether the open project still has a first step to take (and the user has not hidden the card).
@@ -12,7 +13,7 @@ pub fn wanted(project: &ProjectView) -> bool {
     !project.getting_started_hidden && (!project.requirements || project.specs.is_empty())
 }
 
-pub fn getting_started_ui(ui: &mut Ui, project: &mut ProjectView, commands: &mut Vec<Command>) {
+pub fn getting_started_ui(ui: &mut Ui, project: &mut ProjectView, intents: &mut Intents) {
     let id = project.project.id;
     ui.add_space(8.0);
     ui.horizontal(|ui| {
@@ -35,14 +36,14 @@ pub fn getting_started_ui(ui: &mut Ui, project: &mut ProjectView, commands: &mut
             ui.horizontal(|ui| {
                 if !project.requirements {
                     if ui.button("Write requirements.md").clicked() {
-                        commands.push(Command::WriteRequirements { project: id });
+                        intents.send(Command::WriteRequirements { project: id });
                     }
                 } else if matches!(project.loop_state, LoopState::Running | LoopState::Pausing) {
                     ui.label("Writing the specs…");
                 } else {
                     let ready = project.models.is_some();
                     if ui.add_enabled(ready, Button::new("Generate specs")).clicked() {
-                        commands.push(Command::GenerateSpecs { project: id });
+                        intents.send(Command::GenerateSpecs { project: id });
                     }
                     if !ready {
                         ui.label(RichText::new("Choose the model in Settings first.").weak());

@@ -10,6 +10,7 @@ use egui::{Color32, FontId, Galley, Rect, Stroke, TextStyle, Ui};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::highlight::LineHighlighter;
+use super::theme;
 
 const CODE_MARGIN: f32 = 6.0;
 const LIST_INDENT: f32 = 16.0;
@@ -51,16 +52,16 @@ struct Palette {
 impl Palette {
     fn of(ui: &Ui) -> Palette {
         let style = ui.style();
-        let visuals = &style.visuals;
+        let theme = theme::of(ui);
         Palette {
             body: TextStyle::Body.resolve(style),
             mono: TextStyle::Monospace.resolve(style),
-            text: visuals.text_color(),
-            strong: visuals.strong_text_color(),
-            weak: visuals.weak_text_color(),
-            link: visuals.hyperlink_color,
-            code_bg: visuals.code_bg_color,
-            dark: visuals.dark_mode,
+            text: theme.text,
+            strong: theme.strong,
+            weak: theme.weak,
+            link: theme.link,
+            code_bg: theme.code,
+            dark: style.visuals.dark_mode,
         }
     }
 }
@@ -315,7 +316,7 @@ pub fn markdown_headings_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered
                         ui.painter().vline(
                             top.x - QUOTE_INDENT / 2.0,
                             top.y..=top.y + galley.size().y,
-                            Stroke::new(2.0, ui.visuals().weak_text_color()),
+                            Stroke::new(2.0, theme::of(ui).weak),
                         );
                     }
                     ui.add(egui::Label::new(galley.clone()).selectable(true));
@@ -325,13 +326,12 @@ pub fn markdown_headings_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered
                 }
             }
             Piece::Code { .. } => {
-                egui::Frame::new()
-                    .fill(ui.visuals().extreme_bg_color)
-                    .corner_radius(4.0)
-                    .inner_margin(CODE_MARGIN)
-                    .show(ui, |ui| {
+                egui::Frame::new().fill(theme::of(ui).field).corner_radius(4.0).inner_margin(CODE_MARGIN).show(
+                    ui,
+                    |ui| {
                         ui.add(egui::Label::new(galley.clone()).selectable(true));
-                    });
+                    },
+                );
             }
             Piece::Rule => {
                 ui.separator();

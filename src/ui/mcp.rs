@@ -3,9 +3,11 @@
 
 use egui::{RichText, Ui};
 
+use crate::domain::ProjectId;
 use crate::protocol::{Command, McpServerView};
 
-use super::view::ProjectView;
+use super::intents::Intents;
+use super::theme;
 
 /// What the engine last said of the project's servers, or `None` before anyone asked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,9 +19,7 @@ pub struct McpView {
     pub new_target: String,
 }
 
-pub fn mcp_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
-    let project = open.project.id;
-    let view = &mut open.mcp;
+pub fn mcp_ui(ui: &mut Ui, project: ProjectId, view: &mut McpView, intents: &mut Intents) {
     ui.horizontal(|ui| {
         ui.strong("MCP servers");
         let label = if view.listing {
@@ -31,7 +31,7 @@ pub fn mcp_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) 
         };
         if ui.add_enabled(!view.listing, egui::Button::new(label)).clicked() {
             view.listing = true;
-            commands.push(Command::ListMcpServers { project });
+            intents.send(Command::ListMcpServers { project });
         }
     });
     let Some((servers, problems)) = &view.servers else {
@@ -39,19 +39,19 @@ pub fn mcp_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) 
         return;
     };
     for problem in problems {
-        ui.colored_label(ui.visuals().warn_fg_color, problem);
+        ui.colored_label(theme::of(ui).warning, problem);
     }
     if servers.is_empty() && problems.is_empty() {
         ui.label(RichText::new("No servers: add them to .mcp.json at the workspace root.").weak());
     }
     for server in servers {
-        server_ui(ui, project, server, commands);
+        server_ui(ui, project, server, intents);
     }
-    add_ui(ui, project, view, commands);
+    add_ui(ui, project, view, intents);
 }
 
 /// Adds a server to the user's own list (every project has it).
-fn add_ui(ui: &mut Ui, project: crate::domain::ProjectId, view: &mut McpView, commands: &mut Vec<Command>) {
+fn add_ui(ui: &mut Ui, project: ProjectId, view: &mut McpView, intents: &mut Intents) {
     ui.label(RichText::new("Add a server of your own (every project gets it):").weak());
     ui.horizontal(|ui| {
         ui.add(egui::TextEdit::singleline(&mut view.new_name).hint_text("name").desired_width(90.0));
@@ -62,7 +62,7 @@ fn add_ui(ui: &mut Ui, project: crate::domain::ProjectId, view: &mut McpView, co
         );
         let ready = !view.new_name.trim().is_empty() && !view.new_target.trim().is_empty();
         if ui.add_enabled(ready, egui::Button::new("Add")).clicked() {
-            commands.push(Command::AddMcpServer {
+            intents.send(Command::AddMcpServer {
                 project,
                 name: std::mem::take(&mut view.new_name),
                 target: std::mem::take(&mut view.new_target),
@@ -72,22 +72,22 @@ fn add_ui(ui: &mut Ui, project: crate::domain::ProjectId, view: &mut McpView, co
     });
 }
 
-fn server_ui(ui: &mut Ui, project: crate::domain::ProjectId, server: &McpServerView, commands: &mut Vec<Command>) {
+fn server_ui(ui: &mut Ui, project: ProjectId, server: &McpServerView, intents: &mut Intents) {
     let switch =
         |tool: Option<String>, enabled| Command::SwitchMcp { project, server: server.name.clone(), tool, enabled };
     ui.horizontal(|ui| {
         let mut on = server.enabled;
         if ui.checkbox(&mut on, RichText::new(&server.name).strong()).changed() {
-            commands.push(switch(None, on));
+            intents.send(switch(None, on));
         }
         let source = if server.yours { "yours" } else { ".mcp.json" };
         ui.label(RichText::new(format!("{} · {} tools · {source}", server.state, server.tools.len())).weak());
         if server.yours && ui.small_button("Remove").clicked() {
-            commands.push(Command::RemoveMcpServer { project, name: server.name.clone() });
+            intents.send(Command::RemoveMcpServer { project, name: server.name.clone() });
         }
     });
     if let Some(problem) = &server.problem {
-        ui.colored_label(ui.visuals().error_fg_color, problem);
+        ui.colored_label(theme::of(ui).error, problem);
     }
     egui::CollapsingHeader::new(format!("Log of {}", server.name)).id_salt(("mcp-log", &server.name)).show(ui, |ui| {
         ui.add(egui::Label::new(RichText::new(&server.log).monospace().weak()).selectable(true));
@@ -103,7 +103,7 @@ fn server_ui(ui: &mut Ui, project: crate::domain::ProjectId, server: &McpServerV
                 ui.horizontal(|ui| {
                     let mut on = tool.enabled;
                     if ui.checkbox(&mut on, RichText::new(&tool.name).monospace()).changed() {
-                        commands.push(switch(Some(tool.qualified.clone()), on));
+                        intents.send(switch(Some(tool.qualified.clone()), on));
                     }
                     if tool.read_only {
                         ui.label(RichText::new("read-only").weak());
@@ -124,5 +124,5 @@ fn server_ui(ui: &mut Ui, project: crate::domain::ProjectId, server: &McpServerV
             }
         },
     );
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
 }

@@ -11,6 +11,7 @@ mod drones;
 mod folder;
 mod getting_started;
 mod highlight;
+mod intents;
 mod keys;
 mod layout;
 mod markdown;
@@ -24,8 +25,10 @@ mod review;
 mod rows;
 mod settings;
 mod specs;
+mod tab_viewer;
 mod tabs;
 mod tasks_panel;
+mod theme;
 mod time;
 mod usage;
 mod view;
@@ -46,6 +49,9 @@ pub use specs::SpecsView;
 pub use tabs::Tab;
 pub use view::{Connection, ProjectView, ViewModel};
 
+/// The main window's size on a first start (later starts restore the stored layout's).
+pub const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
+
 /// Opens the desktop window and runs until it is closed.
 pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -56,7 +62,7 @@ pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Aura")
         .with_app_id("aura")
-        .with_inner_size([1280.0, 800.0])
+        .with_inner_size(WINDOW_SIZE)
         .with_min_inner_size([640.0, 400.0]);
     match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")) {
         Ok(icon) => viewport = viewport.with_icon(icon),

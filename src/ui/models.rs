@@ -2,13 +2,15 @@
 //! Worker use, and how its dev loop runs (autopilot, attempts per task). A model served by a local
 //! server found on this machine can be picked with one click.
 
-use egui::{Color32, ComboBox, DragValue, RichText, TextEdit, Ui};
+use egui::{ComboBox, DragValue, RichText, TextEdit, Ui};
 
 use crate::domain::ApprovalPolicy;
 
 use crate::llm::ProviderKind;
 use crate::protocol::{Command, LocalServerStatus, ModelChoice};
 
+use super::intents::Intents;
+use super::theme;
 use super::view::{ProjectView, ViewModel};
 
 pub(super) fn provider_name(kind: ProviderKind) -> &'static str {
@@ -19,15 +21,15 @@ pub(super) fn provider_name(kind: ProviderKind) -> &'static str {
     }
 }
 
-pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
-    model_choice_ui(ui, view, commands);
+pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
+    model_choice_ui(ui, view, intents);
     if let Some(open) = view.project.as_mut() {
-        loop_settings_ui(ui, open, commands);
+        loop_settings_ui(ui, open, intents);
     }
 }
 
 /// The model in use and the form to choose one (also shown in the chat until one is chosen).
-pub fn model_choice_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn model_choice_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     // Disjoint fields: the servers are read while the project is edited, with no copy per frame.
     let servers = view.local_servers.as_deref().unwrap_or(&[]);
     let Some(open) = view.project.as_mut() else { return };
@@ -62,14 +64,14 @@ pub fn model_choice_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Com
         let mut choice = draft.clone();
         choice.model = choice.model.trim().to_string();
         if ui.add_enabled(ready, egui::Button::new("Use for Planner and Worker")).clicked() {
-            commands.push(Command::SetModels {
+            intents.send(Command::SetModels {
                 project: open.project.id,
                 planner: choice.clone(),
                 worker: choice.clone(),
             });
         }
         if ui.add_enabled(ready, egui::Button::new("Test connection")).clicked() {
-            commands.push(Command::TestConnection { choice });
+            intents.send(Command::TestConnection { choice });
             open.connection_test = Some(None);
         }
     });
@@ -78,17 +80,17 @@ pub fn model_choice_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Com
             ui.label(RichText::new("Testing…").weak());
         }
         Some(Some((true, message))) => {
-            ui.colored_label(Color32::from_rgb(0x5C, 0xB8, 0x5C), format!("✔ {message}"));
+            ui.colored_label(theme::of(ui).ok, format!("✔ {message}"));
         }
         Some(Some((false, message))) => {
-            ui.colored_label(Color32::from_rgb(0xE0, 0x60, 0x50), format!("✖ {message}"));
+            ui.colored_label(theme::of(ui).error, format!("✖ {message}"));
         }
         None => {}
     }
     local_models_ui(ui, open, servers);
 }
 
-fn approval_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+fn approval_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
     let mut policy = open.approval_policy;
     ui.horizontal(|ui| {
         ui.label("Changes");
@@ -98,13 +100,13 @@ fn approval_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>)
         ui.selectable_value(&mut policy, ApprovalPolicy::ReadOnly, "Read-only").on_hover_text("Nothing is written");
     });
     if policy != open.approval_policy {
-        commands.push(Command::SetApprovalPolicy { project: open.project.id, policy });
+        intents.send(Command::SetApprovalPolicy { project: open.project.id, policy });
         open.approval_policy = policy;
     }
 }
 
 /// What the agents' commands may do: the four sandbox policies, and the machine's problem if any.
-fn sandbox_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+fn sandbox_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
     let mut policy = open.sandbox_policy;
     ui.horizontal(|ui| {
         ui.label("Commands");
@@ -116,17 +118,17 @@ fn sandbox_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) 
     });
     ui.label(egui::RichText::new(policy.describe()).weak());
     if let Some(problem) = &open.sandbox_problem {
-        ui.colored_label(ui.visuals().warn_fg_color, problem);
+        ui.colored_label(theme::of(ui).warning, problem);
     }
     if policy != open.sandbox_policy {
-        commands.push(Command::SetSandboxPolicy { project: open.project.id, policy });
+        intents.send(Command::SetSandboxPolicy { project: open.project.id, policy });
         open.sandbox_policy = policy;
     }
 }
 
-fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
-    approval_ui(ui, open, commands);
-    sandbox_ui(ui, open, commands);
+fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
+    approval_ui(ui, open, intents);
+    sandbox_ui(ui, open, intents);
     let mut settings = open.loop_settings;
     ui.horizontal(|ui| {
         ui.checkbox(&mut settings.autopilot, "Autopilot (approve work orders and clean changes without asking)");
@@ -134,7 +136,7 @@ fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Comm
         ui.add(DragValue::new(&mut settings.max_attempts).range(1..=10));
     });
     if settings != open.loop_settings {
-        commands.push(Command::SetLoopSettings { project: open.project.id, settings });
+        intents.send(Command::SetLoopSettings { project: open.project.id, settings });
         open.loop_settings = settings;
     }
 }

@@ -3,30 +3,30 @@
 
 use egui::{Color32, RichText, Ui};
 
-use crate::domain::{DroneRun, Isolation, OutcomeClass, Receipt, TaskStatus, Verdict};
+use crate::domain::{DroneRun, Isolation, OutcomeClass, Receipt, Verdict};
 
-use super::tasks_panel::status_color;
+use super::theme::{self, Theme};
 
-pub fn verdict_label(verdict: Verdict) -> (&'static str, Color32) {
+pub fn verdict_label(theme: &Theme, verdict: Verdict) -> (&'static str, Color32) {
     match verdict {
-        Verdict::Verified => ("Verified", status_color(TaskStatus::Done)),
-        Verdict::Failed => ("Failed", status_color(TaskStatus::Failed)),
-        Verdict::Blocked => ("Blocked", status_color(TaskStatus::Blocked)),
-        Verdict::Unverified => ("Not verified", Color32::GRAY),
+        Verdict::Verified => ("Verified", theme.ok),
+        Verdict::Failed => ("Failed", theme.error),
+        Verdict::Blocked => ("Blocked", theme.warning),
+        Verdict::Unverified => ("Not verified", theme.weak),
     }
 }
 
 /// How a Drone run ended: a read-only run that finished reported, which its receipt calls
 /// unverified only because it changed nothing to check.
-pub fn run_verdict_label(run: &DroneRun, receipt: &Receipt) -> (&'static str, Color32) {
+pub fn run_verdict_label(theme: &Theme, run: &DroneRun, receipt: &Receipt) -> (&'static str, Color32) {
     match (&run.isolation, receipt.verdict) {
-        (Isolation::Shared, Verdict::Unverified) => ("Reported", status_color(TaskStatus::Done)),
-        (_, verdict) => verdict_label(verdict),
+        (Isolation::Shared, Verdict::Unverified) => ("Reported", theme.ok),
+        (_, verdict) => verdict_label(theme, verdict),
     }
 }
 
 pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt) {
-    let (verdict, color) = verdict_label(receipt.verdict);
+    let (verdict, color) = verdict_label(theme::of(ui), receipt.verdict);
     ui.horizontal_wrapped(|ui| {
         ui.colored_label(color, RichText::new(format!("Receipt: {verdict}")).strong());
         ui.label(&receipt.summary);

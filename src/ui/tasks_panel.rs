@@ -2,29 +2,20 @@
 //! order (status, dependencies, attempts), the selected task's reason and receipt, with retry and
 //! block, and the receipts of the project's Drone runs.
 
-use egui::{Color32, RichText, ScrollArea, Ui};
+use egui::{RichText, ScrollArea, Ui};
 
 use crate::domain::{Record, TaskId, TaskStatus, WorkOrderStatus};
 use crate::protocol::{Command, LoopControl, LoopState};
 
 use super::drones::DronesView;
+use super::intents::Intents;
 use super::receipt::{receipt_ui, run_verdict_label, verdict_label};
 use super::tabs::Tab;
+use super::theme;
 use super::view::{ProjectView, ViewModel};
 
 /// The most room the Drone runs take at the bottom of the tab.
 const DRONE_RUNS_HEIGHT: f32 = 180.0;
-
-pub(super) fn status_color(status: TaskStatus) -> Color32 {
-    match status {
-        TaskStatus::Done => Color32::from_rgb(0x6A, 0xC2, 0x6A),
-        TaskStatus::InProgress => Color32::from_rgb(0x5A, 0xA0, 0xE6),
-        TaskStatus::Ready => Color32::from_rgb(0xD8, 0xC0, 0x60),
-        TaskStatus::Failed => Color32::from_rgb(0xE0, 0x60, 0x50),
-        TaskStatus::Blocked => Color32::from_rgb(0xE0, 0x90, 0x40),
-        TaskStatus::Pending => Color32::GRAY,
-    }
-}
 
 pub(super) fn loop_label(state: LoopState) -> &'static str {
     match state {
@@ -38,16 +29,16 @@ pub(super) fn loop_label(state: LoopState) -> &'static str {
     }
 }
 
-pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let Some(open) = view.project.as_mut() else {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| {
             ui.heading("Tasks");
             ui.label(RichText::new("Open a project to see its tasks and run the dev loop.").weak());
         });
         return;
     };
-    controls_ui(ui, open, commands);
+    controls_ui(ui, open, intents);
     ui.separator();
     if view.drones.runs.receipts().next().is_some()
         && let Some((drone, run)) = egui::Panel::bottom("aura-drone-receipts")
@@ -57,7 +48,7 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
             .inner
     {
         view.drones.runs.select(&drone, Some(run));
-        view.tab_request.push(Tab::Drone(drone));
+        intents.show(Tab::Drone(drone));
     }
     let Some(open) = view.project.as_mut() else { return };
     if open.tasks.is_empty() {
@@ -73,17 +64,17 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
     });
     if open.selected_task.is_some() {
         ui.separator();
-        ScrollArea::vertical().id_salt("task-detail").show(ui, |ui| task_detail_ui(ui, open, commands));
+        ScrollArea::vertical().id_salt("task-detail").show(ui, |ui| task_detail_ui(ui, open, intents));
     }
 }
 
-fn controls_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) {
+fn controls_ui(ui: &mut Ui, open: &ProjectView, intents: &mut Intents) {
     let project = open.project.id;
     ui.horizontal(|ui| {
         ui.strong("Dev loop");
         ui.label(loop_label(open.loop_state));
         let running = matches!(open.loop_state, LoopState::Running | LoopState::Pausing | LoopState::Paused);
-        let mut send = |control| commands.push(Command::Loop { project, control });
+        let mut send = |control| intents.send(Command::Loop { project, control });
         if ui.add_enabled(!running, egui::Button::new("Start")).clicked() {
             send(LoopControl::Start);
         }
@@ -98,7 +89,7 @@ fn controls_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) {
         }
     });
     if let Some(reason) = &open.loop_reason {
-        ui.colored_label(status_color(TaskStatus::Blocked), reason);
+        ui.colored_label(theme::of(ui).status(TaskStatus::Blocked), reason);
     }
     let done = open.tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
     let total = open.tasks.len().max(1);
@@ -112,7 +103,7 @@ fn controls_ui(ui: &mut Ui, open: &ProjectView, commands: &mut Vec<Command>) {
 fn task_list_ui(ui: &mut Ui, open: &mut ProjectView) {
     let keys: std::collections::HashMap<_, _> = open.tasks.iter().map(|t| (t.id, t.key.clone())).collect();
     let mut clicked = None;
-    egui::Grid::new("tasks").num_columns(4).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
+    egui::Grid::new("tasks").num_columns(4).striped(true).spacing(theme::GRID_SPACING).show(ui, |ui| {
         for spec in &open.specs {
             ui.strong(format!("{:02} {}", spec.order, spec.title));
             ui.end_row();
@@ -121,7 +112,7 @@ fn task_list_ui(ui: &mut Ui, open: &mut ProjectView) {
                 if ui.selectable_label(selected, RichText::new(&task.key).monospace()).clicked() {
                     clicked = Some(task.id);
                 }
-                ui.colored_label(status_color(task.status), task.status.as_str());
+                ui.colored_label(theme::of(ui).status(task.status), task.status.as_str());
                 let current = open.loop_task == Some(task.id) && task.status == TaskStatus::InProgress;
                 let title = if current { RichText::new(&task.title).strong() } else { RichText::new(&task.title) };
                 if ui.selectable_label(selected, title).clicked() {
@@ -142,19 +133,19 @@ fn task_list_ui(ui: &mut Ui, open: &mut ProjectView) {
     }
 }
 
-fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Command>) {
+fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
     let Some(task) = open.selected_task.and_then(|id| open.task(id)).cloned() else { return };
     ui.horizontal(|ui| {
         ui.heading(format!("{} {}", task.key, task.title));
         if matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) && ui.button("Retry").clicked() {
-            commands.push(Command::RetryTask { task: task.id });
+            intents.send(Command::RetryTask { task: task.id });
         }
         if task.status == TaskStatus::InProgress && ui.button("Block").clicked() {
-            commands.push(Command::BlockTask { task: task.id, reason: "blocked by the user".into() });
+            intents.send(Command::BlockTask { task: task.id, reason: "blocked by the user".into() });
         }
     });
     if let Some(reason) = open.task_reasons.get(&task.id) {
-        ui.colored_label(status_color(task.status), reason);
+        ui.colored_label(theme::of(ui).status(task.status), reason);
     }
     match open.receipts.get(&task.id) {
         Some(receipt) => receipt_ui(ui, receipt),
@@ -162,23 +153,23 @@ fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, commands: &mut Vec<Comman
             ui.label(RichText::new("No receipt yet: one is issued when an attempt ends.").weak());
         }
     }
-    task_log_ui(ui, open, task.id, commands);
+    task_log_ui(ui, open, task.id, intents);
 }
 
 /// Each finished Drone run, newest first: the Drone, what it was asked, and how it ended. Returns the
 /// Drone whose tab was asked for, showing that run.
 fn drone_receipts_ui(ui: &mut Ui, drones: &DronesView) -> Option<(String, crate::domain::DroneId)> {
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     ui.strong("Drone runs");
     let mut picked = None;
     ScrollArea::vertical().id_salt("drone-receipts").auto_shrink([false, true]).show(ui, |ui| {
-        egui::Grid::new("drone-receipts").num_columns(4).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
+        egui::Grid::new("drone-receipts").num_columns(4).striped(true).spacing(theme::GRID_SPACING).show(ui, |ui| {
             for (run, receipt) in drones.runs.receipts() {
                 if ui.link(&run.drone).on_hover_text("Show the run in the Drone's tab").clicked() {
                     picked = Some((run.drone.clone(), run.id));
                 }
                 ui.label(&run.goal);
-                let (verdict, color) = run_verdict_label(run, receipt);
+                let (verdict, color) = run_verdict_label(theme::of(ui), run, receipt);
                 ui.colored_label(color, verdict);
                 ui.add(egui::Label::new(RichText::new(&receipt.summary).weak()).truncate());
                 ui.end_row();
@@ -195,13 +186,13 @@ fn clock(at: u64) -> String {
 }
 
 /// What happened to the task, asked of the engine the first time the section is opened.
-fn task_log_ui(ui: &mut Ui, open: &mut ProjectView, task: TaskId, commands: &mut Vec<Command>) {
+fn task_log_ui(ui: &mut Ui, open: &mut ProjectView, task: TaskId, intents: &mut Intents) {
     let project = open.project.id;
     egui::CollapsingHeader::new("Log").id_salt(("task-log", task.to_string())).show(ui, |ui| {
         let Some((_, records)) = open.task_log.as_ref().filter(|(t, _)| *t == task) else {
             if open.task_log_asked != Some(task) {
                 open.task_log_asked = Some(task);
-                commands.push(Command::LoadTaskLog { project, task });
+                intents.send(Command::LoadTaskLog { project, task });
             }
             ui.label(RichText::new("Reading the log…").weak());
             return;
@@ -227,7 +218,7 @@ fn task_log_ui(ui: &mut Ui, open: &mut ProjectView, task: TaskId, commands: &mut
                     format!(
                         "{}  receipt: {}. {}",
                         clock(receipt.created_at),
-                        verdict_label(receipt.verdict).0,
+                        verdict_label(theme::of(ui), receipt.verdict).0,
                         receipt.summary
                     )
                 }

@@ -4,14 +4,13 @@
 
 use std::collections::HashMap;
 
-use egui::{Color32, RichText, ScrollArea, Sense, Stroke, TextStyle, Ui, pos2, vec2};
+use egui::{RichText, ScrollArea, Sense, Stroke, TextStyle, Ui, pos2, vec2};
 
 use crate::domain::{RequestUsage, Session, SessionId, SessionKind, Usage, thousands};
 use crate::protocol::Event;
 
-const CACHED: Color32 = Color32::from_rgb(0x4C, 0x9A, 0x6A);
-const UNCACHED: Color32 = Color32::from_rgb(0xC0, 0x8A, 0x3C);
-const OUTPUT: Color32 = Color32::from_rgb(0x5A, 0x8C, 0xD0);
+use super::theme;
+
 /// Requests the plot shows, newest last.
 const PLOTTED: usize = 120;
 
@@ -100,17 +99,17 @@ pub fn describe(usage: &Usage) -> String {
 }
 
 pub fn no_project_ui(ui: &mut Ui) {
-    ui.add_space(16.0);
+    ui.add_space(theme::SPACE_XL);
     ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see what its model requests cost.").weak()));
 }
 
 pub fn usage_ui(ui: &mut Ui, usage: &UsageView, chat: Option<SessionId>) {
     if usage.entries.is_empty() {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("No model requests yet in this project.").weak()));
         return;
     }
-    egui::Grid::new("aura-usage-totals").num_columns(2).spacing([12.0, 4.0]).show(ui, |ui| {
+    egui::Grid::new("aura-usage-totals").num_columns(2).spacing(theme::GRID_SPACING).show(ui, |ui| {
         ui.label(RichText::new("Project").strong());
         ui.label(format!("{} requests · {}", usage.entries.len(), describe(&usage.project_total())));
         ui.end_row();
@@ -121,9 +120,9 @@ pub fn usage_ui(ui: &mut Ui, usage: &UsageView, chat: Option<SessionId>) {
         }
     });
     context_ui(ui, usage, chat);
-    ui.add_space(6.0);
+    ui.add_space(theme::SPACE_M);
     plot_ui(ui, &usage.entries[usage.entries.len().saturating_sub(PLOTTED)..]);
-    ui.add_space(6.0);
+    ui.add_space(theme::SPACE_M);
     requests_ui(ui, usage);
 }
 
@@ -159,8 +158,10 @@ fn context_ui(ui: &mut Ui, usage: &UsageView, chat: Option<SessionId>) {
 
 /// Stacked bars per request: cached input, uncached input, output; the legend says which is which.
 fn plot_ui(ui: &mut Ui, entries: &[RequestUsage]) {
+    let theme = theme::of(ui);
+    let [cached, uncached, output] = theme.series;
     ui.horizontal(|ui| {
-        for (colour, name) in [(CACHED, "cached input"), (UNCACHED, "uncached input"), (OUTPUT, "output")] {
+        for (colour, name) in [(cached, "cached input"), (uncached, "uncached input"), (output, "output")] {
             ui.colored_label(colour, "■");
             ui.label(RichText::new(name).small());
         }
@@ -168,12 +169,7 @@ fn plot_ui(ui: &mut Ui, entries: &[RequestUsage]) {
     let height = 110.0;
     let (rect, response) = ui.allocate_exact_size(vec2(ui.available_width(), height), Sense::hover());
     let painter = ui.painter_at(rect);
-    painter.rect_stroke(
-        rect,
-        2.0,
-        Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
-        egui::StrokeKind::Inside,
-    );
+    painter.rect_stroke(rect, 2.0, Stroke::new(1.0, theme.border), egui::StrokeKind::Inside);
     let max = entries.iter().map(|e| e.usage.total_input() + e.usage.output_tokens).max().unwrap_or(1).max(1) as f32;
     let slot = rect.width() / PLOTTED as f32;
     let bar = (slot - 1.0).max(1.0);
@@ -183,9 +179,9 @@ fn plot_ui(ui: &mut Ui, entries: &[RequestUsage]) {
         let mut y = rect.bottom() - 2.0;
         let u = &entry.usage;
         for (tokens, colour) in [
-            (u.cached_input_tokens, CACHED),
-            (u.input_tokens + u.cache_write_tokens, UNCACHED),
-            (u.output_tokens, OUTPUT),
+            (u.cached_input_tokens, cached),
+            (u.input_tokens + u.cache_write_tokens, uncached),
+            (u.output_tokens, output),
         ] {
             let h = tokens as f32 * scale;
             painter.rect_filled(egui::Rect::from_min_max(pos2(x, y - h), pos2(x + bar, y)), 0.0, colour);
@@ -197,7 +193,7 @@ fn plot_ui(ui: &mut Ui, entries: &[RequestUsage]) {
         egui::Align2::RIGHT_TOP,
         format!("{} tokens", thousands(max as u64)),
         TextStyle::Small.resolve(ui.style()),
-        ui.visuals().weak_text_color(),
+        theme.weak,
     );
     if let Some(pointer) = response.hover_pos() {
         let index = ((pointer.x - rect.left()) / slot) as usize;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use std::collections::HashMap;
 
-use crate::domain::{ApprovalPolicy, ChangeSetId, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
+use crate::domain::{ApprovalPolicy, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
 use crate::llm::ProviderKind;
 use crate::protocol::{
     ApiKeyStatus, Appearance, Command, ConversationSummary, Event, LocalServerStatus, LoopSettings, LoopState,
@@ -14,6 +14,7 @@ use crate::protocol::{
 use super::chat::ChatView;
 use super::chat::conversations::ConversationsView;
 use super::drones::DronesView;
+use super::intents::Intents;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
 use super::path_entry::PathEntry;
@@ -181,18 +182,12 @@ pub struct ViewModel {
     pub specs: SpecsView,
     /// The open project's memory entries.
     pub memory: MemoryView,
-    /// Commands the view model itself needs sent (history to load, a message waiting for its session).
-    pub outbox: Vec<Command>,
-    /// Tabs panels asked to bring forward, in order: every one is shown (the app does it after drawing).
-    pub tab_request: Vec<Tab>,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
     pub api_keys: Vec<ApiKeyStatus>,
     /// Keys being typed in Settings, until saved.
     pub key_drafts: KeyDrafts,
-    /// A ChangeSet a panel asked Review to show.
-    pub review_request: Option<ChangeSetId>,
     /// Open the most recent project once the list of projects arrives (a start without `--open`).
     pub reopen_last: bool,
 }
@@ -215,9 +210,6 @@ impl Default for ViewModel {
             drones: DronesView::default(),
             specs: SpecsView::default(),
             memory: MemoryView::default(),
-            outbox: Vec::new(),
-            tab_request: Vec::new(),
-            review_request: None,
             reopen_last: false,
             appearance: Appearance::default(),
             api_keys: Vec::new(),
@@ -228,10 +220,10 @@ impl Default for ViewModel {
 
 impl ViewModel {
     /// Opens the project used last, or says why it cannot be (its folder was moved or deleted).
-    fn reopen(&mut self, last: Option<&Project>) {
+    fn reopen(&mut self, last: Option<&Project>, intents: &mut Intents) {
         let Some(last) = last else { return };
         if last.root.is_dir() {
-            self.outbox.push(Command::OpenProject { root: last.root.clone() });
+            intents.send(Command::OpenProject { root: last.root.clone() });
         } else {
             self.notices.push(format!(
                 "The last project, {}, is no longer at {}: open its folder where it is now, or another one.",
@@ -243,23 +235,25 @@ impl ViewModel {
 
     /// Shows a conversation of the open project in the chat (a new, empty one for `None`) and makes
     /// it the one the engine writes the dev loop's cards into.
-    pub fn open_conversation(&mut self, conversation: Option<&ConversationSummary>) {
+    pub fn open_conversation(&mut self, conversation: Option<&ConversationSummary>, intents: &mut Intents) {
         let Some(project) = self.project.as_ref().map(|p| p.project.id) else { return };
         let autopilot = self.chat.autopilot;
-        self.chat = ChatView::open(project, conversation, &mut self.outbox);
+        self.chat = ChatView::open(project, conversation, intents);
         self.chat.autopilot = autopilot;
         if let Some(c) = conversation {
-            self.outbox.push(Command::OpenConversation { project, session: c.session });
+            intents.send(Command::OpenConversation { project, session: c.session });
         }
     }
 
-    pub fn apply(&mut self, event: Event) {
-        self.chat.apply(&event, &mut self.outbox);
+    /// Applies an engine event; what it calls for (history to load, a message waiting for its
+    /// session, a summoned Drone's tab) is pushed into `intents`.
+    pub fn apply(&mut self, event: Event, intents: &mut Intents) {
+        self.chat.apply(&event, intents);
         self.conversations.apply(&event);
         self.review.apply(&event);
         self.usage.apply(&event);
-        self.drones.apply(&event, &mut self.outbox);
-        self.specs.apply(&event, &mut self.outbox);
+        self.drones.apply(&event, intents);
+        self.specs.apply(&event, intents);
         self.memory.apply(&event);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
@@ -268,7 +262,7 @@ impl ViewModel {
             Event::Error { message, .. } | Event::StoreWarning { message } => self.notices.push(message),
             Event::Projects { projects } => {
                 if std::mem::take(&mut self.reopen_last) && self.project.is_none() {
-                    self.reopen(projects.first());
+                    self.reopen(projects.first(), intents);
                 }
                 self.projects = projects;
             }
@@ -288,21 +282,20 @@ impl ViewModel {
                     .collect();
                 self.conversations = ConversationsView::open(snapshot.project.id, snapshot.conversations);
                 let first = self.conversations.first(snapshot.current_conversation).cloned();
-                self.chat = ChatView::open(snapshot.project.id, first.as_ref(), &mut self.outbox);
+                self.chat = ChatView::open(snapshot.project.id, first.as_ref(), intents);
                 if let Some(first) = first.filter(|c| snapshot.current_conversation != Some(c.session)) {
                     let project = snapshot.project.id;
-                    self.outbox.push(Command::OpenConversation { project, session: first.session });
+                    intents.send(Command::OpenConversation { project, session: first.session });
                 }
                 self.chat.autopilot = snapshot.loop_settings.autopilot;
                 // Commands that were waiting before this surface connected ask again.
                 for approval in &snapshot.pending_commands {
-                    self.chat.apply(&Event::CommandApprovalRequested { approval: approval.clone() }, &mut self.outbox);
+                    self.chat.apply(&Event::CommandApprovalRequested { approval: approval.clone() }, intents);
                 }
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.usage = UsageView::open(snapshot.usage, &snapshot.sessions);
-                self.drones = DronesView::open(snapshot.project.id, snapshot.drone_runs, &mut self.outbox);
-                self.specs =
-                    SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, &mut self.outbox);
+                self.drones = DronesView::open(snapshot.project.id, snapshot.drone_runs, intents);
+                self.specs = SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, intents);
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
@@ -362,12 +355,12 @@ impl ViewModel {
                 if run.trigger.is_none() && self.project.as_ref().is_some_and(|p| p.project.id == run.project) =>
             {
                 self.drones.runs.select(&run.drone, None);
-                self.tab_request.push(Tab::Drone(run.drone));
+                intents.show(Tab::Drone(run.drone));
             }
             // The conversation on screen was deleted (here or elsewhere): the next one opens.
             Event::ConversationDeleted { session, .. } if self.chat.session == Some(session) => {
                 let next = self.conversations.list.first().cloned();
-                self.open_conversation(next.as_ref());
+                self.open_conversation(next.as_ref(), intents);
             }
             Event::LocalServers { servers } => {
                 self.local_servers = Some(servers);

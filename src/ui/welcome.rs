@@ -6,19 +6,21 @@ use egui::{Button, RichText, Ui};
 use crate::domain::Project;
 use crate::protocol::Command;
 
+use super::intents::Intents;
 use super::path_entry::{PathEntry, path_entry_ui};
+use super::theme;
 
 /// How many recent projects the welcome lists.
 const RECENT: usize = 8;
 
 /// Returns whether Open Folder… was clicked; a recent project clicked or a folder typed is opened
-/// through `commands`.
+/// through `intents`.
 pub fn welcome_ui(
     ui: &mut Ui,
     projects: &[Project],
     entry: Option<&mut PathEntry>,
     choosing: bool,
-    commands: &mut Vec<Command>,
+    intents: &mut Intents,
 ) -> bool {
     let mut open_folder = false;
     ui.add_space(12.0);
@@ -26,7 +28,7 @@ pub fn welcome_ui(
         ui.add_space(8.0);
         ui.vertical(|ui| {
             ui.set_width(300.0);
-            ui.label(RichText::new("Aura").heading().size(26.0));
+            ui.label(RichText::new("Aura").heading().size(theme::TITLE_SIZE));
             ui.label(RichText::new("Requirements to specs to tasks to verified code.").weak());
             ui.add_space(12.0);
             if choosing {
@@ -41,7 +43,7 @@ pub fn welcome_ui(
             ui.vertical(|ui| {
                 ui.label(RichText::new("or type its path").weak());
                 if let Some(root) = path_entry_ui(ui, entry, "welcome") {
-                    commands.push(Command::OpenProject { root });
+                    intents.send(Command::OpenProject { root });
                 }
             });
         }
@@ -55,7 +57,7 @@ pub fn welcome_ui(
             for project in projects.iter().take(RECENT) {
                 ui.horizontal(|ui| {
                     if ui.link(&project.name).clicked() {
-                        commands.push(Command::OpenProject { root: project.root.clone() });
+                        intents.send(Command::OpenProject { root: project.root.clone() });
                     }
                     ui.label(RichText::new(project.root.display().to_string()).weak());
                 });

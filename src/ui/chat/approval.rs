@@ -5,6 +5,8 @@ use egui::{Frame, RichText, Ui};
 use crate::domain::{CommandApproval, CommandDecision};
 use crate::protocol::Command;
 
+use super::super::intents::Intents;
+
 /// What the card says once answered (here or on another surface).
 fn decided_text(decision: CommandDecision) -> &'static str {
     match decision {
@@ -18,7 +20,7 @@ pub fn command_approval_ui(
     ui: &mut Ui,
     approval: &CommandApproval,
     decided: Option<CommandDecision>,
-    commands: &mut Vec<Command>,
+    intents: &mut Intents,
 ) {
     Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
@@ -36,13 +38,13 @@ pub fn command_approval_ui(
                 ui.horizontal(|ui| {
                     let decide = |decision| Command::DecideCommand { approval: approval.id, decision };
                     if ui.button("Allow once").clicked() {
-                        commands.push(decide(CommandDecision::AllowOnce));
+                        intents.send(decide(CommandDecision::AllowOnce));
                     }
                     if ui.button("Allow for this session").clicked() {
-                        commands.push(decide(CommandDecision::AllowForSession));
+                        intents.send(decide(CommandDecision::AllowForSession));
                     }
                     if ui.button("Deny").clicked() {
-                        commands.push(decide(CommandDecision::Deny));
+                        intents.send(decide(CommandDecision::Deny));
                     }
                 });
             }

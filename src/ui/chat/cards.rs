@@ -1,19 +1,18 @@
 //! The chat's cards: a tool call in one line that expands to its output, a Planner's work order to
 //! approve, edit or reject, and a proposed change that points to Review.
 
-use egui::{Color32, Frame, RichText, ScrollArea, Stroke, TextEdit, Ui};
+use egui::{Frame, RichText, ScrollArea, Stroke, TextEdit, Ui};
 use serde_json::Value;
 
 use crate::domain::{ChangeSetId, ChangeSetStatus, WorkOrder};
 use crate::protocol::{Command, WorkOrderDecision};
 
+use super::super::intents::Intents;
+use super::super::theme;
 use super::{OrderDraft, ToolCard, ToolState};
 
 /// How much of a tool's output an expanded card shows; the rest is in the model's transcript.
 const OUTPUT_SHOWN: usize = 20_000;
-
-pub(super) const ERROR: Color32 = Color32::from_rgb(0xE0, 0x60, 0x50);
-const OK: Color32 = Color32::from_rgb(0x5C, 0xB8, 0x5C);
 
 fn arg<'a>(arguments: &'a Value, key: &str) -> &'a str {
     arguments.get(key).and_then(Value::as_str).unwrap_or("")
@@ -68,11 +67,12 @@ pub fn headline(name: &str, arguments: &Value) -> String {
 }
 
 pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
+    let theme = theme::of(ui);
     let (mark, color, summary) = match &card.state {
-        None => ("·", ui.visuals().weak_text_color(), String::new()),
-        Some(ToolState::Running) => ("…", ui.visuals().weak_text_color(), "running".to_string()),
-        Some(ToolState::Done { is_error: false, summary }) => ("✔", OK, summary.clone()),
-        Some(ToolState::Done { is_error: true, summary }) => ("✖", ERROR, summary.clone()),
+        None => ("·", theme.weak, String::new()),
+        Some(ToolState::Running) => ("…", theme.weak, "running".to_string()),
+        Some(ToolState::Done { is_error: false, summary }) => ("✔", theme.ok, summary.clone()),
+        Some(ToolState::Done { is_error: true, summary }) => ("✖", theme.error, summary.clone()),
     };
     let line = if summary.is_empty() {
         headline(&card.call.name, &card.call.arguments)
@@ -118,7 +118,7 @@ fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
-pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, commands: &mut Vec<Command>) {
+pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, intents: &mut Intents) {
     Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.label(RichText::new("Work order").strong());
@@ -143,7 +143,7 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, com
             OrderDraft::Open => {
                 ui.horizontal(|ui| {
                     if ui.button("Approve").clicked() {
-                        commands.push(decide(WorkOrderDecision::Approve));
+                        intents.send(decide(WorkOrderDecision::Approve));
                         next = Some(OrderDraft::Decided("Approved".into()));
                     }
                     if ui.button("Edit").clicked() {
@@ -173,7 +173,7 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, com
                             acceptance: lines(acceptance),
                             ..order.clone()
                         };
-                        commands.push(decide(WorkOrderDecision::ApproveEdited { work_order: edited }));
+                        intents.send(decide(WorkOrderDecision::ApproveEdited { work_order: edited }));
                         next = Some(OrderDraft::Decided("Approved as edited".into()));
                     }
                     if ui.button("Cancel").clicked() {
@@ -190,7 +190,7 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, com
                 ui.horizontal(|ui| {
                     let why = reason.trim();
                     if ui.add_enabled(!why.is_empty(), egui::Button::new("Reject")).clicked() {
-                        commands.push(decide(WorkOrderDecision::Reject { reason: why.to_string() }));
+                        intents.send(decide(WorkOrderDecision::Reject { reason: why.to_string() }));
                         next = Some(OrderDraft::Decided(format!("Rejected: {why}")));
                     }
                     if ui.button("Cancel").clicked() {

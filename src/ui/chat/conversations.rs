@@ -7,6 +7,7 @@ use egui::{Id, Key, RichText, ScrollArea, TextEdit, Ui};
 use crate::domain::{ProjectId, SessionId, now_millis};
 use crate::protocol::{Command, ConversationHit, ConversationSummary, Event};
 
+use super::super::intents::Intents;
 use super::super::time::age;
 
 /// The longest name a first message gives its conversation.
@@ -85,10 +86,10 @@ impl ConversationsView {
         }
     }
 
-    fn search(&mut self, commands: &mut Vec<Command>) {
+    fn search(&mut self, intents: &mut Intents) {
         self.hits = None;
         if let (Some(project), false) = (self.project, self.query.trim().is_empty()) {
-            commands.push(Command::SearchConversations { project, query: self.query.clone() });
+            intents.send(Command::SearchConversations { project, query: self.query.clone() });
         }
     }
 }
@@ -113,7 +114,7 @@ pub fn conversations_ui(
     ui: &mut Ui,
     view: &mut ConversationsView,
     open: Option<SessionId>,
-    commands: &mut Vec<Command>,
+    intents: &mut Intents,
 ) -> Option<Pick> {
     let mut pick = None;
     ui.horizontal(|ui| {
@@ -131,7 +132,7 @@ pub fn conversations_ui(
             .desired_width(f32::INFINITY),
     );
     if search.changed() {
-        view.search(commands);
+        view.search(intents);
     }
     ui.separator();
     if !view.query.trim().is_empty() {
@@ -151,7 +152,7 @@ pub fn conversations_ui(
             for index in rows {
                 let conversation = view.list[index].clone();
                 let current = open.is_some_and(|s| conversation.sessions.contains(&s));
-                if let Some(picked) = row_ui(ui, view, &conversation, current, now, commands) {
+                if let Some(picked) = row_ui(ui, view, &conversation, current, now, intents) {
                     pick = Some(picked);
                 }
             }
@@ -166,7 +167,7 @@ fn row_ui(
     c: &ConversationSummary,
     current: bool,
     now: u64,
-    commands: &mut Vec<Command>,
+    intents: &mut Intents,
 ) -> Option<Pick> {
     if let Some((id, name)) = &mut view.renaming
         && *id == c.session
@@ -177,7 +178,7 @@ fn row_ui(
         );
         edit.request_focus();
         if ui.input(|i| i.key_pressed(Key::Enter)) {
-            commands.push(Command::RenameConversation { session: c.session, title: name.clone() });
+            intents.send(Command::RenameConversation { session: c.session, title: name.clone() });
             view.renaming = None;
         } else if ui.input(|i| i.key_pressed(Key::Escape)) || edit.lost_focus() {
             view.renaming = None;
@@ -211,7 +212,7 @@ fn row_ui(
         ui.horizontal(|ui| {
             ui.label(RichText::new("Delete it and its messages?").color(ui.visuals().error_fg_color));
             if ui.button("Delete").clicked() {
-                commands.push(Command::DeleteConversation { session: c.session });
+                intents.send(Command::DeleteConversation { session: c.session });
                 view.deleting = None;
             }
             if ui.button("Keep").clicked() {
@@ -314,10 +315,10 @@ mod tests {
     fn search_answers_for_an_older_query_are_dropped() {
         let project = ProjectId::new();
         let mut view = ConversationsView::open(project, vec![]);
-        let mut commands = Vec::new();
+        let mut intents = Intents::default();
         view.query = "pars".into();
-        view.search(&mut commands);
-        assert_eq!(commands, [Command::SearchConversations { project, query: "pars".into() }]);
+        view.search(&mut intents);
+        assert_eq!(intents.commands(), [Command::SearchConversations { project, query: "pars".into() }]);
         view.query = "parser".into();
         view.apply(&Event::ConversationMatches { project, query: "pars".into(), hits: vec![] });
         assert!(view.hits.is_none());

@@ -14,6 +14,7 @@ use crate::domain::{
 };
 use crate::protocol::{Command, ConversationSummary, Event};
 
+use super::intents::Intents;
 use super::markdown::Rendered;
 use super::rows::RowHeights;
 
@@ -171,12 +172,12 @@ fn decided(status: &WorkOrderStatus, autopilot: bool) -> Option<String> {
 
 impl ChatView {
     /// A conversation of `project` (a new, empty one when `None`), whose history is asked for.
-    pub fn open(project: ProjectId, conversation: Option<&ConversationSummary>, outbox: &mut Vec<Command>) -> ChatView {
+    pub fn open(project: ProjectId, conversation: Option<&ConversationSummary>, intents: &mut Intents) -> ChatView {
         let mut chat = ChatView { project: Some(project), ..ChatView::default() };
         match conversation {
             Some(conversation) => {
                 chat.older = conversation.sessions.iter().skip(1).copied().collect();
-                chat.load(conversation.session, outbox);
+                chat.load(conversation.session, intents);
             }
             None => chat.history_complete = true,
         }
@@ -184,27 +185,27 @@ impl ChatView {
     }
 
     /// The conversation of a Drone run: streamed from its start when `live`, else read from history.
-    pub fn of_run(project: ProjectId, session: SessionId, live: bool, outbox: &mut Vec<Command>) -> ChatView {
+    pub fn of_run(project: ProjectId, session: SessionId, live: bool, intents: &mut Intents) -> ChatView {
         let mut chat = ChatView { project: Some(project), run: true, ..ChatView::default() };
         if live {
             chat.session = Some(session);
             chat.history_complete = true;
             chat.running = true;
         } else {
-            chat.load(session, outbox);
+            chat.load(session, intents);
         }
         chat
     }
 
-    fn load(&mut self, session: SessionId, outbox: &mut Vec<Command>) {
+    fn load(&mut self, session: SessionId, intents: &mut Intents) {
         self.session = Some(session);
         self.paging = Some(session);
         self.loading_history = true;
-        outbox.push(Command::LoadHistory { session, before: None, limit: HISTORY_PAGE });
+        intents.send(Command::LoadHistory { session, before: None, limit: HISTORY_PAGE });
     }
 
     /// Sends what was typed: at once, or after the chat session has been created.
-    pub fn send(&mut self, outbox: &mut Vec<Command>) {
+    pub fn send(&mut self, intents: &mut Intents) {
         let text = self.input.trim().to_string();
         if text.is_empty() {
             return;
@@ -213,12 +214,12 @@ impl ChatView {
         match (self.session, self.project) {
             (Some(session), _) => {
                 self.awaiting_turn = !self.running;
-                outbox.push(Command::SendMessage { session, text })
+                intents.send(Command::SendMessage { session, text })
             }
             (None, Some(project)) if self.pending.is_none() => {
                 let title = conversations::title_from(&text);
                 self.pending = Some(text);
-                outbox.push(Command::CreateSession { project, kind: SessionKind::Chat, title });
+                intents.send(Command::CreateSession { project, kind: SessionKind::Chat, title });
             }
             (None, Some(_)) => {
                 if let Some(pending) = &mut self.pending {
@@ -230,10 +231,10 @@ impl ChatView {
         }
     }
 
-    pub fn load_earlier(&mut self, outbox: &mut Vec<Command>) {
+    pub fn load_earlier(&mut self, intents: &mut Intents) {
         if let (Some(session), false) = (self.paging, self.history_complete || self.loading_history) {
             self.loading_history = true;
-            outbox.push(Command::LoadHistory { session, before: self.first_seq, limit: HISTORY_PAGE });
+            intents.send(Command::LoadHistory { session, before: self.first_seq, limit: HISTORY_PAGE });
         }
     }
 
@@ -242,7 +243,7 @@ impl ChatView {
     }
 
     /// Applies an event that may concern the chat.
-    pub fn apply(&mut self, event: &Event, outbox: &mut Vec<Command>) {
+    pub fn apply(&mut self, event: &Event, intents: &mut Intents) {
         match event {
             Event::SessionCreated { session }
                 if session.kind == SessionKind::Chat && session.project == self.project && self.session.is_none() =>
@@ -251,7 +252,7 @@ impl ChatView {
                 self.history_complete = true;
                 if let Some(text) = self.pending.take() {
                     self.awaiting_turn = true;
-                    outbox.push(Command::SendMessage { session: session.id, text });
+                    intents.send(Command::SendMessage { session: session.id, text });
                 }
             }
             Event::History { session, records, complete } if self.paging == Some(*session) => {
@@ -423,12 +424,12 @@ mod tests {
     #[test]
     fn a_streamed_reply_becomes_one_message_and_tool_cards_fill_in() {
         let s = session();
-        let mut outbox = Vec::new();
-        let mut chat = ChatView::open(s.project.unwrap(), Some(&listed(&s)), &mut outbox);
-        assert!(matches!(outbox[0], Command::LoadHistory { limit: HISTORY_PAGE, .. }));
-        chat.apply(&Event::History { session: s.id, records: vec![], complete: true }, &mut outbox);
+        let mut intents = Intents::default();
+        let mut chat = ChatView::open(s.project.unwrap(), Some(&listed(&s)), &mut intents);
+        assert!(matches!(intents.commands()[0], Command::LoadHistory { limit: HISTORY_PAGE, .. }));
+        chat.apply(&Event::History { session: s.id, records: vec![], complete: true }, &mut intents);
         for text in ["Let me ", "look."] {
-            chat.apply(&Event::TextDelta { session: s.id, text: text.into() }, &mut outbox);
+            chat.apply(&Event::TextDelta { session: s.id, text: text.into() }, &mut intents);
         }
         assert_eq!(chat.live.as_ref().unwrap().text, "Let me look.");
         let call = ToolCall {
@@ -442,15 +443,15 @@ mod tests {
             Role::Assistant,
             vec![MessagePart::Text { text: "Let me look.".into() }, MessagePart::ToolCall(call.clone())],
         );
-        chat.apply(&Event::Recorded { session: s.id, seq: 1, record: Record::Message(reply) }, &mut outbox);
+        chat.apply(&Event::Recorded { session: s.id, seq: 1, record: Record::Message(reply) }, &mut intents);
         assert!(chat.live.is_none(), "the finished message replaces the streamed text");
-        chat.apply(&Event::ToolCallStarted { session: s.id, call: call.clone() }, &mut outbox);
+        chat.apply(&Event::ToolCallStarted { session: s.id, call: call.clone() }, &mut intents);
         let result = Message::new(
             s.id,
             Role::Tool,
             vec![MessagePart::ToolResult { call: call.id, content: "1 | pub fn x() {}\n2 |".into(), is_error: false }],
         );
-        chat.apply(&Event::Recorded { session: s.id, seq: 2, record: Record::Message(result) }, &mut outbox);
+        chat.apply(&Event::Recorded { session: s.id, seq: 2, record: Record::Message(result) }, &mut intents);
         assert_eq!(chat.items.len(), 2);
         let ChatItem::Tool(card) = &chat.items[1] else { panic!("{:?}", chat.items[1]) };
         assert!(
@@ -458,37 +459,40 @@ mod tests {
         );
         assert_eq!(card.output.as_deref(), Some("1 | pub fn x() {}\n2 |"));
         // Other sessions' events are not this chat's.
-        chat.apply(&Event::TextDelta { session: SessionId::new(), text: "x".into() }, &mut outbox);
+        chat.apply(&Event::TextDelta { session: SessionId::new(), text: "x".into() }, &mut intents);
         assert!(chat.live.is_none());
-        chat.apply(&Event::TurnFinished { session: s.id, usage: Usage::default() }, &mut outbox);
+        chat.apply(&Event::TurnFinished { session: s.id, usage: Usage::default() }, &mut intents);
     }
 
     #[test]
     fn a_first_message_creates_the_session_then_is_sent() {
         let project = ProjectId::new();
-        let mut outbox = Vec::new();
-        let mut chat = ChatView::open(project, None, &mut outbox);
-        assert!(outbox.is_empty());
+        let mut intents = Intents::default();
+        let mut chat = ChatView::open(project, None, &mut intents);
+        assert!(intents.as_slice().is_empty());
         chat.input = "  hello  ".into();
-        chat.send(&mut outbox);
-        assert!(matches!(outbox.as_slice(), [Command::CreateSession { kind: SessionKind::Chat, .. }]));
+        chat.send(&mut intents);
+        assert!(matches!(intents.commands().as_slice(), [Command::CreateSession { kind: SessionKind::Chat, .. }]));
         assert!(chat.input.is_empty());
         let mut s = session();
         s.project = Some(project);
-        chat.apply(&Event::SessionCreated { session: s.clone() }, &mut outbox);
-        assert_eq!(outbox.last(), Some(&Command::SendMessage { session: s.id, text: "hello".into() }));
+        chat.apply(&Event::SessionCreated { session: s.clone() }, &mut intents);
+        assert_eq!(intents.commands().last(), Some(&Command::SendMessage { session: s.id, text: "hello".into() }));
     }
 
     #[test]
     fn earlier_history_goes_before_what_is_shown() {
         let s = session();
-        let mut outbox = Vec::new();
-        let mut chat = ChatView::open(s.project.unwrap(), Some(&listed(&s)), &mut outbox);
+        let mut intents = Intents::default();
+        let mut chat = ChatView::open(s.project.unwrap(), Some(&listed(&s)), &mut intents);
         let user = |t: &str| Record::Message(Message::text(s.id, Role::User, t));
-        chat.apply(&Event::History { session: s.id, records: vec![(5, user("five"))], complete: false }, &mut outbox);
-        chat.load_earlier(&mut outbox);
-        assert_eq!(outbox.last(), Some(&Command::LoadHistory { session: s.id, before: Some(5), limit: HISTORY_PAGE }));
-        chat.apply(&Event::History { session: s.id, records: vec![(4, user("four"))], complete: true }, &mut outbox);
+        chat.apply(&Event::History { session: s.id, records: vec![(5, user("five"))], complete: false }, &mut intents);
+        chat.load_earlier(&mut intents);
+        assert_eq!(
+            intents.commands().last(),
+            Some(&Command::LoadHistory { session: s.id, before: Some(5), limit: HISTORY_PAGE })
+        );
+        chat.apply(&Event::History { session: s.id, records: vec![(4, user("four"))], complete: true }, &mut intents);
         let texts: Vec<_> = chat
             .items
             .iter()

@@ -6,19 +6,20 @@ use egui::{Id, Key, KeyboardShortcut, Modifiers, RichText, ScrollArea, TextEdit,
 use crate::domain::ChangeSetStatus;
 use crate::protocol::{Command, ModelChoice};
 
+use super::super::intents::{Intent, Intents};
 use super::super::markdown::markdown_ui;
 use super::super::models::{model_choice_ui, provider_name};
 use super::super::receipt::receipt_ui;
-use super::super::tabs::Tab;
+use super::super::theme;
 use super::super::view::ViewModel;
-use super::cards::{ERROR, change_card_ui, tool_card_ui, work_order_ui};
+use super::cards::{change_card_ui, tool_card_ui, work_order_ui};
 use super::conversations::{Pick, conversations_ui};
 use super::{ChatItem, ChatView, LiveReply};
 
 /// A first guess at a row's height before it has been drawn.
 const ROW_ESTIMATE: f32 = 48.0;
 
-pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     if view.project.is_none() {
         ui.add_space(16.0);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to chat about its code.").weak()));
@@ -27,10 +28,10 @@ pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
     if view.project.as_ref().is_some_and(|p| p.models.is_none()) {
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            model_choice_ui(ui, view, commands);
+            model_choice_ui(ui, view, intents);
         });
     } else {
-        model_picker_ui(ui, view, commands);
+        model_picker_ui(ui, view, intents);
     }
     if view.conversations.shown {
         let open = view.chat.session;
@@ -38,18 +39,18 @@ pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
             .resizable(true)
             .default_size(240.0)
             .size_range(160.0..=480.0)
-            .show(ui, |ui| conversations_ui(ui, &mut view.conversations, open, commands))
+            .show(ui, |ui| conversations_ui(ui, &mut view.conversations, open, intents))
             .inner;
         match picked {
-            Some(Pick::Open(conversation)) => view.open_conversation(Some(&conversation)),
-            Some(Pick::New) => view.open_conversation(None),
+            Some(Pick::Open(conversation)) => view.open_conversation(Some(&conversation), intents),
+            Some(Pick::New) => view.open_conversation(None, intents),
             None => {}
         }
     }
     egui::Panel::bottom(Id::new("aura-chat-input"))
         .resizable(false)
         .show_separator_line(true)
-        .show(ui, |ui| input_ui(ui, &mut view.chat, commands));
+        .show(ui, |ui| input_ui(ui, &mut view.chat, intents));
     if view.chat.items.is_empty() && view.chat.live.is_none() && view.chat.history_complete {
         ui.add_space(24.0);
         ui.vertical_centered(|ui| {
@@ -58,10 +59,7 @@ pub fn chat_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
         });
         return;
     }
-    if let Some(review) = conversation_ui(ui, &mut view.chat, commands) {
-        view.review_request = Some(review);
-        view.tab_request.push(Tab::Review);
-    }
+    conversation_ui(ui, &mut view.chat, intents);
 }
 
 fn describe(choice: &ModelChoice) -> String {
@@ -69,7 +67,7 @@ fn describe(choice: &ModelChoice) -> String {
 }
 
 /// The Worker's model, which the chat talks to, picked from the stored one and the local servers'.
-fn model_picker_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+fn model_picker_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let Some(open) = view.project.as_ref() else { return };
     let current = open.models.as_ref().map(|(_, worker)| worker.clone());
     let mut options: Vec<ModelChoice> = current.iter().cloned().collect();
@@ -102,7 +100,7 @@ fn model_picker_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
         });
         if let Some(worker) = picked.filter(|p| current.as_ref() != Some(p)) {
             let planner = open.models.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| worker.clone());
-            commands.push(Command::SetModels { project: open.project.id, planner, worker });
+            intents.send(Command::SetModels { project: open.project.id, planner, worker });
         }
         if view.chat.running {
             ui.add(egui::Spinner::new());
@@ -112,7 +110,7 @@ fn model_picker_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command
     ui.separator();
 }
 
-fn input_ui(ui: &mut Ui, chat: &mut ChatView, commands: &mut Vec<Command>) {
+fn input_ui(ui: &mut Ui, chat: &mut ChatView, intents: &mut Intents) {
     ui.add_space(4.0);
     if !chat.queued.is_empty() {
         ui.label(RichText::new("Queued, sent when this turn ends:").weak());
@@ -138,27 +136,21 @@ fn input_ui(ui: &mut Ui, chat: &mut ChatView, commands: &mut Vec<Command>) {
                 && let Some(session) = chat.session
                 && ui.button("Stop").clicked()
             {
-                commands.push(Command::StopTurn { session });
+                intents.send(Command::StopTurn { session });
             }
         });
     });
     if send {
-        chat.send(commands);
+        chat.send(intents);
     }
     ui.add_space(2.0);
 }
 
-/// Draws the conversation (the chat's, or a Drone run's); returns a ChangeSet the user asked to see
-/// in Review.
-pub(in crate::ui) fn conversation_ui(
-    ui: &mut Ui,
-    chat: &mut ChatView,
-    commands: &mut Vec<Command>,
-) -> Option<crate::domain::ChangeSetId> {
+/// Draws the conversation (the chat's, or a Drone run's).
+pub(in crate::ui) fn conversation_ui(ui: &mut Ui, chat: &mut ChatView, intents: &mut Intents) {
     let earlier = usize::from(!chat.history_complete);
     let live = usize::from(chat.live.is_some() || chat.running);
     let count = earlier + chat.items.len() + live;
-    let mut review = None;
     let mut load_earlier = false;
     let ChatView { items, live: reply, rows, running, .. } = chat;
     let scroll = ScrollArea::vertical().id_salt("aura-chat-rows").stick_to_bottom(true).auto_shrink([false, false]);
@@ -174,14 +166,11 @@ pub(in crate::ui) fn conversation_ui(
         ui.add_space(2.0);
         match item {
             ChatItem::User(text) => {
-                egui::Frame::new().fill(ui.visuals().faint_bg_color).corner_radius(6.0).inner_margin(6.0).show(
-                    ui,
-                    |ui| {
-                        ui.set_width(ui.available_width());
-                        ui.label(RichText::new("You").weak().small());
-                        ui.add(egui::Label::new(text.as_str()).selectable(true));
-                    },
-                );
+                egui::Frame::new().fill(theme::of(ui).faint).corner_radius(6.0).inner_margin(6.0).show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.label(RichText::new("You").weak().small());
+                    ui.add(egui::Label::new(text.as_str()).selectable(true));
+                });
             }
             ChatItem::Assistant { text, rendered } => markdown_ui(ui, text, rendered),
             ChatItem::Reasoning(text) => {
@@ -190,9 +179,9 @@ pub(in crate::ui) fn conversation_ui(
                     .show(ui, |ui| ui.label(RichText::new(text.as_str()).weak()));
             }
             ChatItem::Tool(card) => tool_card_ui(ui, card),
-            ChatItem::WorkOrder { order, draft } => work_order_ui(ui, order, draft, commands),
+            ChatItem::WorkOrder { order, draft } => work_order_ui(ui, order, draft, intents),
             ChatItem::Command { approval, decided } => {
-                super::approval::command_approval_ui(ui, approval, *decided, commands)
+                super::approval::command_approval_ui(ui, approval, *decided, intents)
             }
             ChatItem::Receipt(receipt) => {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
@@ -202,11 +191,11 @@ pub(in crate::ui) fn conversation_ui(
             }
             ChatItem::Change { id, title, files, status } => {
                 if change_card_ui(ui, *id, title, files, *status) {
-                    review = Some(*id);
+                    intents.push(Intent::ShowChangeSet(*id));
                 }
             }
             ChatItem::Note { text, error: true } => {
-                ui.colored_label(ERROR, text.as_str());
+                ui.colored_label(theme::of(ui).error, text.as_str());
             }
             ChatItem::Note { text, error: false } => {
                 ui.label(RichText::new(text.as_str()).weak().italics());
@@ -214,9 +203,8 @@ pub(in crate::ui) fn conversation_ui(
         }
     });
     if load_earlier {
-        chat.load_earlier(commands);
+        chat.load_earlier(intents);
     }
-    review
 }
 
 /// Whether an item of this turn (since the user's last message) matches: only the current turn is

@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::companion::{PairingCode, PairingState};
 use crate::domain::now_millis;
 
+use super::super::theme;
 use super::super::time::{age, countdown};
 use super::{CompanionSwitch, Server};
 
-const PROBLEM: Color32 = Color32::from_rgb(0xE0, 0x60, 0x50);
 /// How wide the QR code is drawn.
 const QR_SIDE: f32 = 220.0;
 
@@ -22,12 +22,12 @@ pub fn companion_ui(ui: &mut Ui, switch: &mut CompanionSwitch, engine_ready: boo
         RichText::new("A page for your phone that pairs with this desktop: it follows the chat, approves changes and steers the dev loop.")
             .weak(),
     );
-    ui.add_space(6.0);
+    ui.add_space(theme::SPACE_M);
     switch_ui(ui, switch, engine_ready);
     if let Some(problem) = &switch.problem {
-        ui.colored_label(PROBLEM, problem);
+        ui.colored_label(theme::of(ui).error, problem);
     }
-    ui.add_space(6.0);
+    ui.add_space(theme::SPACE_M);
     match &switch.server {
         Server::Off => {
             ui.label("Off: nothing is listening. Turn it on to pair a phone.");
@@ -92,9 +92,9 @@ fn running_ui(ui: &mut Ui, switch: &mut CompanionSwitch) {
     };
     ui.label(RichText::new(phones).weak());
     if let Some(problem) = problem {
-        ui.colored_label(PROBLEM, problem);
+        ui.colored_label(theme::of(ui).error, problem);
     }
-    ui.add_space(8.0);
+    ui.add_space(theme::SPACE_M);
     let code = switch.waiting_code(&pairing).cloned();
     // The QR code opens the page with the code filled in while one is waiting.
     let qr_text = code.as_ref().map_or(url, |code| code.url.clone());
@@ -103,13 +103,13 @@ fn running_ui(ui: &mut Ui, switch: &mut CompanionSwitch) {
         if let Some(qr) = switch.qr(&qr_text) {
             qr.ui(ui, QR_SIDE);
         }
-        ui.add_space(12.0);
+        ui.add_space(theme::SPACE_L);
         ui.vertical(|ui| new_code = pairing_ui(ui, &pairing, code.as_ref(), fingerprint.as_deref()));
     });
     if new_code {
         switch.new_code();
     }
-    ui.add_space(10.0);
+    ui.add_space(theme::SPACE_L);
     devices_ui(ui, switch);
 }
 
@@ -119,7 +119,7 @@ fn pairing_ui(ui: &mut Ui, pairing: &PairingState, code: Option<&PairingCode>, f
     match (pairing, code) {
         (PairingState::Waiting { .. }, Some(code)) => {
             ui.label("Scan the code, or open the address and enter:");
-            ui.label(RichText::new(&code.code).monospace().size(28.0).strong());
+            ui.label(RichText::new(&code.code).monospace().size(theme::PAIRING_CODE_SIZE).strong());
             let left = code.expires_at_ms.saturating_sub(now_millis());
             ui.label(RichText::new(format!("valid for {}", countdown(left))).weak());
             // The countdown is drawn again when its second changes, while it is shown; nothing
@@ -137,12 +137,12 @@ fn pairing_ui(ui: &mut Ui, pairing: &PairingState, code: Option<&PairingCode>, f
             ui.label("The code expired.");
         }
         (PairingState::Voided, _) => {
-            ui.colored_label(PROBLEM, "Too many wrong attempts: the code was voided.");
+            ui.colored_label(theme::of(ui).error, "Too many wrong attempts: the code was voided.");
         }
     }
     let asked = ui.button("New code").clicked();
     if let Some(fingerprint) = fingerprint {
-        ui.add_space(8.0);
+        ui.add_space(theme::SPACE_M);
         ui.label("Check that the phone shows this certificate:");
         ui.label(RichText::new(fingerprint).monospace().small());
     }
@@ -157,19 +157,22 @@ fn devices_ui(ui: &mut Ui, switch: &mut CompanionSwitch) {
     }
     let now = now_millis();
     let mut revoke = None;
-    egui::Grid::new("aura-companion-devices").num_columns(4).striped(true).spacing([16.0, 6.0]).show(ui, |ui| {
-        for device in &switch.devices {
-            ui.label(&device.name);
-            ui.label(RichText::new(format!("paired {}", age(now, device.created_at_ms))).weak());
-            ui.label(RichText::new(format!("last used {}", age(now, device.last_used_ms))).weak());
-            if device.revoked {
-                ui.label(RichText::new("revoked").weak());
-            } else if ui.button("Revoke").clicked() {
-                revoke = Some(device.id.clone());
+    egui::Grid::new("aura-companion-devices").num_columns(4).striped(true).spacing(theme::GRID_SPACING).show(
+        ui,
+        |ui| {
+            for device in &switch.devices {
+                ui.label(&device.name);
+                ui.label(RichText::new(format!("paired {}", age(now, device.created_at_ms))).weak());
+                ui.label(RichText::new(format!("last used {}", age(now, device.last_used_ms))).weak());
+                if device.revoked {
+                    ui.label(RichText::new("revoked").weak());
+                } else if ui.button("Revoke").clicked() {
+                    revoke = Some(device.id.clone());
+                }
+                ui.end_row();
             }
-            ui.end_row();
-        }
-    });
+        },
+    );
     if let (Some(id), Server::On(companion)) = (revoke, &switch.server)
         && let Err(e) = companion.revoke(&id)
     {

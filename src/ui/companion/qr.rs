@@ -1,7 +1,9 @@
 //! A QR code drawn with the painter: one filled square per dark module, on white with the quiet
 //! zone scanners need, whatever the theme.
 
-use egui::{Color32, Rect, Sense, Ui, Vec2, pos2, vec2};
+use egui::{Rect, Sense, Ui, Vec2, pos2, vec2};
+
+use super::super::theme;
 
 /// Modules of white around the code (the standard asks for four).
 const QUIET: usize = 4;
@@ -34,12 +36,12 @@ impl Qr {
         let size = module * modules as f32;
         let (rect, response) = ui.allocate_exact_size(Vec2::splat(size), Sense::hover());
         let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, 0.0, Color32::WHITE);
+        painter.rect_filled(rect, 0.0, theme::QR_LIGHT);
         let origin = rect.min + Vec2::splat(module * QUIET as f32);
         for (i, _) in self.dark.iter().enumerate().filter(|(_, dark)| **dark) {
             let (x, y) = ((i % self.width) as f32, (i / self.width) as f32);
             let min = pos2(origin.x + x * module, origin.y + y * module);
-            painter.rect_filled(Rect::from_min_size(min, vec2(module, module)), 0.0, Color32::BLACK);
+            painter.rect_filled(Rect::from_min_size(min, vec2(module, module)), 0.0, theme::QR_DARK);
         }
         response.widget_info(|| {
             egui::WidgetInfo::labeled(egui::WidgetType::Image, true, format!("QR code of {}", self.text))

@@ -5,9 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::{DroneId, DroneRun, ProjectId, Receipt, SessionId};
-use crate::protocol::{Command, Event};
+use crate::protocol::Event;
 
 use super::super::chat::ChatView;
+use super::super::intents::Intents;
 
 #[derive(Debug, Default)]
 pub struct DroneRuns {
@@ -25,11 +26,11 @@ impl DroneRuns {
         DroneRuns { project: Some(project), runs, ..DroneRuns::default() }
     }
 
-    pub fn apply(&mut self, event: &Event, outbox: &mut Vec<Command>) {
+    pub fn apply(&mut self, event: &Event, intents: &mut Intents) {
         match event {
             Event::DroneRunStarted { run } if Some(run.project) == self.project => {
                 if let Some(project) = self.project {
-                    self.chats.insert(run.session, ChatView::of_run(project, run.session, true, outbox));
+                    self.chats.insert(run.session, ChatView::of_run(project, run.session, true, intents));
                 }
                 self.runs.retain(|r| r.id != run.id);
                 self.runs.push(run.clone());
@@ -47,7 +48,7 @@ impl DroneRuns {
             }
             _ => {
                 for chat in self.chats.values_mut() {
-                    chat.apply(event, outbox);
+                    chat.apply(event, intents);
                 }
             }
         }
@@ -78,8 +79,8 @@ impl DroneRuns {
     }
 
     /// The conversation of a run on show, asking for its history the first time.
-    pub fn chat_mut(&mut self, run: &DroneRun, outbox: &mut Vec<Command>) -> &mut ChatView {
-        self.chats.entry(run.session).or_insert_with(|| ChatView::of_run(run.project, run.session, false, outbox))
+    pub fn chat_mut(&mut self, run: &DroneRun, intents: &mut Intents) -> &mut ChatView {
+        self.chats.entry(run.session).or_insert_with(|| ChatView::of_run(run.project, run.session, false, intents))
     }
 
     /// Finished runs with their receipts, newest first.
@@ -101,6 +102,7 @@ impl DroneRuns {
 mod tests {
     use super::*;
     use crate::domain::{Isolation, Message, ReceiptId, ReceiptSubject, Record, Role, Trigger, Usage, Verdict};
+    use crate::protocol::Command;
 
     fn run(project: ProjectId, drone: &str, trigger: Option<Trigger>) -> DroneRun {
         DroneRun {
@@ -135,20 +137,20 @@ mod tests {
     #[test]
     fn a_started_run_streams_and_a_finished_one_no_longer_shown_is_forgotten() {
         let project = ProjectId::new();
-        let mut outbox = Vec::new();
+        let mut intents = Intents::default();
         let mut runs = DroneRuns::open(project, Vec::new());
         let first = run(project, "review", None);
-        runs.apply(&Event::DroneRunStarted { run: first.clone() }, &mut outbox);
-        assert!(outbox.is_empty(), "a run streamed from its start needs no history");
+        runs.apply(&Event::DroneRunStarted { run: first.clone() }, &mut intents);
+        assert!(intents.as_slice().is_empty(), "a run streamed from its start needs no history");
         assert!(runs.is_running("review"));
-        runs.apply(&Event::TextDelta { session: first.session, text: "Looks fine.".into() }, &mut outbox);
-        assert_eq!(runs.chat_mut(&first, &mut outbox).live.as_ref().unwrap().text, "Looks fine.");
+        runs.apply(&Event::TextDelta { session: first.session, text: "Looks fine.".into() }, &mut intents);
+        assert_eq!(runs.chat_mut(&first, &mut intents).live.as_ref().unwrap().text, "Looks fine.");
 
         let second = run(project, "review", Some(Trigger::AfterTaskFinished));
-        runs.apply(&Event::DroneRunStarted { run: second.clone() }, &mut outbox);
+        runs.apply(&Event::DroneRunStarted { run: second.clone() }, &mut intents);
         assert_eq!(runs.shown("review").unwrap().id, second.id, "the newest is shown");
         let finished = DroneRun { receipt: Some(receipt(&first)), ..first.clone() };
-        runs.apply(&Event::DroneRunFinished { run: finished }, &mut outbox);
+        runs.apply(&Event::DroneRunFinished { run: finished }, &mut intents);
         assert!(!runs.chats.contains_key(&first.session), "finished and not shown: dropped");
         assert!(runs.is_running("review"), "the second still runs");
         assert_eq!(runs.receipts().count(), 1);
@@ -157,17 +159,17 @@ mod tests {
         // Picking the finished run again reads its conversation from history.
         runs.select("review", Some(first.id));
         let shown = runs.shown("review").unwrap().clone();
-        runs.chat_mut(&shown, &mut outbox);
-        assert_eq!(outbox, [Command::LoadHistory { session: first.session, before: None, limit: 400 }]);
+        runs.chat_mut(&shown, &mut intents);
+        assert_eq!(intents.commands(), [Command::LoadHistory { session: first.session, before: None, limit: 400 }]);
         let said = Record::Message(Message::text(first.session, Role::Assistant, "Looks fine."));
-        runs.apply(&Event::History { session: first.session, records: vec![(1, said)], complete: true }, &mut outbox);
-        assert_eq!(runs.chat_mut(&shown, &mut outbox).items.len(), 1);
+        runs.apply(&Event::History { session: first.session, records: vec![(1, said)], complete: true }, &mut intents);
+        assert_eq!(runs.chat_mut(&shown, &mut intents).items.len(), 1);
     }
 
     #[test]
     fn another_projects_runs_are_not_listed() {
         let mut runs = DroneRuns::open(ProjectId::new(), Vec::new());
-        runs.apply(&Event::DroneRunStarted { run: run(ProjectId::new(), "docs", None) }, &mut Vec::new());
+        runs.apply(&Event::DroneRunStarted { run: run(ProjectId::new(), "docs", None) }, &mut Intents::default());
         assert_eq!(runs.of("docs").count(), 0);
     }
 }

@@ -8,19 +8,20 @@ use crate::domain::{DroneId, DroneRun, Isolation, Trigger, now_millis};
 use crate::protocol::Command;
 
 use super::super::chat::conversation_ui;
+use super::super::intents::{Intent, Intents};
 use super::super::receipt::{receipt_ui, run_verdict_label};
-use super::super::tabs::Tab;
+use super::super::theme;
 use super::super::view::ViewModel;
-use super::summon_ui;
+use super::panel::summon_ui;
 
 /// The share of the tab the list of runs may take; the chosen run's conversation gets the rest.
 const RUN_LIST_SHARE: f32 = 0.3;
 /// The tallest the receipt under the conversation grows before it scrolls.
 const RECEIPT_HEIGHT: f32 = 220.0;
 
-pub fn drone_tab_ui(ui: &mut Ui, drone: &str, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn drone_tab_ui(ui: &mut Ui, drone: &str, view: &mut ViewModel, intents: &mut Intents) {
     if view.project.is_none() {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to summon its Drones.").weak()));
         return;
     }
@@ -34,7 +35,7 @@ pub fn drone_tab_ui(ui: &mut Ui, drone: &str, view: &mut ViewModel, commands: &m
         if focus {
             view.drones.focus_goal = None;
         }
-        summon_ui(ui, view, drone, focus, commands);
+        summon_ui(ui, view, drone, focus, intents);
     }
     ui.separator();
     if view.drones.runs.of(drone).next().is_none() {
@@ -44,7 +45,7 @@ pub fn drone_tab_ui(ui: &mut Ui, drone: &str, view: &mut ViewModel, commands: &m
     runs_ui(ui, view, drone);
     ui.separator();
     if let Some(run) = view.drones.runs.shown(drone).cloned() {
-        run_ui(ui, view, &run, commands);
+        run_ui(ui, view, &run, intents);
     }
 }
 
@@ -93,7 +94,7 @@ fn runs_ui(ui: &mut Ui, view: &mut ViewModel, drone: &str) {
                             ui.label("running");
                         }
                         Some(receipt) => {
-                            let (verdict, color) = run_verdict_label(run, receipt);
+                            let (verdict, color) = run_verdict_label(theme::of(ui), run, receipt);
                             ui.colored_label(color, verdict);
                         }
                     }
@@ -113,18 +114,17 @@ fn runs_ui(ui: &mut Ui, view: &mut ViewModel, drone: &str) {
 
 /// The chosen run: its goal with Stop or Open in Review, its receipt at the bottom once it ended, and
 /// its conversation above.
-fn run_ui(ui: &mut Ui, view: &mut ViewModel, run: &DroneRun, commands: &mut Vec<Command>) {
+fn run_ui(ui: &mut Ui, view: &mut ViewModel, run: &DroneRun, intents: &mut Intents) {
     let pending = view.review.pending.iter().find(|c| c.session == Some(run.session)).map(|c| c.id);
-    let mut review = None;
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(&run.goal).strong());
         if run.receipt.is_none() && ui.button("Stop").on_hover_text("Stops at the next safe point").clicked() {
-            commands.push(Command::StopDrone { run: run.id });
+            intents.send(Command::StopDrone { run: run.id });
         }
         if let Some(change) = pending
             && ui.button("Open in Review").clicked()
         {
-            review = Some(change);
+            intents.push(Intent::ShowChangeSet(change));
         }
     });
     if let Some(receipt) = &run.receipt {
@@ -137,16 +137,12 @@ fn run_ui(ui: &mut Ui, view: &mut ViewModel, run: &DroneRun, commands: &mut Vec<
             });
         });
     }
-    let chat = view.drones.runs.chat_mut(run, commands);
+    let chat = view.drones.runs.chat_mut(run, intents);
     if chat.items.is_empty() && chat.live.is_none() && !chat.running {
         let note = if chat.history_complete { "Nothing was said in this run." } else { "Reading the conversation…" };
         ui.label(RichText::new(note).weak());
     } else {
-        review = conversation_ui(ui, chat, commands).or(review);
-    }
-    if let Some(change) = review {
-        view.review_request = Some(change);
-        view.tab_request.push(Tab::Review);
+        conversation_ui(ui, chat, intents);
     }
 }
 

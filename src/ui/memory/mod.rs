@@ -9,6 +9,8 @@ use std::cmp::Reverse;
 use crate::domain::{MemoryEntry, ProjectId};
 use crate::protocol::{Command, Event};
 
+use super::intents::Intents;
+
 pub use panel::memory_ui;
 
 /// How many results a search asks for.
@@ -86,12 +88,12 @@ impl MemoryView {
     }
 
     /// Searches for what is typed; an empty query clears the search.
-    pub fn search(&mut self, commands: &mut Vec<Command>) {
+    pub fn search(&mut self, intents: &mut Intents) {
         let query = self.query.trim().to_string();
         let Some(project) = self.project.filter(|_| !query.is_empty()) else {
             return self.clear_search();
         };
-        commands.push(Command::SearchMemory { project, query: query.clone(), limit: SEARCH_LIMIT });
+        intents.send(Command::SearchMemory { project, query: query.clone(), limit: SEARCH_LIMIT });
         self.search = Some(Search { query, results: None });
     }
 
@@ -101,10 +103,10 @@ impl MemoryView {
     }
 
     /// Saves the typed entry, and empties the form.
-    pub fn add(&mut self, commands: &mut Vec<Command>) {
+    pub fn add(&mut self, intents: &mut Intents) {
         let text = self.new_text.trim().to_string();
         let Some(project) = self.project.filter(|_| !text.is_empty()) else { return };
-        commands.push(Command::SaveMemory { project, text, tags: parse_tags(&self.new_tags) });
+        intents.send(Command::SaveMemory { project, text, tags: parse_tags(&self.new_tags) });
         self.new_text.clear();
         self.new_tags.clear();
     }
@@ -141,9 +143,9 @@ mod tests {
         let found = entry(project, "LMDB readers stay short", 1);
         let mut view = MemoryView::open(project, vec![found.clone(), entry(project, "tabs in Makefiles", 2)]);
         view.query = "  lmdb ".into();
-        let mut commands = Vec::new();
-        view.search(&mut commands);
-        assert_eq!(commands, [Command::SearchMemory { project, query: "lmdb".into(), limit: SEARCH_LIMIT }]);
+        let mut intents = Intents::default();
+        view.search(&mut intents);
+        assert_eq!(intents.commands(), [Command::SearchMemory { project, query: "lmdb".into(), limit: SEARCH_LIMIT }]);
         assert!(view.shown().is_empty(), "nothing until the results are back");
         view.apply(&Event::MemoryResults { project, query: "older".into(), entries: vec![] });
         view.apply(&Event::MemoryResults { project, query: "lmdb".into(), entries: vec![found.clone()] });
@@ -158,15 +160,15 @@ mod tests {
     fn the_form_sends_trimmed_text_and_tags_and_empties() {
         let project = ProjectId::new();
         let mut view = MemoryView::open(project, vec![]);
-        let mut commands = Vec::new();
+        let mut intents = Intents::default();
         view.new_text = "   ".into();
-        view.add(&mut commands);
-        assert!(commands.is_empty(), "an empty entry is not sent");
+        view.add(&mut intents);
+        assert!(intents.as_slice().is_empty(), "an empty entry is not sent");
         view.new_text = " Use thin LTO. ".into();
         view.new_tags = "build, ,release ".into();
-        view.add(&mut commands);
+        view.add(&mut intents);
         let tags = vec!["build".to_string(), "release".to_string()];
-        assert_eq!(commands, [Command::SaveMemory { project, text: "Use thin LTO.".into(), tags }]);
+        assert_eq!(intents.commands(), [Command::SaveMemory { project, text: "Use thin LTO.".into(), tags }]);
         assert!(view.new_text.is_empty() && view.new_tags.is_empty());
     }
 }

@@ -7,25 +7,27 @@ use egui::{Align, Id, Key, Layout, RichText, ScrollArea, TextEdit, Ui};
 use crate::domain::{MemoryEntry, MemoryId, MemorySource, now_millis};
 use crate::protocol::Command;
 
+use super::super::intents::Intents;
+use super::super::theme;
 use super::super::time::age;
 use super::super::view::ViewModel;
 use super::MemoryView;
 
-pub fn memory_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn memory_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let ViewModel { project, memory, .. } = view;
     if project.is_none() {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see what it has learned.").weak()));
         return;
     }
-    add_ui(ui, memory, commands);
-    ui.add_space(4.0);
-    search_ui(ui, memory, commands);
+    add_ui(ui, memory, intents);
+    ui.add_space(theme::SPACE_S);
+    search_ui(ui, memory, intents);
     ui.separator();
-    list_ui(ui, memory, commands);
+    list_ui(ui, memory, intents);
 }
 
-fn add_ui(ui: &mut Ui, memory: &mut MemoryView, commands: &mut Vec<Command>) {
+fn add_ui(ui: &mut Ui, memory: &mut MemoryView, intents: &mut Intents) {
     let mut add = false;
     ui.horizontal(|ui| {
         let tags_width = 180.0;
@@ -47,11 +49,11 @@ fn add_ui(ui: &mut Ui, memory: &mut MemoryView, commands: &mut Vec<Command>) {
         add = ui.add_enabled(typed, egui::Button::new("Add")).clicked() || (entered && typed);
     });
     if add {
-        memory.add(commands);
+        memory.add(intents);
     }
 }
 
-fn search_ui(ui: &mut Ui, memory: &mut MemoryView, commands: &mut Vec<Command>) {
+fn search_ui(ui: &mut Ui, memory: &mut MemoryView, intents: &mut Intents) {
     let (mut search, mut clear) = (false, false);
     ui.horizontal(|ui| {
         let query = ui.add(
@@ -72,7 +74,7 @@ fn search_ui(ui: &mut Ui, memory: &mut MemoryView, commands: &mut Vec<Command>) 
         }
     });
     if search {
-        memory.search(commands);
+        memory.search(intents);
     }
     if clear {
         memory.clear_search();
@@ -84,7 +86,7 @@ enum Action {
     Delete(MemoryId),
 }
 
-fn list_ui(ui: &mut Ui, memory: &MemoryView, commands: &mut Vec<Command>) {
+fn list_ui(ui: &mut Ui, memory: &MemoryView, intents: &mut Intents) {
     let mut action = None;
     ScrollArea::vertical().id_salt("aura-memory-list").auto_shrink([false, false]).show(ui, |ui| {
         if memory.shown().is_empty() && memory.search.is_none() {
@@ -103,8 +105,8 @@ fn list_ui(ui: &mut Ui, memory: &MemoryView, commands: &mut Vec<Command>) {
         }
     });
     match action {
-        Some(Action::Pin(memory, pinned)) => commands.push(Command::PinMemory { memory, pinned }),
-        Some(Action::Delete(memory)) => commands.push(Command::DeleteMemory { memory }),
+        Some(Action::Pin(memory, pinned)) => intents.send(Command::PinMemory { memory, pinned }),
+        Some(Action::Delete(memory)) => intents.send(Command::DeleteMemory { memory }),
         None => {}
     }
 }

@@ -17,6 +17,8 @@ use super::super::highlight::{LineHighlighter, Span};
 const CONTEXT: usize = 3;
 /// Lines highlighted between hand-overs to the UI.
 const BATCH: usize = 256;
+/// The columns a tab takes when drawn (egui draws one as wide as four spaces).
+const TAB_COLUMNS: usize = 4;
 
 /// A row of the unified view. Line numbers are 0-based indexes into the old or new text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +109,8 @@ pub struct FileDiff {
     pub rows: Vec<Row>,
     pub split: Vec<SplitRow>,
     pub findings: Vec<CraftFinding>,
+    /// The columns the longest line shown takes.
+    pub widest: usize,
     /// The theme the colours were made for.
     pub dark: bool,
     stop: Arc<AtomicBool>,
@@ -131,11 +135,26 @@ impl FileDiff {
         let new = Side::new(change.after.as_deref().unwrap_or(""));
         let rows = rows(change, &findings, old.lines.len());
         let split = split(&rows);
+        let widest = widest(&rows, &old, &new);
         let stop = Arc::new(AtomicBool::new(false));
         old.highlight(&change.path, dark, fallback, stop.clone(), repaint.clone());
         new.highlight(&change.path, dark, fallback, stop.clone(), repaint);
-        FileDiff { old, new, rows, split, findings, dark, stop }
+        FileDiff { old, new, rows, split, findings, widest, dark, stop }
     }
+}
+
+/// The columns the longest text line among `rows` takes, a tab counted as it is drawn.
+fn widest(rows: &[Row], old: &Side, new: &Side) -> usize {
+    let columns = |line: &str| line.chars().map(|c| if c == '\t' { TAB_COLUMNS } else { 1 }).sum::<usize>();
+    rows.iter()
+        .filter_map(|row| match *row {
+            Row::Same { new: line, .. } | Row::Added(line) => Some(new.line(line)),
+            Row::Removed(line) => Some(old.line(line)),
+            _ => None,
+        })
+        .map(columns)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The unified rows of a file change: for each hunk its header and findings, the context before
@@ -269,6 +288,17 @@ mod tests {
         };
         let rows = rows(&c, &[finding(Some(0)), finding(None)], 2);
         assert_eq!(rows[..4], [Row::Finding(1), Row::Same { old: 0, new: 0 }, Row::Hunk(0), Row::Finding(0)]);
+    }
+
+    #[test]
+    fn the_widest_line_counts_only_lines_shown_and_tabs_as_drawn() {
+        let before = format!("{}\n{}", "x".repeat(200), numbered(10));
+        let after = before.replace("line 9\n", "\tline nine\n");
+        let c = change(&before, &after);
+        let old = Side::new(&before);
+        let new = Side::new(&after);
+        // The 200-column first line is folded away; "\tline nine" is 4 + 9 columns.
+        assert_eq!(widest(&rows(&c, &[], old.lines.len()), &old, &new), 13);
     }
 
     #[test]

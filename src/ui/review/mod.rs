@@ -13,6 +13,8 @@ pub use panel::review_ui;
 
 use diff::FileDiff;
 
+use super::intents::Intents;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiffMode {
     #[default]
@@ -104,11 +106,11 @@ impl ReviewView {
     }
 
     /// Sends the decision on the selected ChangeSet with the comment, if any.
-    pub fn decide(&mut self, decision: Option<ChangeSetDecision>, commands: &mut Vec<Command>) {
+    pub fn decide(&mut self, decision: Option<ChangeSetDecision>, intents: &mut Intents) {
         let Some(changeset) = self.current() else { return };
         let decision = decision.unwrap_or_else(|| decision_of(changeset));
         let comment = Some(self.comment.trim().to_string()).filter(|c| !c.is_empty());
-        commands.push(Command::DecideChangeSet { changeset: changeset.id, decision, comment });
+        intents.send(Command::DecideChangeSet { changeset: changeset.id, decision, comment });
     }
 
     pub fn apply(&mut self, event: &Event) {

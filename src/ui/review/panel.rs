@@ -3,65 +3,52 @@
 //! hunk and Craft findings beside their hunks, and a comment back to the agent.
 
 use egui::text::{LayoutJob, TextFormat};
-use egui::{Color32, FontId, Id, Rect, RichText, ScrollArea, Sense, TextEdit, TextStyle, Ui, vec2};
+use egui::{Color32, FontId, Id, RichText, ScrollArea, Sense, TextEdit, TextStyle, Ui, vec2};
 
 use crate::domain::{FileChange, HunkDecision};
 use crate::protocol::{ChangeSetDecision, Command};
 
+use super::super::intents::Intents;
+use super::super::theme::{self, Theme};
 use super::super::view::ViewModel;
 use super::diff::{FileDiff, Row, Side};
 use super::{DiffMode, ReviewView, tally};
 
-const WARNING: Color32 = Color32::from_rgb(0xE0, 0xA0, 0x40);
+/// Digits a line number is given in the gutter.
+const NUMBER_WIDTH: usize = 5;
+/// The gutter's columns: both line numbers and the sign (unified), or one and the sign.
+const UNIFIED_GUTTER: usize = 2 * (NUMBER_WIDTH + 1) + 2;
+const SPLIT_GUTTER: usize = NUMBER_WIDTH + 3;
+/// Room left of and right of a line's text, and between the two sides.
+const TEXT_MARGIN: f32 = theme::SPACE_S;
+const COLUMN_GAP: f32 = theme::SPACE_S;
 
-struct Tints {
-    added: Color32,
-    removed: Color32,
-    weak: Color32,
-    text: Color32,
-}
-
-impl Tints {
-    fn of(ui: &Ui) -> Tints {
-        let dark = ui.visuals().dark_mode;
-        Tints {
-            added: if dark { Color32::from_rgb(0x1E, 0x3A, 0x24) } else { Color32::from_rgb(0xDC, 0xF5, 0xDC) },
-            removed: if dark { Color32::from_rgb(0x46, 0x22, 0x24) } else { Color32::from_rgb(0xFA, 0xDF, 0xDF) },
-            weak: ui.visuals().weak_text_color(),
-            text: ui.visuals().text_color(),
-        }
-    }
-}
-
-pub fn review_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn review_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     if view.project.is_none() {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to review its changes.").weak()));
         return;
     }
     let review = &mut view.review;
-    if let Some(id) = view.review_request.take() {
-        review.select(id);
-    }
     let third = (ui.available_width() / 3.0).max(120.0);
     egui::Panel::left(Id::new("aura-review-list"))
         .resizable(true)
         .default_size(230.0_f32.min(third))
         .max_size(third)
-        .show(ui, |ui| list_ui(ui, review, commands));
+        .show(ui, |ui| list_ui(ui, review, intents));
     if review.current().is_none() {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| {
             ui.label(RichText::new("Nothing waits for review.").weak());
             ui.label(RichText::new("Changes the agents propose appear here as diffs.").weak());
         });
         return;
     }
-    egui::Panel::bottom(Id::new("aura-review-decide")).show(ui, |ui| decide_ui(ui, review, commands));
+    egui::Panel::bottom(Id::new("aura-review-decide")).show(ui, |ui| decide_ui(ui, review, intents));
     changeset_ui(ui, review);
 }
 
-fn list_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
+fn list_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
     ScrollArea::vertical().id_salt("aura-review-list-scroll").show(ui, |ui| {
         ui.label(RichText::new(format!("Waiting ({})", review.pending.len())).strong());
         let mut picked = None;
@@ -72,13 +59,13 @@ fn list_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
                 picked = Some(changeset.id);
             }
             if !changeset.findings.is_empty() {
-                ui.colored_label(WARNING, format!("⚠ {} Craft findings", changeset.findings.len()));
+                ui.colored_label(theme::of(ui).warning, format!("⚠ {} Craft findings", changeset.findings.len()));
             }
         }
         if let Some(id) = picked {
             review.select(id);
         }
-        ui.add_space(8.0);
+        ui.add_space(theme::SPACE_M);
         ui.separator();
         ui.label(RichText::new("Checkpoints").strong());
         if review.applied.is_empty() {
@@ -90,28 +77,31 @@ fn list_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
                 ui.label(RichText::new(applied.files.join(", ")).weak().small());
                 ui.horizontal(|ui| {
                     if ui.button("Undo").on_hover_text("Put these files back as they were").clicked() {
-                        commands.push(Command::UndoChangeSet { changeset: applied.changeset, overwrite: Vec::new() });
+                        intents.send(Command::UndoChangeSet { changeset: applied.changeset, overwrite: Vec::new() });
                     }
                     if ui.button("Restore to before").on_hover_text("Undo this change and every later one").clicked() {
-                        commands
-                            .push(Command::RestoreCheckpoint { changeset: applied.changeset, overwrite: Vec::new() });
+                        intents
+                            .send(Command::RestoreCheckpoint { changeset: applied.changeset, overwrite: Vec::new() });
                     }
                 });
             });
         }
         if let Some((changeset, files)) = review.hand_edited.clone() {
-            ui.colored_label(WARNING, format!("Left as they are (edited by hand since): {}", files.join(", ")));
+            ui.colored_label(
+                theme::of(ui).warning,
+                format!("Left as they are (edited by hand since): {}", files.join(", ")),
+            );
             if ui.button("Put them back too").clicked() {
-                commands.push(Command::UndoChangeSet { changeset, overwrite: files });
+                intents.send(Command::UndoChangeSet { changeset, overwrite: files });
                 review.hand_edited = None;
             }
         }
     });
 }
 
-fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) {
+fn decide_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
     let Some((accepted, rejected, open)) = review.current().map(tally) else { return };
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
     ui.add(
         TextEdit::multiline(&mut review.comment)
             .id(Id::new("aura-review-comment"))
@@ -125,7 +115,7 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
         let label =
             format!("Apply decisions ({accepted} accepted, {} rejected)", rejected + if undecided { open } else { 0 });
         if ui.add_enabled(accepted + rejected > 0, egui::Button::new(label)).clicked() {
-            review.decide(None, commands);
+            review.decide(None, intents);
         }
         if undecided {
             ui.label(RichText::new(format!("{open} undecided count as rejected")).weak());
@@ -133,13 +123,13 @@ fn decide_ui(ui: &mut Ui, review: &mut ReviewView, commands: &mut Vec<Command>) 
     });
     ui.horizontal(|ui| {
         if ui.button("Accept all").clicked() {
-            review.decide(Some(ChangeSetDecision::AcceptAll), commands);
+            review.decide(Some(ChangeSetDecision::AcceptAll), intents);
         }
         if ui.button("Reject all").clicked() {
-            review.decide(Some(ChangeSetDecision::RejectAll), commands);
+            review.decide(Some(ChangeSetDecision::RejectAll), intents);
         }
     });
-    ui.add_space(2.0);
+    ui.add_space(theme::SPACE_XS);
 }
 
 fn file_label(file: &FileChange) -> String {
@@ -172,7 +162,7 @@ fn changeset_ui(ui: &mut Ui, review: &mut ReviewView) {
         let findings = changeset.findings.iter().filter(|f| f.path == change.path).cloned().collect();
         let ctx = ui.ctx().clone();
         let repaint = move || ctx.request_repaint();
-        diffs.insert(key, FileDiff::new(change, findings, dark, ui.visuals().text_color(), repaint));
+        diffs.insert(key, FileDiff::new(change, findings, dark, theme::of(ui).text, repaint));
     }
     let Some(diff) = diffs.get(&key) else { return };
     diff_ui(ui, diff, change, *mode, Id::new(("aura-diff", changeset.id.to_string(), index)));
@@ -182,43 +172,51 @@ fn row_height(ui: &Ui) -> f32 {
     ui.text_style_height(&TextStyle::Monospace).max(ui.spacing().interact_size.y)
 }
 
+/// How wide a line's row is: the pane's width (or half of it, side by side), and never narrower
+/// than the longest line shown, whose text then scrolls sideways rather than being cut.
+fn line_width(ui: &mut Ui, diff: &FileDiff, font: &FontId, mode: DiffMode) -> f32 {
+    // Monospace: every character is as wide as a space (a tab as four, as [`FileDiff::widest`] counts).
+    let column = ui.ctx().fonts_mut(|fonts| fonts.glyph_width(font, ' '));
+    let (share, gutter) = match mode {
+        DiffMode::Unified => (ui.available_width(), UNIFIED_GUTTER),
+        DiffMode::SideBySide => ((ui.available_width() - COLUMN_GAP) / 2.0, SPLIT_GUTTER),
+    };
+    share.max((gutter + diff.widest) as f32 * column + 2.0 * TEXT_MARGIN)
+}
+
 fn diff_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, mode: DiffMode, salt: Id) {
     let row_h = row_height(ui);
-    let tints = Tints::of(ui);
+    let theme = theme::of(ui);
     let font = TextStyle::Monospace.resolve(ui.style());
+    let width = line_width(ui, diff, &font, mode);
     let count = match mode {
         DiffMode::Unified => diff.rows.len(),
         DiffMode::SideBySide => diff.split.len(),
     };
-    let scroll = match mode {
-        DiffMode::Unified => ScrollArea::both(),
-        DiffMode::SideBySide => ScrollArea::vertical(),
-    };
-    scroll.id_salt(salt).auto_shrink([false, false]).show_rows(ui, row_h, count, |ui, range| {
+    let lines = Lines { diff, theme, font, row_h, width };
+    ScrollArea::both().id_salt(salt).auto_shrink([false, false]).show_rows(ui, row_h, count, |ui, range| {
         for at in range {
             match mode {
                 DiffMode::Unified => {
                     let row = diff.rows[at];
-                    if !spanning_row_ui(ui, diff, change, row, &tints, row_h) {
-                        let width = ui.available_width();
-                        line_ui(ui, diff, row, &tints, &font, row_h, width, true);
+                    if !spanning_row_ui(ui, diff, change, row, theme, row_h) {
+                        lines.line_ui(ui, row, true);
                     }
                 }
                 DiffMode::SideBySide => {
                     let (left, right) = diff.split[at];
                     if let Some(row) = left
-                        && spanning_row_ui(ui, diff, change, row, &tints, row_h)
+                        && spanning_row_ui(ui, diff, change, row, theme, row_h)
                     {
                         continue;
                     }
-                    let half = (ui.available_width() / 2.0 - 2.0).max(80.0);
                     ui.horizontal(|ui| {
-                        ui.spacing_mut().item_spacing.x = 4.0;
+                        ui.spacing_mut().item_spacing.x = COLUMN_GAP;
                         for side in [left, right] {
                             match side {
-                                Some(row) => line_ui(ui, diff, row, &tints, &font, row_h, half, false),
+                                Some(row) => lines.line_ui(ui, row, false),
                                 None => {
-                                    ui.allocate_exact_size(vec2(half, row_h), Sense::hover());
+                                    ui.allocate_exact_size(vec2(width, row_h), Sense::hover());
                                 }
                             }
                         }
@@ -236,7 +234,7 @@ fn decision_button(text: &str, chosen: bool, tint: Color32) -> egui::Button<'_> 
 }
 
 /// Draws a hunk header, finding or fold; false for text lines.
-fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: Row, tints: &Tints, row_h: f32) -> bool {
+fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: Row, theme: &Theme, row_h: f32) -> bool {
     match row {
         Row::Hunk(index) => {
             let Some(hunk) = change.hunks.get_mut(index) else { return true };
@@ -248,20 +246,20 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
                         hunk.old_start, hunk.old_lines, hunk.new_start, hunk.new_lines
                     ))
                     .monospace()
-                    .color(tints.weak),
+                    .color(theme.weak),
                 );
                 ui.push_id(index, |ui| {
                     let accepted = hunk.decision == HunkDecision::Accepted;
                     let rejected = hunk.decision == HunkDecision::Rejected;
                     if ui
-                        .add(decision_button("Accept", accepted, tints.added))
+                        .add(decision_button("Accept", accepted, theme.added))
                         .on_hover_text("Apply this hunk")
                         .clicked()
                     {
                         hunk.decision = if accepted { HunkDecision::Pending } else { HunkDecision::Accepted };
                     }
                     if ui
-                        .add(decision_button("Reject", rejected, tints.removed))
+                        .add(decision_button("Reject", rejected, theme.removed))
                         .on_hover_text("Leave these lines as they are")
                         .clicked()
                     {
@@ -276,7 +274,10 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
                 let at = finding.line.map(|l| format!(" line {l}")).unwrap_or_default();
                 ui.horizontal(|ui| {
                     ui.set_height(row_h);
-                    ui.colored_label(WARNING, format!("⚠ {}{at}: {} ({})", finding.rule, finding.message, finding.fix));
+                    ui.colored_label(
+                        theme::of(ui).warning,
+                        format!("⚠ {}{at}: {} ({})", finding.rule, finding.message, finding.fix),
+                    );
                 });
             }
             true
@@ -284,7 +285,7 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
         Row::Fold(lines) => {
             ui.horizontal(|ui| {
                 ui.set_height(row_h);
-                ui.label(RichText::new(format!("⋯ {lines} unchanged lines")).color(tints.weak).monospace());
+                ui.label(RichText::new(format!("⋯ {lines} unchanged lines")).color(theme.weak).monospace());
             });
             true
         }
@@ -292,42 +293,58 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
     }
 }
 
-/// One text line: gutter with line numbers and sign, then the coloured text on its tint.
-#[allow(clippy::too_many_arguments)]
-fn line_ui(ui: &mut Ui, diff: &FileDiff, row: Row, tints: &Tints, font: &FontId, row_h: f32, width: f32, both: bool) {
-    let (side, index, old_no, new_no, sign, tint): (&Side, usize, Option<usize>, Option<usize>, &str, _) = match row {
-        Row::Same { old, new } => (&diff.new, new, Some(old), Some(new), " ", None),
-        Row::Removed(old) => (&diff.old, old, Some(old), None, "−", Some(tints.removed)),
-        Row::Added(new) => (&diff.new, new, None, Some(new), "+", Some(tints.added)),
-        _ => return,
-    };
-    let number = |n: Option<usize>| n.map(|n| format!("{:>5}", n + 1)).unwrap_or_else(|| "     ".into());
-    let gutter = if both {
-        format!("{} {} {sign} ", number(old_no), number(new_no))
-    } else {
-        format!("{} {sign} ", number(old_no.filter(|_| sign != "+").or(new_no)))
-    };
-    let mut job = LayoutJob::default();
-    job.append(&gutter, 0.0, TextFormat::simple(font.clone(), tints.weak));
-    let text = side.line(index);
-    match side.colours(index) {
-        Some(spans) => {
-            for (range, colour) in spans {
-                if let Some(piece) = text.get(range) {
-                    job.append(piece, 0.0, TextFormat::simple(font.clone(), colour));
+/// What every text line of one diff is drawn with.
+struct Lines<'a> {
+    diff: &'a FileDiff,
+    theme: &'a Theme,
+    font: FontId,
+    row_h: f32,
+    width: f32,
+}
+
+impl Lines<'_> {
+    /// One text line: gutter with line numbers and sign, then the coloured text on its tint; the
+    /// unified view (`both`) numbers it in the old text and the new.
+    fn line_ui(&self, ui: &mut Ui, row: Row, both: bool) {
+        let Lines { diff, theme, font, row_h, width } = self;
+        let (side, index, old_no, new_no, sign, tint): (&Side, usize, Option<usize>, Option<usize>, &str, _) = match row
+        {
+            Row::Same { old, new } => (&diff.new, new, Some(old), Some(new), " ", None),
+            Row::Removed(old) => (&diff.old, old, Some(old), None, "−", Some(theme.removed)),
+            Row::Added(new) => (&diff.new, new, None, Some(new), "+", Some(theme.added)),
+            _ => return,
+        };
+        let number = |n: Option<usize>| match n {
+            Some(n) => format!("{:>NUMBER_WIDTH$}", n + 1),
+            None => " ".repeat(NUMBER_WIDTH),
+        };
+        let gutter = if both {
+            format!("{} {} {sign} ", number(old_no), number(new_no))
+        } else {
+            format!("{} {sign} ", number(old_no.filter(|_| sign != "+").or(new_no)))
+        };
+        let mut job = LayoutJob::default();
+        job.append(&gutter, 0.0, TextFormat::simple(font.clone(), theme.weak));
+        let text = side.line(index);
+        match side.colours(index) {
+            Some(spans) => {
+                for (range, colour) in spans {
+                    if let Some(piece) = text.get(range) {
+                        job.append(piece, 0.0, TextFormat::simple(font.clone(), colour));
+                    }
                 }
             }
+            None => job.append(text, 0.0, TextFormat::simple(font.clone(), theme.text)),
         }
-        None => job.append(text, 0.0, TextFormat::simple(font.clone(), tints.text)),
+        let galley = ui.ctx().fonts_mut(|fonts| fonts.layout_job(job));
+        // Side by side the columns keep one width; a glyph wider than a space may be cut there.
+        let width = if both { width.max(galley.size().x + 2.0 * TEXT_MARGIN) } else { *width };
+        let (rect, response) = ui.allocate_exact_size(vec2(width, *row_h), Sense::hover());
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, text));
+        if let Some(tint) = tint {
+            ui.painter().rect_filled(rect, 0.0, tint);
+        }
+        let at = rect.min + vec2(TEXT_MARGIN, (row_h - galley.size().y) / 2.0);
+        ui.painter().with_clip_rect(rect.intersect(ui.clip_rect())).galley(at, galley, theme.text);
     }
-    let galley = ui.ctx().fonts_mut(|fonts| fonts.layout_job(job));
-    let width = if both { width.max(galley.size().x + 8.0) } else { width };
-    let (rect, _) = ui.allocate_exact_size(vec2(width, row_h), Sense::hover());
-    if let Some(tint) = tint {
-        ui.painter().rect_filled(rect, 0.0, tint);
-    }
-    let at = rect.min + vec2(4.0, (row_h - galley.size().y) / 2.0);
-    ui.painter()
-        .with_clip_rect(Rect::from_min_max(rect.min, rect.max).intersect(ui.clip_rect()))
-        .galley(at, galley, tints.text);
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crate::domain::{ContentHash, ProjectId, Spec};
 use crate::protocol::{Command, Event};
 
+use super::intents::Intents;
 use super::markdown::{Heading, Rendered, headings};
 
 pub use panel::specs_ui;
@@ -80,21 +81,21 @@ pub fn problem_path(problem: &str) -> &str {
 impl SpecsView {
     /// The view of a project just opened; the text of each spec is asked for. With no specs stored
     /// yet, the spec files are read into tasks (they may have been written outside Aura).
-    pub fn open(project: ProjectId, specs: &[Spec], has_requirements: bool, outbox: &mut Vec<Command>) -> Self {
-        outbox.extend(specs.iter().map(|s| Command::ReadSpec { project, path: spec_path(s) }));
+    pub fn open(project: ProjectId, specs: &[Spec], has_requirements: bool, intents: &mut Intents) -> Self {
+        intents.extend(specs.iter().map(|s| Command::ReadSpec { project, path: spec_path(s) }));
         if specs.is_empty() {
-            outbox.push(Command::SyncTasks { project });
+            intents.send(Command::SyncTasks { project });
         }
         SpecsView { project: Some(project), has_requirements, ..SpecsView::default() }
     }
 
-    fn read(&self, path: &str, outbox: &mut Vec<Command>) {
+    fn read(&self, path: &str, intents: &mut Intents) {
         if let Some(project) = self.project {
-            outbox.push(Command::ReadSpec { project, path: path.to_string() });
+            intents.send(Command::ReadSpec { project, path: path.to_string() });
         }
     }
 
-    pub fn apply(&mut self, event: &Event, outbox: &mut Vec<Command>) {
+    pub fn apply(&mut self, event: &Event, intents: &mut Intents) {
         let Some(project) = self.project else { return };
         match event {
             Event::RequirementsChanged { project: p, present } if *p == project => self.has_requirements = *present,
@@ -102,7 +103,7 @@ impl SpecsView {
                 self.problems.clear();
                 self.generating = false;
                 for spec in specs.iter().map(spec_path).filter(|p| !self.docs.contains_key(p)) {
-                    self.read(&spec, outbox);
+                    self.read(&spec, intents);
                 }
             }
             Event::TaskListInvalid { project: p, problems } if *p == project => {
@@ -113,7 +114,7 @@ impl SpecsView {
                     problems.iter().map(|p| problem_path(p)).filter(|p| is_spec_file(p)).collect();
                 paths.dedup();
                 for path in paths.into_iter().filter(|p| !self.docs.contains_key(*p)) {
-                    self.read(path, outbox);
+                    self.read(path, intents);
                 }
             }
             Event::Error { .. } => self.generating = false,
@@ -136,11 +137,11 @@ impl SpecsView {
                     .filter(|p| is_spec_file(p) && !self.drafts.get(*p).is_some_and(|d| d.saving))
                     .collect();
                 for path in &changed {
-                    self.read(path, outbox);
+                    self.read(path, intents);
                 }
                 // Undo does not read the tasks again by itself.
                 if matches!(event, Event::ChangeSetUndone { .. }) && !changed.is_empty() {
-                    outbox.push(Command::SyncTasks { project });
+                    intents.send(Command::SyncTasks { project });
                 }
             }
             _ => {}
@@ -200,11 +201,11 @@ impl SpecsView {
     }
 
     /// Sends the draft of `path`; `overwrite` saves it even if the file changed on disk.
-    pub fn save(&mut self, path: &str, overwrite: bool, commands: &mut Vec<Command>) {
+    pub fn save(&mut self, path: &str, overwrite: bool, intents: &mut Intents) {
         let (Some(project), Some(draft)) = (self.project, self.drafts.get_mut(path)) else { return };
         draft.saving = true;
         draft.failure = None;
-        commands.push(Command::SaveSpec {
+        intents.send(Command::SaveSpec {
             project,
             path: path.to_string(),
             text: draft.text.clone(),
@@ -214,12 +215,12 @@ impl SpecsView {
 
     /// Drops the draft's changes: back to the text last read, and the file is read again (so a
     /// Reload after a refused save shows what is on disk now).
-    pub fn revert(&mut self, path: &str, commands: &mut Vec<Command>) {
+    pub fn revert(&mut self, path: &str, intents: &mut Intents) {
         let (Some(doc), Some(draft)) = (self.docs.get(path), self.drafts.get_mut(path)) else { return };
         draft.text = doc.text.clone();
         draft.base = doc.hash.clone();
         draft.failure = None;
-        self.read(path, commands);
+        self.read(path, intents);
     }
 }
 
@@ -239,9 +240,9 @@ mod tests {
             path: PATH.into(),
             created_at: 0,
         };
-        let mut outbox = Vec::new();
-        let mut view = SpecsView::open(project, &[spec], true, &mut outbox);
-        assert_eq!(outbox, [Command::ReadSpec { project, path: PATH.into() }]);
+        let mut intents = Intents::default();
+        let mut view = SpecsView::open(project, &[spec], true, &mut intents);
+        assert_eq!(intents.commands(), [Command::ReadSpec { project, path: PATH.into() }]);
         view.read_text("# 01 — Parser\n\n## Tasks\n");
         view
     }
@@ -254,7 +255,7 @@ mod tests {
                 text: text.into(),
                 hash: ContentHash::of(text.as_bytes()),
             };
-            self.apply(&event, &mut Vec::new());
+            self.apply(&event, &mut Intents::default());
         }
     }
 
@@ -265,8 +266,9 @@ mod tests {
         view.select(PATH, None);
         view.toggle_edit();
         view.drafts.get_mut(PATH).unwrap().text.push_str("- [ ] 01.1 Tokens\n");
-        let mut commands = Vec::new();
-        view.save(PATH, false, &mut commands);
+        let mut intents = Intents::default();
+        view.save(PATH, false, &mut intents);
+        let commands = intents.commands();
         let Command::SaveSpec { expected_hash, text, .. } = &commands[0] else { panic!("{commands:?}") };
         assert_eq!(expected_hash.as_ref(), Some(&ContentHash::of("# 01 — Parser\n\n## Tasks\n".as_bytes())));
         assert!(view.drafts[PATH].saving);
@@ -285,10 +287,10 @@ mod tests {
         view.select(PATH, None);
         view.toggle_edit();
         view.drafts.get_mut(PATH).unwrap().text.push_str("mine\n");
-        view.save(PATH, false, &mut Vec::new());
+        view.save(PATH, false, &mut Intents::default());
         let project = view.project.unwrap();
         let refused = Event::SpecFailed { project, path: PATH.into(), message: "changed on disk".into(), stale: true };
-        view.apply(&refused, &mut Vec::new());
+        view.apply(&refused, &mut Intents::default());
         let draft = &view.drafts[PATH];
         assert!(!draft.saving && draft.failure.as_ref().is_some_and(|f| f.stale));
         assert!(draft.text.ends_with("mine\n"), "the typed text is kept");
@@ -296,9 +298,9 @@ mod tests {
         view.read_text("# 01 — Parser\n\nfrom elsewhere\n");
         assert!(view.drafts[PATH].text.ends_with("mine\n"));
         // Reload: the draft goes back to the file, and the file is read again.
-        let mut commands = Vec::new();
-        view.revert(PATH, &mut commands);
-        assert_eq!(commands, [Command::ReadSpec { project, path: PATH.into() }]);
+        let mut intents = Intents::default();
+        view.revert(PATH, &mut intents);
+        assert_eq!(intents.commands(), [Command::ReadSpec { project, path: PATH.into() }]);
         view.read_text("# 01 — Parser\n\nnewer still\n");
         let draft = &view.drafts[PATH];
         assert_eq!(draft.text, "# 01 — Parser\n\nnewer still\n");
@@ -309,18 +311,24 @@ mod tests {
     fn problems_show_until_the_list_reads_and_spec_changes_in_review_are_read_again() {
         let mut view = view();
         let project = view.project.unwrap();
-        view.apply(&Event::TaskListInvalid { project, problems: vec![format!("{PATH}:3: bad")] }, &mut Vec::new());
+        view.apply(
+            &Event::TaskListInvalid { project, problems: vec![format!("{PATH}:3: bad")] },
+            &mut Intents::default(),
+        );
         assert_eq!(view.problems.len(), 1);
-        view.apply(&Event::SpecsChanged { project, specs: vec![], tasks: vec![] }, &mut Vec::new());
+        view.apply(&Event::SpecsChanged { project, specs: vec![], tasks: vec![] }, &mut Intents::default());
         assert!(view.problems.is_empty());
-        let mut outbox = Vec::new();
+        let mut intents = Intents::default();
         let undone = Event::ChangeSetUndone {
             changeset: crate::domain::ChangeSetId::new(),
             restored: vec![PATH.into(), "src/lib.rs".into()],
             hand_edited: vec![],
             undone: vec![],
         };
-        view.apply(&undone, &mut outbox);
-        assert_eq!(outbox, [Command::ReadSpec { project, path: PATH.into() }, Command::SyncTasks { project }]);
+        view.apply(&undone, &mut intents);
+        assert_eq!(
+            intents.commands(),
+            [Command::ReadSpec { project, path: PATH.into() }, Command::SyncTasks { project }]
+        );
     }
 }

@@ -9,18 +9,19 @@ use egui::{Align, Id, Layout, RichText, ScrollArea, Sense, TextEdit, Ui, vec2};
 use crate::domain::{Spec, Task, TaskId};
 use crate::protocol::Command;
 
+use super::super::intents::Intents;
 use super::super::markdown::markdown_headings_ui;
-use super::super::tasks_panel::status_color;
+use super::super::theme;
 use super::super::view::{ProjectView, ViewModel};
 use super::{SpecsView, problem_path, spec_path};
 
 /// How far a heading moves in per level below `##`, and tasks under their heading.
 const INDENT: f32 = 12.0;
 
-pub fn specs_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) {
+pub fn specs_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     let ViewModel { project, specs, .. } = view;
     let Some(open) = project.as_mut() else {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to read and edit its specs.").weak()));
         return;
     };
@@ -28,7 +29,7 @@ pub fn specs_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
         egui::Panel::top(Id::new("aura-specs-problems")).show(ui, |ui| problems_ui(ui, specs));
     }
     if open.specs.is_empty() && specs.docs.is_empty() {
-        empty_ui(ui, open, specs, commands);
+        empty_ui(ui, open, specs, intents);
         return;
     }
     // At most half the tab, so the spec itself always has room beside a long outline.
@@ -37,13 +38,13 @@ pub fn specs_ui(ui: &mut Ui, view: &mut ViewModel, commands: &mut Vec<Command>) 
         .resizable(true)
         .default_size(260.0_f32.min(half))
         .max_size(half)
-        .show(ui, |ui| outline_ui(ui, open, specs, commands));
-    spec_ui(ui, specs, commands);
+        .show(ui, |ui| outline_ui(ui, open, specs, intents));
+    spec_ui(ui, specs, intents);
 }
 
 fn problems_ui(ui: &mut Ui, specs: &mut SpecsView) {
-    ui.add_space(4.0);
-    let error = ui.visuals().error_fg_color;
+    ui.add_space(theme::SPACE_S);
+    let error = theme::of(ui).error;
     ui.label(RichText::new("The task list cannot be read; fix these lines:").color(error).strong());
     let mut fix = None;
     for problem in &specs.problems {
@@ -61,14 +62,14 @@ fn problems_ui(ui: &mut Ui, specs: &mut SpecsView) {
             specs.toggle_edit();
         }
     }
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
 }
 
-fn empty_ui(ui: &mut Ui, open: &ProjectView, specs: &mut SpecsView, commands: &mut Vec<Command>) {
-    ui.add_space(16.0);
+fn empty_ui(ui: &mut Ui, open: &ProjectView, specs: &mut SpecsView, intents: &mut Intents) {
+    ui.add_space(theme::SPACE_XL);
     ui.vertical_centered(|ui| {
         ui.label(RichText::new("No specs yet.").strong());
-        ui.add_space(4.0);
+        ui.add_space(theme::SPACE_S);
         if specs.has_requirements {
             ui.label(
                 RichText::new("requirements.md is here: the model can write the specs from it, one file per part.")
@@ -77,7 +78,7 @@ fn empty_ui(ui: &mut Ui, open: &ProjectView, specs: &mut SpecsView, commands: &m
             let label = if specs.generating { "Generating specs…" } else { "Generate specs" };
             if ui.add_enabled(!specs.generating, egui::Button::new(label)).clicked() {
                 specs.generating = true;
-                commands.push(Command::GenerateSpecs { project: open.project.id });
+                intents.send(Command::GenerateSpecs { project: open.project.id });
             }
             if open.models.is_none() {
                 ui.label(RichText::new("Choose a model in Settings first.").weak());
@@ -91,10 +92,10 @@ fn empty_ui(ui: &mut Ui, open: &ProjectView, specs: &mut SpecsView, commands: &m
                 .weak(),
             );
         }
-        ui.add_space(8.0);
+        ui.add_space(theme::SPACE_M);
         ui.label(RichText::new("Spec files written by hand (specs/NN-name.md) are read with:").weak());
         if ui.button("Read specs/ again").clicked() {
-            commands.push(Command::SyncTasks { project: open.project.id });
+            intents.send(Command::SyncTasks { project: open.project.id });
         }
     });
 }
@@ -106,7 +107,7 @@ struct Pick {
     task: Option<TaskId>,
 }
 
-fn outline_ui(ui: &mut Ui, open: &mut ProjectView, specs: &mut SpecsView, commands: &mut Vec<Command>) {
+fn outline_ui(ui: &mut Ui, open: &mut ProjectView, specs: &mut SpecsView, intents: &mut Intents) {
     let mut ordered: Vec<&Spec> = open.specs.iter().collect();
     ordered.sort_by_key(|s| s.order);
     // Files read (because of their problems) that are not among the specs read into tasks.
@@ -117,7 +118,7 @@ fn outline_ui(ui: &mut Ui, open: &mut ProjectView, specs: &mut SpecsView, comman
         ui.label(RichText::new(format!("{} specs · {} tasks", ordered.len(), open.tasks.len())).weak());
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             if ui.small_button("Read again").on_hover_text("Read the spec files into tasks again").clicked() {
-                commands.push(Command::SyncTasks { project: open.project.id });
+                intents.send(Command::SyncTasks { project: open.project.id });
             }
         });
     });
@@ -187,7 +188,7 @@ impl TaskRows<'_> {
             ui.horizontal(|ui| {
                 ui.add_space(INDENT);
                 let (rect, dot) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
-                ui.painter().circle_filled(rect.center(), 4.0, status_color(task.status));
+                ui.painter().circle_filled(rect.center(), 4.0, theme::of(ui).status(task.status));
                 dot.on_hover_text(task.status.as_str());
                 let label = ui
                     .selectable_label(self.selected == Some(task.id), format!("{} {}", task.key, task.title))
@@ -200,9 +201,9 @@ impl TaskRows<'_> {
     }
 }
 
-fn spec_ui(ui: &mut Ui, specs: &mut SpecsView, commands: &mut Vec<Command>) {
+fn spec_ui(ui: &mut Ui, specs: &mut SpecsView, intents: &mut Intents) {
     let Some(path) = specs.selected.clone() else {
-        ui.add_space(16.0);
+        ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Choose a spec in the outline to read it.").weak()));
         return;
     };
@@ -211,7 +212,7 @@ fn spec_ui(ui: &mut Ui, specs: &mut SpecsView, commands: &mut Vec<Command>) {
         ui.label(RichText::new(why).weak());
         return;
     }
-    toolbar_ui(ui, specs, &path, commands);
+    toolbar_ui(ui, specs, &path, intents);
     ui.separator();
     let scroll_to = specs.scroll_to.take();
     let SpecsView { docs, drafts, .. } = specs;
@@ -250,7 +251,7 @@ fn spec_ui(ui: &mut Ui, specs: &mut SpecsView, commands: &mut Vec<Command>) {
 }
 
 /// The spec's path, Edit, and while editing Save and Revert with how the last save went.
-fn toolbar_ui(ui: &mut Ui, specs: &mut SpecsView, path: &str, commands: &mut Vec<Command>) {
+fn toolbar_ui(ui: &mut Ui, specs: &mut SpecsView, path: &str, intents: &mut Intents) {
     let draft = specs.drafts.get(path);
     let open = draft.is_some_and(|d| d.open);
     let saving = draft.is_some_and(|d| d.saving);
@@ -275,7 +276,7 @@ fn toolbar_ui(ui: &mut Ui, specs: &mut SpecsView, path: &str, commands: &mut Vec
     });
     let mut overwrite = false;
     if let Some(failure) = specs.drafts.get(path).and_then(|d| d.failure.as_ref()) {
-        ui.colored_label(ui.visuals().error_fg_color, &failure.message);
+        ui.colored_label(theme::of(ui).error, &failure.message);
         if failure.stale {
             ui.horizontal(|ui| {
                 revert |= ui.button("Reload").on_hover_text("Drop your edits and show the file as it is now").clicked();
@@ -287,9 +288,9 @@ fn toolbar_ui(ui: &mut Ui, specs: &mut SpecsView, path: &str, commands: &mut Vec
         specs.toggle_edit();
     }
     if save || overwrite {
-        specs.save(path, overwrite, commands);
+        specs.save(path, overwrite, intents);
     }
     if revert {
-        specs.revert(path, commands);
+        specs.revert(path, intents);
     }
 }
