@@ -129,11 +129,16 @@ fn settings_opens_a_project_and_saves_its_own_checks() {
     harness.get_by_label("Open a project to see and set its checks.");
 
     // Type the folder, open it: the detected checks appear.
-    harness.get_by_role(egui::accesskit::Role::TextInput).focus();
+    // Settings' folder field, after the welcome's.
+    harness.get_all_by_role(egui::accesskit::Role::TextInput).last().unwrap().focus();
     harness.run_steps(1);
-    harness.get_by_role(egui::accesskit::Role::TextInput).type_text(workspace.path().to_str().unwrap());
+    harness
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .type_text(workspace.path().to_str().unwrap());
     harness.run_steps(2);
-    harness.get_by_label("Open").click();
+    harness.get_all_by_label("Open").last().unwrap().click();
     step_until(&mut harness, 300, "the project never opened", |app| app.view().project.is_some());
     harness.run_steps(2);
     harness.get_by_label("cargo test");
