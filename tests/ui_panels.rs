@@ -298,7 +298,7 @@ fn a_key_saved_in_settings_is_used_and_never_shown_again() {
 }
 
 /// Without autopilot a person drives the loop: the specs and each edit are accepted in Review, and
-/// each Planner work order is approved from its card in the chat.
+/// each Planner work order is approved from its card, in the chat or in Tasks.
 #[test]
 fn without_autopilot_the_user_accepts_changes_and_approves_work_orders_from_their_cards() {
     use aura::domain::TaskStatus;
@@ -329,10 +329,14 @@ fn without_autopilot_the_user_accepts_changes_and_approves_work_orders_from_thei
             break;
         }
         if order_waiting {
+            // One card in two places: the chat's and Tasks'; approved from each in turn.
             harness.state_mut().show_tab(Tab::Chat);
+            harness.state_mut().show_tab(Tab::Tasks);
             harness.run_steps(2);
-            harness.get_by_label("Approve").click();
-            harness.run_steps(1);
+            assert_eq!(harness.get_all_by_label("Approve").count(), 2, "the order waits in the chat and in Tasks");
+            harness.get_all_by_label("Approve").nth(approved % 2).unwrap().click();
+            harness.run_steps(2);
+            assert_eq!(harness.query_all_by_label("Approve").count(), 0, "one decision, shown in both places");
             approved += 1;
         } else if change_waiting {
             harness.state_mut().show_tab(Tab::Review);

@@ -7,6 +7,7 @@ use egui::{RichText, ScrollArea, Ui};
 use crate::domain::{Record, TaskId, TaskStatus, WorkOrderStatus};
 use crate::protocol::{Command, LoopControl, LoopState};
 
+use super::chat::work_order_ui;
 use super::drones::DronesView;
 use super::intents::Intents;
 use super::receipt::{receipt_ui, run_verdict_label, verdict_label};
@@ -39,6 +40,7 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
         return;
     };
     controls_ui(ui, open, intents);
+    awaiting_ui(ui, view, intents);
     ui.separator();
     if view.drones.runs.receipts().next().is_some()
         && let Some((drone, run)) = egui::Panel::bottom("aura-drone-receipts")
@@ -65,6 +67,30 @@ pub fn tasks_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     if open.selected_task.is_some() {
         ui.separator();
         ScrollArea::vertical().id_salt("task-detail").show(ui, |ui| task_detail_ui(ui, open, intents));
+    }
+}
+
+/// The work orders the loop waits on, as the chat's own cards: approving here is approving there.
+fn awaiting_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
+    let mut open_chat = None;
+    for (order, session) in view.awaiting_orders.clone() {
+        match view.chat.order_card(order) {
+            Some((order, draft)) => work_order_ui(ui, order, draft, intents),
+            None => {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("A work order waits for your decision in another conversation.").strong());
+                    if let Some(c) = session.and_then(|s| view.conversations.find(s))
+                        && ui.button(format!("Open “{}”", c.title)).clicked()
+                    {
+                        open_chat = Some(c.clone());
+                    }
+                });
+            }
+        }
+    }
+    if let Some(conversation) = open_chat {
+        view.open_conversation(Some(&conversation), intents);
+        intents.show(Tab::Chat);
     }
 }
 

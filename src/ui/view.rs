@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use std::collections::HashMap;
 
-use crate::domain::{ApprovalPolicy, Check, Project, Receipt, ReceiptSubject, Record, Spec, Task, TaskId};
+use crate::domain::{
+    ApprovalPolicy, Check, Project, Receipt, ReceiptSubject, Record, SessionId, Spec, Task, TaskId, WorkOrderId,
+    WorkOrderStatus,
+};
 use crate::llm::ProviderKind;
 use crate::protocol::{
     ApiKeyStatus, Appearance, Command, ConversationSummary, Event, LocalServerStatus, LoopSettings, LoopState,
@@ -190,6 +193,9 @@ pub struct ViewModel {
     pub key_drafts: KeyDrafts,
     /// Open the most recent project once the list of projects arrives (a start without `--open`).
     pub reopen_last: bool,
+    /// Work orders the dev loop waits on, with the conversation each was written into: Tasks
+    /// shows their card (the chat's own, so a decision in either place is one decision).
+    pub awaiting_orders: Vec<(WorkOrderId, Option<SessionId>)>,
 }
 
 impl Default for ViewModel {
@@ -211,6 +217,7 @@ impl Default for ViewModel {
             specs: SpecsView::default(),
             memory: MemoryView::default(),
             reopen_last: false,
+            awaiting_orders: Vec::new(),
             appearance: Appearance::default(),
             api_keys: Vec::new(),
             key_drafts: KeyDrafts::default(),
@@ -219,6 +226,39 @@ impl Default for ViewModel {
 }
 
 impl ViewModel {
+    /// Keeps `awaiting_orders`: a proposal waits (unless autopilot approves it) until its decision
+    /// is recorded or the loop ends.
+    fn track_orders(&mut self, event: &Event) {
+        let Some(open) = self.project.as_ref() else { return };
+        let ours = |task: Option<TaskId>| task.is_none_or(|t| open.tasks.iter().any(|x| x.id == t));
+        match event {
+            Event::Recorded { session, record: Record::WorkOrder(order), .. } if ours(order.task) => {
+                if order.status != WorkOrderStatus::Proposed {
+                    self.awaiting_orders.retain(|(id, _)| *id != order.id);
+                } else if let Some(waiting) = self.awaiting_orders.iter_mut().find(|(id, _)| *id == order.id) {
+                    waiting.1 = Some(*session);
+                } else if !open.loop_settings.autopilot {
+                    self.awaiting_orders.push((order.id, Some(*session)));
+                }
+            }
+            Event::WorkOrderProposed { work_order }
+                if ours(work_order.task)
+                    && !open.loop_settings.autopilot
+                    && !self.awaiting_orders.iter().any(|(id, _)| *id == work_order.id) =>
+            {
+                self.awaiting_orders.push((work_order.id, None));
+            }
+            Event::LoopChanged { project, state, .. }
+                if *project == open.project.id
+                    && !matches!(state, LoopState::Running | LoopState::Pausing | LoopState::Paused) =>
+            {
+                self.awaiting_orders.clear();
+            }
+            Event::ProjectOpened { .. } => self.awaiting_orders.clear(),
+            _ => {}
+        }
+    }
+
     /// Opens the project used last, or says why it cannot be (its folder was moved or deleted).
     fn reopen(&mut self, last: Option<&Project>, intents: &mut Intents) {
         let Some(last) = last else { return };
@@ -250,6 +290,7 @@ impl ViewModel {
     pub fn apply(&mut self, event: Event, intents: &mut Intents) {
         self.chat.apply(&event, intents);
         self.conversations.apply(&event);
+        self.track_orders(&event);
         self.review.apply(&event);
         self.usage.apply(&event);
         self.drones.apply(&event, intents);

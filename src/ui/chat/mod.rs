@@ -18,6 +18,7 @@ use super::intents::Intents;
 use super::markdown::Rendered;
 use super::rows::RowHeights;
 
+pub(super) use cards::work_order_ui;
 pub use panel::chat_ui;
 pub(super) use panel::conversation_ui;
 
@@ -380,6 +381,14 @@ impl ChatView {
                 out.push(ChatItem::WorkOrder { draft: outcome.map_or(OrderDraft::Open, OrderDraft::Decided), order })
             }
         }
+    }
+
+    /// The card of a work order shown here, to draw it elsewhere with the same state.
+    pub fn order_card(&mut self, id: crate::domain::WorkOrderId) -> Option<(&WorkOrder, &mut OrderDraft)> {
+        self.items.iter_mut().rev().find_map(|item| match item {
+            ChatItem::WorkOrder { order, draft } if order.id == id => Some((&*order, draft)),
+            _ => None,
+        })
     }
 
     fn note(&mut self, text: &str, error: bool) {
