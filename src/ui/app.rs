@@ -248,7 +248,8 @@ impl AuraApp {
         if let Some(engine) = &self.engine {
             self.companion.start_if_asked(engine, &ctx);
         }
-        if let Some(action) = self.palette.palette_ui(&ctx, &self.view) {
+        let placement = palette::Placement { in_main: self.docks.main_tabs(), in_windows: self.docks.window_tabs() };
+        if let Some(action) = self.palette.palette_ui(&ctx, &self.view, &placement) {
             self.run(action, &ctx);
         }
         self.handle_intents(&ctx);
@@ -316,6 +317,23 @@ impl AuraApp {
                 intents.send(Command::SetAppearance { appearance: self.view.appearance });
             }
             Action::OpenFolder => intents.push(Intent::OpenFolder),
+            Action::TypeFolder => self.view.folder_prompt = Some("Type the folder's path.".into()),
+            Action::OpenProject(root) => intents.send(Command::OpenProject { root }),
+            Action::NewChat => {
+                self.view.open_conversation(None, intents);
+                intents.show(Tab::Chat);
+            }
+            Action::ToggleConversations => {
+                self.view.conversations.shown = !self.view.conversations.shown;
+                intents.show(Tab::Chat);
+            }
+            Action::OpenConversation(session) => {
+                let conversation = self.view.conversations.find(session).cloned();
+                self.view.open_conversation(conversation.as_ref(), intents);
+                intents.show(Tab::Chat);
+            }
+            Action::MoveToNewWindow(tab) => intents.push(Intent::MoveToNewWindow(tab)),
+            Action::DockBack(tab) => intents.push(Intent::DockBack(tab)),
             Action::ResetLayout => intents.push(Intent::ResetLayout),
         }
     }

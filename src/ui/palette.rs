@@ -4,6 +4,9 @@
 
 use egui::{Id, Key, KeyboardShortcut, Modifiers, RichText, TextEdit};
 
+use std::path::PathBuf;
+
+use crate::domain::SessionId;
 use crate::protocol::LoopControl;
 
 use super::tabs::Tab;
@@ -25,14 +28,29 @@ pub enum Action {
     AcceptChange,
     RejectChange,
     OpenFolder,
+    /// The window asking for a folder's path.
+    TypeFolder,
+    OpenProject(PathBuf),
+    NewChat,
+    ToggleConversations,
+    OpenConversation(SessionId),
+    MoveToNewWindow(Tab),
+    DockBack(Tab),
     ToggleTheme,
     FontLarger,
     FontSmaller,
     ResetLayout,
 }
 
+/// Where the open tabs are: the window actions offered depend on it.
+#[derive(Debug, Default)]
+pub struct Placement {
+    pub in_main: Vec<Tab>,
+    pub in_windows: Vec<Tab>,
+}
+
 /// Every action the state allows now, with its name and shortcut.
-pub fn actions(view: &ViewModel) -> Vec<(String, &'static str, Action)> {
+pub fn actions(view: &ViewModel, placement: &Placement) -> Vec<(String, &'static str, Action)> {
     let mut out: Vec<(String, &'static str, Action)> = Vec::new();
     const TAB_KEYS: [&str; Tab::ALL.len()] =
         ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9"];
@@ -57,8 +75,24 @@ pub fn actions(view: &ViewModel) -> Vec<(String, &'static str, Action)> {
             out.push((format!("Accept all of “{}”", change.title), "", Action::AcceptChange));
             out.push((format!("Reject all of “{}”", change.title), "", Action::RejectChange));
         }
+        out.push(("New chat".into(), "", Action::NewChat));
+        out.push(("Show or hide the conversations".into(), "", Action::ToggleConversations));
+        for c in &view.conversations.list {
+            out.push((format!("Open conversation: {}", c.title), "", Action::OpenConversation(c.session)));
+        }
+    }
+    for tab in &placement.in_main {
+        out.push((format!("Move {} to a new window", tab.title()), "", Action::MoveToNewWindow(tab.clone())));
+    }
+    for tab in &placement.in_windows {
+        out.push((format!("Dock {} back into the main window", tab.title()), "", Action::DockBack(tab.clone())));
+    }
+    let open = view.project.as_ref().map(|p| p.project.id);
+    for project in view.projects.iter().filter(|p| Some(p.id) != open) {
+        out.push((format!("Open recent project: {}", project.name), "", Action::OpenProject(project.root.clone())));
     }
     out.push(("Open a folder…".into(), "", Action::OpenFolder));
+    out.push(("Open a folder by typing its path".into(), "", Action::TypeFolder));
     out.push(("Switch between dark and light theme".into(), "", Action::ToggleTheme));
     out.push(("Larger text".into(), "", Action::FontLarger));
     out.push(("Smaller text".into(), "", Action::FontSmaller));
@@ -87,12 +121,12 @@ impl Palette {
     }
 
     /// Draws the palette when open; returns the action chosen.
-    pub fn palette_ui(&mut self, ctx: &egui::Context, view: &ViewModel) -> Option<Action> {
+    pub fn palette_ui(&mut self, ctx: &egui::Context, view: &ViewModel, placement: &Placement) -> Option<Action> {
         if !self.open {
             return None;
         }
         let offered: Vec<(String, &'static str, Action)> =
-            actions(view).into_iter().filter(|(name, _, _)| matches(name, &self.query)).collect();
+            actions(view, placement).into_iter().filter(|(name, _, _)| matches(name, &self.query)).collect();
         let (down, up, enter, escape) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::NONE, Key::ArrowDown),
@@ -158,8 +192,18 @@ mod tests {
     #[test]
     fn project_actions_need_a_project() {
         let view = ViewModel::default();
-        let names: Vec<String> = actions(&view).into_iter().map(|a| a.0).collect();
+        let names: Vec<String> = actions(&view, &Placement::default()).into_iter().map(|a| a.0).collect();
         assert!(names.contains(&"Show Chat".to_string()));
         assert!(!names.iter().any(|n| n.contains("dev loop")), "{names:?}");
+    }
+
+    #[test]
+    fn window_actions_follow_where_the_tabs_are() {
+        let view = ViewModel::default();
+        let placement = Placement { in_main: vec![Tab::Chat], in_windows: vec![Tab::Review] };
+        let names: Vec<String> = actions(&view, &placement).into_iter().map(|a| a.0).collect();
+        assert!(names.contains(&"Move Chat to a new window".to_string()), "{names:?}");
+        assert!(names.contains(&"Dock Review back into the main window".to_string()), "{names:?}");
+        assert!(!names.contains(&"Move Review to a new window".to_string()), "{names:?}");
     }
 }
