@@ -69,6 +69,14 @@ fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review
     harness.get_by_label_contains("▸ read src/lib.rs → ").click();
     harness.run_steps(2);
     harness.get_by_label_contains("pub fn add(a: i64, b: i64) -> i64");
+    // Its Copy button puts the whole output on the clipboard.
+    harness.get_by_label("Copy").click();
+    harness.run_steps(1);
+    let copied = harness.output().platform_output.commands.iter().find_map(|c| match c {
+        egui::OutputCommand::CopyText(text) => Some(text.clone()),
+        _ => None,
+    });
+    assert!(copied.as_deref().is_some_and(|t| t.contains("pub fn add(a: i64, b: i64) -> i64")), "{copied:?}");
 
     // Review: two hunks; reject the doc line, accept the function, with a comment back.
     harness.get_by_label("Open in Review").click();

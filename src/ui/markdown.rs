@@ -325,13 +325,13 @@ pub fn markdown_headings_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered
                     headings.push(row.response.rect);
                 }
             }
-            Piece::Code { .. } => {
-                egui::Frame::new().fill(theme::of(ui).field).corner_radius(4.0).inner_margin(CODE_MARGIN).show(
-                    ui,
-                    |ui| {
-                        ui.add(egui::Label::new(galley.clone()).selectable(true));
-                    },
-                );
+            Piece::Code { job } => {
+                let frame = egui::Frame::new().fill(theme::of(ui).field).corner_radius(4.0).inner_margin(CODE_MARGIN);
+                let block = frame.show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.add(egui::Label::new(galley.clone()).selectable(true));
+                });
+                copy_button_ui(ui, block.response.rect, &job.text, "Copy the code");
             }
             Piece::Rule => {
                 ui.separator();
@@ -339,6 +339,15 @@ pub fn markdown_headings_ui(ui: &mut Ui, text: &str, cache: &mut Option<Rendered
         }
     }
     headings
+}
+
+/// A small Copy button in the top right corner of `block`, copying `text` to the clipboard.
+pub fn copy_button_ui(ui: &mut Ui, block: Rect, text: &str, hover: &str) {
+    let size = egui::vec2(44.0, 18.0);
+    let at = Rect::from_min_size(block.right_top() + egui::vec2(-size.x - 2.0, 2.0), size);
+    if ui.put(at, egui::Button::new(egui::RichText::new("Copy").small())).on_hover_text(hover).clicked() {
+        ui.ctx().copy_text(text.to_string());
+    }
 }
 
 fn layout(ui: &Ui, text: &str, width: f32) -> Rendered {

@@ -8,6 +8,7 @@ use crate::domain::{ChangeSetId, ChangeSetStatus, WorkOrder};
 use crate::protocol::{Command, WorkOrderDecision};
 
 use super::super::intents::Intents;
+use super::super::markdown::copy_button_ui;
 use super::super::theme;
 use super::{OrderDraft, ToolCard, ToolState};
 
@@ -107,9 +108,13 @@ pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
                     Some((cut, _)) => format!("{}\n… {} more bytes", &output[..cut], output.len() - cut),
                     None => output.to_string(),
                 };
-                ScrollArea::vertical().id_salt(card.call.id.to_string()).max_height(280.0).show(ui, |ui| {
-                    ui.add(egui::Label::new(RichText::new(shown).monospace()).selectable(true));
-                });
+                let output_block =
+                    ScrollArea::vertical().id_salt(card.call.id.to_string()).max_height(280.0).show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.add(egui::Label::new(RichText::new(shown).monospace()).selectable(true));
+                    });
+                // The whole output, not the part shown.
+                copy_button_ui(ui, output_block.inner_rect, output, "Copy the whole output");
             }
         });
 }
