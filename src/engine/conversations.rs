@@ -92,7 +92,9 @@ fn last_message(reader: &Store, chain: &[&Session]) -> Option<(String, u64)> {
 }
 
 fn preview(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Only the start is shown: a pasted megabyte is not joined up whole.
+    let start = text.char_indices().nth(PREVIEW_CHARS * 4).map_or(text, |(cut, _)| &text[..cut]);
+    let line = start.split_whitespace().collect::<Vec<_>>().join(" ");
     match line.char_indices().nth(PREVIEW_CHARS) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line,

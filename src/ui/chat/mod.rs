@@ -24,6 +24,10 @@ pub(super) use panel::conversation_ui;
 
 /// How many records a page of history holds.
 const HISTORY_PAGE: u32 = 400;
+/// A paste longer than this is attached to the message rather than typed into the input.
+const PASTE_INLINE_BYTES: usize = 100_000;
+/// How much of a longer message of the user's the chat shows.
+const USER_SHOWN_CHARS: usize = 4_000;
 
 #[derive(Debug)]
 pub enum ToolState {
@@ -89,6 +93,8 @@ pub struct ChatView {
     pub running: bool,
     pub queued: Vec<String>,
     pub input: String,
+    /// Text pasted too large for the input, sent with the next message.
+    pub pasted: Option<String>,
     /// A message typed before the chat session existed: sent once it is created.
     pending: Option<String>,
     /// The session whose records are being paged back through (the conversation's newest first).
@@ -207,8 +213,14 @@ impl ChatView {
 
     /// Sends what was typed: at once, or after the chat session has been created.
     pub fn send(&mut self, intents: &mut Intents) {
-        let text = self.input.trim().to_string();
-        if text.is_empty() {
+        let mut text = self.input.trim().to_string();
+        if let Some(pasted) = self.pasted.take() {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(&pasted);
+        }
+        if text.trim().is_empty() {
             return;
         }
         self.input.clear();

@@ -7,7 +7,7 @@ use crate::domain::ChangeSetStatus;
 use crate::protocol::{Command, ModelChoice};
 
 use super::super::intents::{Intent, Intents};
-use super::super::markdown::markdown_ui;
+use super::super::markdown::{copy_button_ui, markdown_ui};
 use super::super::models::{model_choice_ui, provider_name};
 use super::super::receipt::receipt_ui;
 use super::super::theme;
@@ -110,6 +110,28 @@ fn model_picker_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     ui.separator();
 }
 
+/// A paste too large to edit as text (laying out megabytes every frame would freeze the window)
+/// becomes an attachment of the message instead.
+fn take_large_paste(ui: &mut Ui, chat: &mut ChatView) {
+    ui.input_mut(|i| {
+        i.events.retain(|event| match event {
+            egui::Event::Paste(text) if text.len() > super::PASTE_INLINE_BYTES => {
+                chat.pasted.get_or_insert_with(String::new).push_str(text);
+                false
+            }
+            _ => true,
+        })
+    });
+}
+
+/// Bytes as people read them: `5.0 MB`, `312 KB`.
+fn size(bytes: usize) -> String {
+    match bytes {
+        0..1_000_000 => format!("{} KB", bytes.div_ceil(1000)),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
 fn input_ui(ui: &mut Ui, chat: &mut ChatView, intents: &mut Intents) {
     ui.add_space(4.0);
     if !chat.queued.is_empty() {
@@ -119,11 +141,26 @@ fn input_ui(ui: &mut Ui, chat: &mut ChatView, intents: &mut Intents) {
         }
     }
     let mut send = false;
+    let input_id = Id::new("aura-chat-text");
+    if ui.memory(|m| m.has_focus(input_id)) {
+        take_large_paste(ui, chat);
+    }
+    if let Some(pasted) = &chat.pasted {
+        let what =
+            format!("📎 Pasted text: {}, {} lines, sent with the message", size(pasted.len()), pasted.lines().count());
+        let remove = ui.horizontal(|ui| {
+            ui.label(what);
+            ui.small_button("Remove").clicked()
+        });
+        if remove.inner {
+            chat.pasted = None;
+        }
+    }
     ui.horizontal(|ui| {
         let buttons = 70.0;
         let response = ui.add(
             TextEdit::multiline(&mut chat.input)
-                .id(Id::new("aura-chat-text"))
+                .id(input_id)
                 .desired_rows(2)
                 .desired_width(ui.available_width() - buttons)
                 .hint_text("Ask, or describe a change. Enter sends, Shift+Enter starts a new line.")
@@ -166,11 +203,26 @@ pub(in crate::ui) fn conversation_ui(ui: &mut Ui, chat: &mut ChatView, intents: 
         ui.add_space(2.0);
         match item {
             ChatItem::User(text) => {
-                egui::Frame::new().fill(theme::of(ui).faint).corner_radius(6.0).inner_margin(6.0).show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    ui.label(RichText::new("You").weak().small());
-                    ui.add(egui::Label::new(text.as_str()).selectable(true));
-                });
+                let block =
+                    egui::Frame::new().fill(theme::of(ui).faint).corner_radius(6.0).inner_margin(6.0).show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.label(RichText::new("You").weak().small());
+                        match text.char_indices().nth(super::USER_SHOWN_CHARS) {
+                            // A huge message shows its start; Copy gives all of it.
+                            Some((cut, _)) => {
+                                ui.add(egui::Label::new(&text[..cut]).selectable(true));
+                                ui.label(RichText::new(format!("… {} in all", size(text.len()))).weak());
+                                true
+                            }
+                            None => {
+                                ui.add(egui::Label::new(text.as_str()).selectable(true));
+                                false
+                            }
+                        }
+                    });
+                if block.inner {
+                    copy_button_ui(ui, block.response.rect, text, "Copy the whole message");
+                }
             }
             ChatItem::Assistant { text, rendered } => markdown_ui(ui, text, rendered),
             ChatItem::Reasoning(text) => {
