@@ -1,10 +1,12 @@
 //! The desktop's own costs, in a release build (`cargo bench --bench desktop`):
 //!
 //! - launch to first drawn frame, against an empty eframe window built with the same profile, in
-//!   the same run (the ratio; goal ≤ 1.3);
+//!   the same run (the ratio; goal ≤ 1.3), and to the first useful frame: the project used last
+//!   reopened, the engine connected, its conversation's messages drawn;
 //! - CPU while idle for 10 s with a project open (goal 0%);
 //! - CPU per frame (mean and p95; goal p95 < 8 ms) while a reply streams at 50 tokens/s into a
-//!   10,000-message conversation, and while a 20,000-line diff scrolls;
+//!   100,000-message conversation, and while a 20,000-line diff scrolls; with 8 Drones streaming at
+//!   once, each in its tab; and with 500 conversations in the list;
 //! - peak memory with that conversation and diff open.
 //!
 //! The first two start the real binaries under X (Xvfb is started when `DISPLAY` is unset and it is
@@ -170,7 +172,7 @@ fn frames_bench() {
             ..empty_snapshot(&project)
         },
     });
-    headless.app.apply(Event::History { session: session.id, records: conversation(&session, 10_000), complete: true });
+    headless.app.apply(Event::History { session: session.id, records: conversation(&session, 100_000), complete: true });
     headless.app.apply(Event::TurnRunning { session: session.id, running: true });
     headless.app.show_tab(Tab::Review);
     // Settle: first layouts, font atlas, the highlighter's start.
@@ -197,7 +199,7 @@ fn frames_bench() {
     }
     let (mean, p95) = stats(streaming);
     println!(
-        "streaming at 50 tokens/s into 10,000 messages: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame ({sent} tokens)"
+        "streaming at 50 tokens/s into 100,000 messages: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame ({sent} tokens)"
     );
 
     // Scroll the diff: the pointer over it, one wheel notch per frame, 600 frames.
@@ -278,8 +280,68 @@ fn drones_frames_bench() {
     );
 }
 
-/// Starts `binary` with `args`, returns the time until it reports its first drawn frame.
-fn launch(binary: &str, args: &[&str]) -> Option<Duration> {
+/// 500 conversations in one project: the list beside the chat, scrolled a notch per frame.
+fn conversations_bench() {
+    let mut headless = Headless::new();
+    let project = Project::new("bench", "/nonexistent/bench");
+    let sessions: Vec<Session> = (0..500)
+        .map(|i| Session::new(Some(project.id), SessionKind::Chat, format!("Conversation {i} about part {i}")))
+        .collect();
+    let conversations = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ConversationSummary {
+            last_message: format!("The last answer of conversation {i}, which is longer than the list is wide."),
+            tokens: 1_000 * i as u64,
+            cost_usd: Some(0.001 * i as f64),
+            ..ConversationSummary::fresh(s)
+        })
+        .collect();
+    let snapshot = ProjectSnapshot { sessions: sessions.clone(), conversations, ..empty_snapshot(&project) };
+    headless.app.apply(Event::ProjectOpened { snapshot });
+    headless.app.apply(Event::History { session: sessions[0].id, records: conversation(&sessions[0], 40), complete: true });
+    headless.app.show_tab(Tab::Chat);
+    for _ in 0..30 {
+        headless.frame(vec![]);
+    }
+    assert!(headless.app.view().conversations.shown, "the list shows with more than one conversation");
+    let over_list = Pos2::new(120.0, 400.0);
+    let mut samples = Vec::new();
+    for _ in 0..600 {
+        let events = vec![
+            Input::PointerMoved(over_list),
+            Input::MouseWheel {
+                unit: MouseWheelUnit::Point,
+                delta: vec2(0.0, -60.0),
+                phase: TouchPhase::Move,
+                modifiers: Default::default(),
+            },
+        ];
+        samples.push(headless.frame(events));
+    }
+    let (mean, p95) = stats(samples);
+    println!("scrolling a list of 500 conversations: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame");
+}
+
+/// A data dir whose one project (`root`) has a conversation of 200 messages: what a restart reopens.
+fn seeded_data_dir(data: &std::path::Path, root: &std::path::Path) {
+    let store = aura::store::Store::open(data, &Default::default()).expect("a store");
+    let handle = aura::store::StoreHandle::spawn(store).expect("the store thread");
+    let project = Project::new("crate", root);
+    let session = Session::new(Some(project.id), SessionKind::Chat, "About the parser");
+    let records: Vec<Record> = conversation(&session, 200).into_iter().map(|(_, r)| r).collect();
+    handle
+        .write_blocking(move |w| {
+            w.put(&project)?;
+            w.put(&session)?;
+            w.append(session.id, &records).map(|_| ())
+        })
+        .expect("seeded");
+    handle.close();
+}
+
+/// Starts `binary` with `args`, returns the time until it prints `line` (`first frame`, `useful frame`).
+fn launch(binary: &str, args: &[&str], until: &str) -> Option<Duration> {
     let started = Instant::now();
     let mut child = Command::new(binary)
         .args(args)
@@ -294,7 +356,7 @@ fn launch(binary: &str, args: &[&str]) -> Option<Duration> {
         line.clear();
         match reader.read_line(&mut line) {
             Ok(0) | Err(_) => break None,
-            Ok(_) if line.trim() == "first frame" => break Some(started.elapsed()),
+            Ok(_) if line.trim() == until => break Some(started.elapsed()),
             Ok(_) => {}
         }
     };
@@ -361,8 +423,8 @@ fn window_bench() {
     let mut ours = Vec::new();
     let mut baseline = Vec::new();
     for _ in 0..7 {
-        baseline.extend(launch(empty, &[]));
-        ours.extend(launch(aura, &["--data-dir", &data_arg]));
+        baseline.extend(launch(empty, &[], "first frame"));
+        ours.extend(launch(aura, &["--data-dir", &data_arg], "first frame"));
     }
     if ours.is_empty() || baseline.is_empty() {
         println!("launch: skipped (a window did not start; is there an OpenGL driver? install libgl1-mesa-dri)");
@@ -377,6 +439,25 @@ fn window_bench() {
         baseline.as_secs_f64() * 1000.0,
         ours.as_secs_f64() / baseline.as_secs_f64()
     );
+
+    // A restart with a project and its conversation: the project used last reopens by itself.
+    let seeded = work.path().join("seeded");
+    seeded_data_dir(&seeded, &crate_dir);
+    let seeded_arg = seeded.to_string_lossy().to_string();
+    let mut useful: Vec<Duration> =
+        (0..7).filter_map(|_| launch(aura, &["--data-dir", &seeded_arg], "useful frame")).collect();
+    useful.sort();
+    if let Some(median) = useful.get(useful.len() / 2) {
+        println!(
+            "launch to first useful frame (last project reopened, 200-message conversation drawn): {:.0} ms, \
+             against the empty window's first frame {:.0} ms: ratio {:.2}",
+            median.as_secs_f64() * 1000.0,
+            baseline.as_secs_f64() * 1000.0,
+            median.as_secs_f64() / baseline.as_secs_f64()
+        );
+    } else {
+        println!("launch to first useful frame: never reached (see AURA_FIRST_FRAME in src/ui/mod.rs)");
+    }
 
     let crate_arg = crate_dir.to_string_lossy().to_string();
     let Ok(child) = Command::new(aura)
@@ -406,5 +487,6 @@ fn window_bench() {
 fn main() {
     frames_bench();
     drones_frames_bench();
+    conversations_bench();
     window_bench();
 }

@@ -81,6 +81,7 @@ pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
                 app: AuraApp::new(launching).opening(open),
                 runtime,
                 engine: Some((data_dir, waker, reply)),
+                useful: false,
             };
             Ok(Box::new(app))
         }),
@@ -93,12 +94,25 @@ pub fn run(data_dir: PathBuf, open: Option<PathBuf>) -> anyhow::Result<()> {
     })
 }
 
-/// With `AURA_FIRST_FRAME` set, prints `first frame` once the first frame is drawn: how the launch
+/// With `AURA_FIRST_FRAME` set, prints `first frame` once the first frame is drawn, and `useful
+/// frame` once a frame shows the project open with its conversation's messages: how the launch
 /// benchmark times a start (`benches/desktop.rs`).
 pub fn report_first_frame() {
     if std::env::var_os("AURA_FIRST_FRAME").is_some() {
         println!("first frame");
     }
+}
+
+fn report_useful_frame(app: &AuraApp) -> bool {
+    let view = app.view();
+    let useful = matches!(view.connection, view::Connection::Ready { .. })
+        && view.project.is_some()
+        && !view.chat.loading_history
+        && !view.chat.items.is_empty();
+    if useful && std::env::var_os("AURA_FIRST_FRAME").is_some() {
+        println!("useful frame");
+    }
+    useful
 }
 
 /// Keeps the engine's runtime alive exactly as long as the window.
@@ -108,6 +122,8 @@ struct WithRuntime {
     /// What starts the engine, until the first frame is drawn: opening the store then, rather than
     /// during the window's own start, leaves the CPU to the window (it says "Opening the store…").
     engine: Option<(PathBuf, crate::engine::Waker, std::sync::mpsc::Sender<EngineLaunch>)>,
+    /// Whether a useful frame was drawn yet (see [`report_first_frame`]).
+    useful: bool,
 }
 
 type EngineLaunch = Result<crate::engine::EngineClient, crate::store::StoreError>;
@@ -118,6 +134,9 @@ impl eframe::App for WithRuntime {
         if let Some((data_dir, waker, reply)) = self.engine.take() {
             report_first_frame();
             crate::engine::launch_into(self.runtime.handle(), data_dir, waker, reply);
+        }
+        if !self.useful {
+            self.useful = report_useful_frame(&self.app);
         }
     }
 }
