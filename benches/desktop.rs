@@ -172,7 +172,11 @@ fn frames_bench() {
             ..empty_snapshot(&project)
         },
     });
-    headless.app.apply(Event::History { session: session.id, records: conversation(&session, 100_000), complete: true });
+    headless.app.apply(Event::History {
+        session: session.id,
+        records: conversation(&session, 100_000),
+        complete: true,
+    });
     headless.app.apply(Event::TurnRunning { session: session.id, running: true });
     headless.app.show_tab(Tab::Review);
     // Settle: first layouts, font atlas, the highlighter's start.
@@ -299,7 +303,11 @@ fn conversations_bench() {
         .collect();
     let snapshot = ProjectSnapshot { sessions: sessions.clone(), conversations, ..empty_snapshot(&project) };
     headless.app.apply(Event::ProjectOpened { snapshot });
-    headless.app.apply(Event::History { session: sessions[0].id, records: conversation(&sessions[0], 40), complete: true });
+    headless.app.apply(Event::History {
+        session: sessions[0].id,
+        records: conversation(&sessions[0], 40),
+        complete: true,
+    });
     headless.app.show_tab(Tab::Chat);
     for _ in 0..30 {
         headless.frame(vec![]);

@@ -219,3 +219,27 @@ fn the_spec_writers_sessions_of_older_versions_are_not_chats() {
         matches!(&kept[..], [Record::Message(_), Record::Note { error: true, text, .. }] if text.contains("model"))
     );
 }
+
+#[test]
+fn a_project_folder_deleted_while_open_says_so_and_the_message_is_kept() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let workspace = parent.path().join("shop");
+    std::fs::create_dir(&workspace).unwrap();
+    let emulator = runtime.block_on(Emulator::start(Script::new(vec![Turn::text("never asked")]))).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, &workspace);
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let session = chat(&mut client, project, "Shop");
+    std::fs::remove_dir_all(&workspace).unwrap();
+    client.send(Command::SendMessage { session: session.id, text: "Add a cart".into() });
+    let message = common::wait_error(&client);
+    assert!(message.contains("is gone (deleted or moved)") && message.contains("Open Folder"), "{message}");
+    let kept = history(&mut client, &session);
+    assert!(
+        matches!(&kept[..], [Record::Message(m), Record::Note { error: true, .. }] if m.plain_text() == "Add a cart"),
+        "{kept:?}"
+    );
+    assert!(emulator.requests().is_empty(), "no model request for a project that is gone");
+}

@@ -4,7 +4,6 @@
 use crate::domain::{ApprovalPolicy, ChangeSetId, Project, ProjectId};
 use crate::protocol::{ChangeSetDecision, Event};
 use crate::store::Table;
-use crate::tools::Workspace;
 use crate::validate::craft;
 
 use super::Engine;
@@ -20,7 +19,7 @@ impl Engine {
     /// The project's review state, rebuilt from its log; the policy comes from its settings (Ask
     /// when none is set).
     pub(super) fn open_review(&self, project: &Project) -> Result<SharedReview, String> {
-        let workspace = Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
+        let workspace = crate::engine::projects::open_workspace(&project)?;
         let policy = self
             .store
             .reader()

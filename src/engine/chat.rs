@@ -10,7 +10,6 @@ use crate::domain::{Message, MessagePart, Record, Role as MessageRole, Session, 
 use crate::llm::{ChatMessage, ToolCallRequest};
 use crate::protocol::Event;
 use crate::store::Store;
-use crate::tools::Workspace;
 
 use super::host::{AgentHost, AgentHostParts};
 use super::prompt::Role;
@@ -105,7 +104,7 @@ impl Engine {
         let prepared = session.project.ok_or("the session belongs to no project".to_string()).and_then(|project| {
             let project = self.project(project)?;
             let config = self.loop_config(project.id)?;
-            let workspace = Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
+            let workspace = crate::engine::projects::open_workspace(&project)?;
             Ok((project, config, workspace))
         });
         let prepared = prepared.and_then(|(project, config, workspace)| {

@@ -195,8 +195,7 @@ impl Engine {
         if config.settings.autopilot {
             review.set_policy(crate::domain::ApprovalPolicy::AutoApprove).await;
         }
-        let workspace =
-            crate::tools::Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
+        let workspace = crate::engine::projects::open_workspace(&project)?;
         let (pause, paused) = watch::channel(false);
         let (stop, stopped) = stop_pair();
         let block = Arc::new(watch::channel(None).0);

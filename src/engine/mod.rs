@@ -18,7 +18,7 @@ mod keys;
 mod layout;
 pub mod mcp_tools;
 pub mod memory;
-mod projects;
+pub(crate) mod projects;
 pub mod prompt;
 mod requirements;
 pub mod review;

@@ -11,6 +11,21 @@ use crate::validate::detect;
 
 use super::{Engine, EngineResult};
 
+/// The project's workspace, or what to do when its folder cannot be opened (deleted or moved while
+/// Aura had it open, or unreadable).
+pub fn open_workspace(project: &Project) -> Result<crate::tools::Workspace, String> {
+    crate::tools::Workspace::open(&project.root).map_err(|e| {
+        if project.root.exists() {
+            format!("{}: {e}", project.root.display())
+        } else {
+            format!(
+                "the project folder {} is gone (deleted or moved): open it where it is now with Open Folder…",
+                project.root.display()
+            )
+        }
+    })
+}
+
 impl Engine {
     pub(super) fn list_projects(&mut self) -> EngineResult {
         let listed = self.store.reader().list::<Project>()?;

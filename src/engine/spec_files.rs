@@ -63,8 +63,7 @@ impl Engine {
     fn spec_workspace(&self, project: ProjectId, path: &str) -> Result<Workspace, SpecFileError> {
         check_spec_path(path)?;
         let project = self.project(project).map_err(SpecFileError::Unavailable)?;
-        Workspace::open(&project.root)
-            .map_err(|e| SpecFileError::Unavailable(format!("{}: {e}", project.root.display())))
+        super::projects::open_workspace(&project).map_err(SpecFileError::Unavailable)
     }
 
     fn spec_text(&self, project: ProjectId, path: &str) -> Result<String, SpecFileError> {

@@ -6,7 +6,6 @@ use std::path::Path;
 use crate::domain::{ChangeSet, DroneManifest, ProjectId};
 use crate::edits::{self, EditError, WriteFile};
 use crate::protocol::Event;
-use crate::tools::Workspace;
 
 use super::super::{Engine, EngineResult};
 use super::registry::{self, FOLDER};
@@ -50,7 +49,7 @@ impl Engine {
         // What is written must read back: a bad name or value is refused before any file is touched.
         DroneManifest::parse(Path::new(&path), &text).map_err(|e| e.to_string())?;
         let project = self.project(project)?;
-        let workspace = Workspace::open(&project.root).map_err(|e| format!("{}: {e}", project.root.display()))?;
+        let workspace = crate::engine::projects::open_workspace(&project)?;
         let write = WriteFile { path: path.clone(), content: text, expected_hash: None };
         let change = match edits::plan_write(&write, &workspace) {
             Ok(change) => change,
