@@ -19,7 +19,7 @@ impl Engine {
     /// The project's review state, rebuilt from its log; the policy comes from its settings (Ask
     /// when none is set).
     pub(super) fn open_review(&self, project: &Project) -> Result<SharedReview, String> {
-        let workspace = crate::engine::projects::open_workspace(&project)?;
+        let workspace = crate::engine::projects::open_workspace(project)?;
         let policy = self
             .store
             .reader()
