@@ -1,8 +1,9 @@
 //! The engine's own cost on a scripted 50-step Worker run against the provider emulator, with real
 //! read tools on a real workspace: prompt-cache efficiency (cached ÷ all input tokens, against the
 //! best possible: everything but the newly appended tokens cached), harness time per step
-//! (excluding the model's and the tools' own time), and the fixed prompt overhead of each role.
-//! Run with `cargo bench --bench engine`.
+//! (excluding the model's and the tools' own time), and the fixed prompt overhead of each role; and,
+//! with 500 conversations of 20 messages in one project, the time to open it (its snapshot lists them
+//! all) and to search every message. Run with `cargo bench --bench engine`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -100,6 +101,68 @@ fn run(runtime: &tokio::runtime::Runtime, kind: ProviderKind, workspace: &Worksp
     store.close();
 }
 
+/// 500 conversations of 20 messages each: the time from asking for the project to its snapshot (with
+/// every conversation's line), and from a search to its answer; medians of 5.
+fn conversations(runtime: &tokio::runtime::Runtime, root: &std::path::Path) {
+    use aura::domain::{Message, Project, Record, Role as Speaker};
+    use aura::protocol::Command;
+    let data = tempfile::tempdir().unwrap();
+    let project = Project::new("bench", root.canonicalize().unwrap());
+    let handle = StoreHandle::spawn(Store::open(data.path(), &StoreOptions::default()).unwrap()).unwrap();
+    for i in 0..500 {
+        let session = Session::new(Some(project.id), SessionKind::Chat, format!("Conversation {i}"));
+        let records: Vec<Record> = (0..20)
+            .map(|j| {
+                let who = if j % 2 == 0 { Speaker::User } else { Speaker::Assistant };
+                Record::Message(Message::text(session.id, who, format!("message {j} of {i}: the parser and the lexer")))
+            })
+            .collect();
+        let project = project.clone();
+        handle
+            .write_blocking(move |w| {
+                w.put(&project)?;
+                w.put(&session)?;
+                w.append(session.id, &records).map(|_| ())
+            })
+            .unwrap();
+    }
+    handle.close();
+    let mut client = aura::engine::launch(runtime.handle(), data.path().to_path_buf(), Arc::new(|| {}))
+        .recv()
+        .unwrap()
+        .unwrap();
+    let mut timed = |command: Command, done: &dyn Fn(&Event) -> bool| {
+        let started = Instant::now();
+        client.send(command);
+        while !client.recv_timeout(std::time::Duration::from_secs(60)).is_some_and(|e| done(&e.body)) {}
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let opened: Vec<f64> = (0..5)
+        .map(|_| {
+            timed(Command::SelectProject { project: project.id }, &|e| {
+                matches!(e, Event::ProjectOpened { snapshot } if snapshot.conversations.len() == 500)
+            })
+        })
+        .collect();
+    let searched: Vec<f64> = (0..5)
+        .map(|i| {
+            let query = format!("message 19 of {}", 100 + i);
+            timed(Command::SearchConversations { project: project.id, query }, &|e| {
+                matches!(e, Event::ConversationMatches { hits, .. } if hits.len() == 1)
+            })
+        })
+        .collect();
+    println!(
+        "500 conversations of 20 messages: the project's snapshot in {:.1} ms, a search of every message in {:.1} ms (medians of 5)",
+        median(opened),
+        median(searched)
+    );
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -119,4 +182,5 @@ fn main() {
         let data = tempfile::tempdir().unwrap();
         run(&runtime, kind, &workspace, &data.path().join(format!("store-{i}")));
     }
+    conversations(&runtime, dir.path());
 }
