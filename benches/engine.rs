@@ -127,10 +127,8 @@ fn conversations(runtime: &tokio::runtime::Runtime, root: &std::path::Path) {
             .unwrap();
     }
     handle.close();
-    let mut client = aura::engine::launch(runtime.handle(), data.path().to_path_buf(), Arc::new(|| {}))
-        .recv()
-        .unwrap()
-        .unwrap();
+    let mut client =
+        aura::engine::launch(runtime.handle(), data.path().to_path_buf(), Arc::new(|| {})).recv().unwrap().unwrap();
     let mut timed = |command: Command, done: &dyn Fn(&Event) -> bool| {
         let started = Instant::now();
         client.send(command);
@@ -143,17 +141,19 @@ fn conversations(runtime: &tokio::runtime::Runtime, root: &std::path::Path) {
     };
     let opened: Vec<f64> = (0..5)
         .map(|_| {
-            timed(Command::SelectProject { project: project.id }, &|e| {
-                matches!(e, Event::ProjectOpened { snapshot } if snapshot.conversations.len() == 500)
-            })
+            timed(
+                Command::SelectProject { project: project.id },
+                &|e| matches!(e, Event::ProjectOpened { snapshot } if snapshot.conversations.len() == 500),
+            )
         })
         .collect();
     let searched: Vec<f64> = (0..5)
         .map(|i| {
             let query = format!("message 19 of {}", 100 + i);
-            timed(Command::SearchConversations { project: project.id, query }, &|e| {
-                matches!(e, Event::ConversationMatches { hits, .. } if hits.len() == 1)
-            })
+            timed(
+                Command::SearchConversations { project: project.id, query },
+                &|e| matches!(e, Event::ConversationMatches { hits, .. } if hits.len() == 1),
+            )
         })
         .collect();
     println!(

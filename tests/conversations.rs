@@ -191,29 +191,54 @@ fn a_chat_past_its_threshold_continues_from_a_summary_in_a_new_session() {
 
 #[test]
 fn the_spec_writers_sessions_of_older_versions_are_not_chats() {
+    use aura::domain::{Message, Project};
+    use aura::store::{Store, StoreHandle};
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let data = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
+    // A store as older versions left it: the spec writer's turn in a chat session named "Specs" whose
+    // first record is the model's; and the user's own chat, also named "Specs".
+    let project = Project::new("w", workspace.path().canonicalize().unwrap());
+    let legacy = Session::new(Some(project.id), SessionKind::Chat, "Specs");
+    let mine = Session::new(Some(project.id), SessionKind::Chat, "Specs");
+    let store = StoreHandle::spawn(Store::open(data.path().join("data"), &Default::default()).unwrap()).unwrap();
+    let (l, m) = (legacy.clone(), mine.clone());
+    store
+        .write_blocking(move |w| {
+            w.put(&project)?;
+            w.put(&l)?;
+            w.put(&m)?;
+            w.append(l.id, &[Record::Message(Message::text(l.id, Role::Assistant, "I wrote specs/01-core.md."))])?;
+            w.append(m.id, &[Record::Message(Message::text(m.id, Role::User, "What are specs for?"))]).map(|_| ())
+        })
+        .unwrap();
+    store.close();
+
     let mut client = launch(&runtime, &data.path().join("data"));
     let project = open_project(&mut client, workspace.path());
-    // Older versions wrote the spec writer's turn into a chat session named "Specs" (no model is set
-    // here: the message is kept with the reason it got no answer).
-    let legacy = chat(&mut client, project, "Specs");
-    client.send(Command::SendMessage {
-        session: legacy.id,
-        text: "Write the specs for these requirements.\n\n# requirements.md\n\nA calculator.".into(),
-    });
-    common::wait_error(&client);
-    let mine = chat(&mut client, project, "Specs");
-    client.send(Command::SendMessage { session: mine.id, text: "What are specs for?".into() });
-    common::wait_error(&client);
-
     let listed = snapshot(&mut client, project);
     let listed_ids: Vec<_> = listed.conversations.iter().map(|c| c.session).collect();
     assert_eq!(listed_ids, [mine.id], "the user's own chat named Specs stays");
     let kinds: Vec<_> = listed.sessions.iter().map(|s| (s.id, s.kind)).collect();
     assert!(kinds.contains(&(legacy.id, SessionKind::Specs)), "{kinds:?}");
-    // The refused message and its reason are in the user's conversation for good.
+    assert!(kinds.contains(&(mine.id, SessionKind::Chat)), "{kinds:?}");
+}
+
+#[test]
+fn a_message_that_cannot_start_a_turn_stays_with_its_reason() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, workspace.path());
+    let mine = chat(&mut client, project, "Questions");
+    client.send(Command::SendMessage { session: mine.id, text: "What are specs for?".into() });
+    common::wait_error(&client);
+    // No model is set: the message and why it got no answer are in the conversation for good.
+    drop(client);
+    drop(runtime);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
     let kept = history(&mut client, &mine);
     assert!(
         matches!(&kept[..], [Record::Message(_), Record::Note { error: true, text, .. }] if text.contains("model"))

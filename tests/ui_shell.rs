@@ -231,4 +231,16 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     harness.get_by_label_contains("receipt: Verified.");
     harness.get_by_label_contains("in_progress → done");
     assert!(harness.get_all_by_label_contains("cargo test  → passed, 1 test").count() >= 1);
+
+    // The spec writer's turn is no chat: Specs shows it, under the outline, read from its records.
+    assert!(harness.state().view().conversations.list.iter().all(|c| c.title != "Specs"));
+    harness.state_mut().show_tab(Tab::Specs);
+    harness.run_steps(2);
+    harness.get_by_label("How the specs were written");
+    harness.get_by_label_contains("Specs · ").click();
+    step_until(&mut harness, 300, "the spec writer's session never showed", |app| {
+        app.view().specs.reading.as_ref().is_some_and(|c| !c.items.is_empty())
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains("Write the specs for these requirements.");
 }

@@ -187,19 +187,14 @@ pub fn search(reader: &Store, sessions: &[Session], query: &str) -> Vec<Conversa
 }
 
 /// Sessions Aura made before one-off turns had their own kind: the spec writer's and the task
-/// repairer's, recognised by the message that started them.
+/// repairer's, by their names and their first record being the model's (a chat always begins
+/// with the person's message; those turns did not record what they were asked).
 fn legacy_one_off(reader: &Store, session: &Session) -> bool {
-    const STARTS: [(&str, &str); 2] =
-        [("Specs", "Write the specs for these requirements"), ("Task list repair", "Repair these problems:")];
     session.kind == SessionKind::Chat
         && session.rotation == 0
-        && STARTS.iter().any(|(title, start)| {
-            session.title == *title
-                && reader.records_from(session.id, 1, 1).ok().is_some_and(|page| {
-                    page.records.first().is_some_and(|r| {
-                        matches!(&r.record, Record::Message(m) if m.role == Role::User && m.plain_text().starts_with(start))
-                    })
-                })
+        && ["Specs", "Task list repair"].contains(&session.title.as_str())
+        && reader.records_from(session.id, 1, 1).ok().is_some_and(|page| {
+            page.records.first().is_some_and(|r| !matches!(&r.record, Record::Message(m) if m.role == Role::User))
         })
 }
 

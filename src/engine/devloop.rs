@@ -296,6 +296,9 @@ impl DevLoop {
     async fn one_off(&self, role: Role, title: &str, message: String) -> (TurnOutcome, AgentHost) {
         let session = Session::new(Some(self.project.id), SessionKind::Specs, title);
         self.journal.put_session(session.clone()).await;
+        // What was asked is kept with the answer, so the Specs tab shows the whole turn.
+        let asked = crate::domain::Message::text(session.id, crate::domain::Role::User, message.clone());
+        self.journal.record(session.id, crate::domain::Record::Message(asked)).await;
         let mut conversation = Conversation::new(session.clone(), role, self.project_context());
         conversation.push_user(message);
         let mut host = self.host(&session, role, None);

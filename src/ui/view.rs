@@ -336,7 +336,13 @@ impl ViewModel {
                 self.review = ReviewView::open(snapshot.pending_changesets, snapshot.applied_changes);
                 self.usage = UsageView::open(snapshot.usage, &snapshot.sessions);
                 self.drones = DronesView::open(snapshot.project.id, snapshot.drone_runs, intents);
-                self.specs = SpecsView::open(snapshot.project.id, &snapshot.specs, snapshot.requirements, intents);
+                self.specs = SpecsView::open(
+                    snapshot.project.id,
+                    &snapshot.specs,
+                    &snapshot.sessions,
+                    snapshot.requirements,
+                    intents,
+                );
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();

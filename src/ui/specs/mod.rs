@@ -7,9 +7,10 @@ mod panel;
 
 use std::collections::HashMap;
 
-use crate::domain::{ContentHash, ProjectId, Spec};
+use crate::domain::{ContentHash, ProjectId, Session, SessionId, SessionKind, Spec};
 use crate::protocol::{Command, Event};
 
+use super::chat::ChatView;
 use super::intents::Intents;
 use super::markdown::{Heading, Rendered, headings};
 
@@ -58,6 +59,10 @@ pub struct SpecsView {
     pub scroll_to: Option<usize>,
     /// Why the task list cannot be read, each with its file and line.
     pub problems: Vec<String>,
+    /// The spec writer's and the task repairer's sessions, newest first: how the specs were written.
+    pub writers: Vec<Session>,
+    /// One of them, shown in place of a spec.
+    pub reading: Option<ChatView>,
     /// `requirements.md` exists, so specs can be generated.
     pub has_requirements: bool,
     /// Generation was asked for and nothing has come back yet.
@@ -81,12 +86,28 @@ pub fn problem_path(problem: &str) -> &str {
 impl SpecsView {
     /// The view of a project just opened; the text of each spec is asked for. With no specs stored
     /// yet, the spec files are read into tasks (they may have been written outside Aura).
-    pub fn open(project: ProjectId, specs: &[Spec], has_requirements: bool, intents: &mut Intents) -> Self {
+    pub fn open(
+        project: ProjectId,
+        specs: &[Spec],
+        sessions: &[Session],
+        has_requirements: bool,
+        intents: &mut Intents,
+    ) -> Self {
         intents.extend(specs.iter().map(|s| Command::ReadSpec { project, path: spec_path(s) }));
         if specs.is_empty() {
             intents.send(Command::SyncTasks { project });
         }
-        SpecsView { project: Some(project), has_requirements, ..SpecsView::default() }
+        let mut writers: Vec<Session> = sessions.iter().filter(|s| s.kind == SessionKind::Specs).cloned().collect();
+        writers.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+        SpecsView { project: Some(project), has_requirements, writers, ..SpecsView::default() }
+    }
+
+    /// Shows a spec writer's session (read from its records) in place of a spec.
+    pub fn read_session(&mut self, session: SessionId, intents: &mut Intents) {
+        if let Some(project) = self.project {
+            self.selected = None;
+            self.reading = Some(ChatView::of_run(project, session, false, intents));
+        }
     }
 
     fn read(&self, path: &str, intents: &mut Intents) {
@@ -97,7 +118,15 @@ impl SpecsView {
 
     pub fn apply(&mut self, event: &Event, intents: &mut Intents) {
         let Some(project) = self.project else { return };
+        if let Some(chat) = &mut self.reading {
+            chat.apply(event, intents);
+        }
         match event {
+            Event::SessionCreated { session }
+                if session.kind == SessionKind::Specs && session.project == Some(project) =>
+            {
+                self.writers.insert(0, session.clone());
+            }
             Event::RequirementsChanged { project: p, present } if *p == project => self.has_requirements = *present,
             Event::SpecsChanged { project: p, specs, .. } if *p == project => {
                 self.problems.clear();
@@ -170,6 +199,7 @@ impl SpecsView {
 
     /// Shows a spec, at a heading if one is given.
     pub fn select(&mut self, path: &str, heading: Option<usize>) {
+        self.reading = None;
         self.selected = Some(path.to_string());
         self.scroll_to = heading;
     }
@@ -241,7 +271,7 @@ mod tests {
             created_at: 0,
         };
         let mut intents = Intents::default();
-        let mut view = SpecsView::open(project, &[spec], true, &mut intents);
+        let mut view = SpecsView::open(project, &[spec], &[], true, &mut intents);
         assert_eq!(intents.commands(), [Command::ReadSpec { project, path: PATH.into() }]);
         view.read_text("# 01 — Parser\n\n## Tasks\n");
         view

@@ -9,6 +9,7 @@ use egui::{Align, Id, Layout, RichText, ScrollArea, Sense, TextEdit, Ui, vec2};
 use crate::domain::{Spec, Task, TaskId};
 use crate::protocol::Command;
 
+use super::super::chat::conversation_ui;
 use super::super::intents::Intents;
 use super::super::markdown::markdown_headings_ui;
 use super::super::theme;
@@ -108,6 +109,9 @@ struct Pick {
 }
 
 fn outline_ui(ui: &mut Ui, open: &mut ProjectView, specs: &mut SpecsView, intents: &mut Intents) {
+    if !specs.writers.is_empty() {
+        egui::Panel::bottom(Id::new("aura-spec-writers")).show(ui, |ui| writers_ui(ui, specs, intents));
+    }
     let mut ordered: Vec<&Spec> = open.specs.iter().collect();
     ordered.sort_by_key(|s| s.order);
     // Files read (because of their problems) that are not among the specs read into tasks.
@@ -201,7 +205,28 @@ impl TaskRows<'_> {
     }
 }
 
+/// The spec writer's sessions under the outline: a click shows one in place of a spec.
+fn writers_ui(ui: &mut Ui, specs: &mut SpecsView, intents: &mut Intents) {
+    ui.label(RichText::new("How the specs were written").weak());
+    let now = crate::domain::now_millis();
+    let mut picked = None;
+    for session in &specs.writers {
+        let shown = specs.reading.as_ref().is_some_and(|c| c.session == Some(session.id));
+        let label = format!("{} · {}", session.title, super::super::time::age(now, session.created_at));
+        if ui.selectable_label(shown, label).on_hover_text("The model's turn that wrote or repaired them").clicked() {
+            picked = Some(session.id);
+        }
+    }
+    if let Some(session) = picked {
+        specs.read_session(session, intents);
+    }
+}
+
 fn spec_ui(ui: &mut Ui, specs: &mut SpecsView, intents: &mut Intents) {
+    if let Some(chat) = &mut specs.reading {
+        conversation_ui(ui, chat, intents);
+        return;
+    }
     let Some(path) = specs.selected.clone() else {
         ui.add_space(theme::SPACE_XL);
         ui.vertical_centered(|ui| ui.label(RichText::new("Choose a spec in the outline to read it.").weak()));
