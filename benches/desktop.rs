@@ -89,6 +89,21 @@ impl Headless {
         output.textures_delta.clear();
         spent
     }
+
+    /// `frames` frames with the pointer at `at` and one wheel step of `dy` points each.
+    fn scroll(&mut self, at: Pos2, dy: f32, frames: usize) -> Vec<Duration> {
+        (0..frames)
+            .map(|_| {
+                let wheel = Input::MouseWheel {
+                    unit: MouseWheelUnit::Point,
+                    delta: vec2(0.0, dy),
+                    phase: TouchPhase::Move,
+                    modifiers: Default::default(),
+                };
+                self.frame(vec![Input::PointerMoved(at), wheel])
+            })
+            .collect()
+    }
 }
 
 /// A conversation of `n` messages: questions, and answers in markdown with a code block now and then.
@@ -207,21 +222,7 @@ fn frames_bench() {
     );
 
     // Scroll the diff: the pointer over it, one wheel notch per frame, 600 frames.
-    let over_diff = Pos2::new(1250.0, 300.0);
-    let mut scrolling = Vec::new();
-    for _ in 0..600 {
-        let events = vec![
-            Input::PointerMoved(over_diff),
-            Input::MouseWheel {
-                unit: MouseWheelUnit::Point,
-                delta: vec2(0.0, -120.0),
-                phase: TouchPhase::Move,
-                modifiers: Default::default(),
-            },
-        ];
-        scrolling.push(headless.frame(events));
-    }
-    let (mean, p95) = stats(scrolling);
+    let (mean, p95) = stats(headless.scroll(Pos2::new(1250.0, 300.0), -120.0, 600));
     println!(
         "scrolling a diff of {rows} changed lines (20,000-line file): {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame"
     );
@@ -313,21 +314,7 @@ fn conversations_bench() {
         headless.frame(vec![]);
     }
     assert!(headless.app.view().conversations.shown, "the list shows with more than one conversation");
-    let over_list = Pos2::new(120.0, 400.0);
-    let mut samples = Vec::new();
-    for _ in 0..600 {
-        let events = vec![
-            Input::PointerMoved(over_list),
-            Input::MouseWheel {
-                unit: MouseWheelUnit::Point,
-                delta: vec2(0.0, -60.0),
-                phase: TouchPhase::Move,
-                modifiers: Default::default(),
-            },
-        ];
-        samples.push(headless.frame(events));
-    }
-    let (mean, p95) = stats(samples);
+    let (mean, p95) = stats(headless.scroll(Pos2::new(120.0, 400.0), -60.0, 600));
     println!("scrolling a list of 500 conversations: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame");
 }
 

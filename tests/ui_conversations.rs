@@ -9,18 +9,10 @@ use aura::llm::emulator::Emulator;
 use aura::llm::emulator::script::{Script, Turn};
 use aura::ui::{ChatItem, Tab};
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use ui_harness::{app_with_store, harness, open_in_app, step_until, use_emulator, wait_until_closed, wait_until_ready};
-
-fn type_message(harness: &mut Harness<'_, aura::ui::AuraApp>, text: &str) {
-    harness.get_by_role(Role::MultilineTextInput).focus();
-    harness.run_steps(1);
-    harness.get_by_role(Role::MultilineTextInput).type_text(text);
-    harness.run_steps(1);
-    harness.key_press(egui::Key::Enter);
-    harness.run_steps(1);
-}
+use ui_harness::{
+    app_with_store, harness, open_in_app, step_until, type_message, use_emulator, wait_until_closed, wait_until_ready,
+};
 
 fn user_texts(app: &aura::ui::AuraApp) -> Vec<String> {
     app.view()

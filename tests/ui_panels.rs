@@ -14,16 +14,7 @@ use egui_kittest::kittest::Queryable;
 
 mod ui_harness;
 
-use ui_harness::{harness_with_store, step_until, wait_until_closed, wait_until_ready};
-
-fn type_message(harness: &mut Harness<'_, AuraApp>, text: &str) {
-    harness.get_by_role(Role::MultilineTextInput).focus();
-    harness.run_steps(1);
-    harness.get_by_role(Role::MultilineTextInput).type_text(text);
-    harness.run_steps(1);
-    harness.key_press(egui::Key::Enter);
-    harness.run_steps(1);
-}
+use ui_harness::{harness_with_store, step_until, type_message, wait_until_closed, wait_until_ready};
 
 #[test]
 fn a_chat_message_streams_its_reply_and_its_change_is_decided_per_hunk_in_review() {

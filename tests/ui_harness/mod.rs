@@ -80,3 +80,15 @@ pub fn use_emulator(harness: &mut Harness<'_, AuraApp>, emulator: &aura::llm::em
         app.view().project.as_ref().is_some_and(|p| p.models.is_some())
     });
 }
+
+/// Types `text` into the chat's input and presses Enter, as a person sends a message.
+pub fn type_message(harness: &mut Harness<'_, AuraApp>, text: &str) {
+    use egui_kittest::kittest::Queryable;
+    let input = egui::accesskit::Role::MultilineTextInput;
+    harness.get_by_role(input).focus();
+    harness.run_steps(1);
+    harness.get_by_role(input).type_text(text);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(1);
+}
