@@ -170,6 +170,7 @@ fn empty_snapshot(project: &Project) -> ProjectSnapshot {
         sandbox_problem: None,
         conversations: vec![],
         current_conversation: None,
+        running_turns: vec![],
     }
 }
 

@@ -514,6 +514,9 @@ pub struct ProjectSnapshot {
     /// The newest session of the conversation the user had open last.
     #[serde(default)]
     pub current_conversation: Option<SessionId>,
+    /// Conversations (by their newest session) with a turn running now.
+    #[serde(default)]
+    pub running_turns: Vec<SessionId>,
 }
 
 /// A chat as the conversation list shows it. A conversation is a chain of sessions: each context
@@ -1211,6 +1214,7 @@ mod tests {
                     sandbox_problem: Some("no Landlock".into()),
                     conversations: vec![sample_conversation()],
                     current_conversation: Some(SessionId::new()),
+                    running_turns: vec![SessionId::new()],
                 },
             },
             Event::ConversationChanged { project: ProjectId::new(), conversation: sample_conversation() },

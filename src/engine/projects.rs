@@ -159,6 +159,12 @@ impl Engine {
         let conversations = super::conversations::summaries(self.store.reader(), &sessions, &usage);
         let current_conversation = super::conversations::current(self.store.reader(), project.id)
             .filter(|id| conversations.iter().any(|c| c.session == *id));
+        // A turn's state is kept under the conversation's first session.
+        let running_turns = conversations
+            .iter()
+            .filter(|c| c.sessions.last().and_then(|root| self.chats.get(root)).is_some_and(|s| s.is_running()))
+            .map(|c| c.session)
+            .collect();
         Ok(ProjectSnapshot {
             project,
             specs,
@@ -182,6 +188,7 @@ impl Engine {
             sandbox_problem,
             conversations,
             current_conversation,
+            running_turns,
         })
     }
 

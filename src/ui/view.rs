@@ -324,6 +324,7 @@ impl ViewModel {
                 self.conversations = ConversationsView::open(snapshot.project.id, snapshot.conversations);
                 let first = self.conversations.first(snapshot.current_conversation).cloned();
                 self.chat = ChatView::open(snapshot.project.id, first.as_ref(), intents);
+                self.chat.running = first.as_ref().is_some_and(|c| snapshot.running_turns.contains(&c.session));
                 if let Some(first) = first.filter(|c| snapshot.current_conversation != Some(c.session)) {
                     let project = snapshot.project.id;
                     intents.send(Command::OpenConversation { project, session: first.session });

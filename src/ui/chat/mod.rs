@@ -269,6 +269,7 @@ impl ChatView {
                 }
             }
             Event::History { session, records, complete } if self.paging == Some(*session) => {
+                let newest = self.first_seq.is_none() && self.paging == self.session;
                 let mut older = Vec::new();
                 for (_, record) in records.iter().cloned() {
                     self.push_record(record, &mut older);
@@ -284,6 +285,11 @@ impl ChatView {
                 self.loading_history = false;
                 older.append(&mut self.items);
                 self.items = older;
+                // A question left without an answer by a turn that ended (Aura closed, or Stop
+                // before a word) says so, rather than looking as if one is on its way.
+                if newest && !self.running && !self.run && matches!(self.items.last(), Some(ChatItem::User(_))) {
+                    self.note("No reply: the turn ended before an answer was written (Aura was closed or the turn stopped). Send it again to ask.", false);
+                }
                 self.rows.clear();
             }
             Event::Recorded { session, record, .. } if self.mine(*session) => {
@@ -502,6 +508,21 @@ mod tests {
     }
 
     #[test]
+    fn a_question_a_restart_left_unanswered_says_so_unless_its_turn_runs() {
+        let s = session();
+        let question = Record::Message(Message::text(s.id, Role::User, "And the lexer?"));
+        for running in [false, true] {
+            let mut intents = Intents::default();
+            let mut chat = ChatView::open(s.project.unwrap(), Some(&listed(&s)), &mut intents);
+            chat.running = running;
+            let history = Event::History { session: s.id, records: vec![(3, question.clone())], complete: false };
+            chat.apply(&history, &mut intents);
+            let noted = matches!(chat.items.last(), Some(ChatItem::Note { text, .. }) if text.starts_with("No reply"));
+            assert_eq!(noted, !running, "running: {running}");
+        }
+    }
+
+    #[test]
     fn earlier_history_goes_before_what_is_shown() {
         let s = session();
         let mut intents = Intents::default();
@@ -519,10 +540,11 @@ mod tests {
             .iter()
             .map(|i| match i {
                 ChatItem::User(t) => t.as_str(),
-                _ => "",
+                _ => "(note)",
             })
             .collect();
-        assert_eq!(texts, ["four", "five"]);
+        // The newest page ended on a question nobody answered: the note says so, after it.
+        assert_eq!(texts, ["four", "five", "(note)"]);
         assert!(chat.history_complete);
     }
 }
