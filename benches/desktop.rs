@@ -181,12 +181,12 @@ fn frames_bench() {
     let change = big_change(&session);
     let rows: u32 = change.files[0].hunks.iter().map(|h| h.old_lines + h.new_lines).sum();
     headless.app.apply(Event::ProjectOpened {
-        snapshot: ProjectSnapshot {
+        snapshot: Box::new(ProjectSnapshot {
             sessions: vec![session.clone()],
             conversations: vec![ConversationSummary::fresh(&session)],
             pending_changesets: vec![change],
             ..empty_snapshot(&project)
-        },
+        }),
     });
     headless.app.apply(Event::History {
         session: session.id,
@@ -238,7 +238,7 @@ fn frames_bench() {
 fn drones_frames_bench() {
     let mut headless = Headless::new();
     let project = Project::new("bench", "/nonexistent/bench");
-    headless.app.apply(Event::ProjectOpened { snapshot: empty_snapshot(&project) });
+    headless.app.apply(Event::ProjectOpened { snapshot: Box::new(empty_snapshot(&project)) });
     let runs: Vec<DroneRun> = (0..8)
         .map(|i| DroneRun {
             id: DroneId::new(),
@@ -303,7 +303,7 @@ fn conversations_bench() {
             ..ConversationSummary::fresh(s)
         })
         .collect();
-    let snapshot = ProjectSnapshot { sessions: sessions.clone(), conversations, ..empty_snapshot(&project) };
+    let snapshot = Box::new(ProjectSnapshot { sessions: sessions.clone(), conversations, ..empty_snapshot(&project) });
     headless.app.apply(Event::ProjectOpened { snapshot });
     headless.app.apply(Event::History {
         session: sessions[0].id,

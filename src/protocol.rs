@@ -637,7 +637,8 @@ pub enum Event {
         projects: Vec<Project>,
     },
     ProjectOpened {
-        snapshot: ProjectSnapshot,
+        /// Boxed: it is far larger than any other event (serde reads and writes it the same).
+        snapshot: Box<ProjectSnapshot>,
     },
     SessionCreated {
         session: Session,
@@ -1171,7 +1172,7 @@ mod tests {
             Event::StoreWarning { message: "skipped".into() },
             Event::Projects { projects: vec![project.clone()] },
             Event::ProjectOpened {
-                snapshot: ProjectSnapshot {
+                snapshot: Box::new(ProjectSnapshot {
                     project: project.clone(),
                     specs: vec![spec],
                     tasks: vec![task.clone()],
@@ -1215,7 +1216,7 @@ mod tests {
                     conversations: vec![sample_conversation()],
                     current_conversation: Some(SessionId::new()),
                     running_turns: vec![SessionId::new()],
-                },
+                }),
             },
             Event::ConversationChanged { project: ProjectId::new(), conversation: sample_conversation() },
             Event::ConversationDeleted { project: ProjectId::new(), session: SessionId::new() },

@@ -38,7 +38,7 @@ fn say(client: &mut EngineClient, session: &Session, text: &str) -> Conversation
 fn snapshot(client: &mut EngineClient, project: ProjectId) -> ProjectSnapshot {
     client.send(Command::SelectProject { project });
     wait(client, |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.clone()),
+        Event::ProjectOpened { snapshot } => Some(snapshot.as_ref().clone()),
         _ => None,
     })
 }

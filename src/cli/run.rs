@@ -62,7 +62,7 @@ pub(super) fn open_workspace(
     let mut client = connect(data_dir, &runtime)?;
     let open = client.send(Command::OpenProject { root: workspace.to_path_buf() });
     let snapshot = wait_for(&client, &[open], |e| match e {
-        Event::ProjectOpened { snapshot } => Some(snapshot.clone()),
+        Event::ProjectOpened { snapshot } => Some(snapshot.as_ref().clone()),
         _ => None,
     })?;
     Ok((runtime, client, snapshot))

@@ -49,9 +49,9 @@ pub fn redact_for_companion(event: &Event) -> Option<Event> {
             layout: None,
             epoch: *epoch,
         }),
-        Event::ProjectOpened { snapshot } => {
-            Some(Event::ProjectOpened { snapshot: ProjectSnapshot { models: None, ..snapshot.clone() } })
-        }
+        Event::ProjectOpened { snapshot } => Some(Event::ProjectOpened {
+            snapshot: Box::new(ProjectSnapshot { models: None, ..snapshot.as_ref().clone() }),
+        }),
         other => Some(other.clone()),
     }
 }

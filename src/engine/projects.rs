@@ -40,7 +40,7 @@ impl Engine {
     pub(super) async fn select_project(&mut self, command: u64, id: ProjectId) -> EngineResult {
         match self.project(id) {
             Ok(project) => {
-                let snapshot = self.snapshot(project).await?;
+                let snapshot = Box::new(self.snapshot(project).await?);
                 self.answer(Event::ProjectOpened { snapshot });
             }
             Err(message) => self.fail(command, message),
@@ -79,7 +79,7 @@ impl Engine {
         if let Err(message) = self.review_of(&project) {
             self.fail(command, message);
         }
-        let snapshot = self.snapshot(project.clone()).await?;
+        let snapshot = Box::new(self.snapshot(project.clone()).await?);
         self.answer(Event::ProjectOpened { snapshot });
         let loops = &self.loops;
         self.mcp.close_others(project.id, |id| loops.get(&id).is_some_and(|h| h.is_running()));
