@@ -9,7 +9,8 @@ use super::layout::{Geometry, Layout, Pane, Restored, WindowLayout};
 use super::tab_viewer::Tabs;
 use super::tabs::Tab;
 
-const TAB_KEYS: [Key; Tab::ALL.len()] =
+/// Ctrl+1 … Ctrl+9 bring the first nine of [`Tab::ALL`] forward.
+const TAB_KEYS: [Key; 9] =
     [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9];
 
 /// The size a new window opens at.

@@ -52,10 +52,10 @@ pub struct Placement {
 /// Every action the state allows now, with its name and shortcut.
 pub fn actions(view: &ViewModel, placement: &Placement) -> Vec<(String, &'static str, Action)> {
     let mut out: Vec<(String, &'static str, Action)> = Vec::new();
-    const TAB_KEYS: [&str; Tab::ALL.len()] =
-        ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9"];
-    for (tab, key) in Tab::ALL.into_iter().zip(TAB_KEYS) {
-        out.push((format!("Show {}", tab.title()), key, Action::Show(tab)));
+    // The first nine tabs have shortcuts (docks::TAB_KEYS); every tab has its action.
+    const TAB_KEYS: [&str; 9] = ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9"];
+    for (i, tab) in Tab::ALL.into_iter().enumerate() {
+        out.push((format!("Show {}", tab.title()), TAB_KEYS.get(i).copied().unwrap_or(""), Action::Show(tab)));
     }
     if view.project.is_some() {
         out.push(("Focus the chat input".into(), "Ctrl+L", Action::FocusChat));
