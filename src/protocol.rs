@@ -325,6 +325,34 @@ pub enum Command {
     WriteRequirements {
         project: ProjectId,
     },
+    /// One folder of the workspace (`""` for the root), for the Files tab: answered by
+    /// [`Event::FolderListed`]. Ignore files are honoured and the git folder is left out.
+    ListFolder {
+        project: ProjectId,
+        path: String,
+    },
+    /// The workspace files whose path contains every word of `query` (case-insensitive), at most
+    /// `limit`: answered by [`Event::FilesFound`].
+    FindFiles {
+        project: ProjectId,
+        query: String,
+        limit: u32,
+    },
+    /// A workspace file for the viewer: answered by [`Event::FileRead`], whatever it holds.
+    ReadFile {
+        project: ProjectId,
+        path: String,
+    },
+    /// Saves the user's text of a workspace file as an applied change with a checkpoint (Review
+    /// can undo it), answered by [`Event::FileRead`] with the text now on disk. `expected_hash` is
+    /// the hash the edit started from: when the file changed since, nothing is written and
+    /// [`Event::FileFailed`] says so with `stale`; `None` overwrites.
+    SaveFile {
+        project: ProjectId,
+        path: String,
+        text: String,
+        expected_hash: Option<ContentHash>,
+    },
     /// The text of a spec file (`specs/NAME.md`); answered by [`Event::SpecText`], or
     /// [`Event::SpecFailed`] when it cannot be read.
     ReadSpec {
@@ -872,6 +900,39 @@ pub enum Event {
         project: ProjectId,
         present: bool,
     },
+    /// One folder's entries, for [`Command::ListFolder`].
+    FolderListed {
+        project: ProjectId,
+        listing: FolderListing,
+    },
+    /// The paths matching a [`Command::FindFiles`] query, best first; `total` counts every match.
+    FilesFound {
+        project: ProjectId,
+        query: String,
+        paths: Vec<String>,
+        total: u32,
+    },
+    /// A file as the viewer shows it: read for [`Command::ReadFile`], or just saved.
+    FileRead {
+        project: ProjectId,
+        file: FileContent,
+    },
+    /// A file could not be saved; the message says what to do. `stale`: refused because the file
+    /// changed on disk since the text the edit started from.
+    FileFailed {
+        project: ProjectId,
+        path: String,
+        message: String,
+        stale: bool,
+    },
+    /// Files of the workspace changed on disk (created, written, removed, renamed): the folders
+    /// and open files among `paths` are read again. `all`: too many to name (a build wrote a whole
+    /// tree), so everything shown is read again.
+    FilesChanged {
+        project: ProjectId,
+        paths: Vec<String>,
+        all: bool,
+    },
     /// A spec file's text as it is on disk: read for [`Command::ReadSpec`], or just saved.
     SpecText {
         project: ProjectId,
@@ -887,6 +948,48 @@ pub enum Event {
         message: String,
         stale: bool,
     },
+}
+
+/// One folder of the workspace as the Files tab shows it: folders first, then files, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderListing {
+    /// Relative to the workspace root, `/`-separated; `""` is the root.
+    pub path: String,
+    pub entries: Vec<FolderEntry>,
+    /// Why the folder could not be read (it was removed, or is not readable); no entries then.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderEntry {
+    pub name: String,
+    pub dir: bool,
+    /// In bytes; 0 for folders.
+    pub size: u64,
+}
+
+/// A workspace file as read for the viewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileContent {
+    pub path: String,
+    pub body: FileBody,
+}
+
+/// What a file holds, as far as the viewer can show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FileBody {
+    /// Text. `lossy`: bytes that are not UTF-8 were replaced, so it is shown read-only (saving
+    /// it would change them). `hash` is of the bytes on disk.
+    Text { text: String, hash: ContentHash, lossy: bool },
+    /// Not text (a NUL byte near the start): only its size is shown.
+    Binary { size: u64 },
+    /// Larger than the viewer opens.
+    TooLarge { size: u64, limit: u64 },
+    /// Not on disk (deleted or renamed since it was named).
+    Missing,
+    /// Refused or unreadable; the reason says why.
+    Unreadable { reason: String },
 }
 
 /// What discovery found on one local port.
@@ -1111,6 +1214,15 @@ mod tests {
                     triggers: vec![crate::domain::Trigger::AfterTaskFinished],
                     budget: Default::default(),
                 },
+            },
+            Command::ListFolder { project: ProjectId::new(), path: "src".into() },
+            Command::FindFiles { project: ProjectId::new(), query: "lib rs".into(), limit: 200 },
+            Command::ReadFile { project: ProjectId::new(), path: "src/lib.rs".into() },
+            Command::SaveFile {
+                project: ProjectId::new(),
+                path: "src/lib.rs".into(),
+                text: "fn main() {}\n".into(),
+                expected_hash: None,
             },
             Command::ReadSpec { project: ProjectId::new(), path: "specs/01-domain.md".into() },
             Command::SaveSpec {
@@ -1357,6 +1469,31 @@ mod tests {
                 ],
             },
             Event::RequirementsChanged { project: project.id, present: true },
+            Event::FolderListed {
+                project: project.id,
+                listing: FolderListing {
+                    path: "src".into(),
+                    entries: vec![
+                        FolderEntry { name: "ui".into(), dir: true, size: 0 },
+                        FolderEntry { name: "lib.rs".into(), dir: false, size: 1200 },
+                    ],
+                    error: None,
+                },
+            },
+            Event::FilesFound { project: project.id, query: "lib".into(), paths: vec!["src/lib.rs".into()], total: 1 },
+            Event::FileRead {
+                project: project.id,
+                file: FileContent {
+                    path: "src/lib.rs".into(),
+                    body: FileBody::Text { text: "x\n".into(), hash: ContentHash::of(b"x\n"), lossy: false },
+                },
+            },
+            Event::FileRead {
+                project: project.id,
+                file: FileContent { path: "a.bin".into(), body: FileBody::TooLarge { size: 9, limit: 8 } },
+            },
+            Event::FileFailed { project: project.id, path: "a".into(), message: "changed".into(), stale: true },
+            Event::FilesChanged { project: project.id, paths: vec!["src/new.rs".into()], all: false },
             Event::SpecText {
                 project: project.id,
                 path: "specs/01-domain.md".into(),

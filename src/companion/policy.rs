@@ -1,5 +1,6 @@
 //! What a phone may ask, and what it never hears. The phone steers conversations, Drones and the
-//! dev loop; it cannot open paths, change settings or keys, edit files directly, or pair others.
+//! dev loop and reads the workspace; it cannot open paths, change settings or keys, edit files
+//! directly, or pair others.
 //! Keys, the desktop's setup (model servers, base URLs, appearance, layout, data dir) and store
 //! internals never reach it.
 
@@ -28,6 +29,10 @@ pub fn allowed(command: &Command) -> bool {
             | Command::RunDrone { .. }
             | Command::StopDrone { .. }
             | Command::ListDrones { .. }
+            // The workspace, read-only: a phone reads files but never saves one.
+            | Command::ListFolder { .. }
+            | Command::FindFiles { .. }
+            | Command::ReadFile { .. }
     )
 }
 
@@ -67,6 +72,11 @@ mod tests {
         assert!(!allowed(&Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: Some("sk".into()) }));
         assert!(!allowed(&Command::OpenProject { root: "/".into() }));
         assert!(!allowed(&Command::SaveLayout { layout: serde_json::Value::Null }));
+        let project = crate::domain::ProjectId::new();
+        assert!(allowed(&Command::ReadFile { project, path: "src/lib.rs".into() }));
+        assert!(allowed(&Command::ListFolder { project, path: String::new() }));
+        let save = Command::SaveFile { project, path: "src/lib.rs".into(), text: String::new(), expected_hash: None };
+        assert!(!allowed(&save), "a phone never writes a file");
     }
 
     #[test]

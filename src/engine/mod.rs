@@ -13,6 +13,7 @@ mod decisions;
 pub mod devloop;
 mod discovery;
 pub mod drones;
+mod files;
 pub mod host;
 mod keys;
 mod layout;
@@ -28,6 +29,7 @@ mod spec_files;
 pub mod specs;
 pub mod tasks;
 pub mod turn;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -307,6 +309,10 @@ struct Engine {
     origin: Option<ClientId>,
     /// This start's id, told in every Welcome.
     epoch: u64,
+    /// Each opened project's file paths, for finding files by name.
+    file_indexes: HashMap<ProjectId, files::FileIndex>,
+    /// Each opened project's watcher on disk.
+    watches: HashMap<ProjectId, watch::FileWatch>,
 }
 
 /// Starts the engine on `runtime` over an open store.
@@ -338,6 +344,8 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         lanes: HashMap::new(),
         internal,
         origin: None,
+        file_indexes: HashMap::new(),
+        watches: HashMap::new(),
         epoch: {
             let mut bytes = [0u8; 8];
             // Without randomness the clock still tells one start from the next. 53 bits, so a
@@ -481,6 +489,12 @@ impl Engine {
             Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
             Command::SaveLayout { layout } => self.save_layout(layout).await,
             Command::WriteRequirements { project } => self.write_requirements(seq, project).await,
+            Command::ListFolder { project, path } => self.list_folder(seq, project, path),
+            Command::FindFiles { project, query, limit } => self.find_files(seq, project, query, limit),
+            Command::ReadFile { project, path } => self.read_file(seq, project, path),
+            Command::SaveFile { project, path, text, expected_hash } => {
+                self.save_file(project, path, text, expected_hash).await
+            }
             Command::ReadSpec { project, path } => self.read_spec(project, path),
             Command::SaveSpec { project, path, text, expected_hash } => {
                 self.save_spec(seq, project, path, text, expected_hash).await

@@ -40,6 +40,7 @@ impl Engine {
     pub(super) async fn select_project(&mut self, command: u64, id: ProjectId) -> EngineResult {
         match self.project(id) {
             Ok(project) => {
+                self.watch_files(&project);
                 let snapshot = Box::new(self.snapshot(project).await?);
                 self.answer(Event::ProjectOpened { snapshot });
             }
@@ -79,6 +80,7 @@ impl Engine {
         if let Err(message) = self.review_of(&project) {
             self.fail(command, message);
         }
+        self.watch_files(&project);
         let snapshot = Box::new(self.snapshot(project.clone()).await?);
         self.answer(Event::ProjectOpened { snapshot });
         let loops = &self.loops;

@@ -1,14 +1,14 @@
 //! Spec files as text for the Specs editor: reading one, and saving the user's edit back. Only
-//! `specs/NAME.md` inside the project is read or written this way. A save is an applied change with
-//! a checkpoint (Review can undo it), is refused when the file changed on disk since the text it
-//! started from, and is followed by reading the specs into tasks again.
+//! `specs/NAME.md` inside the project is read or written this way. A save is the files' own hand
+//! edit ([`Engine::write_own`]: a checkpoint, refused when the file changed on disk since), followed
+//! by reading the specs into tasks again.
 
-use crate::domain::{ChangeSet, ContentHash, ProjectId};
-use crate::edits::{self, EditError, Files, WriteFile};
+use crate::domain::{ContentHash, ProjectId};
+use crate::edits::{EditError, Files};
 use crate::protocol::Event;
 use crate::tools::Workspace;
 
-use super::review::ReviewError;
+use super::files::SaveError;
 use super::{Engine, EngineResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,32 +20,13 @@ pub enum SpecFileError {
     NotASpec { path: String },
     #[error("{path} is not on disk (deleted or renamed?); sync the tasks to read the specs again")]
     Missing { path: String },
-    #[error(
-        "{path} changed on disk since you opened it: reload it to see the new text (your edits are dropped), \
-         or overwrite it with yours"
-    )]
-    Stale { path: String },
     #[error(transparent)]
-    Edit(EditError),
-    #[error("{0}")]
-    Unavailable(String),
+    Save(#[from] SaveError),
 }
 
 impl From<EditError> for SpecFileError {
     fn from(e: EditError) -> Self {
-        match e {
-            EditError::Stale { path } => SpecFileError::Stale { path },
-            other => SpecFileError::Edit(other),
-        }
-    }
-}
-
-impl From<ReviewError> for SpecFileError {
-    fn from(e: ReviewError) -> Self {
-        match e {
-            ReviewError::Edit(edit) => edit.into(),
-            other => SpecFileError::Unavailable(other.to_string()),
-        }
+        SpecFileError::Save(e.into())
     }
 }
 
@@ -62,8 +43,7 @@ pub fn check_spec_path(path: &str) -> Result<(), SpecFileError> {
 impl Engine {
     fn spec_workspace(&self, project: ProjectId, path: &str) -> Result<Workspace, SpecFileError> {
         check_spec_path(path)?;
-        let project = self.project(project).map_err(SpecFileError::Unavailable)?;
-        super::projects::open_workspace(&project).map_err(SpecFileError::Unavailable)
+        Ok(self.workspace_of(project).map_err(SaveError::Unavailable)?)
     }
 
     fn spec_text(&self, project: ProjectId, path: &str) -> Result<String, SpecFileError> {
@@ -90,7 +70,7 @@ impl Engine {
         expected_hash: Option<ContentHash>,
     ) -> EngineResult {
         if let Err(e) = self.write_spec(project, &path, &text, expected_hash).await {
-            let stale = matches!(e, SpecFileError::Stale { .. });
+            let stale = matches!(e, SpecFileError::Save(SaveError::Stale { .. }));
             self.answer(Event::SpecFailed { project, path, message: e.to_string(), stale });
             return Ok(());
         }
@@ -106,20 +86,7 @@ impl Engine {
         expected_hash: Option<ContentHash>,
     ) -> Result<(), SpecFileError> {
         let workspace = self.spec_workspace(project, path)?;
-        if expected_hash.is_some() && workspace.read_text(path)?.is_none() {
-            // It was read once, so it was deleted or renamed since.
-            return Err(SpecFileError::Stale { path: path.to_string() });
-        }
-        let write = WriteFile { path: path.to_string(), content: text.to_string(), expected_hash };
-        let change = match edits::plan_write(&write, &workspace) {
-            Ok(change) => change,
-            Err(EditError::NoChanges) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
-        let project = self.project(project).map_err(SpecFileError::Unavailable)?;
-        let review = self.review_of(&project).map_err(SpecFileError::Unavailable)?;
-        let changeset = ChangeSet::new(None, format!("Edit {path}"), vec![change]);
-        Ok(review.apply_own(changeset).await?)
+        Ok(self.write_own(project, &workspace, path, text, expected_hash).await?)
     }
 }
 

@@ -269,6 +269,12 @@ impl AuraApp {
                     self.view.review.select(changeset);
                     self.docks.show_tab(Tab::Review);
                 }
+                Intent::OpenFile { path, line } => {
+                    if let Some(read) = self.view.viewer.open(&path, line) {
+                        self.send(read);
+                    }
+                    self.docks.show_file(Tab::File(path));
+                }
                 Intent::OpenFolder => self.folder.start(ctx),
                 Intent::ResetLayout => self.docks.reset(),
             }

@@ -23,7 +23,7 @@ const EMBEDDED_CASCADE: f32 = 32.0;
 
 /// The first layout: chat on the left; specs, tasks and review on the right; the rest below them.
 pub fn default_layout() -> DockState<Tab> {
-    let mut dock = DockState::new(vec![Tab::Chat, Tab::Drones]);
+    let mut dock = DockState::new(vec![Tab::Chat, Tab::Drones, Tab::Files]);
     let tree = dock.main_surface_mut();
     let [_, right] = tree.split_right(NodeIndex::root(), 0.55, vec![Tab::Specs, Tab::Tasks, Tab::Review]);
     tree.split_below(right, 0.6, vec![Tab::Memory, Tab::Usage, Tab::Settings, Tab::Companion]);
@@ -162,6 +162,19 @@ impl Docks {
             self.main.push_to_focused_leaf(tab.clone());
         }
         self.focus_in_main(&tab);
+    }
+
+    /// Brings a file's tab forward; a file not open yet opens beside the open files, else beside
+    /// Review, so the files read together stay together.
+    pub fn show_file(&mut self, tab: Tab) {
+        let open = self.open_tabs();
+        if !open.contains(&tab) {
+            let beside = open.iter().find(|t| matches!(t, Tab::File(_))).or(open.iter().find(|t| **t == Tab::Review));
+            if let Some(path) = beside.and_then(|t| self.main.find_tab(t)) {
+                self.main.set_focused_node_and_surface(path.node_path());
+            }
+        }
+        self.show_tab(tab);
     }
 
     /// Moves a tab of the main window into a window of its own.

@@ -2,9 +2,12 @@
 //! and a file is highlighted line by line with its state carried along, so a long diff is coloured
 //! lazily as it scrolls into view instead of all at once.
 
-use std::sync::OnceLock;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use egui::Color32;
+use egui::text::{LayoutJob, TextFormat};
+use egui::{Color32, FontId};
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{Theme, ThemeSet};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
@@ -79,6 +82,99 @@ impl LineHighlighter {
                 spans
             }
             Err(_) => vec![(0..line.len(), fallback)],
+        }
+    }
+}
+
+/// Lines highlighted between hand-overs to the UI.
+const BATCH: usize = 256;
+
+/// A text split into lines and coloured on a background thread that hands lines over as it goes,
+/// so a 20,000-line file never stalls a frame: lines show plain until their colours arrive. The
+/// diff's two sides and the file viewer are drawn from it. Dropping it stops the colouring.
+pub struct HighlightedText {
+    text: Arc<str>,
+    lines: Vec<Range<usize>>,
+    colours: Arc<Mutex<Vec<Vec<Span>>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for HighlightedText {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl HighlightedText {
+    /// The text's lines, uncoloured until [`HighlightedText::highlight`] is called. A `\r` before
+    /// a line's `\n` is not part of the line.
+    pub fn new(text: &str) -> HighlightedText {
+        let mut lines = Vec::new();
+        let mut at = 0;
+        for piece in text.split_inclusive('\n') {
+            let content = piece.strip_suffix('\n').unwrap_or(piece);
+            let content = content.strip_suffix('\r').unwrap_or(content);
+            lines.push(at..at + content.len());
+            at += piece.len();
+        }
+        HighlightedText { text: Arc::from(text), lines, colours: Arc::default(), stop: Arc::default() }
+    }
+
+    pub fn line(&self, index: usize) -> &str {
+        self.lines.get(index).map(|r| &self.text[r.clone()]).unwrap_or("")
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The line's colours, once the highlighter has reached it.
+    pub fn colours(&self, index: usize) -> Option<Vec<Span>> {
+        self.colours.lock().ok()?.get(index).cloned()
+    }
+
+    /// Appends line `index` to `job`, coloured when its colours have arrived, else in `plain`.
+    pub fn append_line(&self, job: &mut LayoutJob, index: usize, font: &FontId, plain: Color32) {
+        let text = self.line(index);
+        match self.colours(index) {
+            Some(spans) => {
+                for (range, colour) in spans {
+                    if let Some(piece) = text.get(range) {
+                        job.append(piece, 0.0, TextFormat::simple(font.clone(), colour));
+                    }
+                }
+            }
+            None => job.append(text, 0.0, TextFormat::simple(font.clone(), plain)),
+        }
+    }
+
+    /// Starts colouring the lines as `path`'s language on a thread of its own; `repaint` is called
+    /// after each batch.
+    pub fn highlight(&self, path: &str, dark: bool, fallback: Color32, repaint: impl Fn() + Send + 'static) {
+        let (text, lines, colours) = (self.text.clone(), self.lines.clone(), self.colours.clone());
+        let stop = self.stop.clone();
+        let mut highlighter = LineHighlighter::for_path(path, dark);
+        let spawned = std::thread::Builder::new().name("aura-highlight".into()).spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for range in lines {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                batch.push(highlighter.next_line(&text[range], fallback));
+                if batch.len() == BATCH {
+                    if let Ok(mut colours) = colours.lock() {
+                        colours.append(&mut batch);
+                    }
+                    repaint();
+                }
+            }
+            if let Ok(mut colours) = colours.lock() {
+                colours.append(&mut batch);
+            }
+            repaint();
+        });
+        if let Err(e) = spawned {
+            tracing::warn!("{path} stays uncoloured: no highlighting thread ({e})");
         }
     }
 }

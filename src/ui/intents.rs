@@ -19,6 +19,11 @@ pub enum Intent {
     DockBack(Tab),
     /// Selects a ChangeSet in Review and brings Review forward.
     ShowChangeSet(ChangeSetId),
+    /// Opens a workspace file in its viewer tab, at `line` (1-based) when given.
+    OpenFile {
+        path: String,
+        line: Option<u32>,
+    },
     /// Opens the system's folder dialog (its answer opens the project).
     OpenFolder,
     ResetLayout,

@@ -8,6 +8,8 @@ mod checks;
 mod companion;
 mod docks;
 mod drones;
+mod file_link;
+mod files;
 mod folder;
 mod getting_started;
 mod highlight;
@@ -32,6 +34,7 @@ mod theme;
 mod time;
 mod usage;
 mod view;
+mod viewer;
 mod welcome;
 
 use std::path::PathBuf;

@@ -5,6 +5,8 @@ use egui::{Color32, RichText, Ui};
 
 use crate::domain::{DroneRun, Isolation, OutcomeClass, Receipt, Verdict};
 
+use super::file_link::file_link_ui;
+use super::intents::Intents;
 use super::theme::{self, Theme};
 
 pub fn verdict_label(theme: &Theme, verdict: Verdict) -> (&'static str, Color32) {
@@ -25,7 +27,7 @@ pub fn run_verdict_label(theme: &Theme, run: &DroneRun, receipt: &Receipt) -> (&
     }
 }
 
-pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt) {
+pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt, intents: &mut Intents) {
     let (verdict, color) = verdict_label(theme::of(ui), receipt.verdict);
     ui.horizontal_wrapped(|ui| {
         ui.colored_label(color, RichText::new(format!("Receipt: {verdict}")).strong());
@@ -44,10 +46,19 @@ pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt) {
         );
     }
     if !receipt.files_changed.is_empty() {
-        ui.label(format!("Files changed: {}", receipt.files_changed.join(", ")));
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Files changed:");
+            for path in &receipt.files_changed {
+                file_link_ui(ui, path, None, intents);
+            }
+        });
     }
     for finding in &receipt.craft_findings {
-        ui.label(RichText::new(format!("Craft: {}: {}", finding.path, finding.message)).weak());
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Craft:").weak());
+            file_link_ui(ui, &finding.path, finding.line, intents);
+            ui.label(RichText::new(&finding.message).weak());
+        });
     }
     let usage = &receipt.usage;
     ui.label(

@@ -1,6 +1,7 @@
 //! Draws each tab from the view model; what the user asks for is pushed as intents.
 
 use egui::{Id, Ui, WidgetText};
+use egui_dock::tab_viewer::OnCloseResponse;
 use egui_dock::{NodePath, TabViewer};
 
 use super::companion::{CompanionSwitch, companion_ui};
@@ -30,6 +31,9 @@ impl TabViewer for Tabs<'_> {
     fn title(&mut self, tab: &mut Tab) -> WidgetText {
         match tab {
             Tab::Drone(name) if self.view.drones.runs.is_running(name) => format!("{name} ⏳").into(),
+            Tab::File(path) if self.view.viewer.get(path).is_some_and(|f| f.dirty()) => {
+                format!("{} •", tab.title()).into()
+            }
             tab => tab.title().into(),
         }
     }
@@ -46,9 +50,26 @@ impl TabViewer for Tabs<'_> {
             Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
             Tab::Specs => super::specs::specs_ui(ui, self.view, self.intents),
             Tab::Memory => super::memory::memory_ui(ui, self.view, self.intents),
+            Tab::Files => super::files::files_ui(ui, self.view, self.intents),
+            Tab::File(path) => super::viewer::viewer_ui(ui, path, self.view, self.intents),
             Tab::Companion => {
                 let ready = matches!(self.view.connection, Connection::Ready { .. });
                 companion_ui(ui, self.companion, ready)
+            }
+        }
+    }
+
+    /// A file tab with edits not saved stays open and says why.
+    fn on_close(&mut self, tab: &mut Tab) -> OnCloseResponse {
+        let Tab::File(path) = tab else { return OnCloseResponse::Close };
+        match self.view.viewer.get_mut(path) {
+            Some(file) if file.dirty() => {
+                file.notice = Some(super::viewer::Notice::Unsaved);
+                OnCloseResponse::Focus
+            }
+            _ => {
+                self.view.viewer.close(path);
+                OnCloseResponse::Close
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The dock's tabs: a small enum of ids (never content), so a layout serializes cleanly. A Drone's
-//! tab is named by its manifest name, so it is not `Copy`. Every ui module may name a tab, so this
-//! one names nothing of theirs.
+//! tab is named by its manifest name and a file's by its path, so it is not `Copy`. Every ui module
+//! may name a tab, so this one names nothing of theirs.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,12 +16,16 @@ pub enum Tab {
     Settings,
     /// The server for the phone page, and pairing.
     Companion,
+    /// The workspace's tree.
+    Files,
     /// One Drone's runs and their conversations.
     Drone(String),
+    /// One workspace file in the viewer, by its path relative to the root.
+    File(String),
 }
 
 impl Tab {
-    pub const ALL: [Tab; 9] = [
+    pub const ALL: [Tab; 10] = [
         Tab::Chat,
         Tab::Specs,
         Tab::Tasks,
@@ -31,9 +35,10 @@ impl Tab {
         Tab::Usage,
         Tab::Settings,
         Tab::Companion,
+        Tab::Files,
     ];
 
-    /// The fixed tabs' names, or the Drone's.
+    /// The fixed tabs' names, the Drone's, or the file's own name.
     pub fn title(&self) -> &str {
         match self {
             Tab::Chat => "Chat",
@@ -45,7 +50,9 @@ impl Tab {
             Tab::Usage => "Usage",
             Tab::Settings => "Settings",
             Tab::Companion => "Companion",
+            Tab::Files => "Files",
             Tab::Drone(name) => name,
+            Tab::File(path) => path.rsplit('/').next().unwrap_or(path),
         }
     }
 }

@@ -174,7 +174,7 @@ fn task_detail_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
         ui.colored_label(theme::of(ui).status(task.status), reason);
     }
     match open.receipts.get(&task.id) {
-        Some(receipt) => receipt_ui(ui, receipt),
+        Some(receipt) => receipt_ui(ui, receipt, intents),
         None => {
             ui.label(RichText::new("No receipt yet: one is issued when an attempt ends.").weak());
         }

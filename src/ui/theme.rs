@@ -24,6 +24,8 @@ pub struct Theme {
     /// Behind an added or removed diff line, and a hunk's chosen Accept or Reject.
     pub added: Color32,
     pub removed: Color32,
+    /// Behind a match of find in file (the match gone to is outlined in `warning` too).
+    pub found: Color32,
     /// Body text.
     pub text: Color32,
     /// Headings and emphasis.
@@ -53,6 +55,7 @@ pub const DARK: Theme = Theme {
     border: Color32::from_gray(60),
     added: Color32::from_rgb(0x1B, 0x34, 0x21),
     removed: Color32::from_rgb(0x42, 0x20, 0x23),
+    found: Color32::from_rgb(0x36, 0x2E, 0x08),
     text: Color32::from_gray(190),
     strong: Color32::from_gray(255),
     weak: Color32::from_gray(155),
@@ -77,6 +80,7 @@ pub const LIGHT: Theme = Theme {
     border: Color32::from_gray(190),
     added: Color32::from_rgb(0xDC, 0xF5, 0xDC),
     removed: Color32::from_rgb(0xFA, 0xDF, 0xDF),
+    found: Color32::from_rgb(0xFF, 0xEE, 0xA8),
     text: Color32::from_gray(50),
     strong: Color32::from_gray(0),
     weak: Color32::from_gray(96),
@@ -178,8 +182,9 @@ mod tests {
         (a.max(b) + 0.05) / (a.min(b) + 0.05)
     }
 
-    fn backgrounds(theme: &Theme) -> [(&'static str, Color32); 6] {
+    fn backgrounds(theme: &Theme) -> [(&'static str, Color32); 7] {
         [
+            ("found", theme.found),
             ("panel", theme.panel),
             ("faint", theme.faint),
             ("field", theme.field),

@@ -17,6 +17,7 @@ use crate::protocol::{
 use super::chat::ChatView;
 use super::chat::conversations::ConversationsView;
 use super::drones::DronesView;
+use super::files::FilesView;
 use super::intents::Intents;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
@@ -25,6 +26,7 @@ use super::review::ReviewView;
 use super::specs::SpecsView;
 use super::tabs::Tab;
 use super::usage::UsageView;
+use super::viewer::OpenFiles;
 
 /// Where the connection to the engine stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,6 +187,10 @@ pub struct ViewModel {
     pub specs: SpecsView,
     /// The open project's memory entries.
     pub memory: MemoryView,
+    /// The open project's tree of files.
+    pub files: FilesView,
+    /// The files open in viewer tabs.
+    pub viewer: OpenFiles,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
@@ -216,6 +222,8 @@ impl Default for ViewModel {
             drones: DronesView::default(),
             specs: SpecsView::default(),
             memory: MemoryView::default(),
+            files: FilesView::default(),
+            viewer: OpenFiles::default(),
             reopen_last: false,
             awaiting_orders: Vec::new(),
             appearance: Appearance::default(),
@@ -296,6 +304,8 @@ impl ViewModel {
         self.drones.apply(&event, intents);
         self.specs.apply(&event, intents);
         self.memory.apply(&event);
+        self.files.apply(&event, intents);
+        self.viewer.apply(&event, intents);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }

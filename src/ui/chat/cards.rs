@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::domain::{ChangeSetId, ChangeSetStatus, WorkOrder};
 use crate::protocol::{Command, WorkOrderDecision};
 
-use super::super::intents::Intents;
+use super::super::file_link::file_link_ui;
+use super::super::intents::{Intent, Intents};
 use super::super::markdown::copy_button_ui;
 use super::super::theme;
 use super::{OrderDraft, ToolCard, ToolState};
@@ -67,7 +68,18 @@ pub fn headline(name: &str, arguments: &Value) -> String {
     }
 }
 
-pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
+/// The file a call read or wrote, and the line it started at, for the card's link.
+fn file_of(name: &str, arguments: &Value) -> Option<(String, Option<u32>)> {
+    let path = match name {
+        "read_file" | "replace" | "write_file" => arg(arguments, "path").to_string(),
+        "apply_patch" => patched_files(arg(arguments, "patch")).split(", ").next()?.to_string(),
+        _ => return None,
+    };
+    let line = arguments.get("start_line").and_then(Value::as_u64).and_then(|l| u32::try_from(l).ok());
+    (!path.is_empty() && path != "files").then_some((path, line))
+}
+
+pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard, intents: &mut Intents) {
     let theme = theme::of(ui);
     let (mark, color, summary) = match &card.state {
         None => ("·", theme.weak, String::new()),
@@ -89,6 +101,11 @@ pub fn tool_card_ui(ui: &mut Ui, card: &mut ToolCard) {
             let clicked = ui
                 .horizontal(|ui| {
                     ui.colored_label(color, mark);
+                    if let Some((path, line)) = file_of(&card.call.name, &card.call.arguments)
+                        && ui.link("open").on_hover_text(format!("Open {path} in the viewer")).clicked()
+                    {
+                        intents.push(Intent::OpenFile { path, line });
+                    }
                     let toggle = if card.expanded { "▾" } else { "▸" };
                     ui.add(
                         egui::Button::new(RichText::new(format!("{toggle} {line}")).monospace())
@@ -129,8 +146,12 @@ pub fn work_order_ui(ui: &mut Ui, order: &WorkOrder, draft: &mut OrderDraft, int
         ui.label(RichText::new("Work order").strong());
         ui.label(RichText::new(&order.goal).strong());
         for region in &order.regions {
-            let at = region.lines.map(|(a, b)| format!(" lines {a}–{b}")).unwrap_or_default();
-            ui.label(RichText::new(format!("{}{at}", region.path)).monospace().weak());
+            ui.horizontal(|ui| {
+                file_link_ui(ui, &region.path, region.lines.map(|(a, _)| a), intents);
+                if let Some((a, b)) = region.lines {
+                    ui.label(RichText::new(format!("lines {a}–{b}")).weak());
+                }
+            });
         }
         egui::CollapsingHeader::new("Plan").id_salt(("plan", order.id.to_string())).show(ui, |ui| {
             ui.label(&order.capsule);

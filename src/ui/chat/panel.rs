@@ -230,7 +230,7 @@ pub(in crate::ui) fn conversation_ui(ui: &mut Ui, chat: &mut ChatView, intents: 
                     .id_salt(("reasoning", row))
                     .show(ui, |ui| ui.label(RichText::new(text.as_str()).weak()));
             }
-            ChatItem::Tool(card) => tool_card_ui(ui, card),
+            ChatItem::Tool(card) => tool_card_ui(ui, card, intents),
             ChatItem::WorkOrder { order, draft } => work_order_ui(ui, order, draft, intents),
             ChatItem::Command { approval, decided } => {
                 super::approval::command_approval_ui(ui, approval, *decided, intents)
@@ -238,7 +238,7 @@ pub(in crate::ui) fn conversation_ui(ui: &mut Ui, chat: &mut ChatView, intents: 
             ChatItem::Receipt(receipt) => {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     ui.set_width(ui.available_width());
-                    receipt_ui(ui, receipt);
+                    receipt_ui(ui, receipt, intents);
                 });
             }
             ChatItem::Change { id, title, files, status } => {

@@ -132,7 +132,7 @@ fn run_ui(ui: &mut Ui, view: &mut ViewModel, run: &DroneRun, intents: &mut Inten
             ScrollArea::vertical().id_salt("aura-drone-receipt").max_height(RECEIPT_HEIGHT).show(ui, |ui| {
                 Frame::group(ui.style()).show(ui, |ui| {
                     ui.set_width(ui.available_width());
-                    receipt_ui(ui, receipt);
+                    receipt_ui(ui, receipt, intents);
                 });
             });
         });

@@ -7,6 +7,7 @@ use egui::{Align, Id, Key, Layout, RichText, ScrollArea, TextEdit, Ui};
 use crate::domain::{MemoryEntry, MemoryId, MemorySource, now_millis};
 use crate::protocol::Command;
 
+use super::super::file_link::links_in_ui;
 use super::super::intents::Intents;
 use super::super::theme;
 use super::super::time::age;
@@ -101,6 +102,7 @@ fn list_ui(ui: &mut Ui, memory: &MemoryView, intents: &mut Intents) {
         let now = now_millis();
         for entry in memory.shown() {
             entry_ui(ui, entry, now, &mut action);
+            links_in_ui(ui, &entry.text, intents);
             ui.separator();
         }
     });

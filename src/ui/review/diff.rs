@@ -4,19 +4,15 @@
 //! 20,000-line diff never stalls a frame: rows show plain until their colours arrive.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use egui::Color32;
 
 use crate::domain::{CraftFinding, FileChange};
 
-use super::super::highlight::{LineHighlighter, Span};
+use super::super::highlight::HighlightedText;
 
 /// Unchanged lines shown around each change.
 const CONTEXT: usize = 3;
-/// Lines highlighted between hand-overs to the UI.
-const BATCH: usize = 256;
 /// The columns a tab takes when drawn (egui draws one as wide as four spaces).
 const TAB_COLUMNS: usize = 4;
 
@@ -39,73 +35,9 @@ pub enum Row {
 /// A row of the side-by-side view: rows that span both sides sit on the left.
 pub type SplitRow = (Option<Row>, Option<Row>);
 
-/// One side of the diff: its text, where each line is, and the colours found so far.
-pub struct Side {
-    text: Arc<str>,
-    lines: Vec<Range<usize>>,
-    colours: Arc<Mutex<Vec<Vec<Span>>>>,
-}
-
-impl Side {
-    fn new(text: &str) -> Side {
-        let mut lines = Vec::new();
-        let mut at = 0;
-        for piece in text.split_inclusive('\n') {
-            let content = piece.strip_suffix('\n').unwrap_or(piece);
-            let content = content.strip_suffix('\r').unwrap_or(content);
-            lines.push(at..at + content.len());
-            at += piece.len();
-        }
-        Side { text: Arc::from(text), lines, colours: Arc::default() }
-    }
-
-    pub fn line(&self, index: usize) -> &str {
-        self.lines.get(index).map(|r| &self.text[r.clone()]).unwrap_or("")
-    }
-
-    /// The line's colours, once the highlighter has reached it.
-    pub fn colours(&self, index: usize) -> Option<Vec<Span>> {
-        self.colours.lock().ok()?.get(index).cloned()
-    }
-
-    fn highlight(
-        &self,
-        path: &str,
-        dark: bool,
-        fallback: Color32,
-        stop: Arc<AtomicBool>,
-        repaint: impl Fn() + Send + 'static,
-    ) {
-        let (text, lines, colours) = (self.text.clone(), self.lines.clone(), self.colours.clone());
-        let mut highlighter = LineHighlighter::for_path(path, dark);
-        let spawned = std::thread::Builder::new().name("aura-highlight".into()).spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            for range in lines {
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                batch.push(highlighter.next_line(&text[range], fallback));
-                if batch.len() == BATCH {
-                    if let Ok(mut colours) = colours.lock() {
-                        colours.append(&mut batch);
-                    }
-                    repaint();
-                }
-            }
-            if let Ok(mut colours) = colours.lock() {
-                colours.append(&mut batch);
-            }
-            repaint();
-        });
-        if let Err(e) = spawned {
-            tracing::warn!("the diff of {path} stays uncoloured: no highlighting thread ({e})");
-        }
-    }
-}
-
 pub struct FileDiff {
-    pub old: Side,
-    pub new: Side,
+    pub old: HighlightedText,
+    pub new: HighlightedText,
     pub rows: Vec<Row>,
     pub split: Vec<SplitRow>,
     pub findings: Vec<CraftFinding>,
@@ -113,13 +45,6 @@ pub struct FileDiff {
     pub widest: usize,
     /// The theme the colours were made for.
     pub dark: bool,
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for FileDiff {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
 }
 
 impl FileDiff {
@@ -131,20 +56,19 @@ impl FileDiff {
         fallback: Color32,
         repaint: impl Fn() + Clone + Send + 'static,
     ) -> FileDiff {
-        let old = Side::new(change.before.as_deref().unwrap_or(""));
-        let new = Side::new(change.after.as_deref().unwrap_or(""));
-        let rows = rows(change, &findings, old.lines.len());
+        let old = HighlightedText::new(change.before.as_deref().unwrap_or(""));
+        let new = HighlightedText::new(change.after.as_deref().unwrap_or(""));
+        let rows = rows(change, &findings, old.line_count());
         let split = split(&rows);
         let widest = widest(&rows, &old, &new);
-        let stop = Arc::new(AtomicBool::new(false));
-        old.highlight(&change.path, dark, fallback, stop.clone(), repaint.clone());
-        new.highlight(&change.path, dark, fallback, stop.clone(), repaint);
-        FileDiff { old, new, rows, split, findings, widest, dark, stop }
+        old.highlight(&change.path, dark, fallback, repaint.clone());
+        new.highlight(&change.path, dark, fallback, repaint);
+        FileDiff { old, new, rows, split, findings, widest, dark }
     }
 }
 
 /// The columns the longest text line among `rows` takes, a tab counted as it is drawn.
-fn widest(rows: &[Row], old: &Side, new: &Side) -> usize {
+fn widest(rows: &[Row], old: &HighlightedText, new: &HighlightedText) -> usize {
     let columns = |line: &str| line.chars().map(|c| if c == '\t' { TAB_COLUMNS } else { 1 }).sum::<usize>();
     rows.iter()
         .filter_map(|row| match *row {
@@ -295,10 +219,10 @@ mod tests {
         let before = format!("{}\n{}", "x".repeat(200), numbered(10));
         let after = before.replace("line 9\n", "\tline nine\n");
         let c = change(&before, &after);
-        let old = Side::new(&before);
-        let new = Side::new(&after);
+        let old = HighlightedText::new(&before);
+        let new = HighlightedText::new(&after);
         // The 200-column first line is folded away; "\tline nine" is 4 + 9 columns.
-        assert_eq!(widest(&rows(&c, &[], old.lines.len()), &old, &new), 13);
+        assert_eq!(widest(&rows(&c, &[], old.line_count()), &old, &new), 13);
     }
 
     #[test]

@@ -8,10 +8,12 @@ use egui::{Color32, FontId, Id, RichText, ScrollArea, Sense, TextEdit, TextStyle
 use crate::domain::{FileChange, HunkDecision};
 use crate::protocol::{ChangeSetDecision, Command};
 
+use super::super::file_link::file_link_ui;
+use super::super::highlight::HighlightedText;
 use super::super::intents::Intents;
 use super::super::theme::{self, Theme};
 use super::super::view::ViewModel;
-use super::diff::{FileDiff, Row, Side};
+use super::diff::{FileDiff, Row};
 use super::{DiffMode, ReviewView, tally};
 
 /// Digits a line number is given in the gutter.
@@ -45,7 +47,7 @@ pub fn review_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
         return;
     }
     egui::Panel::bottom(Id::new("aura-review-decide")).show(ui, |ui| decide_ui(ui, review, intents));
-    changeset_ui(ui, review);
+    changeset_ui(ui, review, intents);
 }
 
 fn list_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
@@ -137,7 +139,7 @@ fn file_label(file: &FileChange) -> String {
     format!("{} +{added} −{removed}", file.path)
 }
 
-fn changeset_ui(ui: &mut Ui, review: &mut ReviewView) {
+fn changeset_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
     let ReviewView { pending, selected, file, mode, diffs, .. } = review;
     let Some(changeset) = pending.iter_mut().find(|c| Some(c.id) == *selected) else { return };
     ui.horizontal_wrapped(|ui| {
@@ -153,6 +155,16 @@ fn changeset_ui(ui: &mut Ui, review: &mut ReviewView) {
             }
         }
     });
+    if let Some(change) = changeset.files.get(*file)
+        && change.before.is_some()
+    {
+        // Waiting changes are not on disk yet: the file opens as it is, at the first hunk's place.
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Open the file as it is on disk:").weak());
+            let line = change.hunks.first().map(|h| h.old_start.max(1));
+            file_link_ui(ui, &change.path, line, intents);
+        });
+    }
     ui.separator();
     let index = (*file).min(changeset.files.len().saturating_sub(1));
     let Some(change) = changeset.files.get_mut(index) else { return };
@@ -307,8 +319,14 @@ impl Lines<'_> {
     /// unified view (`both`) numbers it in the old text and the new.
     fn line_ui(&self, ui: &mut Ui, row: Row, both: bool) {
         let Lines { diff, theme, font, row_h, width } = self;
-        let (side, index, old_no, new_no, sign, tint): (&Side, usize, Option<usize>, Option<usize>, &str, _) = match row
-        {
+        let (side, index, old_no, new_no, sign, tint): (
+            &HighlightedText,
+            usize,
+            Option<usize>,
+            Option<usize>,
+            &str,
+            _,
+        ) = match row {
             Row::Same { old, new } => (&diff.new, new, Some(old), Some(new), " ", None),
             Row::Removed(old) => (&diff.old, old, Some(old), None, "−", Some(theme.removed)),
             Row::Added(new) => (&diff.new, new, None, Some(new), "+", Some(theme.added)),
@@ -326,16 +344,7 @@ impl Lines<'_> {
         let mut job = LayoutJob::default();
         job.append(&gutter, 0.0, TextFormat::simple(font.clone(), theme.weak));
         let text = side.line(index);
-        match side.colours(index) {
-            Some(spans) => {
-                for (range, colour) in spans {
-                    if let Some(piece) = text.get(range) {
-                        job.append(piece, 0.0, TextFormat::simple(font.clone(), colour));
-                    }
-                }
-            }
-            None => job.append(text, 0.0, TextFormat::simple(font.clone(), theme.text)),
-        }
+        side.append_line(&mut job, index, font, theme.text);
         let galley = ui.ctx().fonts_mut(|fonts| fonts.layout_job(job));
         // Side by side the columns keep one width; a glyph wider than a space may be cut there.
         let width = if both { width.max(galley.size().x + 2.0 * TEXT_MARGIN) } else { *width };

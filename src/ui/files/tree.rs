@@ -1,0 +1,177 @@
+//! Draws the Files tab: the filter, then either its matches or the tree, each row only when it is
+//! on screen. Files the agent changed (still undoable in Review) and files waiting in Review are
+//! marked.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use egui::{RichText, ScrollArea, TextEdit, Ui};
+
+use super::super::intents::{Intent, Intents};
+use super::super::review::ReviewView;
+use super::super::theme::{self, Theme};
+use super::super::view::ViewModel;
+use super::{FilesView, TreeRow};
+
+/// How a file stands with the agent's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    /// Changed by an applied ChangeSet that can still be undone.
+    Changed,
+    /// Named by a ChangeSet waiting in Review.
+    Proposed,
+}
+
+impl Mark {
+    fn colour(self, theme: &Theme) -> egui::Color32 {
+        match self {
+            Mark::Changed => theme.ok,
+            Mark::Proposed => theme.warning,
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Mark::Changed => "changed by the agent (undo it in Review)",
+            Mark::Proposed => "a change to it waits in Review",
+        }
+    }
+}
+
+fn marks(review: &ReviewView) -> HashMap<&str, Mark> {
+    let mut marks = HashMap::new();
+    for applied in &review.applied {
+        marks.extend(applied.files.iter().map(|f| (f.as_str(), Mark::Changed)));
+    }
+    for pending in &review.pending {
+        marks.extend(pending.files.iter().map(|f| (f.path.as_str(), Mark::Proposed)));
+    }
+    marks
+}
+
+pub fn files_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
+    if view.project.is_none() {
+        ui.label("Open a folder to see its files.");
+        return;
+    }
+    let marks = marks(&view.review);
+    let files = &mut view.files;
+    if let Some(wait) = files.poll(Instant::now(), intents) {
+        ui.ctx().request_repaint_after(wait);
+    }
+    let filter = ui.add(
+        TextEdit::singleline(&mut files.filter)
+            .hint_text("Filter files by name…")
+            .desired_width(f32::INFINITY)
+            .id_salt("aura-files-filter"),
+    );
+    if filter.changed() {
+        files.filter_changed();
+    }
+    ui.add_space(theme::SPACE_S);
+    if files.found.is_some() && !files.filter.trim().is_empty() {
+        found_ui(ui, files, &marks, intents);
+    } else {
+        tree_ui(ui, files, &marks, intents);
+    }
+}
+
+fn row_height(ui: &Ui) -> f32 {
+    ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y
+}
+
+fn found_ui(ui: &mut Ui, files: &mut FilesView, marks: &HashMap<&str, Mark>, intents: &mut Intents) {
+    let Some(found) = files.found.clone() else { return };
+    let shown = found.paths.len();
+    let summary = match found.total as usize {
+        0 => format!("No file path holds “{}”.", found.query),
+        total if total > shown => format!("{total} files match; the first {shown} are shown: type more to narrow."),
+        total => format!("{total} files match."),
+    };
+    ui.label(RichText::new(summary).weak());
+    let theme = theme::of(ui);
+    ScrollArea::vertical().id_salt("aura-files-found").auto_shrink([false, false]).show_rows(
+        ui,
+        row_height(ui),
+        shown,
+        |ui, range| {
+            for path in &found.paths[range] {
+                let mut text = RichText::new(path.as_str());
+                if let Some(mark) = marks.get(path.as_str()) {
+                    text = text.color(mark.colour(theme));
+                }
+                let selected = files.selected.as_deref() == Some(path.as_str());
+                if ui.selectable_label(selected, text).clicked() {
+                    files.selected = Some(path.clone());
+                    intents.push(Intent::OpenFile { path: path.clone(), line: None });
+                }
+            }
+        },
+    );
+}
+
+fn tree_ui(ui: &mut Ui, files: &mut FilesView, marks: &HashMap<&str, Mark>, intents: &mut Intents) {
+    if let Some(error) = files.folder("").and_then(|root| root.error.clone()) {
+        ui.colored_label(theme::of(ui).error, error);
+        return;
+    }
+    if files.folder("").is_none() {
+        ui.label(RichText::new("Reading the workspace…").weak());
+        return;
+    }
+    files.rows();
+    let files_now: &FilesView = files;
+    let rows = files_now.rows.as_deref().unwrap_or_default();
+    let count = rows.len();
+    if count == 0 {
+        ui.label(RichText::new("The workspace is empty (or every file in it is ignored).").weak());
+        return;
+    }
+    let mut clicked: Option<TreeRow> = None;
+    ScrollArea::vertical().id_salt("aura-files-tree").auto_shrink([false, false]).show_rows(
+        ui,
+        row_height(ui),
+        count,
+        |ui, range| {
+            for row in &rows[range] {
+                if row_ui(ui, row, files_now, marks) {
+                    clicked = Some(row.clone());
+                }
+            }
+        },
+    );
+    match clicked {
+        Some(row) if row.dir => files.toggle(&row.path, intents),
+        Some(row) => {
+            files.selected = Some(row.path.clone());
+            intents.push(Intent::OpenFile { path: row.path, line: None });
+        }
+        None => {}
+    }
+}
+
+/// One row: its indent, a disclosure arrow for folders, the name marked; true when clicked.
+fn row_ui(ui: &mut Ui, row: &TreeRow, files: &FilesView, marks: &HashMap<&str, Mark>) -> bool {
+    let theme = theme::of(ui);
+    ui.horizontal(|ui| {
+        ui.add_space(row.depth as f32 * theme::SPACE_XL);
+        let name = match (row.dir, files.expanded.contains(&row.path)) {
+            (true, true) => format!("▾ {}", row.name()),
+            (true, false) => format!("▸ {}", row.name()),
+            (false, _) => row.name().to_string(),
+        };
+        let mut text = RichText::new(name);
+        let mark = marks.get(row.path.as_str()).copied();
+        if let Some(mark) = mark {
+            text = text.color(mark.colour(theme));
+        }
+        let selected = files.selected.as_deref() == Some(row.path.as_str());
+        let response = ui.selectable_label(selected, text);
+        let response = match mark {
+            Some(mark) => response.on_hover_text(mark.hint()),
+            None => response,
+        };
+        response.clicked()
+    })
+    .inner
+}

@@ -1,0 +1,150 @@
+//! The Files tab and the file viewer driven as a person would, against the real engine, store and
+//! workspace in temp dirs: the tree opens folders on a click and follows a file made on disk, a
+//! file opens in its own tab, go to line and find in file move to the line, an edit is saved back
+//! to disk, and a path named in memory opens the viewer at its line.
+
+mod ui_harness;
+
+use ui_harness::{harness_with_store as harness, open_in_app, step_until};
+
+use aura::protocol::Command;
+use aura::ui::{AuraApp, Tab};
+use egui::Key;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+const LIB: &str = "src/lib.rs";
+
+fn lib_text() -> String {
+    (1..=300).map(|i| format!("pub fn line_{i}() {{}}\n")).collect()
+}
+
+fn viewer_line(app: &AuraApp, path: &str) -> Option<u32> {
+    app.view().viewer.get(path).and_then(|f| f.current_line)
+}
+
+/// Types into the single-line field whose hint or value is `label`, then presses Enter.
+fn type_in_field(harness: &mut Harness<'_, AuraApp>, hint: &str, text: &str) {
+    harness.get_by(|n| n.role() == Role::TextInput && n.placeholder().is_some_and(|p| p == hint)).focus();
+    harness.run_steps(1);
+    harness.get_by(|n| n.role() == Role::TextInput && n.placeholder().is_some_and(|p| p == hint)).type_text(text);
+    harness.run_steps(1);
+    harness.key_press(Key::Enter);
+    harness.run_steps(2);
+}
+
+#[test]
+fn the_tree_opens_a_file_that_is_gone_to_found_in_and_edited() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join(LIB), lib_text()).unwrap();
+    std::fs::write(root.join("README.md"), "# Demo\n").unwrap();
+    let mut harness = harness(data.path().join("data"), &runtime);
+    open_in_app(&mut harness, root);
+    harness.state_mut().show_tab(Tab::Files);
+    step_until(&mut harness, 1_500, "the root was never listed", |app| app.view().files.folder("").is_some());
+    harness.run_steps(2);
+
+    // A folder opens on a click; a file opens in its own tab, beside Review.
+    assert!(harness.query_by_label("lib.rs").is_none());
+    harness.get_by_label("▸ src").click();
+    step_until(&mut harness, 1_500, "src was never listed", |app| app.view().files.folder("src").is_some());
+    harness.run_steps(2);
+    harness.get_by_label("lib.rs").click();
+    harness.run_steps(1);
+    assert!(harness.state().open_tabs().contains(&Tab::File(LIB.into())));
+    step_until(&mut harness, 1_500, "the file was never read", |app| {
+        app.view().viewer.get(LIB).is_some_and(|f| f.shown().is_some())
+    });
+    harness.run_steps(2);
+    harness.get_by_label("pub fn line_1() {}");
+    harness.get_by_label("300 lines");
+    assert!(harness.query_by_label("pub fn line_250() {}").is_none(), "only the lines on screen are drawn");
+
+    // Go to line 250: the line is on screen and marked.
+    type_in_field(&mut harness, "Go to line (Ctrl+G)", "250");
+    assert_eq!(viewer_line(harness.state(), LIB), Some(250));
+    harness.run_steps(2);
+    harness.get_by_label("pub fn line_250() {}");
+
+    // Find "line_29": 11 matches (29, 290…299); Enter goes to the first, then the next.
+    type_in_field(&mut harness, "Find (Ctrl+F)", "LINE_29(");
+    harness.get_by_label("No matches");
+    let find =
+        |n: &egui_kittest::Node<'_>| n.role() == Role::TextInput && n.value().is_some_and(|v| v.starts_with("LINE"));
+    harness.get_by(find).focus();
+    harness.run_steps(1);
+    for _ in 0.."LINE_29(".len() {
+        harness.key_press(Key::Backspace);
+    }
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.placeholder().is_some_and(|p| p == "Find (Ctrl+F)"))
+        .type_text("line_29");
+    harness.run_steps(1);
+    harness.key_press(Key::Enter);
+    harness.run_steps(2);
+    harness.get_by_label("1 of 11");
+    assert_eq!(viewer_line(harness.state(), LIB), Some(29));
+    harness.key_press(Key::Enter);
+    harness.run_steps(2);
+    harness.get_by_label("2 of 11");
+    assert_eq!(viewer_line(harness.state(), LIB), Some(290));
+
+    // Edit: type at the start, Ctrl+S saves it to disk with a checkpoint.
+    harness.get_by_label("Edit").click();
+    harness.run_steps(2);
+    harness.get_by_role(Role::MultilineTextInput);
+    let editor = |n: &egui_kittest::Node<'_>| {
+        n.role() == Role::MultilineTextInput && n.value().is_some_and(|v| v.starts_with("pub fn line_1()"))
+    };
+    harness.get_by(editor).focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::Home);
+    harness.get_by(editor).type_text("// edited by hand\n");
+    harness.run_steps(2);
+    assert!(harness.state().view().viewer.get(LIB).is_some_and(|f| f.dirty()));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::S);
+    step_until(&mut harness, 1_500, "the edit was never saved", |app| {
+        app.view().viewer.get(LIB).is_some_and(|f| !f.dirty() && !f.saving)
+    });
+    let on_disk = std::fs::read_to_string(root.join(LIB)).unwrap();
+    assert_eq!(on_disk, format!("// edited by hand\n{}", lib_text()));
+    step_until(&mut harness, 1_500, "the save never became a checkpoint", |app| {
+        app.view().review.applied.iter().any(|a| a.files == [LIB.to_string()])
+    });
+
+    // A file made on disk joins the tree.
+    std::fs::write(root.join("src/made_outside.rs"), "").unwrap();
+    step_until(&mut harness, 1_500, "the tree never followed the disk", |app| {
+        app.view().files.folder("src").is_some_and(|l| l.entries.iter().any(|e| e.name == "made_outside.rs"))
+    });
+}
+
+#[test]
+fn a_path_in_memory_opens_the_viewer_at_its_line() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join(LIB), lib_text()).unwrap();
+    let mut harness = harness(data.path().join("data"), &runtime);
+    open_in_app(&mut harness, root);
+    let project = harness.state().view().project.as_ref().unwrap().project.id;
+    harness.state_mut().send(Command::SaveMemory {
+        project,
+        text: "The parser's entry point is in src/lib.rs:120.".into(),
+        tags: vec![],
+    });
+    harness.state_mut().show_tab(Tab::Memory);
+    step_until(&mut harness, 1_500, "the memory was never saved", |app| !app.view().memory.entries.is_empty());
+    harness.run_steps(2);
+    harness.get_by_label("src/lib.rs:120").click();
+    step_until(&mut harness, 1_500, "the viewer never went to the line", |app| viewer_line(app, LIB) == Some(120));
+    harness.run_steps(2);
+    harness.get_by_label("pub fn line_120() {}");
+}
