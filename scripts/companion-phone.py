@@ -149,6 +149,19 @@ def chat(page, code, crate):
         source = lib.read()
     check("file-changed-on-disk", "pub fn double(a: i64) -> i64" in source)
     check("answer-shows", browser.wait("the final answer", ANSWERED) is not None)
+    # The file the model read opens from its card, read-only, as it is on disk now (with the change).
+    link = browser.wait("the read file's link", VISIBLE, "#conversation .card.tool .path-link")
+    check("tool-card-path-is-a-link", link is not None)
+    browser.click("#conversation .card.tool .path-link")
+    shown = browser.wait(
+        "the file's text",
+        "const t = document.querySelector('#file-text');"
+        " return t && t.innerText.includes('pub fn double') && t.innerText.length;",
+    )
+    editable = browser.script("return !!document.querySelector('#file-view textarea, #file-view [contenteditable]');")
+    check("file-opens-read-only", shown is not None and not editable, f"({shown} characters, editable: {editable})")
+    browser.screenshot(f"{OUT}/phone-file.png")
+    browser.click("#file-close")
     browser.script("window.scrollTo(0, document.body.scrollHeight);")
     time.sleep(0.3)
     browser.screenshot(f"{OUT}/phone.png")

@@ -51,7 +51,7 @@ fn the_tree_opens_a_file_that_is_gone_to_found_in_and_edited() {
 
     // A folder opens on a click; a file opens in its own tab, beside Review.
     assert!(harness.query_by_label("lib.rs").is_none());
-    harness.get_by_label("▸ src").click();
+    harness.get_by_label("src").click();
     step_until(&mut harness, 1_500, "src was never listed", |app| app.view().files.folder("src").is_some());
     harness.run_steps(2);
     harness.get_by_label("lib.rs").click();

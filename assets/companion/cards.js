@@ -2,7 +2,14 @@
 
 import { h } from "./dom.js";
 import { markdown } from "./markdown.js";
-import { decideChange, decideCommand, decideOrder } from "./state.js";
+import { decideChange, decideCommand, decideOrder, openFile } from "./state.js";
+
+/// A workspace path as a button that opens the file, read-only.
+export function pathLink(path, line = null) {
+  return h("button", { type: "button", class: "path-link", onclick: () => openFile(path, line) }, line ? `${path}:${line}` : path);
+}
+
+const FILE_TOOLS = new Set(["read_file", "replace", "write_file"]);
 
 export function itemNode(item) {
   switch (item.kind) {
@@ -29,7 +36,14 @@ function toolNode(item) {
   return h(
     "div",
     { class: `card tool ${item.state ?? ""}` },
-    h("div", { class: "row" }, h("code", {}, item.call.name), h("span", { class: "muted path" }, String(target))),
+    h(
+      "div",
+      { class: "row" },
+      h("code", {}, item.call.name),
+      FILE_TOOLS.has(item.call.name) && args.path
+        ? pathLink(String(args.path), Number.isInteger(args.start_line) ? args.start_line : null)
+        : h("span", { class: "muted path" }, String(target)),
+    ),
     h("div", { class: "row" }, h("span", { class: `badge ${item.state ?? ""}` }, status), h("span", { class: "muted" }, item.summary ?? "")),
   );
 }
@@ -190,5 +204,6 @@ export function receiptCard(receipt) {
     h("div", { class: "row" }, h("strong", {}, "Receipt"), verdictBadge(receipt)),
     h("p", {}, receipt.summary),
     commands.length ? h("ul", {}, ...commands) : null,
+    receipt.files_changed?.length ? h("div", { class: "files" }, "Files: ", ...receipt.files_changed.map((p) => pathLink(p))) : null,
   );
 }

@@ -35,7 +35,7 @@ function noProject() {
   };
 }
 
-export const state = { view: "pair", projects: [], ...noProject() };
+export const state = { view: "pair", projects: [], file: null, ...noProject() };
 
 /// Regions of the page to draw again: projects, sessions, waiting, conversation, live, composer,
 /// drones, runs, loop, view, or all.
@@ -51,8 +51,33 @@ export function forgetAll() {
 export const project = () => state.snapshot?.project.id ?? null;
 const ofProject = (session) => session === null || session === undefined || state.sessions.has(session);
 
+/// Opens a workspace file read-only over the page (the phone never writes one), at `line` when given.
+export function openFile(path, line = null) {
+  if (!project()) return;
+  state.file = { path, line, body: null };
+  send({ command: "read_file", project: project(), path });
+  dirty.add("file");
+}
+
+export function closeFile() {
+  state.file = null;
+  dirty.add("file");
+}
+
 export function apply(event) {
   switch (event.event) {
+    case "file_read":
+      if (event.project === project() && state.file?.path === event.file.path) {
+        state.file.body = event.file.body;
+        dirty.add("file");
+      }
+      break;
+    case "files_changed":
+      // The file shown changed on disk: read it again.
+      if (state.file && event.project === project() && (event.all || event.paths.includes(state.file.path))) {
+        send({ command: "read_file", project: project(), path: state.file.path });
+      }
+      break;
     case "welcome":
       // A resumed connection got what it missed replayed; a fresh one asks for the state.
       if (!state.projects.length) send({ command: "list_projects" });

@@ -5,7 +5,7 @@ import { $, h, toast, when } from "./dom.js";
 import { changeCard, commandCard, itemNode, orderCard, verdictBadge } from "./cards.js";
 import { markdown } from "./markdown.js";
 import { send } from "./link.js";
-import { chatSessions, dirty, project, selectProject, setView, state } from "./state.js";
+import { chatSessions, closeFile, dirty, project, selectProject, setView, state } from "./state.js";
 
 let frame = 0;
 
@@ -25,9 +25,48 @@ function render() {
   if (all || dirty.has("drones")) renderDrones();
   if (all || dirty.has("runs")) renderRuns();
   if (all || dirty.has("loop") || dirty.has("waiting")) renderLoop();
+  if (all || dirty.has("file")) renderFile();
   renderHeader();
   dirty.clear();
 }
+
+const MB = 1 << 20;
+
+/// The file opened from a path: its lines numbered, the one asked for scrolled to; or why not.
+function renderFile() {
+  const view = $("file-view");
+  const file = state.file;
+  view.hidden = !file;
+  if (!file) return;
+  $("file-path").textContent = file.path;
+  const body = file.body;
+  const text = $("file-text");
+  const note = (message) => text.replaceChildren(h("p", { class: "muted" }, message));
+  if (!body) return note("Reading…");
+  switch (body.kind) {
+    case "text": {
+      const lines = body.text.split("\n");
+      if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
+      const rows = lines.map((line, i) =>
+        h("div", { class: i + 1 === file.line ? "line current" : "line", id: `file-line-${i + 1}` },
+          h("span", { class: "no" }, String(i + 1)), line),
+      );
+      text.replaceChildren(body.lossy ? h("p", { class: "muted" }, "Not UTF-8: odd bytes are shown as �.") : "", h("pre", {}, ...rows));
+      if (file.line) document.getElementById(`file-line-${file.line}`)?.scrollIntoView({ block: "center" });
+      return;
+    }
+    case "binary":
+      return note(`A binary file (${body.size} bytes): not shown as text.`);
+    case "too_large":
+      return note(`This file is ${(body.size / MB).toFixed(1)} MB, more than the ${body.limit / MB} MB the viewer opens.`);
+    case "missing":
+      return note("This file is not on disk (deleted or renamed since).");
+    default:
+      return note(`This file cannot be shown: ${body.reason ?? body.kind}`);
+  }
+}
+
+$("file-close").addEventListener("click", () => closeFile());
 
 function renderView() {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== state.view;

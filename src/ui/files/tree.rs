@@ -155,12 +155,18 @@ fn row_ui(ui: &mut Ui, row: &TreeRow, files: &FilesView, marks: &HashMap<&str, M
     let theme = theme::of(ui);
     ui.horizontal(|ui| {
         ui.add_space(row.depth as f32 * theme::SPACE_XL);
-        let name = match (row.dir, files.expanded.contains(&row.path)) {
-            (true, true) => format!("▾ {}", row.name()),
-            (true, false) => format!("▸ {}", row.name()),
-            (false, _) => row.name().to_string(),
+        // The arrows are in the monospace font (the proportional one has no such glyphs); a file
+        // gets a blank of the same width, so names line up.
+        let arrow = match (row.dir, files.expanded.contains(&row.path)) {
+            (true, true) => "▾",
+            (true, false) => "▸",
+            (false, _) => " ",
         };
-        let mut text = RichText::new(name);
+        ui.label(RichText::new(arrow).monospace().color(theme.weak));
+        let mut text = RichText::new(row.name());
+        if row.dir {
+            text = text.color(theme.strong);
+        }
         let mark = marks.get(row.path.as_str()).copied();
         if let Some(mark) = mark {
             text = text.color(mark.colour(theme));
