@@ -281,15 +281,24 @@ impl AuraApp {
         }
     }
 
-    /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat (Ctrl+1…8 are the docks').
+    /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat; Ctrl+P the Files tab's filter
+    /// (Ctrl+1…9 are the docks').
     fn shortcuts(&mut self, ui: &Ui) {
-        let (palette, focus_chat) =
-            ui.input_mut(|i| (i.consume_shortcut(&palette::OPEN), i.consume_key(Modifiers::COMMAND, Key::L)));
+        let (palette, focus_chat, find_file) = ui.input_mut(|i| {
+            (
+                i.consume_shortcut(&palette::OPEN),
+                i.consume_key(Modifiers::COMMAND, Key::L),
+                i.consume_key(Modifiers::COMMAND, Key::P),
+            )
+        });
         if palette {
             self.palette.toggle();
         }
         if focus_chat {
             self.run(Action::FocusChat, ui.ctx());
+        }
+        if find_file && self.view.project.is_some() {
+            self.run(Action::FindFile, ui.ctx());
         }
     }
 
@@ -306,6 +315,10 @@ impl AuraApp {
             Action::FocusChat => {
                 intents.show(Tab::Chat);
                 ctx.memory_mut(|m| m.request_focus(egui::Id::new("aura-chat-text")));
+            }
+            Action::FindFile => {
+                intents.show(Tab::Files);
+                ctx.memory_mut(|m| m.request_focus(egui::Id::new(super::files::FILTER_ID)));
             }
             Action::StopTurn => intents.extend(self.view.chat.session.map(|session| Command::StopTurn { session })),
             Action::Loop(control) => intents.extend(project.map(|project| Command::Loop { project, control })),

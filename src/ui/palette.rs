@@ -21,6 +21,8 @@ pub enum Action {
     /// Opens the named Drone's tab with its goal field focused.
     SummonDrone(String),
     FocusChat,
+    /// The Files tab with its filter focused.
+    FindFile,
     StopTurn,
     Loop(LoopControl),
     GenerateSpecs,
@@ -60,6 +62,7 @@ pub fn actions(view: &ViewModel, placement: &Placement) -> Vec<(String, &'static
     }
     if view.project.is_some() {
         out.push(("Focus the chat input".into(), "Ctrl+L", Action::FocusChat));
+        out.push(("Go to a file by name".into(), "Ctrl+P", Action::FindFile));
         if view.chat.running {
             out.push(("Stop the chat's turn".into(), "", Action::StopTurn));
         }

@@ -15,6 +15,9 @@ use super::intents::Intents;
 
 pub use tree::files_ui;
 
+/// The filter's field, focused by Ctrl+P.
+pub const FILTER_ID: &str = "aura-files-filter";
+
 /// How long the filter waits after the last key before it asks.
 const FILTER_DELAY: Duration = Duration::from_millis(120);
 /// The most matches the filter shows.
@@ -163,7 +166,16 @@ impl FilesView {
 
     pub fn apply(&mut self, event: &Event, intents: &mut Intents) {
         match event {
-            Event::ProjectOpened { snapshot } => *self = FilesView::open(snapshot.project.id, intents),
+            Event::ProjectOpened { snapshot } => {
+                // The same project again (a reconnect, a reopen) keeps its folders open.
+                let project = snapshot.project.id;
+                let expanded = if self.project == Some(project) { std::mem::take(&mut self.expanded) } else { BTreeSet::new() };
+                *self = FilesView::open(project, intents);
+                for folder in &expanded {
+                    self.ask(folder.clone(), intents);
+                }
+                self.expanded = expanded;
+            }
             Event::FolderListed { project, listing } if Some(*project) == self.project => {
                 self.asked.remove(&listing.path);
                 if listing.error.is_some() && !listing.path.is_empty() {

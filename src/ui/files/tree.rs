@@ -11,7 +11,7 @@ use super::super::intents::{Intent, Intents};
 use super::super::review::ReviewView;
 use super::super::theme::{self, Theme};
 use super::super::view::ViewModel;
-use super::{FilesView, TreeRow};
+use super::{FILTER_ID, FilesView, TreeRow};
 
 /// How a file stands with the agent's changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn files_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
         TextEdit::singleline(&mut files.filter)
             .hint_text("Filter files by name…")
             .desired_width(f32::INFINITY)
-            .id_salt("aura-files-filter"),
+            .id(egui::Id::new(FILTER_ID)),
     );
     if filter.changed() {
         files.filter_changed();
