@@ -190,5 +190,12 @@ export function receiptCard(receipt) {
     h("div", { class: "row" }, h("strong", {}, "Receipt"), verdictBadge(receipt)),
     h("p", {}, receipt.summary),
     commands.length ? h("ul", {}, ...commands) : null,
+    receipt.commit ? h("p", { class: "muted" }, commitLine(receipt.commit)) : null,
   );
+}
+
+/// What became of the work's commit, as the desktop says it.
+function commitLine(commit) {
+  if (commit.outcome === "committed") return `Committed ${commit.hash} on ${commit.branch}`;
+  return `Not committed: ${commit.reason}`;
 }

@@ -28,6 +28,9 @@ pub fn allowed(command: &Command) -> bool {
             | Command::RunDrone { .. }
             | Command::StopDrone { .. }
             | Command::ListDrones { .. }
+            // A phone may look at the repository, never change it.
+            | Command::GitStatus { .. }
+            | Command::GitDiff { .. }
     )
 }
 
@@ -67,6 +70,17 @@ mod tests {
         assert!(!allowed(&Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: Some("sk".into()) }));
         assert!(!allowed(&Command::OpenProject { root: "/".into() }));
         assert!(!allowed(&Command::SaveLayout { layout: serde_json::Value::Null }));
+    }
+
+    #[test]
+    fn a_phone_reads_git_but_never_stages_commits_or_inits() {
+        let project = crate::domain::ProjectId::new();
+        assert!(allowed(&Command::GitStatus { project }));
+        assert!(allowed(&Command::GitDiff { project, path: "a.txt".into(), staged: false }));
+        assert!(!allowed(&Command::GitStage { project, paths: vec!["a.txt".into()] }));
+        assert!(!allowed(&Command::GitUnstage { project, paths: vec!["a.txt".into()] }));
+        assert!(!allowed(&Command::GitCommit { project, message: "m".into() }));
+        assert!(!allowed(&Command::GitInit { project }));
     }
 
     #[test]

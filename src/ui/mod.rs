@@ -10,6 +10,7 @@ mod docks;
 mod drones;
 mod folder;
 mod getting_started;
+mod git;
 mod highlight;
 mod intents;
 mod keys;

@@ -135,6 +135,9 @@ fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) 
         ui.label("Attempts per task");
         ui.add(DragValue::new(&mut settings.max_attempts).range(1..=10));
     });
+    ui.checkbox(&mut settings.commit_per_task, "Commit each verified task (git workspaces only; never pushed)")
+        .on_hover_text("A task whose receipt is Verified gets a commit of exactly its accepted changes");
+
     if settings != open.loop_settings {
         intents.send(Command::SetLoopSettings { project: open.project.id, settings });
         open.loop_settings = settings;

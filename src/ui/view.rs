@@ -17,6 +17,7 @@ use crate::protocol::{
 use super::chat::ChatView;
 use super::chat::conversations::ConversationsView;
 use super::drones::DronesView;
+use super::git::GitView;
 use super::intents::Intents;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
@@ -185,6 +186,8 @@ pub struct ViewModel {
     pub specs: SpecsView,
     /// The open project's memory entries.
     pub memory: MemoryView,
+    /// The Git tab.
+    pub git: GitView,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
@@ -216,6 +219,7 @@ impl Default for ViewModel {
             drones: DronesView::default(),
             specs: SpecsView::default(),
             memory: MemoryView::default(),
+            git: GitView::default(),
             reopen_last: false,
             awaiting_orders: Vec::new(),
             appearance: Appearance::default(),
@@ -296,6 +300,7 @@ impl ViewModel {
         self.drones.apply(&event, intents);
         self.specs.apply(&event, intents);
         self.memory.apply(&event);
+        self.git.apply(&event, intents);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }

@@ -10,8 +10,9 @@ use crate::domain::{ChangeSet, ChangeSetId, ChangeSetStatus, HunkDecision};
 use crate::protocol::{AppliedChange, ChangeSetDecision, Command, Event};
 
 pub use panel::review_ui;
+pub(in crate::ui) use panel::diff_ui;
 
-use diff::FileDiff;
+pub(in crate::ui) use diff::FileDiff;
 
 use super::intents::Intents;
 
