@@ -962,7 +962,9 @@ pub enum GitProblem {
     NotARepo,
     /// The `git` command is not installed.
     GitMissing,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 /// One file's change as the Git tab's diff view draws it.

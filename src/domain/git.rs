@@ -102,7 +102,9 @@ impl GitStatus {
             return Some("the repository has unresolved conflicts: resolve them and commit, then retry".into());
         }
         match self.operation {
-            RepoOperation::Rebase => Some("a rebase is in progress: finish it (`git rebase --continue`) or abort it".into()),
+            RepoOperation::Rebase => {
+                Some("a rebase is in progress: finish it (`git rebase --continue`) or abort it".into())
+            }
             RepoOperation::Merge => Some("a merge is in progress: commit it or abort it (`git merge --abort`)".into()),
             RepoOperation::CherryPick => Some("a cherry-pick is in progress: finish it or abort it".into()),
             RepoOperation::Revert => Some("a revert is in progress: finish it or abort it".into()),

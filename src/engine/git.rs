@@ -125,7 +125,8 @@ pub async fn commit_work(journal: &Journal, work: WorkCommit<'_>) -> CommitOutco
 /// last (a file changed twice in a task is one change in its commit).
 pub fn accepted_changes(changesets: &[ChangeSet]) -> Vec<FileChange> {
     let mut by_path: BTreeMap<String, FileChange> = BTreeMap::new();
-    let applied = changesets.iter().filter(|c| matches!(c.status, ChangeSetStatus::Applied | ChangeSetStatus::PartlyApplied));
+    let applied =
+        changesets.iter().filter(|c| matches!(c.status, ChangeSetStatus::Applied | ChangeSetStatus::PartlyApplied));
     for changeset in applied {
         let whole = changeset.status == ChangeSetStatus::Applied;
         for change in changeset.files.iter().filter_map(|f| super::review::accepted_change(f, whole)) {

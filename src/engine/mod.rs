@@ -487,7 +487,9 @@ impl Engine {
                 self.save_spec(seq, project, path, text, expected_hash).await
             }
             Command::GitStatus { project } => self.git_action(project, git::GitAction::Status),
-            Command::GitDiff { project, path, staged } => self.git_action(project, git::GitAction::Diff { path, staged }),
+            Command::GitDiff { project, path, staged } => {
+                self.git_action(project, git::GitAction::Diff { path, staged })
+            }
             Command::GitStage { project, paths } => self.git_action(project, git::GitAction::Stage(paths)),
             Command::GitUnstage { project, paths } => self.git_action(project, git::GitAction::Unstage(paths)),
             Command::GitCommit { project, message } => self.git_action(project, git::GitAction::Commit(message)),

@@ -75,7 +75,8 @@ pub fn commit_changes(root: &Path, request: &CommitRequest<'_>) -> Result<Option
             return Err(GitError::DoesNotApply(String::from_utf8_lossy(&out.stderr).trim().to_string()));
         }
         let tree = line(&exec(with_index().arg("write-tree"))?);
-        let head_tree = if status.unborn { None } else { Some(line(&exec(git(top).args(["rev-parse", "HEAD^{tree}"]))?)) };
+        let head_tree =
+            if status.unborn { None } else { Some(line(&exec(git(top).args(["rev-parse", "HEAD^{tree}"]))?)) };
         if head_tree.as_deref() == Some(tree.as_str()) {
             return Ok(None);
         }

@@ -23,10 +23,10 @@ pub fn file_diff(root: &Path, path: &str, staged: bool) -> Result<FileChange, Gi
         (index, on_disk(root, path)?)
     };
     let text = |bytes: Option<Vec<u8>>| {
-        bytes.map(String::from_utf8).transpose().map_err(|_| GitError::NotText {
-            path: path.to_string(),
-            why: "it is not UTF-8 text (binary?)".into(),
-        })
+        bytes
+            .map(String::from_utf8)
+            .transpose()
+            .map_err(|_| GitError::NotText { path: path.to_string(), why: "it is not UTF-8 text (binary?)".into() })
     };
     Ok(file_change(path, text(before)?, text(after)?))
 }

@@ -70,7 +70,7 @@ pub fn locate(root: &Path) -> Result<Repo, GitError> {
 
 /// Refuses paths that could leave the workspace: absolute ones and any with `..`.
 fn checked(path: &str) -> Result<&str, GitError> {
-    let inside = !path.is_empty()
-        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    let inside =
+        !path.is_empty() && Path::new(path).components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
     if inside { Ok(path) } else { Err(GitError::BadPath(path.to_string())) }
 }

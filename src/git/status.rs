@@ -134,7 +134,10 @@ u UU N... 100644 100644 100644 100644 d1 d2 d3 both.rs\0\
         assert_eq!((status.ahead, status.behind, status.detached, status.unborn), (2, 1, false, false));
         let paths: Vec<&str> = status.entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["src/a.rs", "new file.txt", "b.rs", "both.rs", "notes.md"]);
-        assert_eq!((status.entries[0].staged.clone(), status.entries[0].unstaged.clone()), (None, Some(GitChange::Modified)));
+        assert_eq!(
+            (status.entries[0].staged.clone(), status.entries[0].unstaged.clone()),
+            (None, Some(GitChange::Modified))
+        );
         assert_eq!(status.entries[1].staged, Some(GitChange::Added));
         assert_eq!(status.entries[2].staged, Some(GitChange::Renamed { from: "old b.rs".into() }));
         assert!(status.entries[3].conflicted && status.entries[4].untracked);

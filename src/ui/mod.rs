@@ -43,6 +43,7 @@ pub use chat::{ChatItem, ChatView, OrderDraft};
 pub use companion::CompanionSwitch;
 pub use docks::default_layout;
 pub use folder::FolderPicker;
+pub use git::{GitView, mark_colour};
 pub use layout::{Axis, Geometry, Layout, Pane, WindowLayout};
 pub use memory::MemoryView;
 pub use review::ReviewView;

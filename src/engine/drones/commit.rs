@@ -15,10 +15,7 @@ use super::super::git::{WorkCommit, accepted_changes, commit_work};
 fn drone_message(run: &DroneRun, receipt: &Receipt) -> String {
     let goal = run.goal.lines().next().unwrap_or_default();
     let verdict = format!("{:?}", receipt.verdict).to_lowercase();
-    format!(
-        "Drone {}: {goal}\n\nReceipt: {verdict}: {}\n\nAura-Receipt: {}\n",
-        run.drone, receipt.summary, receipt.id
-    )
+    format!("Drone {}: {goal}\n\nReceipt: {verdict}: {}\n\nAura-Receipt: {}\n", run.drone, receipt.summary, receipt.id)
 }
 
 /// The commit of what the run merged into the workspace; `None` when it merged nothing.

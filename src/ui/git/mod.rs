@@ -8,7 +8,7 @@ mod panel;
 use crate::domain::{FileChange, GitMark, ProjectId};
 use crate::protocol::{Command, Event, GitCommitInfo, GitReport};
 
-pub use panel::git_ui;
+pub use panel::{git_ui, mark_colour};
 
 use super::intents::Intents;
 use super::review::FileDiff;
@@ -119,9 +119,9 @@ impl GitView {
         let Some(shown) = &self.shown else { return };
         let (path, staged) = (shown.path.clone(), shown.staged);
         let entries = self.report.as_ref().and_then(|r| r.status.as_ref()).map(|s| s.entries.as_slice()).unwrap_or(&[]);
-        let still = entries.iter().any(|e| {
-            e.path == path && if staged { e.staged.is_some() } else { e.unstaged.is_some() || e.untracked }
-        });
+        let still = entries
+            .iter()
+            .any(|e| e.path == path && if staged { e.staged.is_some() } else { e.unstaged.is_some() || e.untracked });
         if still {
             self.show(&path, staged, intents);
         } else {
@@ -136,7 +136,10 @@ mod tests {
     use crate::domain::{GitEntry, GitStatus};
 
     fn report(entries: Vec<GitEntry>) -> GitReport {
-        GitReport { status: Some(GitStatus { branch: Some("main".into()), entries, ..GitStatus::default() }), problem: None }
+        GitReport {
+            status: Some(GitStatus { branch: Some("main".into()), entries, ..GitStatus::default() }),
+            problem: None,
+        }
     }
 
     #[test]

@@ -43,16 +43,16 @@ pub fn git_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     header_ui(ui, git, &status, intents);
     ui.separator();
     let third = (ui.available_width() / 3.0).max(160.0);
-    egui::Panel::left(Id::new("aura-git-files"))
-        .resizable(true)
-        .default_size(260.0_f32.min(third * 1.5))
-        .show(ui, |ui| {
+    egui::Panel::left(Id::new("aura-git-files")).resizable(true).default_size(260.0_f32.min(third * 1.5)).show(
+        ui,
+        |ui| {
             ScrollArea::vertical().id_salt("aura-git-lists").show(ui, |ui| {
                 files_ui(ui, git, &status, intents);
                 ui.separator();
                 commit_ui(ui, git, &status, intents);
             });
-        });
+        },
+    );
     shown_ui(ui, git);
 }
 
@@ -165,7 +165,9 @@ fn file_row_ui(ui: &mut Ui, git: &mut GitView, entry: &GitEntry, staged: bool, i
 }
 
 fn commit_ui(ui: &mut Ui, git: &mut GitView, status: &GitStatus, intents: &mut Intents) {
-    ui.add(TextEdit::multiline(&mut git.message).hint_text("Commit message").desired_rows(3).desired_width(f32::INFINITY));
+    ui.add(
+        TextEdit::multiline(&mut git.message).hint_text("Commit message").desired_rows(3).desired_width(f32::INFINITY),
+    );
     let staged = status.entries.iter().any(|e| e.staged.is_some());
     let ready = staged && !git.message.trim().is_empty() && status.commit_refusal().is_none();
     let commit = ui

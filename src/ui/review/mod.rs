@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use crate::domain::{ChangeSet, ChangeSetId, ChangeSetStatus, HunkDecision};
 use crate::protocol::{AppliedChange, ChangeSetDecision, Command, Event};
 
-pub use panel::review_ui;
 pub(in crate::ui) use panel::diff_ui;
+pub use panel::review_ui;
 
 pub(in crate::ui) use diff::FileDiff;
 

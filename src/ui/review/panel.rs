@@ -186,7 +186,14 @@ fn line_width(ui: &mut Ui, diff: &FileDiff, font: &FontId, mode: DiffMode) -> f3
 
 /// A file's diff, only the visible rows drawn. With `decide`, each hunk header has Accept and
 /// Reject (Review); without, it is only read (the Git tab).
-pub(in crate::ui) fn diff_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, mode: DiffMode, salt: Id, decide: bool) {
+pub(in crate::ui) fn diff_ui(
+    ui: &mut Ui,
+    diff: &FileDiff,
+    change: &mut FileChange,
+    mode: DiffMode,
+    salt: Id,
+    decide: bool,
+) {
     let row_h = row_height(ui);
     let theme = theme::of(ui);
     let font = TextStyle::Monospace.resolve(ui.style());
@@ -196,7 +203,8 @@ pub(in crate::ui) fn diff_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChan
         DiffMode::SideBySide => diff.split.len(),
     };
     let lines = Lines { diff, theme, font, row_h, width };
-    let spanning = |ui: &mut Ui, change: &mut FileChange, row| spanning_row_ui(ui, diff, change, row, theme, row_h, decide);
+    let spanning =
+        |ui: &mut Ui, change: &mut FileChange, row| spanning_row_ui(ui, diff, change, row, theme, row_h, decide);
     ScrollArea::both().id_salt(salt).auto_shrink([false, false]).show_rows(ui, row_h, count, |ui, range| {
         for at in range {
             match mode {
