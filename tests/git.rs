@@ -376,3 +376,55 @@ fn a_hook_that_refuses_the_tasks_commit_is_on_its_receipt_and_the_loop_goes_on()
     assert_eq!(std::fs::read_to_string(root.join("notes.txt")).unwrap(), "done\n", "nothing is lost");
     assert_eq!(git_ok(root, &["diff", "--cached", "--name-only"]), "staged.txt");
 }
+
+#[test]
+fn a_drones_merged_result_is_committed_the_same_way() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    init(root);
+    write(root, "README.md", "# adder\n");
+    write(root, "Makefile", "test:\n\tgrep -q adder README.md\n");
+    let manifest = "name = \"docs\"\nrole = \"docs\"\ninstructions = \"Write docs.\"\nmodel = \"openai/docs-model\"\ntool_policy = \"normal_review\"\ntriggers = []\n";
+    write(root, ".aura/drones/docs.toml", manifest);
+    commit_all(root, "start");
+    write(root, "NOTES.md", "the user's draft\n");
+    let docs = "# adder\n\nAdds two numbers.\n";
+    let turns = vec![
+        Turn::steps(vec![call("write_file", json!({"path": "README.md", "content": docs}))]),
+        text("Wrote README.md."),
+    ];
+    let emulator = runtime.block_on(Emulator::start(Script::new(vec![]).for_model("docs-model", turns))).unwrap();
+    let mut client = launch(&runtime, &data.path().join("data"));
+    let project = open_project(&mut client, root);
+    use_emulator(&mut client, project, &emulator, LoopSettings::default());
+    let check = aura::domain::Check {
+        kind: aura::domain::CheckKind::Test,
+        command: "make test".into(),
+        source: "settings".into(),
+    };
+    client.send(Command::SetChecks { project, checks: vec![check] });
+    client.send(Command::RunDrone { project, drone: "docs".into(), goal: "document add".into() });
+    let proposed = wait(&client, |e| match e {
+        Event::ChangeSetProposed { changeset } => Some(changeset.id),
+        _ => None,
+    });
+    client.send(Command::DecideChangeSet {
+        changeset: proposed,
+        decision: aura::protocol::ChangeSetDecision::AcceptAll,
+        comment: None,
+    });
+    let receipt = wait(&client, |e| match e {
+        Event::DroneRunFinished { run } => run.receipt.clone().filter(|r| r.commit.is_some()),
+        _ => None,
+    });
+    assert_eq!(receipt.verdict, Verdict::Verified, "{}", receipt.summary);
+    let Some(CommitOutcome::Committed { hash, .. }) = &receipt.commit else { panic!("{:?}", receipt.commit) };
+    assert_eq!(&git_ok(root, &["rev-parse", "--short", "HEAD"]), hash);
+    let message = git_ok(root, &["log", "-1", "--format=%B"]);
+    assert!(message.starts_with("Drone docs: document add\n"), "{message}");
+    assert!(message.contains(&format!("Aura-Receipt: {}", receipt.id)), "{message}");
+    assert_eq!(git_ok(root, &["show", "--name-only", "--format=", "HEAD"]), "README.md");
+    assert_eq!(git_ok(root, &["status", "--porcelain"]), "?? NOTES.md", "the user's draft is left alone");
+}
