@@ -7,12 +7,19 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::{FileChange, FileChangeKind, GitStatus, RepoOperation};
 
 use super::runner::{exec, failed, git, line, output};
 use super::status::{short_head, status};
 use super::{GitError, locate, patch};
+
+static COMMITS: Mutex<()> = Mutex::new(());
+
+/// Tells scratch files of commits made in the same millisecond apart.
+static SCRATCH: AtomicU64 = AtomicU64::new(0);
 
 /// What to commit and how to say it.
 pub struct CommitRequest<'a> {
@@ -42,9 +49,9 @@ pub(super) fn run_commit(dir: &Path, command: &mut Command) -> Result<(), GitErr
     let hooks = exec(git(dir).args(["rev-parse", "--git-path", "hooks/pre-commit", "--git-path", "hooks/commit-msg"]))?;
     let hooked = String::from_utf8_lossy(&hooks).lines().any(|hook| dir.join(hook).is_file());
     if hooked {
-        let mut output = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        output.push_str(String::from_utf8_lossy(&out.stderr).trim());
-        return Err(GitError::HookFailed { output: output.trim().to_string() });
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let output = [stdout.trim(), stderr.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+        return Err(GitError::HookFailed { output: output.join("\n") });
     }
     Err(failed(command, &out))
 }
@@ -52,6 +59,8 @@ pub(super) fn run_commit(dir: &Path, command: &mut Command) -> Result<(), GitErr
 /// Commits `request.changes` on the current branch: `Ok(None)` when they change nothing against
 /// HEAD, else the new commit's short hash and its branch.
 pub fn commit_changes(root: &Path, request: &CommitRequest<'_>) -> Result<Option<(String, String)>, GitError> {
+    // One at a time in this process: a commit built on a HEAD another one just moved would undo it.
+    let _one = COMMITS.lock().unwrap_or_else(|p| p.into_inner());
     let status = status(root)?;
     refuse_if_busy(&status)?;
     let repo = locate(root)?;
@@ -111,7 +120,7 @@ struct Scratch {
 
 impl Scratch {
     fn new(top: &Path) -> Result<Scratch, GitError> {
-        let unique = format!("{}-{}", std::process::id(), crate::domain::now_millis());
+        let unique = format!("{}-{}", std::process::id(), SCRATCH.fetch_add(1, Ordering::Relaxed));
         let index = format!("aura-commit-{unique}.index");
         let patch = format!("aura-commit-{unique}.patch");
         let out = exec(git(top).args(["rev-parse", "--git-path", &index, "--git-path", &patch]))?;

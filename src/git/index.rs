@@ -33,7 +33,7 @@ pub fn unstage(root: &Path, paths: &[String]) -> Result<(), GitError> {
 /// Refused mid-rebase, mid-merge, with conflicts or on a detached HEAD.
 pub fn commit_index(root: &Path, message: &str) -> Result<String, GitError> {
     if message.trim().is_empty() {
-        return Err(GitError::Git { command: "commit".into(), stderr: "write a commit message first".into() });
+        return Err(GitError::NoMessage);
     }
     super::commit::refuse_if_busy(&status(root)?)?;
     let mut command = git(root);
@@ -50,7 +50,7 @@ pub fn init(root: &Path) -> Result<(), GitError> {
 
 fn each_checked(paths: &[String]) -> Result<Vec<&str>, GitError> {
     if paths.is_empty() {
-        return Err(GitError::BadPath(String::new()));
+        return Err(GitError::NoPaths);
     }
     paths.iter().map(|p| checked(p)).collect()
 }

@@ -40,6 +40,10 @@ pub enum GitError {
     DoesNotApply(String),
     #[error("`{0}` is not a path inside the workspace")]
     BadPath(String),
+    #[error("name at least one file")]
+    NoPaths,
+    #[error("write a commit message first")]
+    NoMessage,
     #[error("`{path}` cannot be shown as text: {why}")]
     NotText { path: String, why: String },
     #[error("`git {command}` failed: {stderr}")]

@@ -307,12 +307,13 @@ impl Job {
             // Merged or discarded, the worktree has done its work. Dropped (the engine stopped),
             // it is removed at the next start.
             let decided = waiting.decided().await;
-            remove(tree, self.run.id, &self.journal).await;
             let merged = decided.map(|d| vec![d.changeset]).unwrap_or_default();
-            // Merged: committed, and the receipt issued again with the commit on it.
+            // Merged: committed, and the receipt issued again with the commit on it, before the
+            // worktree goes (a headless `--apply` ends when it is gone).
             if let Some(commit) = commit_run(&self.journal, &self.root, &self.run, &receipt, &merged).await {
                 self.finish(Receipt { commit: Some(commit), ..receipt }).await;
             }
+            remove(tree, self.run.id, &self.journal).await;
         }
     }
 

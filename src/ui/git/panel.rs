@@ -109,30 +109,32 @@ fn files_ui(ui: &mut Ui, git: &mut GitView, status: &GitStatus, intents: &mut In
     let staged: Vec<&GitEntry> = status.entries.iter().filter(|e| e.staged.is_some()).collect();
     let unstaged: Vec<&GitEntry> =
         status.entries.iter().filter(|e| e.unstaged.is_some() || e.untracked || e.conflicted).collect();
-    ui.horizontal(|ui| {
-        ui.strong(format!("Staged ({})", staged.len()));
-        let paths: Vec<String> = staged.iter().map(|e| e.path.clone()).collect();
-        if !paths.is_empty() && ui.small_button("Unstage all").clicked() {
-            git.act(|project| Command::GitUnstage { project, paths }, intents);
-        }
-    });
-    for entry in &staged {
-        file_row_ui(ui, git, entry, true, intents);
-    }
+    side_ui(ui, git, &staged, true, intents);
     ui.add_space(theme::SPACE_S);
-    ui.horizontal(|ui| {
-        ui.strong(format!("Changes ({})", unstaged.len()));
-        let paths: Vec<String> = unstaged.iter().map(|e| e.path.clone()).collect();
-        if !paths.is_empty() && ui.small_button("Stage all").clicked() {
-            git.act(|project| Command::GitStage { project, paths }, intents);
-        }
-    });
-    for entry in &unstaged {
-        file_row_ui(ui, git, entry, false, intents);
-    }
+    side_ui(ui, git, &unstaged, false, intents);
     if status.entries.is_empty() {
         ui.label(RichText::new("Nothing to commit: the work tree is clean.").weak());
     }
+}
+
+/// The staged or the unstaged files, under a title with the action for all of them.
+fn side_ui(ui: &mut Ui, git: &mut GitView, entries: &[&GitEntry], staged: bool, intents: &mut Intents) {
+    let (title, all) = if staged { ("Staged", "Unstage all") } else { ("Changes", "Stage all") };
+    ui.horizontal(|ui| {
+        ui.strong(format!("{title} ({})", entries.len()));
+        let paths: Vec<String> = entries.iter().map(|e| e.path.clone()).collect();
+        if !paths.is_empty() && ui.small_button(all).clicked() {
+            git.act(|project| change_index(project, paths, staged), intents);
+        }
+    });
+    for entry in entries {
+        file_row_ui(ui, git, entry, staged, intents);
+    }
+}
+
+/// Unstages paths that are staged, stages the others.
+fn change_index(project: crate::domain::ProjectId, paths: Vec<String>, staged: bool) -> Command {
+    if staged { Command::GitUnstage { project, paths } } else { Command::GitStage { project, paths } }
 }
 
 /// One file: its letter in its mark's colour, its path (a click shows the diff) and its action.
@@ -152,13 +154,14 @@ fn file_row_ui(ui: &mut Ui, git: &mut GitView, entry: &GitEntry, staged: bool, i
             if ui.selectable_label(chosen, &entry.path).clicked() {
                 git.show(&entry.path, staged, intents);
             }
-            let paths = vec![entry.path.clone()];
-            if staged {
-                if ui.small_button("Unstage").on_hover_text("Keep the change, take it out of the commit").clicked() {
-                    git.act(|project| Command::GitUnstage { project, paths }, intents);
-                }
-            } else if ui.small_button("Stage").on_hover_text("Put this change into the next commit").clicked() {
-                git.act(|project| Command::GitStage { project, paths }, intents);
+            let (label, hint) = if staged {
+                ("Unstage", "Keep the change, take it out of the commit")
+            } else {
+                ("Stage", "Put this change into the next commit")
+            };
+            if ui.small_button(label).on_hover_text(hint).clicked() {
+                let paths = vec![entry.path.clone()];
+                git.act(|project| change_index(project, paths, staged), intents);
             }
         });
     });
