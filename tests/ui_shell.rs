@@ -37,6 +37,7 @@ fn every_tab_is_present_and_draws_without_a_project() {
             Tab::Drones => "Open a project to see its Drones.",
             Tab::Companion => "Off: nothing is listening. Turn it on to pair a phone.",
             Tab::Drone(_) => "Open a project to summon its Drones.",
+            Tab::Git => "Open a project to see its git status.",
         };
         harness.get_by_label(shown);
     }
