@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::{FileChange, FileChangeKind, GitStatus, RepoOperation};
 
-use super::runner::{exec, failed, git, line, output};
-use super::status::{short_head, status};
-use super::{GitError, locate, patch};
+use super::runner::{exec, failed, git, output};
+use super::status::{short_head, tracked_status};
+use super::{GitError, patch};
 
 static COMMITS: Mutex<()> = Mutex::new(());
 
@@ -40,11 +40,12 @@ pub(super) fn refuse_if_busy(status: &GitStatus) -> Result<(), GitError> {
     }
 }
 
-/// Runs a prepared `git commit`; a failure while a commit hook is installed is the hook's.
-pub(super) fn run_commit(dir: &Path, command: &mut Command) -> Result<(), GitError> {
+/// Runs a prepared `git commit`, its output when it succeeds; a failure while a commit hook is
+/// installed is the hook's.
+pub(super) fn run_commit(dir: &Path, command: &mut Command) -> Result<String, GitError> {
     let out = output(command)?;
     if out.status.success() {
-        return Ok(());
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     let hooks = exec(git(dir).args(["rev-parse", "--git-path", "hooks/pre-commit", "--git-path", "hooks/commit-msg"]))?;
     let hooked = String::from_utf8_lossy(&hooks).lines().any(|hook| dir.join(hook).is_file());
@@ -61,41 +62,15 @@ pub(super) fn run_commit(dir: &Path, command: &mut Command) -> Result<(), GitErr
 pub fn commit_changes(root: &Path, request: &CommitRequest<'_>) -> Result<Option<(String, String)>, GitError> {
     // One at a time in this process: a commit built on a HEAD another one just moved would undo it.
     let _one = COMMITS.lock().unwrap_or_else(|p| p.into_inner());
-    let status = status(root)?;
+    let status = tracked_status(root)?;
     refuse_if_busy(&status)?;
-    let repo = locate(root)?;
-    let top = &repo.toplevel;
-    let scratch = Scratch::new(top)?;
-    let result = (|| {
-        fs::write(&scratch.patch, patch::patch(request.changes, &repo.prefix)).map_err(scratch.io(&scratch.patch))?;
-        let with_index = || {
-            let mut command = git(top);
-            command.env("GIT_INDEX_FILE", &scratch.index);
-            command
-        };
-        if status.unborn {
-            exec(with_index().args(["read-tree", "--empty"]))?;
-        } else {
-            exec(with_index().args(["read-tree", "HEAD"]))?;
-        }
-        let mut apply = with_index();
-        let out = output(apply.args(["apply", "--cached", "--whitespace=nowarn"]).arg(&scratch.patch))?;
-        if !out.status.success() {
-            return Err(GitError::DoesNotApply(String::from_utf8_lossy(&out.stderr).trim().to_string()));
-        }
-        let tree = line(&exec(with_index().arg("write-tree"))?);
-        let head_tree =
-            if status.unborn { None } else { Some(line(&exec(git(top).args(["rev-parse", "HEAD^{tree}"]))?)) };
-        if head_tree.as_deref() == Some(tree.as_str()) {
-            return Ok(None);
-        }
-        let mut commit = with_index();
-        run_commit(top, commit.args(["commit", "-q", "--cleanup=whitespace", "-m", request.message]))?;
-        Ok(Some(short_head(top)?))
-    })();
+    let scratch = Scratch::new(root)?;
+    let hash = scratch.commit(request, status.unborn);
+    let top = scratch.top.clone();
+    let prefix = scratch.prefix.clone();
     drop(scratch);
-    let Some(hash) = result? else { return Ok(None) };
-    settle_user_index(top, &repo.prefix, request.changes)?;
+    let Some(hash) = hash? else { return Ok(None) };
+    settle_user_index(&top, &prefix, request.changes)?;
     Ok(Some((hash, status.branch.unwrap_or_default())))
 }
 
@@ -112,29 +87,78 @@ fn settle_user_index(top: &Path, prefix: &str, changes: &[FileChange]) -> Result
     Ok(())
 }
 
-/// The temporary index and patch, in the repository's git folder; deleted when dropped.
+/// Where a commit is prepared: the repository's toplevel, the workspace's place in it, the
+/// user's index, and the scratch index and patch in the git folder (deleted when dropped).
 struct Scratch {
+    top: PathBuf,
+    prefix: String,
+    user_index: PathBuf,
     index: PathBuf,
     patch: PathBuf,
 }
 
 impl Scratch {
-    fn new(top: &Path) -> Result<Scratch, GitError> {
+    /// All the paths from one `rev-parse` (each git run costs milliseconds).
+    fn new(root: &Path) -> Result<Scratch, GitError> {
         let unique = format!("{}-{}", std::process::id(), SCRATCH.fetch_add(1, Ordering::Relaxed));
-        let index = format!("aura-commit-{unique}.index");
-        let patch = format!("aura-commit-{unique}.patch");
-        let out = exec(git(top).args(["rev-parse", "--git-path", &index, "--git-path", &patch]))?;
+        let (index, patch) = (format!("aura-commit-{unique}.index"), format!("aura-commit-{unique}.patch"));
+        let mut command = git(root);
+        command.args(["rev-parse", "--show-toplevel", "--show-prefix", "--git-path", "index"]);
+        let out = exec(command.args(["--git-path", &index, "--git-path", &patch]))?;
         let text = String::from_utf8_lossy(&out);
-        let mut lines = text.lines().map(|p| top.join(p));
-        match (lines.next(), lines.next()) {
-            (Some(index), Some(patch)) => Ok(Scratch { index, patch }),
-            _ => Err(GitError::Git { command: "rev-parse --git-path".into(), stderr: text.into_owned() }),
-        }
+        let lines: Vec<&str> = text.lines().collect();
+        let [top, prefix, user_index, index, patch] = lines[..] else {
+            return Err(GitError::Git { command: "rev-parse".into(), stderr: text.into_owned() });
+        };
+        let at = |path: &str| root.join(path);
+        Ok(Scratch {
+            top: top.into(),
+            prefix: prefix.into(),
+            user_index: at(user_index),
+            index: at(index),
+            patch: at(patch),
+        })
     }
 
-    fn io<'a>(&self, path: &'a Path) -> impl FnOnce(std::io::Error) -> GitError + 'a {
-        move |source| GitError::Io { path: path.to_path_buf(), source }
+    fn with_index(&self) -> Command {
+        let mut command = git(&self.top);
+        command.env("GIT_INDEX_FILE", &self.index);
+        command
     }
+
+    /// HEAD's files with the patch applied, committed: the short hash, or `None` if nothing changed.
+    fn commit(&self, request: &CommitRequest<'_>, unborn: bool) -> Result<Option<String>, GitError> {
+        fs::write(&self.patch, patch::patch(request.changes, &self.prefix)).map_err(io(&self.patch))?;
+        if unborn {
+            exec(self.with_index().args(["read-tree", "--empty"]))?;
+        } else {
+            // From a copy of the user's index, so the files git already knows unchanged keep their
+            // stat data and are not read again; `-m` then takes every entry from HEAD.
+            if self.user_index.is_file() {
+                fs::copy(&self.user_index, &self.index).map_err(io(&self.index))?;
+            }
+            exec(self.with_index().args(["read-tree", "-m", "HEAD"]))?;
+        }
+        let out = output(self.with_index().args(["apply", "--cached", "--whitespace=nowarn"]).arg(&self.patch))?;
+        if !out.status.success() {
+            return Err(GitError::DoesNotApply(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+        }
+        if !unborn && output(self.with_index().args(["diff-index", "--cached", "--quiet", "HEAD"]))?.status.success() {
+            return Ok(None);
+        }
+        let mut commit = self.with_index();
+        let said = run_commit(&self.top, commit.args(["commit", "--cleanup=whitespace", "-m", request.message]))?;
+        // `[main abc1234] Task 01.1: …`, or `[main (root-commit) abc1234] …`.
+        let hash = said.lines().next().and_then(|l| l.split(']').next()).and_then(|l| l.split_whitespace().last());
+        match hash {
+            Some(hash) => Ok(Some(hash.to_string())),
+            None => short_head(&self.top).map(Some),
+        }
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> GitError + '_ {
+    move |source| GitError::Io { path: path.to_path_buf(), source }
 }
 
 impl Drop for Scratch {

@@ -10,13 +10,24 @@ use super::runner::{exec, git, line};
 
 /// The workspace's status. Paths are relative to `root`; changes outside it are left out.
 pub fn status(root: &Path) -> Result<GitStatus, GitError> {
-    let out = exec(git(root).args(["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--", "."]))
-        .map_err(|e| match e {
+    read_status(root, "--untracked-files=all")
+}
+
+/// The status without untracked files, which a commit does not need (and which cost a walk of the
+/// work tree).
+pub(super) fn tracked_status(root: &Path) -> Result<GitStatus, GitError> {
+    read_status(root, "--untracked-files=no")
+}
+
+fn read_status(root: &Path, untracked: &str) -> Result<GitStatus, GitError> {
+    let out = exec(git(root).args(["status", "--porcelain=v2", "--branch", "-z", untracked, "--", "."])).map_err(
+        |e| match e {
             GitError::Git { stderr, .. } if stderr.contains("not a git repository") => {
                 GitError::NotARepo(root.to_path_buf())
             }
             other => other,
-        })?;
+        },
+    )?;
     let mut status = parse_status(&out);
     status.operation = operation(root)?;
     Ok(status)
