@@ -428,3 +428,39 @@ fn a_drones_merged_result_is_committed_the_same_way() {
     assert_eq!(git_ok(root, &["show", "--name-only", "--format=", "HEAD"]), "README.md");
     assert_eq!(git_ok(root, &["status", "--porcelain"]), "?? NOTES.md", "the user's draft is left alone");
 }
+
+/// `aura run` (the real binary) over the loop workspace against the emulator; its output.
+fn aura_run(root: &Path, extra: &[&str]) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let emulator = runtime.block_on(Emulator::start(Script::new(loop_turns()))).unwrap();
+    let base = emulator.base_url(aura::llm::ProviderKind::Openai);
+    let out = Process::new(env!("CARGO_BIN_EXE_aura"))
+        .args(["run", "--workspace"])
+        .arg(root)
+        .args(["--provider", "openai", "--base-url", &base, "--model", "emu", "--max-attempts", "1"])
+        .args(extra)
+        .env("AURA_DATA_DIR", data.path())
+        .env("AURA_LOG", "aura=warn")
+        .output()
+        .unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "blocked on the failed task:\n{log}");
+    log
+}
+
+#[test]
+fn aura_run_prints_the_commit_and_no_commit_turns_it_off() {
+    let workspace = tempfile::tempdir().unwrap();
+    loop_workspace(workspace.path());
+    let log = aura_run(workspace.path(), &[]);
+    let hash = git_ok(workspace.path(), &["rev-parse", "--short", "HEAD"]);
+    assert!(log.contains(&format!("committed {hash} on main")), "{log}");
+
+    let workspace = tempfile::tempdir().unwrap();
+    loop_workspace(workspace.path());
+    let start = git_ok(workspace.path(), &["rev-parse", "HEAD"]);
+    let log = aura_run(workspace.path(), &["--no-commit"]);
+    assert!(log.contains("not committed: commits per task are off"), "{log}");
+    assert_eq!(git_ok(workspace.path(), &["rev-parse", "HEAD"]), start);
+}

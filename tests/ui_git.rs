@@ -82,6 +82,14 @@ fn a_file_is_diffed_staged_and_committed_from_the_git_tab() {
     assert_eq!(git(root, &["log", "-1", "--format=%s"]), "Add the second line");
     assert_eq!(git(root, &["status", "--porcelain"]), "?? notes.md", "only what was staged was committed");
     harness.get_by_label_contains("Committed ");
+
+    // Settings turns the commit per task off for this project, and the engine stores it.
+    harness.state_mut().show_tab(Tab::Settings);
+    harness.run_steps(2);
+    harness.get_by_label("Commit each verified task (git workspaces only; never pushed)").click();
+    step_until(&mut harness, 1_500, "the setting never landed", |app| {
+        app.view().project.as_ref().is_some_and(|p| !p.loop_settings.commit_per_task)
+    });
 }
 
 #[test]

@@ -34,6 +34,8 @@ pub struct GitView {
     /// The last failure (a refused commit, a hook's output), until the next action.
     pub failure: Option<String>,
     pub last_commit: Option<GitCommitInfo>,
+    /// The pass the tab was last drawn in: a tab that comes back into view asks for a new status.
+    pub drawn_in: u64,
 }
 
 impl std::fmt::Debug for GitView {
@@ -48,6 +50,15 @@ impl GitView {
         let mut view = GitView { project: Some(project), ..GitView::default() };
         view.refresh(intents);
         view
+    }
+
+    /// Called each time the tab draws: after a pass without it (it was hidden behind another tab or
+    /// closed), the files may have changed, so the status is asked for again.
+    pub fn drawn(&mut self, pass: u64, intents: &mut Intents) {
+        if pass > self.drawn_in + 1 {
+            self.refresh(intents);
+        }
+        self.drawn_in = pass;
     }
 
     /// Asks for the status again (the tab came forward, files changed, the user asked).

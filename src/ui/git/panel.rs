@@ -31,6 +31,7 @@ pub fn git_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
         ui.vertical_centered(|ui| ui.label(RichText::new("Open a project to see its git status.").weak()));
         return;
     }
+    git.drawn(ui.ctx().cumulative_pass_nr(), intents);
     let Some(report) = git.report.clone() else {
         git.refresh(intents);
         ui.label(RichText::new("Reading the git status…").weak());
