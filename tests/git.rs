@@ -144,6 +144,24 @@ fn a_task_commit_holds_exactly_its_changes_and_leaves_the_users_work_as_it_was()
 }
 
 #[test]
+fn a_task_change_next_to_the_users_own_edit_is_not_committed_and_says_why() {
+    let temp = repo();
+    let root = temp.path();
+    let before = std::fs::read_to_string(root.join("a.txt")).unwrap();
+    let users = before.replacen("line 5\n", "line 5 (the user's)\n", 1);
+    let tasks = users.replacen("line 6\n", "line 6, by the task\n", 1);
+    write(root, "a.txt", &tasks);
+    let head = git_ok(root, &["rev-parse", "HEAD"]);
+    let changes = [file_change("a.txt", Some(users), Some(tasks.clone()))];
+    let err = git::commit_changes(root, &request(&changes, "Task 01.1: next door")).unwrap_err();
+    assert!(matches!(err, GitError::DoesNotApply(_)), "{err}");
+    assert!(err.to_string().contains("uncommitted edits nearby"), "{err}");
+    assert_eq!(git_ok(root, &["rev-parse", "HEAD"]), head);
+    assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), tasks, "nothing is lost");
+    assert_eq!(git_ok(root, &["status", "--porcelain"]), " M a.txt");
+}
+
+#[test]
 fn commits_are_refused_mid_merge_on_a_detached_head_and_outside_a_repository() {
     let change = [file_change("d.txt", None, Some("d\n".into()))];
     let temp = repo();
