@@ -232,7 +232,8 @@ fn commit_per_task() {
         ];
         let message = format!("Task 01.{run}: bench\n\nAura-Receipt: R{run}\n");
         let started = Instant::now();
-        let committed = commit_changes(root, &CommitRequest { changes: &changes, message: &message }).unwrap();
+        let committed =
+            commit_changes(root, &CommitRequest { changes: &changes, extras: &[], message: &message }).unwrap();
         samples.push(started.elapsed().as_secs_f64() * 1e3);
         assert!(committed.is_some());
     }

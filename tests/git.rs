@@ -96,7 +96,7 @@ fn status_reads_the_branch_staged_unstaged_renamed_untracked_and_conflicted_file
 }
 
 fn request<'a>(changes: &'a [aura::domain::FileChange], message: &'a str) -> CommitRequest<'a> {
-    CommitRequest { changes, message }
+    CommitRequest { changes, extras: &[], message }
 }
 
 #[test]
@@ -481,4 +481,19 @@ fn aura_run_prints_the_commit_and_no_commit_turns_it_off() {
     let log = aura_run(workspace.path(), &["--no-commit"]);
     assert!(log.contains("not committed: commits per task are off"), "{log}");
     assert_eq!(git_ok(workspace.path(), &["rev-parse", "HEAD"]), start);
+}
+
+#[test]
+fn a_tick_in_a_spec_that_was_never_committed_is_left_out_of_the_tasks_commit() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    loop_workspace(root);
+    // As after `aura run` wrote the specs: the spec file is not in HEAD.
+    git_ok(root, &["rm", "-q", "--cached", "specs/01-notes.md"]);
+    git_ok(root, &["commit", "-q", "-m", "specs are not committed"]);
+    let receipts = run_loop(root, LoopSettings::default());
+    assert!(matches!(receipts[0].commit, Some(CommitOutcome::Committed { .. })), "{:?}", receipts[0].commit);
+    assert_eq!(git_ok(root, &["show", "--name-only", "--format=", "HEAD"]), "notes.txt");
+    assert!(std::fs::read_to_string(root.join("specs/01-notes.md")).unwrap().contains("- [x] 01.1"));
+    assert_eq!(git_ok(root, &["status", "--porcelain", "--", "specs"]), "?? specs/");
 }

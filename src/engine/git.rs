@@ -79,6 +79,8 @@ pub struct WorkCommit<'a> {
     /// The project's setting (`commit_per_task`).
     pub enabled: bool,
     pub changesets: &'a [ChangeSet],
+    /// Committed with them only when they apply (a task's ticked box).
+    pub extras: &'a [ChangeSet],
     pub message: String,
 }
 
@@ -93,9 +95,10 @@ pub async fn commit_work(journal: &Journal, work: WorkCommit<'_>) -> CommitOutco
     if changes.is_empty() {
         return skipped("no accepted changes to commit");
     }
+    let extras = accepted_changes(work.extras);
     let (root, message) = (work.root.clone(), work.message.clone());
     let committed = tokio::task::spawn_blocking(move || {
-        let request = CommitRequest { changes: &changes, message: &message };
+        let request = CommitRequest { changes: &changes, extras: &extras, message: &message };
         git::commit_changes(&root, &request)
     })
     .await

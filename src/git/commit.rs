@@ -25,6 +25,9 @@ static SCRATCH: AtomicU64 = AtomicU64::new(0);
 pub struct CommitRequest<'a> {
     /// The accepted changes, relative to the workspace root, one per path (composed).
     pub changes: &'a [FileChange],
+    /// Changes committed with them only if they apply on their own after them: a task's ticked box
+    /// in a spec file that was never committed is left out rather than refusing the whole commit.
+    pub extras: &'a [FileChange],
     pub message: &'a str,
 }
 
@@ -65,17 +68,21 @@ pub fn commit_changes(root: &Path, request: &CommitRequest<'_>) -> Result<Option
     let status = tracked_status(root)?;
     refuse_if_busy(&status)?;
     let scratch = Scratch::new(root)?;
-    let hash = scratch.commit(request, status.unborn);
-    let top = scratch.top.clone();
-    let prefix = scratch.prefix.clone();
+    let committed = scratch.commit(request, status.unborn);
+    let (top, prefix) = (scratch.top.clone(), scratch.prefix.clone());
     drop(scratch);
-    let Some(hash) = hash? else { return Ok(None) };
-    settle_user_index(&top, &prefix, request.changes)?;
+    let Some((hash, with_extras)) = committed? else { return Ok(None) };
+    let extras = if with_extras { request.extras } else { &[] };
+    settle_user_index(&top, &prefix, request.changes.iter().chain(extras))?;
     Ok(Some((hash, status.branch.unwrap_or_default())))
 }
 
 /// The user's index entries of the committed paths become the new HEAD's, so they show clean.
-fn settle_user_index(top: &Path, prefix: &str, changes: &[FileChange]) -> Result<(), GitError> {
+fn settle_user_index<'a>(
+    top: &Path,
+    prefix: &str,
+    changes: impl Iterator<Item = &'a FileChange>,
+) -> Result<(), GitError> {
     let mut paths: Vec<String> = Vec::new();
     for change in changes {
         paths.push(format!("{prefix}{}", change.path));
@@ -126,9 +133,18 @@ impl Scratch {
         command
     }
 
-    /// HEAD's files with the patch applied, committed: the short hash, or `None` if nothing changed.
-    fn commit(&self, request: &CommitRequest<'_>, unborn: bool) -> Result<Option<String>, GitError> {
-        fs::write(&self.patch, patch::patch(request.changes, &self.prefix)).map_err(io(&self.patch))?;
+    /// Applies `changes` to the scratch index; `Ok(false)` when they do not apply (with git's words
+    /// in `why`).
+    fn apply(&self, changes: &[FileChange], why: &mut String) -> Result<bool, GitError> {
+        fs::write(&self.patch, patch::patch(changes, &self.prefix)).map_err(io(&self.patch))?;
+        let out = output(self.with_index().args(["apply", "--cached", "--whitespace=nowarn"]).arg(&self.patch))?;
+        *why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        Ok(out.status.success())
+    }
+
+    /// HEAD's files with the patch applied, committed: the short hash and whether the extras went
+    /// in, or `None` if nothing changed.
+    fn commit(&self, request: &CommitRequest<'_>, unborn: bool) -> Result<Option<(String, bool)>, GitError> {
         if unborn {
             exec(self.with_index().args(["read-tree", "--empty"]))?;
         } else {
@@ -139,10 +155,11 @@ impl Scratch {
             }
             exec(self.with_index().args(["read-tree", "-m", "HEAD"]))?;
         }
-        let out = output(self.with_index().args(["apply", "--cached", "--whitespace=nowarn"]).arg(&self.patch))?;
-        if !out.status.success() {
-            return Err(GitError::DoesNotApply(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+        let mut why = String::new();
+        if !self.apply(request.changes, &mut why)? {
+            return Err(GitError::DoesNotApply(why));
         }
+        let with_extras = !request.extras.is_empty() && self.apply(request.extras, &mut why)?;
         if !unborn && output(self.with_index().args(["diff-index", "--cached", "--quiet", "HEAD"]))?.status.success() {
             return Ok(None);
         }
@@ -150,10 +167,11 @@ impl Scratch {
         let said = run_commit(&self.top, commit.args(["commit", "--cleanup=whitespace", "-m", request.message]))?;
         // `[main abc1234] Task 01.1: …`, or `[main (root-commit) abc1234] …`.
         let hash = said.lines().next().and_then(|l| l.split(']').next()).and_then(|l| l.split_whitespace().last());
-        match hash {
-            Some(hash) => Ok(Some(hash.to_string())),
-            None => short_head(&self.top).map(Some),
-        }
+        let hash = match hash {
+            Some(hash) => hash.to_string(),
+            None => short_head(&self.top)?,
+        };
+        Ok(Some((hash, with_extras)))
     }
 }
 

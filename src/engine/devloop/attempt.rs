@@ -233,10 +233,10 @@ impl DevLoop {
     /// receipt is issued and learnt from, and the task moves where it says; a failed one with
     /// attempts left is ready again.
     async fn settle(&self, mut task: Task, spec: Option<&Spec>, judgement: Judgement) -> TaskEnd {
-        let Judgement { mut receipt, to, reason, mut changesets } = judgement;
+        let Judgement { mut receipt, to, reason, changesets } = judgement;
         if to == TaskStatus::Done {
-            changesets.extend(self.tick(&task, spec).await);
-            receipt.commit = Some(self.commit_task(&task, spec, &receipt, &changesets).await);
+            let tick = self.tick(&task, spec).await;
+            receipt.commit = Some(self.commit_task(&task, spec, &receipt, &changesets, tick).await);
         }
         self.journal.record_project(self.project.id, Record::Receipt(receipt.clone())).await;
         self.journal.emit(Event::ReceiptIssued { receipt: receipt.clone() });

@@ -1,5 +1,5 @@
 //! A done task's commit: when its receipt is Verified, exactly its accepted changes (and its
-//! ticked box) are committed, with a message naming the task, its spec and its receipt. The user's
+//! ticked box, when its spec file is committed) are committed, with a message naming the task, its spec and its receipt. The user's
 //! other changes stay uncommitted; a refusal (a hook, a rebase) is written on the receipt and the
 //! loop goes on.
 
@@ -25,6 +25,7 @@ impl DevLoop {
         spec: Option<&Spec>,
         receipt: &Receipt,
         changesets: &[ChangeSet],
+        tick: Option<ChangeSet>,
     ) -> CommitOutcome {
         if receipt.verdict != Verdict::Verified {
             return CommitOutcome::Skipped { reason: "no check verified the task, so it was not committed".into() };
@@ -34,6 +35,7 @@ impl DevLoop {
             root: self.workspace.root().to_path_buf(),
             enabled: self.config.settings.commit_per_task,
             changesets,
+            extras: tick.as_slice(),
             message: task_message(task, spec, receipt),
         };
         commit_work(&self.journal, work).await

@@ -38,6 +38,7 @@ pub(super) async fn commit_run(
         root: root.to_path_buf(),
         enabled: settings.ok().flatten().unwrap_or_default().commit_per_task,
         changesets,
+        extras: &[],
         message: drone_message(run, receipt),
     };
     Some(commit_work(journal, work).await)
