@@ -7,8 +7,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::domain::{FileChange, FileChangeKind, GitStatus, RepoOperation};
 
@@ -18,7 +18,13 @@ use super::{GitError, patch};
 
 static COMMITS: Mutex<()> = Mutex::new(());
 
-/// Tells scratch files of commits made in the same millisecond apart.
+/// Aura's commits run one at a time in this process: a task's commit is built on the HEAD it read,
+/// and another commit moving HEAD meanwhile would be undone by it.
+pub(super) fn one_at_a_time() -> MutexGuard<'static, ()> {
+    COMMITS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Tells apart the scratch files of this process's commits.
 static SCRATCH: AtomicU64 = AtomicU64::new(0);
 
 /// What to commit and how to say it.
@@ -63,8 +69,7 @@ pub(super) fn run_commit(dir: &Path, command: &mut Command) -> Result<String, Gi
 /// Commits `request.changes` on the current branch: `Ok(None)` when they change nothing against
 /// HEAD, else the new commit's short hash and its branch.
 pub fn commit_changes(root: &Path, request: &CommitRequest<'_>) -> Result<Option<(String, String)>, GitError> {
-    // One at a time in this process: a commit built on a HEAD another one just moved would undo it.
-    let _one = COMMITS.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = one_at_a_time();
     let status = tracked_status(root)?;
     refuse_if_busy(&status)?;
     let scratch = Scratch::new(root)?;
@@ -73,7 +78,11 @@ pub fn commit_changes(root: &Path, request: &CommitRequest<'_>) -> Result<Option
     drop(scratch);
     let Some((hash, with_extras)) = committed? else { return Ok(None) };
     let extras = if with_extras { request.extras } else { &[] };
-    settle_user_index(&top, &prefix, request.changes.iter().chain(extras))?;
+    // The commit is made: a user's index that cannot be settled now (a git of theirs holds its
+    // lock) only shows those paths as staged until their next `git reset` or `git add`.
+    if let Err(e) = settle_user_index(&top, &prefix, request.changes.iter().chain(extras)) {
+        tracing::warn!("committed {hash}, but the index entries of its files were not updated: {e}");
+    }
     Ok(Some((hash, status.branch.unwrap_or_default())))
 }
 

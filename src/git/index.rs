@@ -35,6 +35,7 @@ pub fn commit_index(root: &Path, message: &str) -> Result<String, GitError> {
     if message.trim().is_empty() {
         return Err(GitError::NoMessage);
     }
+    let _one = super::commit::one_at_a_time();
     super::commit::refuse_if_busy(&status(root)?)?;
     let mut command = git(root);
     command.args(["commit", "-q", "--cleanup=strip", "-m", message]);
