@@ -220,6 +220,8 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     harness.run_steps(2);
     assert_eq!(receipts(&harness), in_chat + 1);
     assert!(harness.get_all_by_label("Files changed: Cargo.toml, src/lib.rs").count() >= 1);
+    // The receipt says why the task was not committed: this workspace is no git repository.
+    assert!(harness.get_all_by_label_contains("Not committed: the workspace is not a git repository").count() >= 1);
 
     // The task's log, read from the project's log when opened: its moves, its work order, its receipt.
     harness.get_by_label("Log").click();
