@@ -79,6 +79,12 @@ fn status_reads_the_branch_staged_unstaged_renamed_untracked_and_conflicted_file
     assert!(entry("notes/todo.md").untracked);
     assert_eq!(status.status_of("notes"), Some(GitMark::Untracked));
     assert_eq!(status.commit_refusal(), None);
+    // A staged rename's diff is against the file it was renamed from.
+    let renamed = git::file_diff(root, "bee.txt", true).unwrap();
+    assert_eq!((renamed.before.as_deref(), renamed.after.as_deref()), (Some("bee\n"), Some("bee\n")));
+    let untracked = git::file_diff(root, "notes/todo.md", false).unwrap();
+    assert_eq!((untracked.before, untracked.after.as_deref()), (None, Some("later\n")));
+    assert!(matches!(git::file_diff(root, "../etc/passwd", false), Err(GitError::BadPath(_))));
 
     // A merge that conflicts: the file is unmerged and git is mid-merge.
     commit_all(root, "more");

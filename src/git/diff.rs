@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::domain::FileChange;
 use crate::edits::file_change;
 
-use super::runner::{git, output};
+use super::runner::{exec, git, names, output};
 use super::{GitError, checked};
 
 /// The change of `path` (workspace-relative) between HEAD and the index (`staged`), or between the
@@ -16,7 +16,15 @@ pub fn file_diff(root: &Path, path: &str, staged: bool) -> Result<FileChange, Gi
     let path = checked(path)?;
     let spec = format!("./{path}");
     let (before, after) = if staged {
-        (blob(root, &format!("HEAD:{spec}"))?, blob(root, &format!(":{spec}"))?)
+        let before = match blob(root, &format!("HEAD:{spec}"))? {
+            // Not in HEAD: new, or renamed from a path that is.
+            None => match renamed_from(root, path)? {
+                Some(from) => blob(root, &format!("HEAD:./{from}"))?,
+                None => None,
+            },
+            found => found,
+        };
+        (before, blob(root, &format!(":{spec}"))?)
     } else {
         let index = blob(root, &format!(":{spec}"))?;
         // A file not in the index is untracked: compared with nothing.
@@ -29,6 +37,22 @@ pub fn file_diff(root: &Path, path: &str, staged: bool) -> Result<FileChange, Gi
             .map_err(|_| GitError::NotText { path: path.to_string(), why: "it is not UTF-8 text (binary?)".into() })
     };
     Ok(file_change(path, text(before)?, text(after)?))
+}
+
+/// The path a staged file was renamed from, as `git status` finds renames.
+fn renamed_from(root: &Path, path: &str) -> Result<Option<String>, GitError> {
+    let out = exec(git(root).args(["diff", "--cached", "--name-status", "--relative", "-M", "-z"]))?;
+    let mut fields = names(&out);
+    while let Some(status) = fields.next() {
+        let renamed = status.starts_with('R') || status.starts_with('C');
+        let (first, second) = (fields.next(), if renamed { fields.next() } else { None });
+        if let (Some(from), Some(to)) = (first, second)
+            && to == path
+        {
+            return Ok(Some(from));
+        }
+    }
+    Ok(None)
 }
 
 /// The bytes of a blob named like `HEAD:./path`; `None` when there is no such blob.
