@@ -594,7 +594,8 @@ fn files_bench() {
     std::fs::create_dir_all(root.join("generated")).expect("a folder");
     let flooded = Instant::now();
     let during = frames_until(&mut headless, Duration::from_secs(120), |app| {
-        writer.is_finished() && app.view().files.folder("").is_some_and(|l| l.entries.iter().any(|e| e.name == "generated"))
+        writer.is_finished()
+            && app.view().files.folder("").is_some_and(|l| l.entries.iter().any(|e| e.name == "generated"))
     });
     let _ = writer.join();
     if let Some(during) = during {

@@ -8,6 +8,7 @@ pub mod companion;
 pub mod domain;
 pub mod edits;
 pub mod engine;
+pub mod git;
 pub mod llm;
 pub mod mcp;
 pub mod protocol;

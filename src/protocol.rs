@@ -370,6 +370,38 @@ pub enum Command {
         text: String,
         expected_hash: Option<ContentHash>,
     },
+    // Git
+    /// The workspace's git status; answered by [`Event::GitStatusChanged`].
+    GitStatus {
+        project: ProjectId,
+    },
+    /// One file's change, staged (HEAD to index) or not (index to work tree); answered by
+    /// [`Event::GitDiff`], or [`Event::GitFailed`].
+    GitDiff {
+        project: ProjectId,
+        path: String,
+        staged: bool,
+    },
+    /// `git add` of workspace-relative paths, then the new status.
+    GitStage {
+        project: ProjectId,
+        paths: Vec<String>,
+    },
+    /// Puts the paths' index entries back to HEAD's (the files are untouched), then the new status.
+    GitUnstage {
+        project: ProjectId,
+        paths: Vec<String>,
+    },
+    /// Commits what is staged with the user's hooks; answered by [`Event::GitCommitted`] and the
+    /// new status. Never pushes.
+    GitCommit {
+        project: ProjectId,
+        message: String,
+    },
+    /// `git init` in a workspace that is not a repository yet, then the new status.
+    GitInit {
+        project: ProjectId,
+    },
 }
 
 /// Where a cloud provider's API key comes from; the key itself never leaves the engine.
@@ -421,6 +453,9 @@ pub struct LoopSettings {
     /// Drones run on their triggers (after a finished task, after an applied ChangeSet). Off until
     /// the user turns it on: triggered runs spend tokens without being asked each time.
     pub drone_triggers: bool,
+    /// A verified task's accepted changes (and a Drone's merged ones) are committed in a git
+    /// workspace. On by default; `aura run --no-commit` turns it off for a run.
+    pub commit_per_task: bool,
 }
 
 impl Default for LoopSettings {
@@ -432,6 +467,7 @@ impl Default for LoopSettings {
             rotation_threshold: 0.80,
             check_timeout_secs: 600,
             drone_triggers: false,
+            commit_per_task: true,
         }
     }
 }
@@ -948,6 +984,66 @@ pub enum Event {
         message: String,
         stale: bool,
     },
+    // Git
+    /// The workspace's git status (asked for, or after a stage, commit, init or a task's commit).
+    GitStatusChanged {
+        project: ProjectId,
+        status: GitReport,
+    },
+    /// One file's change, for the Git tab's diff view.
+    GitDiff {
+        project: ProjectId,
+        diff: GitFileDiff,
+    },
+    /// A commit was made: from the Git tab, or of a finished task or Drone run.
+    GitCommitted {
+        project: ProjectId,
+        commit: GitCommitInfo,
+    },
+    /// A git action failed; the message says what to do.
+    GitFailed {
+        project: ProjectId,
+        message: String,
+    },
+}
+
+/// The workspace's repository as the Git tab shows it, or why there is none to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitReport {
+    /// `None` when `problem` says why there is no status.
+    pub status: Option<crate::domain::GitStatus>,
+    pub problem: Option<GitProblem>,
+}
+
+/// Why a workspace has no git status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum GitProblem {
+    /// Not a repository: the Git tab offers `git init`; commits per task are off.
+    NotARepo,
+    /// The `git` command is not installed.
+    GitMissing,
+    Failed {
+        message: String,
+    },
+}
+
+/// One file's change as the Git tab's diff view draws it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitFileDiff {
+    pub path: String,
+    pub staged: bool,
+    pub change: crate::domain::FileChange,
+}
+
+/// A commit Aura made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitCommitInfo {
+    /// Short hash.
+    pub hash: String,
+    pub branch: String,
+    /// The message's first line.
+    pub title: String,
 }
 
 /// One folder of the workspace as the Files tab shows it: folders first, then files, by name.
@@ -1132,6 +1228,7 @@ mod tests {
             verdict: Verdict::Failed,
             summary: "2 tests fail".into(),
             created_at: 1,
+            commit: Some(crate::domain::CommitOutcome::Committed { hash: "abc1234".into(), branch: "main".into() }),
         }
     }
 
@@ -1231,6 +1328,12 @@ mod tests {
                 text: "# 01 — Domain\n".into(),
                 expected_hash: Some(ContentHash::of("# 01 - Old\n".as_bytes())),
             },
+            Command::GitStatus { project: ProjectId::new() },
+            Command::GitDiff { project: ProjectId::new(), path: "src/lib.rs".into(), staged: true },
+            Command::GitStage { project: ProjectId::new(), paths: vec!["a b.txt".into()] },
+            Command::GitUnstage { project: ProjectId::new(), paths: vec!["src/lib.rs".into()] },
+            Command::GitCommit { project: ProjectId::new(), message: "Fix the parser\n\nWhy.".into() },
+            Command::GitInit { project: ProjectId::new() },
         ];
         for command in commands {
             round_trip(command);
@@ -1506,6 +1609,42 @@ mod tests {
                 message: "changed on disk".into(),
                 stale: true,
             },
+            Event::GitStatusChanged {
+                project: project.id,
+                status: GitReport {
+                    status: Some(crate::domain::GitStatus {
+                        branch: Some("main".into()),
+                        upstream: Some("origin/main".into()),
+                        ahead: 1,
+                        entries: vec![crate::domain::GitEntry {
+                            path: "b.rs".into(),
+                            staged: Some(crate::domain::GitChange::Renamed { from: "a.rs".into() }),
+                            unstaged: Some(crate::domain::GitChange::Modified),
+                            untracked: false,
+                            conflicted: false,
+                        }],
+                        ..Default::default()
+                    }),
+                    problem: None,
+                },
+            },
+            Event::GitStatusChanged {
+                project: project.id,
+                status: GitReport { status: None, problem: Some(GitProblem::NotARepo) },
+            },
+            Event::GitDiff {
+                project: project.id,
+                diff: GitFileDiff {
+                    path: "a.txt".into(),
+                    staged: false,
+                    change: crate::edits::file_change("a.txt", Some("a\n".into()), Some("b\n".into())),
+                },
+            },
+            Event::GitCommitted {
+                project: project.id,
+                commit: GitCommitInfo { hash: "abc1234".into(), branch: "main".into(), title: "Task 01.1: Ids".into() },
+            },
+            Event::GitFailed { project: project.id, message: "a rebase is in progress".into() },
         ];
         for event in events {
             round_trip(event);

@@ -142,6 +142,7 @@ fn receipt_of(run: &DroneRun, verdict: Verdict, summary: &str) -> Receipt {
         verdict,
         summary: summary.into(),
         created_at: now_millis(),
+        commit: None,
     }
 }
 

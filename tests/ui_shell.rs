@@ -37,6 +37,9 @@ fn every_tab_is_present_and_draws_without_a_project() {
             Tab::Drones => "Open a project to see its Drones.",
             Tab::Companion => "Off: nothing is listening. Turn it on to pair a phone.",
             Tab::Drone(_) => "Open a project to summon its Drones.",
+            Tab::Git => "Open a project to see its git status.",
+            Tab::Files => "Open a project to see its files.",
+            Tab::File(_) => "Open the project this file belongs to, to see it.",
         };
         harness.get_by_label(shown);
     }
@@ -218,7 +221,16 @@ fn the_tasks_tab_runs_the_loop_and_shows_each_task_s_receipt() {
     harness.get_by_label("01.1").click();
     harness.run_steps(2);
     assert_eq!(receipts(&harness), in_chat + 1);
-    assert!(harness.get_all_by_label("Files changed: Cargo.toml, src/lib.rs").count() >= 1);
+    // Its files are links to the viewer.
+    assert!(harness.get_all_by_label("Files changed:").count() >= 1);
+    harness.get_all_by_label("src/lib.rs").next().expect("the file's link").click();
+    harness.run_steps(2);
+    assert!(harness.state().open_tabs().contains(&Tab::File("src/lib.rs".into())), "the link opened the file");
+    // The file opened beside Review, in front of Tasks: Tasks comes back.
+    harness.state_mut().show_tab(Tab::Tasks);
+    harness.run_steps(2);
+    // The receipt says why the task was not committed: this workspace is no git repository.
+    assert!(harness.get_all_by_label_contains("Not committed: the workspace is not a git repository").count() >= 1);
 
     // The task's log, read from the project's log when opened: its moves, its work order, its receipt.
     harness.get_by_label("Log").click();

@@ -205,5 +205,12 @@ export function receiptCard(receipt) {
     h("p", {}, receipt.summary),
     commands.length ? h("ul", {}, ...commands) : null,
     receipt.files_changed?.length ? h("div", { class: "files" }, "Files: ", ...receipt.files_changed.map((p) => pathLink(p))) : null,
+    receipt.commit ? h("p", { class: "muted" }, commitLine(receipt.commit)) : null,
   );
+}
+
+/// What became of the work's commit, as the desktop says it.
+function commitLine(commit) {
+  if (commit.outcome === "committed") return `Committed ${commit.hash} on ${commit.branch}`;
+  return `Not committed: ${commit.reason}`;
 }

@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// Rotate a session past this share of the window, from 0 to 1 (0 turns rotation off)
     #[arg(long, default_value_t = 0.80, value_parser = super::values::share)]
     pub rotation_threshold: f64,
+    /// Do not commit verified tasks' changes (in a git workspace each is committed by default)
+    #[arg(long)]
+    pub no_commit: bool,
     #[command(flatten)]
     pub commands: super::CommandArgs,
 }
@@ -123,6 +126,7 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         max_attempts: args.max_attempts.max(1),
         rotation_enabled: args.rotation_threshold > 0.0,
         rotation_threshold: args.rotation_threshold,
+        commit_per_task: !args.no_commit,
         ..LoopSettings::default()
     };
     let sandbox = args.commands.apply(&mut client, project);
@@ -201,6 +205,9 @@ fn drive(args: RunArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
                 };
                 let verdict = format!("{:?}", receipt.verdict).to_lowercase();
                 println!("{} {key} {verdict}  {}  {}", clock(), receipt.summary, usage_line(&receipt.usage));
+                if let Some(commit) = &receipt.commit {
+                    println!("{}   {}", clock(), commit.line());
+                }
             }
             Event::ContextUse { used, window, .. } => {
                 println!(

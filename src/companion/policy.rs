@@ -33,6 +33,9 @@ pub fn allowed(command: &Command) -> bool {
             | Command::ListFolder { .. }
             | Command::FindFiles { .. }
             | Command::ReadFile { .. }
+            // A phone may look at the repository, never change it.
+            | Command::GitStatus { .. }
+            | Command::GitDiff { .. }
     )
 }
 
@@ -77,6 +80,17 @@ mod tests {
         assert!(allowed(&Command::ListFolder { project, path: String::new() }));
         let save = Command::SaveFile { project, path: "src/lib.rs".into(), text: String::new(), expected_hash: None };
         assert!(!allowed(&save), "a phone never writes a file");
+    }
+
+    #[test]
+    fn a_phone_reads_git_but_never_stages_commits_or_inits() {
+        let project = crate::domain::ProjectId::new();
+        assert!(allowed(&Command::GitStatus { project }));
+        assert!(allowed(&Command::GitDiff { project, path: "a.txt".into(), staged: false }));
+        assert!(!allowed(&Command::GitStage { project, paths: vec!["a.txt".into()] }));
+        assert!(!allowed(&Command::GitUnstage { project, paths: vec!["a.txt".into()] }));
+        assert!(!allowed(&Command::GitCommit { project, message: "m".into() }));
+        assert!(!allowed(&Command::GitInit { project }));
     }
 
     #[test]

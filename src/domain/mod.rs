@@ -3,6 +3,7 @@
 
 mod change;
 mod drone;
+mod git;
 mod graph;
 mod id;
 mod message;
@@ -17,6 +18,7 @@ pub use change::{
     FileChangeKind, Hunk, HunkDecision,
 };
 pub use drone::{DroneManifest, DroneRun, DroneSource, Isolation, ManifestBudget, ToolPolicy, Trigger};
+pub use git::{CommitOutcome, GitChange, GitEntry, GitMark, GitStatus, RepoOperation};
 pub use graph::{GraphError, TaskGraph, UnknownReference};
 pub use id::{
     ApprovalId, ChangeSetId, DroneId, IdError, LogId, MemoryId, MessageId, ProjectId, RawId, ReceiptId, SessionId,

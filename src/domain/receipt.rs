@@ -5,6 +5,7 @@ use std::ops::AddAssign;
 use serde::{Deserialize, Serialize};
 
 use super::change::CraftFinding;
+use super::git::CommitOutcome;
 use super::id::{ChangeSetId, DroneId, ReceiptId, SessionId, TaskId};
 
 /// Tokens one request (or a sum of requests) used, as the provider reported them.
@@ -193,6 +194,10 @@ pub struct Receipt {
     /// Why, in one or two sentences.
     pub summary: String,
     pub created_at: u64,
+    /// The commit of the work's accepted changes, or why there is none (absent before commits per
+    /// task existed, and for work that does not commit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitOutcome>,
 }
 
 impl Receipt {
@@ -209,6 +214,9 @@ impl Receipt {
         }
         for finding in &self.craft_findings {
             out.push_str(&format!("  finding {}:{}: {}\n", finding.path, finding.line.unwrap_or(0), finding.message));
+        }
+        if let Some(commit) = &self.commit {
+            out.push_str(&format!("  {}\n", commit.line()));
         }
         let u = &self.usage;
         let cost = u.cost_usd.map(|c| format!(", ${c:.3}")).unwrap_or_default();

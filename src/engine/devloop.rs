@@ -7,6 +7,7 @@
 //! claimed again.
 
 mod attempt;
+mod commit;
 
 use std::sync::Arc;
 

@@ -181,6 +181,7 @@ mod tests {
             verdict: Verdict::Failed,
             summary: "new failures".into(),
             created_at: 0,
+            commit: None,
         }
     }
 

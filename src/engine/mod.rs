@@ -14,6 +14,7 @@ pub mod devloop;
 mod discovery;
 pub mod drones;
 mod files;
+pub mod git;
 pub mod host;
 mod keys;
 mod layout;
@@ -499,6 +500,14 @@ impl Engine {
             Command::SaveSpec { project, path, text, expected_hash } => {
                 self.save_spec(seq, project, path, text, expected_hash).await
             }
+            Command::GitStatus { project } => self.git_action(project, git::GitAction::Status),
+            Command::GitDiff { project, path, staged } => {
+                self.git_action(project, git::GitAction::Diff { path, staged })
+            }
+            Command::GitStage { project, paths } => self.git_action(project, git::GitAction::Stage(paths)),
+            Command::GitUnstage { project, paths } => self.git_action(project, git::GitAction::Unstage(paths)),
+            Command::GitCommit { project, message } => self.git_action(project, git::GitAction::Commit(message)),
+            Command::GitInit { project } => self.git_action(project, git::GitAction::Init),
         };
         if let Err(e) = result {
             self.fail(seq, e.to_string());

@@ -294,7 +294,7 @@ fn set_decisions(changeset: &mut ChangeSet, decision: &ChangeSetDecision) {
 /// The part of a file change the user accepted, if any. Adds, deletes and moves are whole: they
 /// happen only when all their hunks are accepted (a change without hunks, like a pure rename, only
 /// when the whole set is).
-fn accepted_change(file: &FileChange, accept_all: bool) -> Option<FileChange> {
+pub(crate) fn accepted_change(file: &FileChange, accept_all: bool) -> Option<FileChange> {
     let accepted = file.hunks.iter().filter(|h| h.decision == HunkDecision::Accepted).count();
     let whole = if file.hunks.is_empty() { accept_all } else { accepted == file.hunks.len() };
     match &file.kind {

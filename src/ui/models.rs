@@ -23,8 +23,9 @@ pub(super) fn provider_name(kind: ProviderKind) -> &'static str {
 
 pub fn models_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     model_choice_ui(ui, view, intents);
+    let no_repo = view.git.report.as_ref().is_some_and(|r| r.problem == Some(crate::protocol::GitProblem::NotARepo));
     if let Some(open) = view.project.as_mut() {
-        loop_settings_ui(ui, open, intents);
+        loop_settings_ui(ui, open, no_repo, intents);
     }
 }
 
@@ -126,7 +127,8 @@ fn sandbox_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
     }
 }
 
-fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) {
+/// `no_repo`: the workspace is not a git repository, so commits per task cannot happen (and say so).
+fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, no_repo: bool, intents: &mut Intents) {
     approval_ui(ui, open, intents);
     sandbox_ui(ui, open, intents);
     let mut settings = open.loop_settings;
@@ -135,6 +137,14 @@ fn loop_settings_ui(ui: &mut Ui, open: &mut ProjectView, intents: &mut Intents) 
         ui.label("Attempts per task");
         ui.add(DragValue::new(&mut settings.max_attempts).range(1..=10));
     });
+    ui.checkbox(&mut settings.commit_per_task, "Commit each verified task (git workspaces only; never pushed)")
+        .on_hover_text("A task whose receipt is Verified gets a commit of exactly its accepted changes");
+    if no_repo {
+        ui.label(
+            egui::RichText::new("Off here: the workspace is not a git repository (the Git tab offers git init)").weak(),
+        );
+    }
+
     if settings != open.loop_settings {
         intents.send(Command::SetLoopSettings { project: open.project.id, settings });
         open.loop_settings = settings;

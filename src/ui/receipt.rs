@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
-use crate::domain::{DroneRun, Isolation, OutcomeClass, Receipt, Verdict};
+use crate::domain::{CommitOutcome, DroneRun, Isolation, OutcomeClass, Receipt, Verdict};
 
 use super::file_link::file_link_ui;
 use super::intents::Intents;
@@ -60,6 +60,9 @@ pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt, intents: &mut Intents) {
             ui.label(RichText::new(&finding.message).weak());
         });
     }
+    if let Some(commit) = &receipt.commit {
+        commit_ui(ui, commit);
+    }
     let usage = &receipt.usage;
     ui.label(
         RichText::new(format!(
@@ -71,4 +74,19 @@ pub fn receipt_ui(ui: &mut Ui, receipt: &Receipt, intents: &mut Intents) {
         ))
         .weak(),
     );
+}
+
+/// The work's commit: its hash, or why there is none (a refusal in the warning colour).
+fn commit_ui(ui: &mut Ui, commit: &CommitOutcome) {
+    let theme = theme::of(ui);
+    let colour = match commit {
+        CommitOutcome::Committed { .. } => theme.ok,
+        CommitOutcome::Skipped { .. } => theme.weak,
+        CommitOutcome::Refused { .. } => theme.warning,
+    };
+    let mut line = commit.line();
+    if let Some(first) = line.get(..1) {
+        line = first.to_uppercase() + &line[1..];
+    }
+    ui.colored_label(colour, line);
 }

@@ -18,6 +18,8 @@ pub enum Tab {
     Companion,
     /// The workspace's tree.
     Files,
+    /// The workspace's repository: status, diffs, staging and commits.
+    Git,
     /// One Drone's runs and their conversations.
     Drone(String),
     /// One workspace file in the viewer, by its path relative to the root.
@@ -25,7 +27,7 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 10] = [
+    pub const ALL: [Tab; 11] = [
         Tab::Chat,
         Tab::Specs,
         Tab::Tasks,
@@ -36,6 +38,7 @@ impl Tab {
         Tab::Settings,
         Tab::Companion,
         Tab::Files,
+        Tab::Git,
     ];
 
     /// The fixed tabs' names, the Drone's, or the file's own name.
@@ -51,6 +54,7 @@ impl Tab {
             Tab::Settings => "Settings",
             Tab::Companion => "Companion",
             Tab::Files => "Files",
+            Tab::Git => "Git",
             Tab::Drone(name) => name,
             Tab::File(path) => path.rsplit('/').next().unwrap_or(path),
         }

@@ -18,6 +18,7 @@ use super::chat::ChatView;
 use super::chat::conversations::ConversationsView;
 use super::drones::DronesView;
 use super::files::FilesView;
+use super::git::GitView;
 use super::intents::Intents;
 use super::keys::KeyDrafts;
 use super::memory::MemoryView;
@@ -191,6 +192,8 @@ pub struct ViewModel {
     pub files: FilesView,
     /// The files open in viewer tabs.
     pub viewer: OpenFiles,
+    /// The Git tab.
+    pub git: GitView,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
@@ -224,6 +227,7 @@ impl Default for ViewModel {
             memory: MemoryView::default(),
             files: FilesView::default(),
             viewer: OpenFiles::default(),
+            git: GitView::default(),
             reopen_last: false,
             awaiting_orders: Vec::new(),
             appearance: Appearance::default(),
@@ -306,6 +310,7 @@ impl ViewModel {
         self.memory.apply(&event);
         self.files.apply(&event, intents);
         self.viewer.apply(&event, intents);
+        self.git.apply(&event, intents);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }

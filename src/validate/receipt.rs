@@ -41,6 +41,7 @@ pub fn receipt(work: Work<'_>) -> Receipt {
         verdict: work.comparison.verdict,
         summary: work.comparison.summary.clone(),
         created_at: now_millis(),
+        commit: None,
     }
 }
 

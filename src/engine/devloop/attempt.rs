@@ -19,6 +19,7 @@ use crate::validate::receipt::{self as receipts, Work};
 use super::super::commands::check_setup;
 use super::super::memory;
 use super::super::prompt::Role;
+use super::super::shared_review::Proposal;
 use super::super::turn::{PauseGate, Stop, TurnOutcome, run_turn, stop_pair};
 use super::{DevLoop, LoopError, TaskEnd, describe};
 
@@ -49,6 +50,8 @@ struct Judgement {
     receipt: Receipt,
     to: TaskStatus,
     reason: String,
+    /// The Worker's ChangeSets as decided: what a commit of the task takes its changes from.
+    changesets: Vec<ChangeSet>,
 }
 
 impl DevLoop {
@@ -223,13 +226,18 @@ impl DevLoop {
             receipts::task_status(&receipt, &results)
         };
         receipt.summary = if to == TaskStatus::Done { comparison.summary.clone() } else { reason.clone() };
-        Judgement { receipt, to, reason }
+        Judgement { receipt, to, reason, changesets: worked.changesets }
     }
 
-    /// Settle: the receipt is issued and learnt from, and the task moves where it says; a done
-    /// task's box is ticked, a failed one with attempts left is ready again.
+    /// Settle: a done task's box is ticked and its accepted changes committed (when verified), the
+    /// receipt is issued and learnt from, and the task moves where it says; a failed one with
+    /// attempts left is ready again.
     async fn settle(&self, mut task: Task, spec: Option<&Spec>, judgement: Judgement) -> TaskEnd {
-        let Judgement { receipt, to, reason } = judgement;
+        let Judgement { mut receipt, to, reason, changesets } = judgement;
+        if to == TaskStatus::Done {
+            let tick = self.tick(&task, spec).await;
+            receipt.commit = Some(self.commit_task(&task, spec, &receipt, &changesets, tick).await);
+        }
         self.journal.record_project(self.project.id, Record::Receipt(receipt.clone())).await;
         self.journal.emit(Event::ReceiptIssued { receipt: receipt.clone() });
         self.remember(&task, &receipt).await;
@@ -238,10 +246,7 @@ impl DevLoop {
             return TaskEnd::Halt(e.into());
         }
         match to {
-            TaskStatus::Done => {
-                self.tick(&task, spec).await;
-                TaskEnd::Done
-            }
+            TaskStatus::Done => TaskEnd::Done,
             TaskStatus::Failed => {
                 if task.attempts < self.config.settings.max_attempts
                     && let Err(e) = self.tasks.transition(&mut task, TaskStatus::Ready, None).await
@@ -271,24 +276,30 @@ impl DevLoop {
         }
     }
 
-    /// Proposes ticking the task's box in its spec (applied at once under autopilot).
-    async fn tick(&self, task: &Task, spec: Option<&Spec>) {
-        let Some(spec) = spec else { return };
+    /// Proposes ticking the task's box in its spec (applied at once under autopilot); the tick when
+    /// it was applied at once, so the task's commit holds it.
+    async fn tick(&self, task: &Task, spec: Option<&Spec>) -> Option<ChangeSet> {
+        let spec = spec?;
         let path = spec.path.to_string_lossy().into_owned();
-        let Ok(text) = std::fs::read_to_string(self.workspace.root().join(&path)) else { return };
+        let text = std::fs::read_to_string(self.workspace.root().join(&path)).ok()?;
         let open = format!("- [ ] {} ", task.key);
-        let Some(line) = text.lines().find(|l| l.starts_with(&open)) else { return };
+        let line = text.lines().find(|l| l.starts_with(&open))?;
         let input = crate::tools::registry::ToolInput::Replace {
             path,
             old: line.to_string(),
             new: line.replacen("- [ ]", "- [x]", 1),
             replace_all: false,
         };
-        let Ok(changes) = crate::tools::registry::plan_edit(&self.workspace, &input) else { return };
+        let changes = crate::tools::registry::plan_edit(&self.workspace, &input).ok()?;
         let changeset = crate::domain::ChangeSet::new(None, format!("tick {}", task.key), changes);
         // Nobody waits for the tick: it is applied, or left in Review for the user.
-        if let Err(e) = self.review.propose(changeset, false).await {
-            tracing::warn!("the box of {} was not ticked: {e}", task.key);
+        match self.review.propose(changeset, false).await {
+            Ok(Proposal::Decided(decided)) => Some(decided.changeset),
+            Ok(Proposal::Waiting(_)) => None,
+            Err(e) => {
+                tracing::warn!("the box of {} was not ticked: {e}", task.key);
+                None
+            }
         }
     }
 

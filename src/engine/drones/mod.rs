@@ -2,6 +2,7 @@
 //! templates and the workspace's manifests), and their runs, each isolated by what it may write.
 
 mod commands;
+mod commit;
 pub mod manifest;
 pub mod registry;
 pub mod runner;

@@ -30,6 +30,7 @@ use super::super::shared_review::{Proposal, SharedReview, Waiting};
 use super::super::tasks::TaskBook;
 use super::super::turn::{Agent, Conversation, Stop, StopSwitch, TurnBudget, TurnOutcome, run_turn, stop_pair};
 use super::super::{Engine, Journal, memory};
+use super::commit::commit_run;
 use super::registry;
 use super::worktree::{self, Worktree};
 
@@ -280,7 +281,7 @@ struct Outcome {
 
 impl Job {
     async fn go(mut self) {
-        let (receipt, waiting) = match self.work().await {
+        let (mut receipt, waiting, changesets) = match self.work().await {
             Ok(outcome) => {
                 let mut receipt = receipts::receipt(Work {
                     subject: ReceiptSubject::DroneRun { drone: self.run.id, session: self.session.id },
@@ -294,10 +295,30 @@ impl Job {
                 if let Some((_, waiting)) = &outcome.waiting {
                     receipt.files_changed = waiting.changeset.files.iter().map(|f| f.path.clone()).collect();
                 }
-                (receipt, outcome.waiting)
+                (receipt, outcome.waiting, outcome.changesets)
             }
-            Err(why) => (failed_receipt(&self.run, why), None),
+            Err(why) => (failed_receipt(&self.run, why), None, Vec::new()),
         };
+        if waiting.is_none() {
+            receipt.commit = commit_run(&self.journal, &self.root, &self.run, &receipt, &changesets).await;
+        }
+        self.finish(receipt.clone()).await;
+        if let Some((tree, waiting)) = waiting {
+            // Merged or discarded, the worktree has done its work. Dropped (the engine stopped),
+            // it is removed at the next start.
+            let decided = waiting.decided().await;
+            let merged = decided.map(|d| vec![d.changeset]).unwrap_or_default();
+            // Merged: committed, and the receipt issued again with the commit on it, before the
+            // worktree goes (a headless `--apply` ends when it is gone).
+            if let Some(commit) = commit_run(&self.journal, &self.root, &self.run, &receipt, &merged).await {
+                self.finish(Receipt { commit: Some(commit), ..receipt }).await;
+            }
+            remove(tree, self.run.id, &self.journal).await;
+        }
+    }
+
+    /// Issues the run's receipt, stores the run with it and says it finished.
+    async fn finish(&mut self, receipt: Receipt) {
         self.journal.record_project(self.run.project, Record::Receipt(receipt.clone())).await;
         self.journal.emit(Event::ReceiptIssued { receipt: receipt.clone() });
         self.run.receipt = Some(receipt);
@@ -306,12 +327,6 @@ impl Job {
                 .emit(Event::Error { command: None, message: format!("the Drone run could not be stored: {e}") });
         }
         self.journal.emit(Event::DroneRunFinished { run: self.run.clone() });
-        if let Some((tree, waiting)) = waiting {
-            // Merged or discarded, the worktree has done its work. Dropped (the engine stopped),
-            // it is removed at the next start.
-            waiting.decided().await;
-            remove(tree, self.run.id, &self.journal).await;
-        }
     }
 
     async fn work(&mut self) -> Result<Outcome, String> {

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use crate::domain::FileChange;
 use crate::edits::file_change;
+use crate::git::GitError;
+use crate::git::runner::{self, exec, failed, line, names, output};
 
 /// Every run's branch is `aura/drone/<name>/<run>`.
 const BRANCHES: &str = "refs/heads/aura/drone/";
@@ -22,16 +24,14 @@ const IDENTITY: [&str; 4] = ["-c", "user.name=Aura", "-c", "user.email=aura@loca
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorktreeError {
-    #[error("git is not installed: install git, or run this Drone read-only")]
-    GitMissing,
     #[error("{} is not in a git repository: run `git init` there, or run this Drone read-only", .0.display())]
     NotARepo(PathBuf),
     #[error("the repository has no commits yet; commit once, or run this Drone read-only")]
     NoCommits,
     #[error("`{0}` cannot name a Drone worktree: use only letters, digits, `-` and `_`")]
     BadName(String),
-    #[error("`git {command}` failed: {stderr}")]
-    Git { command: String, stderr: String },
+    #[error(transparent)]
+    Git(#[from] GitError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
 }
@@ -68,48 +68,11 @@ pub struct Derived {
     pub skipped: Vec<String>,
 }
 
-/// A git command in `dir`. The environment is pinned so that messages are in English, git never
-/// waits for a password, and a `GIT_DIR` inherited from a hook cannot point it at another repository.
+/// A git command in `dir` through the one runner, with Aura's settings for its private commits.
 fn git(dir: &Path) -> Command {
-    let mut command = Command::new("git");
+    let mut command = runner::git(dir);
+    command.args(SETTINGS);
     command
-        .arg("-C")
-        .arg(dir)
-        .args(SETTINGS)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .stdin(Stdio::null());
-    command
-}
-
-fn output(command: &mut Command) -> Result<Output, WorktreeError> {
-    command.output().map_err(|source| match source.kind() {
-        ErrorKind::NotFound => WorktreeError::GitMissing,
-        _ => WorktreeError::Io { path: "git".into(), source },
-    })
-}
-
-fn failed(command: &Command, output: &Output) -> WorktreeError {
-    let args: Vec<_> = command.get_args().skip(2 + SETTINGS.len()).map(|a| a.to_string_lossy()).collect();
-    WorktreeError::Git { command: args.join(" "), stderr: String::from_utf8_lossy(&output.stderr).trim().to_string() }
-}
-
-/// Runs a git command; its stdout when it succeeds.
-fn exec(command: &mut Command) -> Result<Vec<u8>, WorktreeError> {
-    let output = output(command)?;
-    if output.status.success() { Ok(output.stdout) } else { Err(failed(command, &output)) }
-}
-
-fn line(stdout: &[u8]) -> String {
-    String::from_utf8_lossy(stdout).trim_end_matches(['\n', '\r']).to_string()
-}
-
-/// The entries of `-z` output.
-fn names(stdout: &[u8]) -> impl Iterator<Item = String> + '_ {
-    stdout.split(|&b| b == 0).filter(|n| !n.is_empty()).map(|n| String::from_utf8_lossy(n).into_owned())
 }
 
 /// A file's bytes; `None` when there is no such file.
@@ -123,14 +86,11 @@ fn read(path: &Path) -> Result<Option<Vec<u8>>, WorktreeError> {
 
 /// The toplevel of the repository `root` is in, and `root` relative to it.
 fn locate(root: &Path) -> Result<(PathBuf, PathBuf), WorktreeError> {
-    let out = exec(git(root).args(["rev-parse", "--show-toplevel", "--show-prefix"])).map_err(|e| match e {
-        WorktreeError::Git { .. } => WorktreeError::NotARepo(root.to_path_buf()),
-        other => other,
-    })?;
-    let text = String::from_utf8_lossy(&out);
-    let mut lines = text.lines();
-    let toplevel = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| WorktreeError::NotARepo(root.into()))?;
-    Ok((PathBuf::from(toplevel), PathBuf::from(lines.next().unwrap_or(""))))
+    match crate::git::locate(root) {
+        Ok(repo) => Ok((repo.toplevel, PathBuf::from(repo.prefix))),
+        Err(GitError::NotARepo(path)) => Err(WorktreeError::NotARepo(path)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The git toplevel of `root` when it is inside a work tree (`None` when it is not, or git is missing).
@@ -189,8 +149,8 @@ pub fn create(workspace_root: &Path, dir: &Path, run: &str, name: &str) -> Resul
 fn head_of(repo: &Path) -> Result<String, WorktreeError> {
     match exec(git(repo).args(["rev-parse", "--verify", "-q", "HEAD^{commit}"])) {
         Ok(out) => Ok(line(&out)),
-        Err(WorktreeError::Git { .. }) => Err(WorktreeError::NoCommits),
-        Err(e) => Err(e),
+        Err(GitError::Git { .. }) => Err(WorktreeError::NoCommits),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -282,7 +242,7 @@ impl Worktree {
             match out.status.code() {
                 Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned())),
                 Some(1..=127) => Ok(None),
-                _ => Err(failed(&command, &out)),
+                _ => Err(failed(&command, &out).into()),
             }
         })();
         // Gone or not, a leftover folder is deleted by the next `clean_stale`.

@@ -131,6 +131,7 @@ mod tests {
             verdict: Verdict::Unverified,
             summary: "Nothing to fix.".into(),
             created_at: 2_000,
+            commit: None,
         }
     }
 

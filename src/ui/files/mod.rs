@@ -169,7 +169,8 @@ impl FilesView {
             Event::ProjectOpened { snapshot } => {
                 // The same project again (a reconnect, a reopen) keeps its folders open.
                 let project = snapshot.project.id;
-                let expanded = if self.project == Some(project) { std::mem::take(&mut self.expanded) } else { BTreeSet::new() };
+                let expanded =
+                    if self.project == Some(project) { std::mem::take(&mut self.expanded) } else { BTreeSet::new() };
                 *self = FilesView::open(project, intents);
                 for folder in &expanded {
                     self.ask(folder.clone(), intents);

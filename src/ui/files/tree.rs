@@ -1,12 +1,13 @@
 //! Draws the Files tab: the filter, then either its matches or the tree, each row only when it is
-//! on screen. Files the agent changed (still undoable in Review) and files waiting in Review are
-//! marked.
+//! on screen. Names are coloured by their git status (a folder by the strongest under it), and the
+//! files the agent changed (still undoable in Review) or proposes to change carry a dot.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use egui::{RichText, ScrollArea, TextEdit, Ui};
 
+use super::super::git::{GitView, mark_colour};
 use super::super::intents::{Intent, Intents};
 use super::super::review::ReviewView;
 use super::super::theme::{self, Theme};
@@ -38,23 +39,49 @@ impl Mark {
     }
 }
 
-fn marks(review: &ReviewView) -> HashMap<&str, Mark> {
-    let mut marks = HashMap::new();
-    for applied in &review.applied {
-        marks.extend(applied.files.iter().map(|f| (f.as_str(), Mark::Changed)));
+/// What a row is marked with: the agent's changes, and git's status.
+struct Marks<'a> {
+    agent: HashMap<&'a str, Mark>,
+    git: &'a GitView,
+}
+
+impl<'a> Marks<'a> {
+    fn of(review: &'a ReviewView, git: &'a GitView) -> Marks<'a> {
+        let mut agent = HashMap::new();
+        for applied in &review.applied {
+            agent.extend(applied.files.iter().map(|f| (f.as_str(), Mark::Changed)));
+        }
+        for pending in &review.pending {
+            agent.extend(pending.files.iter().map(|f| (f.path.as_str(), Mark::Proposed)));
+        }
+        Marks { agent, git }
     }
-    for pending in &review.pending {
-        marks.extend(pending.files.iter().map(|f| (f.path.as_str(), Mark::Proposed)));
+
+    /// The name as drawn: git's colour, else strong for a folder.
+    fn name(&self, name: &str, path: &str, dir: bool, theme: &Theme) -> RichText {
+        let text = RichText::new(name);
+        match self.git.status_of(path) {
+            Some(mark) => text.color(mark_colour(theme, mark)),
+            None if dir => text.color(theme.strong),
+            None => text,
+        }
     }
-    marks
+
+    /// The agent's dot after the name, with what it means on hover.
+    fn dot_ui(&self, ui: &mut Ui, path: &str) {
+        if let Some(mark) = self.agent.get(path) {
+            let theme = theme::of(ui);
+            ui.label(RichText::new("●").monospace().color(mark.colour(theme))).on_hover_text(mark.hint());
+        }
+    }
 }
 
 pub fn files_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     if view.project.is_none() {
-        ui.label("Open a folder to see its files.");
+        ui.label("Open a project to see its files.");
         return;
     }
-    let marks = marks(&view.review);
+    let marks = Marks::of(&view.review, &view.git);
     let files = &mut view.files;
     if let Some(wait) = files.poll(Instant::now(), intents) {
         ui.ctx().request_repaint_after(wait);
@@ -80,7 +107,7 @@ fn row_height(ui: &Ui) -> f32 {
     ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y
 }
 
-fn found_ui(ui: &mut Ui, files: &mut FilesView, marks: &HashMap<&str, Mark>, intents: &mut Intents) {
+fn found_ui(ui: &mut Ui, files: &mut FilesView, marks: &Marks<'_>, intents: &mut Intents) {
     let Some(found) = files.found.clone() else { return };
     let shown = found.paths.len();
     let summary = match found.total as usize {
@@ -96,12 +123,15 @@ fn found_ui(ui: &mut Ui, files: &mut FilesView, marks: &HashMap<&str, Mark>, int
         shown,
         |ui, range| {
             for path in &found.paths[range] {
-                let mut text = RichText::new(path.as_str());
-                if let Some(mark) = marks.get(path.as_str()) {
-                    text = text.color(mark.colour(theme));
-                }
                 let selected = files.selected.as_deref() == Some(path.as_str());
-                if ui.selectable_label(selected, text).clicked() {
+                let clicked = ui
+                    .horizontal(|ui| {
+                        let clicked = ui.selectable_label(selected, marks.name(path, path, false, theme)).clicked();
+                        marks.dot_ui(ui, path);
+                        clicked
+                    })
+                    .inner;
+                if clicked {
                     files.selected = Some(path.clone());
                     intents.push(Intent::OpenFile { path: path.clone(), line: None });
                 }
@@ -110,7 +140,7 @@ fn found_ui(ui: &mut Ui, files: &mut FilesView, marks: &HashMap<&str, Mark>, int
     );
 }
 
-fn tree_ui(ui: &mut Ui, files: &mut FilesView, marks: &HashMap<&str, Mark>, intents: &mut Intents) {
+fn tree_ui(ui: &mut Ui, files: &mut FilesView, marks: &Marks<'_>, intents: &mut Intents) {
     if let Some(error) = files.folder("").and_then(|root| root.error.clone()) {
         ui.colored_label(theme::of(ui).error, error);
         return;
@@ -151,7 +181,7 @@ fn tree_ui(ui: &mut Ui, files: &mut FilesView, marks: &HashMap<&str, Mark>, inte
 }
 
 /// One row: its indent, a disclosure arrow for folders, the name marked; true when clicked.
-fn row_ui(ui: &mut Ui, row: &TreeRow, files: &FilesView, marks: &HashMap<&str, Mark>) -> bool {
+fn row_ui(ui: &mut Ui, row: &TreeRow, files: &FilesView, marks: &Marks<'_>) -> bool {
     let theme = theme::of(ui);
     ui.horizontal(|ui| {
         ui.add_space(row.depth as f32 * theme::SPACE_XL);
@@ -163,21 +193,11 @@ fn row_ui(ui: &mut Ui, row: &TreeRow, files: &FilesView, marks: &HashMap<&str, M
             (false, _) => " ",
         };
         ui.label(RichText::new(arrow).monospace().color(theme.weak));
-        let mut text = RichText::new(row.name());
-        if row.dir {
-            text = text.color(theme.strong);
-        }
-        let mark = marks.get(row.path.as_str()).copied();
-        if let Some(mark) = mark {
-            text = text.color(mark.colour(theme));
-        }
         let selected = files.selected.as_deref() == Some(row.path.as_str());
-        let response = ui.selectable_label(selected, text);
-        let response = match mark {
-            Some(mark) => response.on_hover_text(mark.hint()),
-            None => response,
-        };
-        response.clicked()
+        let name = marks.name(row.name(), &row.path, row.dir, theme);
+        let clicked = ui.selectable_label(selected, name).clicked();
+        marks.dot_ui(ui, &row.path);
+        clicked
     })
     .inner
 }

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use crate::domain::{ChangeSet, ChangeSetId, ChangeSetStatus, HunkDecision};
 use crate::protocol::{AppliedChange, ChangeSetDecision, Command, Event};
 
+pub(in crate::ui) use panel::diff_ui;
 pub use panel::review_ui;
 
-use diff::FileDiff;
+pub(in crate::ui) use diff::FileDiff;
 
 use super::intents::Intents;
 

@@ -177,7 +177,7 @@ fn changeset_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
         diffs.insert(key, FileDiff::new(change, findings, dark, theme::of(ui).text, repaint));
     }
     let Some(diff) = diffs.get(&key) else { return };
-    diff_ui(ui, diff, change, *mode, Id::new(("aura-diff", changeset.id.to_string(), index)));
+    diff_ui(ui, diff, change, *mode, Id::new(("aura-diff", changeset.id.to_string(), index)), true);
 }
 
 fn row_height(ui: &Ui) -> f32 {
@@ -196,7 +196,16 @@ fn line_width(ui: &mut Ui, diff: &FileDiff, font: &FontId, mode: DiffMode) -> f3
     share.max((gutter + diff.widest) as f32 * column + 2.0 * TEXT_MARGIN)
 }
 
-fn diff_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, mode: DiffMode, salt: Id) {
+/// A file's diff, only the visible rows drawn. With `decide`, each hunk header has Accept and
+/// Reject (Review); without, it is only read (the Git tab).
+pub(in crate::ui) fn diff_ui(
+    ui: &mut Ui,
+    diff: &FileDiff,
+    change: &mut FileChange,
+    mode: DiffMode,
+    salt: Id,
+    decide: bool,
+) {
     let row_h = row_height(ui);
     let theme = theme::of(ui);
     let font = TextStyle::Monospace.resolve(ui.style());
@@ -206,19 +215,21 @@ fn diff_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, mode: DiffMode
         DiffMode::SideBySide => diff.split.len(),
     };
     let lines = Lines { diff, theme, font, row_h, width };
+    let spanning =
+        |ui: &mut Ui, change: &mut FileChange, row| spanning_row_ui(ui, diff, change, row, theme, row_h, decide);
     ScrollArea::both().id_salt(salt).auto_shrink([false, false]).show_rows(ui, row_h, count, |ui, range| {
         for at in range {
             match mode {
                 DiffMode::Unified => {
                     let row = diff.rows[at];
-                    if !spanning_row_ui(ui, diff, change, row, theme, row_h) {
+                    if !spanning(ui, change, row) {
                         lines.line_ui(ui, row, true);
                     }
                 }
                 DiffMode::SideBySide => {
                     let (left, right) = diff.split[at];
                     if let Some(row) = left
-                        && spanning_row_ui(ui, diff, change, row, theme, row_h)
+                        && spanning(ui, change, row)
                     {
                         continue;
                     }
@@ -246,7 +257,15 @@ fn decision_button(text: &str, chosen: bool, tint: Color32) -> egui::Button<'_> 
 }
 
 /// Draws a hunk header, finding or fold; false for text lines.
-fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: Row, theme: &Theme, row_h: f32) -> bool {
+fn spanning_row_ui(
+    ui: &mut Ui,
+    diff: &FileDiff,
+    change: &mut FileChange,
+    row: Row,
+    theme: &Theme,
+    row_h: f32,
+    decide: bool,
+) -> bool {
     match row {
         Row::Hunk(index) => {
             let Some(hunk) = change.hunks.get_mut(index) else { return true };
@@ -260,6 +279,9 @@ fn spanning_row_ui(ui: &mut Ui, diff: &FileDiff, change: &mut FileChange, row: R
                     .monospace()
                     .color(theme.weak),
                 );
+                if !decide {
+                    return;
+                }
                 ui.push_id(index, |ui| {
                     let accepted = hunk.decision == HunkDecision::Accepted;
                     let rejected = hunk.decision == HunkDecision::Rejected;
