@@ -24,6 +24,8 @@ pub const MAX_EDIT_BYTES: usize = 1 << 20;
 /// A text file as last read.
 pub struct Shown {
     pub text: String,
+    /// How many lines it has (counted once: the bar shows it every frame).
+    pub lines: usize,
     pub hash: ContentHash,
     /// Not UTF-8 on disk: shown with replacement characters, never saved.
     pub lossy: bool,
@@ -33,7 +35,7 @@ pub struct Shown {
 
 impl Shown {
     fn new(text: String, hash: ContentHash, lossy: bool) -> Shown {
-        Shown { text, hash, lossy, highlighted: None }
+        Shown { lines: text.lines().count(), text, hash, lossy, highlighted: None }
     }
 }
 
@@ -49,7 +51,7 @@ pub enum Body {
 pub struct Edit {
     pub text: String,
     pub base: ContentHash,
-    /// The editor's layout of `text`, by the text's hash and the wrap width.
+    /// The editor's layout of `text`, by the text's and the theme's hash.
     pub layout: Option<(u64, egui::text::LayoutJob)>,
 }
 

@@ -100,11 +100,11 @@ fn keys(ui: &mut Ui, file: &mut OpenFile, project: ProjectId, intents: &mut Inte
 
 fn bar_ui(ui: &mut Ui, file: &mut OpenFile, project: ProjectId, intents: &mut Intents) {
     let [goto_id, find_id, _] = ids(&file.path);
-    ui.horizontal(|ui| {
+    // Wrapped: in a narrow pane the edit buttons go to a second line rather than out of sight.
+    ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(&file.path).strong());
         if let Some(shown) = file.shown() {
-            let lines = shown.text.lines().count();
-            ui.label(RichText::new(format!("{lines} lines")).weak());
+            ui.label(RichText::new(format!("{} lines", shown.lines)).weak());
             if shown.lossy {
                 ui.label(RichText::new("not UTF-8: shown read-only").color(theme::of(ui).warning));
             }
@@ -151,7 +151,9 @@ fn find_ui(ui: &mut Ui, file: &mut OpenFile, find_id: Id) {
         let found = !file.find.matches.is_empty();
         for (label, forward) in [("▲", false), ("▼", true)] {
             let hint = if forward { "Next match (Enter)" } else { "Previous match (Shift+Enter)" };
-            if ui.add_enabled(found, egui::Button::new(label)).on_hover_text(hint).clicked()
+            // The arrows are in the monospace font: the proportional one has no such glyphs.
+            let button = egui::Button::new(RichText::new(label).monospace());
+            if ui.add_enabled(found, button).on_hover_text(hint).clicked()
                 && let Some(line) = file.find.step(forward)
             {
                 file.goto = Some(line);
@@ -312,13 +314,12 @@ fn editor_ui(ui: &mut Ui, file: &mut OpenFile, dark: bool, theme: &Theme) {
     let Some(edit) = file.edit.as_mut() else { return };
     let font = TextStyle::Monospace.resolve(ui.style());
     let Edit { text, layout, .. } = edit;
-    let mut layouter = |ui: &Ui, buffer: &dyn egui::TextBuffer, wrap_width: f32| {
+    // Code is not wrapped (as in the read view): long lines scroll sideways.
+    let mut layouter = |ui: &Ui, buffer: &dyn egui::TextBuffer, _wrap_width: f32| {
         let source = buffer.as_str();
-        let key = egui::util::hash((source, wrap_width.to_bits(), dark));
+        let key = egui::util::hash((source, dark));
         if layout.as_ref().is_none_or(|(k, _)| *k != key) {
-            let mut job = edit_layout(source, &path, dark, &font, theme);
-            job.wrap.max_width = wrap_width;
-            *layout = Some((key, job));
+            *layout = Some((key, edit_layout(source, &path, dark, &font, theme)));
         }
         let job = layout.as_ref().map(|(_, job)| job.clone()).unwrap_or_default();
         ui.ctx().fonts_mut(|fonts| fonts.layout_job(job))
