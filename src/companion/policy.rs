@@ -1,7 +1,7 @@
 //! What a phone may ask, and what it never hears. The phone steers conversations, Drones and the
-//! dev loop; it cannot open paths, change settings or keys, edit files directly, or pair others.
-//! Keys, the desktop's setup (model servers, base URLs, appearance, layout, data dir) and store
-//! internals never reach it.
+//! dev loop, and may search the project's files; it cannot open paths, change settings or keys,
+//! edit files directly, or pair others. Keys, the desktop's setup (model servers, base URLs,
+//! appearance, layout, data dir) and store internals never reach it.
 
 use crate::protocol::{Command, Event, ProjectSnapshot};
 
@@ -28,6 +28,9 @@ pub fn allowed(command: &Command) -> bool {
             | Command::RunDrone { .. }
             | Command::StopDrone { .. }
             | Command::ListDrones { .. }
+            // Reading the project's files through search is read-only, as the agents' own search is.
+            | Command::SearchWorkspace { .. }
+            | Command::CancelSearch { .. }
     )
 }
 
@@ -67,6 +70,14 @@ mod tests {
         assert!(!allowed(&Command::SetApiKey { env: "OPENAI_API_KEY".into(), key: Some("sk".into()) }));
         assert!(!allowed(&Command::OpenProject { root: "/".into() }));
         assert!(!allowed(&Command::SaveLayout { layout: serde_json::Value::Null }));
+    }
+
+    #[test]
+    fn a_phone_may_search_the_project() {
+        let project = crate::domain::ProjectId::new();
+        let options = crate::domain::SearchOptions::default();
+        assert!(allowed(&Command::SearchWorkspace { project, search: 1, query: "fn".into(), options }));
+        assert!(allowed(&Command::CancelSearch { search: 1 }));
     }
 
     #[test]

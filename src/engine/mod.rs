@@ -23,6 +23,7 @@ pub mod prompt;
 mod requirements;
 pub mod review;
 pub mod rotation;
+mod search;
 pub mod shared_review;
 mod spec_files;
 pub mod specs;
@@ -301,6 +302,8 @@ struct Engine {
     drone_runs: drones::runner::DroneRuns,
     /// Each project's write lane for Drones writing outside git.
     lanes: HashMap<ProjectId, Arc<tokio::sync::Semaphore>>,
+    /// The workspace search each surface has running.
+    searches: search::Searches,
     /// Where the engine's own tasks report back (a run ended, a trigger fired).
     internal: mpsc::UnboundedSender<drones::runner::Internal>,
     /// The surface whose command is being handled: its answers and errors go to it alone.
@@ -336,6 +339,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         chats: HashMap::new(),
         drone_runs: Default::default(),
         lanes: HashMap::new(),
+        searches: Default::default(),
         internal,
         origin: None,
         epoch: {
@@ -479,6 +483,10 @@ impl Engine {
             Command::PinMemory { memory, pinned } => self.change_memory(seq, memory, Some(pinned)).await,
             Command::DeleteMemory { memory } => self.change_memory(seq, memory, None).await,
             Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
+            Command::SearchWorkspace { project, search, query, options } => {
+                self.search_workspace(project, search, query, options)
+            }
+            Command::CancelSearch { search } => self.cancel_search(search),
             Command::SaveLayout { layout } => self.save_layout(layout).await,
             Command::WriteRequirements { project } => self.write_requirements(seq, project).await,
             Command::ReadSpec { project, path } => self.read_spec(project, path),

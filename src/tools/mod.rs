@@ -5,6 +5,7 @@ mod jail;
 pub mod policy;
 pub mod read;
 pub mod registry;
+pub mod search;
 pub mod sandbox;
 pub mod shell;
 
