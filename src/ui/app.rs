@@ -270,20 +270,31 @@ impl AuraApp {
                     self.docks.show_tab(Tab::Review);
                 }
                 Intent::OpenFolder => self.folder.start(ctx),
+                // The file viewer tab (issue 19's Files part) opens it; this branch has no viewer yet.
+                Intent::OpenFile { .. } => {}
                 Intent::ResetLayout => self.docks.reset(),
             }
         }
     }
 
-    /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat (Ctrl+1…8 are the docks').
+    /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat, Ctrl+Shift+F the search (Ctrl+1…9
+    /// are the docks').
     fn shortcuts(&mut self, ui: &Ui) {
-        let (palette, focus_chat) =
-            ui.input_mut(|i| (i.consume_shortcut(&palette::OPEN), i.consume_key(Modifiers::COMMAND, Key::L)));
+        let (palette, focus_chat, search) = ui.input_mut(|i| {
+            (
+                i.consume_shortcut(&palette::OPEN),
+                i.consume_key(Modifiers::COMMAND, Key::L),
+                i.consume_shortcut(&palette::SEARCH),
+            )
+        });
         if palette {
             self.palette.toggle();
         }
         if focus_chat {
             self.run(Action::FocusChat, ui.ctx());
+        }
+        if search {
+            self.run(Action::SearchProject, ui.ctx());
         }
     }
 
@@ -300,6 +311,10 @@ impl AuraApp {
             Action::FocusChat => {
                 intents.show(Tab::Chat);
                 ctx.memory_mut(|m| m.request_focus(egui::Id::new("aura-chat-text")));
+            }
+            Action::SearchProject => {
+                intents.show(Tab::Search);
+                ctx.memory_mut(|m| m.request_focus(egui::Id::new(super::search::QUERY_ID)));
             }
             Action::StopTurn => intents.extend(self.view.chat.session.map(|session| Command::StopTurn { session })),
             Action::Loop(control) => intents.extend(project.map(|project| Command::Loop { project, control })),

@@ -46,6 +46,7 @@ impl TabViewer for Tabs<'_> {
             Tab::Usage => super::usage::usage_ui(ui, &self.view.usage, self.view.chat.session),
             Tab::Specs => super::specs::specs_ui(ui, self.view, self.intents),
             Tab::Memory => super::memory::memory_ui(ui, self.view, self.intents),
+            Tab::Search => super::search::search_ui(ui, self.view, self.intents),
             Tab::Companion => {
                 let ready = matches!(self.view.connection, Connection::Ready { .. });
                 companion_ui(ui, self.companion, ready)

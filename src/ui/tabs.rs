@@ -18,10 +18,12 @@ pub enum Tab {
     Companion,
     /// One Drone's runs and their conversations.
     Drone(String),
+    /// Project-wide search of the files.
+    Search,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 9] = [
+    pub const ALL: [Tab; 10] = [
         Tab::Chat,
         Tab::Specs,
         Tab::Tasks,
@@ -31,6 +33,7 @@ impl Tab {
         Tab::Usage,
         Tab::Settings,
         Tab::Companion,
+        Tab::Search,
     ];
 
     /// The fixed tabs' names, or the Drone's.
@@ -46,6 +49,7 @@ impl Tab {
             Tab::Settings => "Settings",
             Tab::Companion => "Companion",
             Tab::Drone(name) => name,
+            Tab::Search => "Search",
         }
     }
 }

@@ -22,6 +22,7 @@ use super::keys::KeyDrafts;
 use super::memory::MemoryView;
 use super::path_entry::PathEntry;
 use super::review::ReviewView;
+use super::search::SearchView;
 use super::specs::SpecsView;
 use super::tabs::Tab;
 use super::usage::UsageView;
@@ -185,6 +186,8 @@ pub struct ViewModel {
     pub specs: SpecsView,
     /// The open project's memory entries.
     pub memory: MemoryView,
+    /// The Search tab's query and results.
+    pub search: SearchView,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
@@ -216,6 +219,7 @@ impl Default for ViewModel {
             drones: DronesView::default(),
             specs: SpecsView::default(),
             memory: MemoryView::default(),
+            search: SearchView::default(),
             reopen_last: false,
             awaiting_orders: Vec::new(),
             appearance: Appearance::default(),
@@ -296,6 +300,7 @@ impl ViewModel {
         self.drones.apply(&event, intents);
         self.specs.apply(&event, intents);
         self.memory.apply(&event);
+        self.search.apply(&event);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }
@@ -345,6 +350,7 @@ impl ViewModel {
                     intents,
                 );
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
+                self.search = SearchView::open(snapshot.project.id, self.search.options);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
                 tasks.sort_by_key(|t| (order.get(&t.spec).copied().unwrap_or(u32::MAX), t.order));
