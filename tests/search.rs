@@ -90,7 +90,7 @@ fn regex_case_and_whole_word_options_are_applied() {
     assert_eq!(count("()", false, true, false), 2, "a literal `()` is text, not an empty group matching every line");
     let (found, _) = run(&ws, &Query::new("o", options(false, true, false)));
     let ranges = &found["src/lib.rs"].matches[0].ranges;
-    assert_eq!(ranges.as_slice(), [(7, 8)], "the one `o` of `pub fn open() {}`");
+    assert_eq!(ranges.as_slice(), [(7, 8)], "the one `o` of `pub fn open() {{}}`");
 }
 
 #[test]

@@ -9,7 +9,6 @@
 
 mod excerpt;
 
-use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -190,7 +189,7 @@ impl<F: Fn(FileHits) + Sync> Run<'_, F> {
         }
         let relative = entry.path().strip_prefix(self.ws.root()).unwrap_or(entry.path());
         let path = relative.to_string_lossy().into_owned();
-        let file = match self.ws.open_beneath(Path::new(relative)) {
+        let file = match self.ws.open_beneath(relative) {
             Ok(file) => file,
             Err(e) => {
                 self.tally.skip(path, format!("not readable: {e}"));

@@ -185,7 +185,7 @@ impl SearchView {
     }
 
     /// Opens the file of a result at its line.
-    pub fn open(&self, group: usize, hit: usize, intents: &mut Intents) {
+    pub fn open_hit(&self, group: usize, hit: usize, intents: &mut Intents) {
         let Some(group) = self.groups.get(group) else { return };
         let line = group.hits.matches.get(hit).map(|m| u32::try_from(m.line).unwrap_or(u32::MAX));
         intents.push(Intent::OpenFile { path: group.hits.path.clone(), line });
@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(paths, ["src/a.rs", "src/z.rs"], "sorted by path once finished");
         view.toggle(1);
         assert_eq!(view.rows(), [Row::File(0), Row::Hit(0, 0), Row::File(1)]);
-        view.open(1, 1, &mut intents);
+        view.open_hit(1, 1, &mut intents);
         assert_eq!(intents.take().last(), Some(&Intent::OpenFile { path: "src/z.rs".into(), line: Some(9) }));
     }
 }

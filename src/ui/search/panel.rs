@@ -110,6 +110,7 @@ fn summary_ui(ui: &mut Ui, search: &SearchView) {
 }
 
 /// What a click on a row asks for, done once the list is drawn.
+#[derive(Clone, Copy)]
 enum Click {
     Toggle(usize),
     Open(usize, usize),
@@ -132,13 +133,15 @@ fn results_ui(ui: &mut Ui, search: &mut SearchView, intents: &mut Intents) {
                         hit_row_ui(ui, &hits.path, &hits.matches[hit], row_height).then_some(Click::Open(group, hit))
                     }
                 };
-                click = clicked.or(click);
+                if clicked.is_some() {
+                    click = clicked;
+                }
             }
         },
     );
     match click {
         Some(Click::Toggle(group)) => search.toggle(group),
-        Some(Click::Open(group, hit)) => search.open(group, hit, intents),
+        Some(Click::Open(group, hit)) => search.open_hit(group, hit, intents),
         None => {}
     }
 }
