@@ -30,7 +30,9 @@ fn done(app: &AuraApp, query: &str, regex: bool) -> bool {
 
 /// Replaces the query with `text`, as typed, and waits for the search it starts to finish.
 fn search_for(harness: &mut Harness<'_, AuraApp>, text: &str, regex: bool) {
+    // Emptied as select-all and delete would; the box shows its hint again on the next frame.
     harness.state_mut().view_mut().search.query.clear();
+    harness.run_steps(1);
     harness.get_by(|node| node.placeholder() == Some(HINT)).focus();
     harness.run_steps(1);
     harness.get_by(|node| node.placeholder() == Some(HINT)).type_text(text);

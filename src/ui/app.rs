@@ -313,8 +313,8 @@ impl AuraApp {
                 ctx.memory_mut(|m| m.request_focus(egui::Id::new("aura-chat-text")));
             }
             Action::SearchProject => {
+                self.view.search.focus_query = true;
                 intents.show(Tab::Search);
-                ctx.memory_mut(|m| m.request_focus(egui::Id::new(super::search::QUERY_ID)));
             }
             Action::StopTurn => intents.extend(self.view.chat.session.map(|session| Command::StopTurn { session })),
             Action::Loop(control) => intents.extend(project.map(|project| Command::Loop { project, control })),

@@ -12,7 +12,7 @@ use crate::protocol::{Command, Event};
 
 use super::intents::{Intent, Intents};
 
-pub use panel::{QUERY_ID, search_ui};
+pub use panel::search_ui;
 
 /// How long typing must pause before the query is searched.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -59,6 +59,8 @@ pub struct SearchView {
     pub matches: usize,
     /// `None` while the current search runs (or before any).
     pub finished: Option<Finished>,
+    /// Focus the query box when it is next drawn (Ctrl+Shift+F: the tab may not be drawn yet).
+    pub focus_query: bool,
 }
 
 impl SearchView {

@@ -16,7 +16,7 @@ use super::super::view::ViewModel;
 use super::{Row, SearchView};
 
 /// The query box, which Ctrl+Shift+F and the palette focus.
-pub const QUERY_ID: &str = "aura-search-query";
+const QUERY_ID: &str = "aura-search-query";
 /// Line numbers are right-aligned in this many characters.
 const NUMBER_WIDTH: usize = 6;
 
@@ -47,6 +47,9 @@ fn query_ui(ui: &mut Ui, search: &mut SearchView, intents: &mut Intents) {
                 .desired_width((ui.available_width() - toggles).max(120.0))
                 .hint_text("Search the project's files"),
         );
+        if std::mem::take(&mut search.focus_query) {
+            query.request_focus();
+        }
         let options = &mut search.options;
         let mut changed = query.changed();
         changed |= ui.toggle_value(&mut options.regex, "Regex").on_hover_text("Read the query as a regular expression").changed();
