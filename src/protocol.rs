@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     ApprovalId, ApprovalPolicy, ChangeSet, ChangeSetId, Check, CommandApproval, CommandDecision, ContentHash, DroneId,
-    DroneManifest, DroneRun, DroneSource, FileHits, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record,
-    RequestUsage, SandboxPolicy, SearchOptions, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, SkippedFile, ToolCall,
-    ToolCallId, Usage, WorkOrder, WorkOrderId,
+    DroneManifest, DroneRun, DroneSource, FileHits, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt,
+    Record, RequestUsage, SandboxPolicy, SearchOptions, Session, SessionId, SessionKind, SkippedFile, Spec, Task,
+    TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 

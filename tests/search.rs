@@ -66,7 +66,10 @@ fn ignored_hidden_and_binary_files_are_left_out_and_counted() {
     );
     assert_eq!((summary.files, summary.matches, summary.binary, summary.truncated), (3, 4, 1, false));
     let hit = &found["src/store/mod.rs"].matches[0];
-    assert_eq!((hit.column, hit.text.as_str(), hit.ranges.as_slice()), (8, "    fn open(path: &str) {}", &[(7, 11)][..]));
+    assert_eq!(
+        (hit.column, hit.text.as_str(), hit.ranges.as_slice()),
+        (8, "    fn open(path: &str) {}", &[(7, 11)][..])
+    );
 }
 
 #[test]
@@ -96,8 +99,8 @@ fn regex_case_and_whole_word_options_are_applied() {
 #[test]
 fn an_invalid_regex_is_a_clear_error() {
     let (_dir, ws) = tree();
-    let err = search(&ws, &Query::new("fn (", options(true, true, false)), &AtomicBool::new(false), |_| {})
-        .unwrap_err();
+    let err =
+        search(&ws, &Query::new("fn (", options(true, true, false)), &AtomicBool::new(false), |_| {}).unwrap_err();
     assert!(matches!(err, SearchError::BadRegex { .. }));
     let message = err.to_string();
     assert!(message.starts_with("not a valid regular expression: "), "{message}");
@@ -165,7 +168,8 @@ fn the_stop_flag_ends_the_walk_early() {
     let handed = handed.into_inner().unwrap();
     assert!(handed < 100, "{handed} files after the stop");
     let stopped = AtomicBool::new(true);
-    let summary = search(&ws, &Query::new("hit", options(false, true, false)), &stopped, |_| panic!("searched")).unwrap();
+    let summary =
+        search(&ws, &Query::new("hit", options(false, true, false)), &stopped, |_| panic!("searched")).unwrap();
     assert_eq!((summary.files, summary.cancelled), (0, true));
 }
 
@@ -225,7 +229,12 @@ fn the_engine_streams_hits_per_file_then_finishes_and_a_new_search_stops_the_old
     for i in 0..3_000 {
         std::fs::write(ws.root().join(format!("n{i}.txt")), "needle\n").unwrap();
     }
-    client.send(Command::SearchWorkspace { project, search: 3, query: "needle".into(), options: options(false, true, false) });
+    client.send(Command::SearchWorkspace {
+        project,
+        search: 3,
+        query: "needle".into(),
+        options: options(false, true, false),
+    });
     let (_, finished) = search_in_engine(&mut client, project, 4, "impl Store", options(false, true, false));
     let Event::SearchFinished { files: 1, matches: 1, error: None, .. } = finished else { panic!("{finished:?}") };
 

@@ -5,8 +5,8 @@ mod jail;
 pub mod policy;
 pub mod read;
 pub mod registry;
-pub mod search;
 pub mod sandbox;
+pub mod search;
 pub mod shell;
 
 pub use jail::{JailError, MAX_EDIT_BYTES, Opened, Workspace};

@@ -22,7 +22,10 @@ pub enum Intent {
     /// Opens the system's folder dialog (its answer opens the project).
     OpenFolder,
     /// Opens a workspace file in its viewer tab, at `line` (1-based) when given.
-    OpenFile { path: String, line: Option<u32> },
+    OpenFile {
+        path: String,
+        line: Option<u32>,
+    },
     ResetLayout,
 }
 

@@ -57,7 +57,8 @@ pub struct Placement {
 pub fn actions(view: &ViewModel, placement: &Placement) -> Vec<(String, &'static str, Action)> {
     let mut out: Vec<(String, &'static str, Action)> = Vec::new();
     // The first nine tabs have shortcuts (docks::TAB_KEYS); every tab has its action.
-    const TAB_KEYS: [&str; 9] = ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9"];
+    const TAB_KEYS: [&str; 9] =
+        ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9"];
     for (i, tab) in Tab::ALL.into_iter().enumerate() {
         out.push((format!("Show {}", tab.title()), TAB_KEYS.get(i).copied().unwrap_or(""), Action::Show(tab)));
     }

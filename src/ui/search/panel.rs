@@ -52,7 +52,10 @@ fn query_ui(ui: &mut Ui, search: &mut SearchView, intents: &mut Intents) {
         }
         let options = &mut search.options;
         let mut changed = query.changed();
-        changed |= ui.toggle_value(&mut options.regex, "Regex").on_hover_text("Read the query as a regular expression").changed();
+        changed |= ui
+            .toggle_value(&mut options.regex, "Regex")
+            .on_hover_text("Read the query as a regular expression")
+            .changed();
         changed |= ui.toggle_value(&mut options.case_sensitive, "Match case").changed();
         changed |= ui
             .toggle_value(&mut options.whole_word, "Whole word")
