@@ -199,7 +199,8 @@ mod tests {
     use super::*;
     use crate::domain::LineHit;
 
-    fn hits(path: &str, lines: &[u64]) -> FileHits {
+    /// A file's hits on `lines`, each line `fn main` with `fn` marked.
+    pub(super) fn hits(path: &str, lines: &[u64]) -> FileHits {
         let hit = |line: u64| LineHit {
             line,
             column: 1,

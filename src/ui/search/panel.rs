@@ -212,7 +212,7 @@ mod tests {
     use egui_kittest::kittest::Queryable;
 
     use super::*;
-    use crate::domain::{FileHits, ProjectId, SearchOptions};
+    use crate::domain::{ProjectId, SearchOptions};
     use crate::protocol::Event;
     use crate::ui::intents::Intent;
 
@@ -224,15 +224,7 @@ mod tests {
         search.query = "fn".into();
         search.search_now(&mut intents);
         intents.take();
-        let hit = LineHit {
-            line: 4,
-            column: 1,
-            text: "fn a() {}".into(),
-            ranges: vec![(0, 2)],
-            before: vec![],
-            after: vec![],
-        };
-        let hits = FileHits { path: "src/a.rs".into(), matches: vec![hit] };
+        let hits = super::super::tests::hits("src/a.rs", &[4]);
         search.apply(&Event::SearchHits { project, search: 1, hits });
         let mut harness = Harness::new_ui_state(
             |ui, (search, intents): &mut (SearchView, Intents)| search_view_ui(ui, search, intents),
@@ -240,7 +232,7 @@ mod tests {
         );
         harness.run_steps(2);
         harness.get_by_label_contains("Searching… 1 matching line in 1 file so far");
-        harness.get_by_label("src/a.rs:4: fn a() {}").click();
+        harness.get_by_label("src/a.rs:4: fn main").click();
         harness.run_steps(1);
         let asked = harness.state_mut().1.take();
         assert_eq!(asked, [Intent::OpenFile { path: "src/a.rs".into(), line: Some(4) }]);
