@@ -375,7 +375,9 @@ fn search_results_bench() {
     headless.frame(vec![]);
     assert_eq!(headless.app.view().search.matches, 20_000);
     let (mean, p95) = stats(streaming);
-    println!("20,000 search results streaming in (100 files a frame): {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame");
+    println!(
+        "20,000 search results streaming in (100 files a frame): {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame"
+    );
     let (mean, p95) = stats(headless.scroll(Pos2::new(400.0, 500.0), -120.0, 600));
     println!("scrolling 20,000 search results in 2,000 files: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame");
 }

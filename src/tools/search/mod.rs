@@ -116,16 +116,18 @@ where
         let bad = |e: ignore::Error| SearchError::BadGlob { glob: glob.clone(), detail: e.to_string() };
         walk.overrides(OverrideBuilder::new(ws.root()).add(glob).map_err(bad)?.build().map_err(bad)?);
     }
-    let run = Run { ws, query, matcher: &matcher, cancel, found: &found, tally: Tally::default() };
+    let run = Run { ws, query, cancel, found: &found, tally: Tally::default() };
     walk.build_parallel().run(|| {
         let run = &run;
+        // One per thread, as ripgrep does: a clone has its own scratch space, so threads never wait on one.
+        let matcher = matcher.clone();
         let mut searcher = SearcherBuilder::new()
             .line_number(true)
             .before_context(query.context)
             .after_context(query.context)
             .binary_detection(BinaryDetection::quit(b'\x00'))
             .build();
-        Box::new(move |entry| run.visit(&mut searcher, entry))
+        Box::new(move |entry| run.visit(&mut searcher, &matcher, entry))
     });
     Ok(run.tally.summary(cancel.load(Ordering::Relaxed)))
 }
@@ -171,14 +173,18 @@ impl Tally {
 struct Run<'a, F> {
     ws: &'a Workspace,
     query: &'a Query,
-    matcher: &'a RegexMatcher,
     cancel: &'a AtomicBool,
     found: &'a F,
     tally: Tally,
 }
 
 impl<F: Fn(FileHits) + Sync> Run<'_, F> {
-    fn visit(&self, searcher: &mut Searcher, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+    fn visit(
+        &self,
+        searcher: &mut Searcher,
+        matcher: &RegexMatcher,
+        entry: Result<DirEntry, ignore::Error>,
+    ) -> WalkState {
         if self.cancel.load(Ordering::Relaxed) || self.tally.truncated.load(Ordering::Relaxed) {
             return WalkState::Quit;
         }
@@ -202,8 +208,8 @@ impl<F: Fn(FileHits) + Sync> Run<'_, F> {
             self.tally.skip(path, reason);
             return WalkState::Continue;
         }
-        let mut sink = FileSink { run: self, matches: Vec::new(), pending_before: Vec::new(), binary: false };
-        let searched = searcher.search_file(self.matcher, &file, &mut sink);
+        let mut sink = FileSink { run: self, matcher, matches: Vec::new(), pending_before: Vec::new(), binary: false };
+        let searched = searcher.search_file(matcher, &file, &mut sink);
         let FileSink { matches, binary, .. } = sink;
         match searched {
             Err(e) => self.tally.skip(path, format!("not readable: {e}")),
@@ -239,6 +245,7 @@ fn megabytes(bytes: u64) -> String {
 /// Collects one file's matching lines; a file found binary is dropped whole by its caller.
 struct FileSink<'r, 'a, F> {
     run: &'r Run<'a, F>,
+    matcher: &'r RegexMatcher,
     matches: Vec<LineHit>,
     pending_before: Vec<String>,
     binary: bool,
@@ -252,7 +259,7 @@ impl<F: Fn(FileHits) + Sync> Sink for FileSink<'_, '_, F> {
             return Ok(false);
         }
         let before = std::mem::take(&mut self.pending_before);
-        self.matches.push(line_hit(self.run.matcher, mat.bytes(), mat.line_number().unwrap_or(0), before));
+        self.matches.push(line_hit(self.matcher, mat.bytes(), mat.line_number().unwrap_or(0), before));
         Ok(true)
     }
 
