@@ -350,6 +350,7 @@ impl ViewModel {
                     intents,
                 );
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
+                self.search.stop(intents);
                 self.search = SearchView::open(snapshot.project.id, self.search.options);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();

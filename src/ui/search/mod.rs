@@ -105,6 +105,13 @@ impl SearchView {
         None
     }
 
+    /// Stops the running search, if one runs (another project is opening).
+    pub fn stop(&mut self, intents: &mut Intents) {
+        if let Some(search) = self.current.filter(|_| self.running()) {
+            intents.send(Command::CancelSearch { search });
+        }
+    }
+
     /// Searches what is typed now (Enter), unless that was the last search sent.
     pub fn search_now(&mut self, intents: &mut Intents) {
         self.changed_at = None;
@@ -113,9 +120,7 @@ impl SearchView {
         if self.sent.as_ref() == Some(&asked) {
             return;
         }
-        if let Some(search) = self.current.filter(|_| self.running()) {
-            intents.send(Command::CancelSearch { search });
-        }
+        self.stop(intents);
         self.sent = Some(asked);
         self.clear_results();
         if self.query.is_empty() {
@@ -249,6 +254,9 @@ mod tests {
         view.search_now(&mut intents);
         assert_eq!(intents.commands()[0], Command::CancelSearch { search: 1 });
         assert!(matches!(intents.commands()[1], Command::SearchWorkspace { search: 2, .. }));
+        intents.take();
+        view.stop(&mut intents);
+        assert_eq!(intents.commands(), [Command::CancelSearch { search: 2 }], "opening another project stops it");
     }
 
     #[test]
