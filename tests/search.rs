@@ -229,14 +229,22 @@ fn the_engine_streams_hits_per_file_then_finishes_and_a_new_search_stops_the_old
     for i in 0..3_000 {
         std::fs::write(ws.root().join(format!("n{i}.txt")), "needle\n").unwrap();
     }
-    client.send(Command::SearchWorkspace {
-        project,
-        search: 3,
-        query: "needle".into(),
-        options: options(false, true, false),
+    let literal = options(false, true, false);
+    client.send(Command::SearchWorkspace { project, search: 3, query: "needle".into(), options: literal });
+    client.send(Command::SearchWorkspace { project, search: 4, query: "impl Store".into(), options: literal });
+    let mut ends: BTreeMap<u64, Event> = BTreeMap::new();
+    common::wait(&client, |event| {
+        if let Event::SearchFinished { search, .. } = event {
+            assert!(ends.insert(*search, event.clone()).is_none(), "one finish per search");
+        }
+        (ends.len() == 2).then_some(())
     });
-    let (_, finished) = search_in_engine(&mut client, project, 4, "impl Store", options(false, true, false));
-    let Event::SearchFinished { files: 1, matches: 1, error: None, .. } = finished else { panic!("{finished:?}") };
+    let Event::SearchFinished { files: 1, matches: 1, error: None, .. } = &ends[&4] else { panic!("{:?}", ends[&4]) };
+    match &ends[&3] {
+        Event::SearchFinished { error: None, files: 3_000, .. } => {}
+        Event::SearchFinished { error: Some(error), .. } => assert!(error.starts_with("stopped before the end")),
+        other => panic!("{other:?}"),
+    }
 
     // An empty query finds nothing at once; cancelling a finished search is harmless.
     let (files, finished) = search_in_engine(&mut client, project, 5, "", SearchOptions::default());
