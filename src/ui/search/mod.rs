@@ -217,6 +217,16 @@ mod tests {
         FileHits { path: path.into(), matches: lines.iter().copied().map(hit).collect() }
     }
 
+    /// A view of `project` that has sent search 1, for `fn`, and the intents it left (none).
+    pub(super) fn searching(project: ProjectId) -> (SearchView, Intents) {
+        let mut view = SearchView::open(project, SearchOptions::default());
+        let mut intents = Intents::default();
+        view.query = "fn".into();
+        view.search_now(&mut intents);
+        intents.take();
+        (view, intents)
+    }
+
     fn finished(search: u64) -> Event {
         Event::SearchFinished {
             search,
@@ -262,10 +272,7 @@ mod tests {
     #[test]
     fn results_group_by_file_drop_stale_answers_and_fold() {
         let project = ProjectId::new();
-        let mut view = SearchView::open(project, SearchOptions::default());
-        let mut intents = Intents::default();
-        view.query = "fn".into();
-        view.search_now(&mut intents);
+        let (mut view, mut intents) = searching(project);
         view.apply(&Event::SearchHits { project, search: 1, hits: hits("src/z.rs", &[3, 9]) });
         view.apply(&Event::SearchHits { project, search: 7, hits: hits("stale.rs", &[1]) });
         view.apply(&Event::SearchHits { project, search: 1, hits: hits("src/a.rs", &[1]) });

@@ -212,18 +212,14 @@ mod tests {
     use egui_kittest::kittest::Queryable;
 
     use super::*;
-    use crate::domain::{ProjectId, SearchOptions};
+    use crate::domain::ProjectId;
     use crate::protocol::Event;
     use crate::ui::intents::Intent;
 
     #[test]
     fn clicking_a_result_asks_to_open_its_file_at_its_line() {
         let project = ProjectId::new();
-        let mut search = SearchView::open(project, SearchOptions::default());
-        let mut intents = Intents::default();
-        search.query = "fn".into();
-        search.search_now(&mut intents);
-        intents.take();
+        let (mut search, intents) = super::super::tests::searching(project);
         let hits = super::super::tests::hits("src/a.rs", &[4]);
         search.apply(&Event::SearchHits { project, search: 1, hits });
         let mut harness = Harness::new_ui_state(
