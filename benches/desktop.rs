@@ -6,11 +6,12 @@
 //! - CPU while idle for 10 s with a project open (goal 0%);
 //! - CPU per frame (mean and p95; goal p95 < 8 ms) while a reply streams at 50 tokens/s into a
 //!   100,000-message conversation, and while a 20,000-line diff scrolls; with 8 Drones streaming at
-//!   once, each in its tab; and with 500 conversations in the list;
+//!   once, each in its tab; with 500 conversations in the list; and while 20,000 search results
+//!   stream into the Search tab and then scroll;
 //! - peak memory with that conversation and diff open;
 //! - the Files tab on a 100,000-file tree on disk, through the real engine: time to the first
-//!   drawn tree, CPU per frame while the whole tree (every folder open) scrolls, and while a filter
-//!   is typed; and the engine's answer time for a filter (the file index cold, then warm).
+//!   drawn tree, CPU per frame while the whole tree (every folder open) scrolls, while a filter is
+//!   typed (and how long its matches take), and while a build writes 100,000 more files.
 //!
 //! The first two start the real binaries under X (Xvfb is started when `DISPLAY` is unset and it is
 //! installed). The frame figures drive the real app headless: egui's layout and tessellation on this
@@ -21,8 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aura::domain::{
-    ChangeSet, DroneId, DroneRun, FileChange, FileChangeKind, Isolation, Message, Project, Record, Role, Session,
-    SessionId, SessionKind,
+    ChangeSet, DroneId, DroneRun, FileChange, FileChangeKind, FileHits, Isolation, LineHit, Message, Project, Record,
+    Role, Session, SessionId, SessionKind,
 };
 use aura::edits::hunks;
 use aura::protocol::{ConversationSummary, Event, LoopSettings, LoopState, ProjectSnapshot};
@@ -320,6 +321,68 @@ fn conversations_bench() {
     assert!(headless.app.view().conversations.shown, "the list shows with more than one conversation");
     let (mean, p95) = stats(headless.scroll(Pos2::new(120.0, 400.0), -60.0, 600));
     println!("scrolling a list of 500 conversations: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame");
+}
+
+/// The Search tab with 20,000 matching lines in 2,000 files: streamed in at 100 files a frame (what
+/// the engine sends per file as found), then scrolled a notch per frame.
+fn search_results_bench() {
+    let mut headless = Headless::new();
+    let project = Project::new("bench", "/nonexistent/bench");
+    headless.app.apply(Event::ProjectOpened { snapshot: Box::new(empty_snapshot(&project)) });
+    headless.app.show_tab(Tab::Search);
+    headless.frame(vec![]);
+    // Ctrl+Shift+F, the query, Enter: search 1 is sent (to no engine here) and its answers awaited.
+    let key = |key: egui::Key, modifiers: egui::Modifiers| Input::Key {
+        key,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers,
+    };
+    let ctrl_shift = egui::Modifiers::COMMAND.plus(egui::Modifiers::SHIFT);
+    headless.frame(vec![key(egui::Key::F, ctrl_shift)]);
+    headless.frame(vec![]);
+    headless.frame(vec![Input::Text("value".into())]);
+    headless.frame(vec![key(egui::Key::Enter, egui::Modifiers::NONE)]);
+    assert!(headless.app.view().search.searched(), "the search was sent");
+    let file = |f: usize| FileHits {
+        path: format!("src/module_{f:04}/part.rs"),
+        matches: (0..10)
+            .map(|i| LineHit {
+                line: 10 * i + 1,
+                column: 9,
+                text: format!("    let value_{i} = compute(value_{f}, {i}); // the value of part {f}"),
+                ranges: vec![(8, 13), (28, 33)],
+                before: vec![],
+                after: vec![],
+            })
+            .collect(),
+    };
+    let mut streaming = Vec::new();
+    for frame in 0..20 {
+        for f in frame * 100..(frame + 1) * 100 {
+            headless.app.apply(Event::SearchHits { project: project.id, search: 1, hits: file(f) });
+        }
+        streaming.push(headless.frame(vec![]));
+    }
+    headless.app.apply(Event::SearchFinished {
+        search: 1,
+        files: 2_000,
+        matches: 20_000,
+        truncated: true,
+        elapsed_ms: 80,
+        error: None,
+        binary_files: 0,
+        skipped: vec![],
+    });
+    headless.frame(vec![]);
+    assert_eq!(headless.app.view().search.matches, 20_000);
+    let (mean, p95) = stats(streaming);
+    println!(
+        "20,000 search results streaming in (100 files a frame): {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame"
+    );
+    let (mean, p95) = stats(headless.scroll(Pos2::new(400.0, 500.0), -120.0, 600));
+    println!("scrolling 20,000 search results in 2,000 files: {mean:.2} ms mean, {p95:.2} ms p95 CPU per frame");
 }
 
 /// A data dir whose one project (`root`) has a conversation of 200 messages: what a restart reopens.
@@ -624,5 +687,6 @@ fn main() {
     frames_bench();
     drones_frames_bench();
     conversations_bench();
+    search_results_bench();
     window_bench();
 }

@@ -1,14 +1,11 @@
-//! Edits and search benchmark: a 20-hunk patch on a 100,000-line file, `search` against ripgrep on
-//! the same large tree in the same run, and a diff of two versions of a 50,000-line file.
-//! Run with `cargo bench --bench edits` (ripgrep must be installed for the comparison: `rg`).
+//! Edits benchmark: a 20-hunk patch on a 100,000-line file, and a diff of two versions of a
+//! 50,000-line file. Run with `cargo bench --bench edits`. (Search against ripgrep is
+//! `benches/search.rs`.)
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aura::edits::{self, patch};
 use aura::tools::Workspace;
-use aura::tools::read::{SearchQuery, search};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -50,53 +47,6 @@ fn patch_on_a_big_file() {
     );
 }
 
-fn search_against_ripgrep(tree: &Path) {
-    let ws = Workspace::open(tree).unwrap();
-    let query = SearchQuery {
-        pattern: "fn main".into(),
-        literal: true,
-        case_insensitive: false,
-        glob: None,
-        context: 0,
-        max_hits: 10_000_000,
-    };
-    let rg = || {
-        let started = Instant::now();
-        let out = Command::new("rg")
-            .args(["-F", "-n", "--no-heading", "--no-messages", "--no-require-git", "fn main"])
-            .arg(tree)
-            .output()
-            .expect("ripgrep (`rg`) must be installed for this comparison: apt-get install ripgrep");
-        (started.elapsed(), String::from_utf8_lossy(&out.stdout).lines().count())
-    };
-    let ours = || {
-        let started = Instant::now();
-        let hits = search(&ws, &query).unwrap().hits.len();
-        (started.elapsed(), hits)
-    };
-    // Warm the page cache once, then alternate.
-    rg();
-    let (mut rg_times, mut our_times, mut counts) = (Vec::new(), Vec::new(), (0, 0));
-    for _ in 0..5 {
-        let (t, n) = rg();
-        rg_times.push(t);
-        counts.0 = n;
-        let (t, n) = ours();
-        our_times.push(t);
-        counts.1 = n;
-    }
-    let (r, o) = (median(rg_times), median(our_times));
-    println!(
-        "search for a literal over {} ({} hits; rg found {}): Aura median {}, rg median {}, ratio {:.2}",
-        tree.display(),
-        counts.1,
-        counts.0,
-        ms(o),
-        ms(r),
-        o.as_secs_f64() / r.as_secs_f64()
-    );
-}
-
 fn diff_of_a_big_file() {
     let before: String = (0..50_000).map(|i| format!("{i:06} the quick brown fox jumps over the lazy dog\n")).collect();
     let after: String = before
@@ -117,9 +67,4 @@ fn diff_of_a_big_file() {
 fn main() {
     patch_on_a_big_file();
     diff_of_a_big_file();
-    let tree = std::env::var_os("AURA_BENCH_TREE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|h| h.join(".cargo/registry/src")))
-        .expect("set AURA_BENCH_TREE to a large source tree");
-    search_against_ripgrep(&tree);
 }

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     ApprovalId, ApprovalPolicy, ChangeSet, ChangeSetId, Check, CommandApproval, CommandDecision, ContentHash, DroneId,
-    DroneManifest, DroneRun, DroneSource, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt, Record,
-    RequestUsage, SandboxPolicy, Session, SessionId, SessionKind, Spec, Task, TaskId, TaskStatus, ToolCall, ToolCallId,
-    Usage, WorkOrder, WorkOrderId,
+    DroneManifest, DroneRun, DroneSource, FileHits, HunkDecision, MemoryEntry, MemoryId, Project, ProjectId, Receipt,
+    Record, RequestUsage, SandboxPolicy, SearchOptions, Session, SessionId, SessionKind, SkippedFile, Spec, Task,
+    TaskId, TaskStatus, ToolCall, ToolCallId, Usage, WorkOrder, WorkOrderId,
 };
 use crate::llm::ProviderKind;
 
@@ -314,6 +314,20 @@ pub enum Command {
         project: ProjectId,
         query: String,
         limit: u32,
+    },
+    /// Searches the project's files for `query` (files `.gitignore` leaves out, hidden, binary and
+    /// very large ones are not searched). `search` is the client's own id for it, named by every
+    /// answer: [`Event::SearchHits`] per file as found, then one [`Event::SearchFinished`]. A new
+    /// search from the same client stops its previous one.
+    SearchWorkspace {
+        project: ProjectId,
+        search: u64,
+        query: String,
+        options: SearchOptions,
+    },
+    /// Stops a running search of this client's; it still ends with [`Event::SearchFinished`].
+    CancelSearch {
+        search: u64,
     },
     /// Stores the desktop's layout (its docks and windows, in the desktop's own format), given back
     /// in [`Event::Welcome`] to the next desktop that says hello.
@@ -908,6 +922,28 @@ pub enum Event {
         query: String,
         entries: Vec<MemoryEntry>,
     },
+    /// One file's matches for [`Command::SearchWorkspace`], sent as soon as the file is searched.
+    SearchHits {
+        project: ProjectId,
+        search: u64,
+        hits: FileHits,
+    },
+    /// A search is over: `matches` matching lines in `files` files (`truncated`: the cap was
+    /// reached). `error` says why it found nothing (an invalid regex) or that it was stopped.
+    SearchFinished {
+        search: u64,
+        files: u32,
+        matches: u32,
+        truncated: bool,
+        elapsed_ms: u64,
+        error: Option<String>,
+        /// Binary files left out.
+        #[serde(default)]
+        binary_files: u32,
+        /// Files not searched (too large, unreadable), the first of them named.
+        #[serde(default)]
+        skipped: Vec<SkippedFile>,
+    },
     ChangeSetProposed {
         changeset: ChangeSet,
     },
@@ -1321,6 +1357,13 @@ mod tests {
                 text: "fn main() {}\n".into(),
                 expected_hash: None,
             },
+            Command::SearchWorkspace {
+                project: ProjectId::new(),
+                search: 3,
+                query: r"fn \w+".into(),
+                options: SearchOptions { regex: true, case_sensitive: false, whole_word: true },
+            },
+            Command::CancelSearch { search: 3 },
             Command::ReadSpec { project: ProjectId::new(), path: "specs/01-domain.md".into() },
             Command::SaveSpec {
                 project: ProjectId::new(),
@@ -1570,6 +1613,31 @@ mod tests {
                         problem: Some("not running".into()),
                     },
                 ],
+            },
+            Event::SearchHits {
+                project: project.id,
+                search: 3,
+                hits: FileHits {
+                    path: "src/lib.rs".into(),
+                    matches: vec![crate::domain::LineHit {
+                        line: 12,
+                        column: 5,
+                        text: "fn main() {}".into(),
+                        ranges: vec![(0, 7)],
+                        before: vec![],
+                        after: vec!["}".into()],
+                    }],
+                },
+            },
+            Event::SearchFinished {
+                search: 3,
+                files: 1,
+                matches: 1,
+                truncated: false,
+                elapsed_ms: 12,
+                error: Some("not a valid regular expression".into()),
+                binary_files: 2,
+                skipped: vec![SkippedFile { path: "big.log".into(), reason: "200 MB".into() }],
             },
             Event::RequirementsChanged { project: project.id, present: true },
             Event::FolderListed {

@@ -36,6 +36,7 @@ fn every_tab_is_present_and_draws_without_a_project() {
             Tab::Memory => "Open a project to see what it has learned.",
             Tab::Drones => "Open a project to see its Drones.",
             Tab::Companion => "Off: nothing is listening. Turn it on to pair a phone.",
+            Tab::Search => "Open a project to search its files.",
             Tab::Drone(_) => "Open a project to summon its Drones.",
             Tab::Git => "Open a project to see its git status.",
             Tab::Files => "Open a project to see its files.",

@@ -1,8 +1,7 @@
 //! What a phone may ask, and what it never hears. The phone steers conversations, Drones and the
-//! dev loop and reads the workspace; it cannot open paths, change settings or keys, edit files
-//! directly, or pair others.
-//! Keys, the desktop's setup (model servers, base URLs, appearance, layout, data dir) and store
-//! internals never reach it.
+//! dev loop, reads the workspace's files and may search them; it cannot open paths, change settings
+//! or keys, edit files directly, or pair others. Keys, the desktop's setup (model servers, base URLs,
+//! appearance, layout, data dir) and store internals never reach it.
 
 use crate::protocol::{Command, Event, ProjectSnapshot};
 
@@ -36,6 +35,9 @@ pub fn allowed(command: &Command) -> bool {
             // A phone may look at the repository, never change it.
             | Command::GitStatus { .. }
             | Command::GitDiff { .. }
+            // Reading the project's files through search is read-only, as the agents' own search is.
+            | Command::SearchWorkspace { .. }
+            | Command::CancelSearch { .. }
     )
 }
 
@@ -91,6 +93,14 @@ mod tests {
         assert!(!allowed(&Command::GitUnstage { project, paths: vec!["a.txt".into()] }));
         assert!(!allowed(&Command::GitCommit { project, message: "m".into() }));
         assert!(!allowed(&Command::GitInit { project }));
+    }
+
+    #[test]
+    fn a_phone_may_search_the_project() {
+        let project = crate::domain::ProjectId::new();
+        let options = crate::domain::SearchOptions::default();
+        assert!(allowed(&Command::SearchWorkspace { project, search: 1, query: "fn".into(), options }));
+        assert!(allowed(&Command::CancelSearch { search: 1 }));
     }
 
     #[test]

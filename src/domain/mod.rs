@@ -10,6 +10,7 @@ mod message;
 mod receipt;
 mod record;
 mod sandbox;
+mod search;
 mod task;
 mod work;
 
@@ -30,6 +31,7 @@ pub use receipt::{
 };
 pub use record::Record;
 pub use sandbox::{CommandApproval, CommandDecision, SandboxPolicy};
+pub use search::{FileHits, LineHit, SearchOptions, SkippedFile};
 pub use task::{Project, Spec, Task, TaskStatus, TransitionError};
 pub use work::{MemoryEntry, MemorySource, Region, WorkOrder, WorkOrderStatus};
 

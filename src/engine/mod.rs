@@ -25,6 +25,7 @@ pub mod prompt;
 mod requirements;
 pub mod review;
 pub mod rotation;
+mod search;
 pub mod shared_review;
 mod spec_files;
 pub mod specs;
@@ -304,6 +305,8 @@ struct Engine {
     drone_runs: drones::runner::DroneRuns,
     /// Each project's write lane for Drones writing outside git.
     lanes: HashMap<ProjectId, Arc<tokio::sync::Semaphore>>,
+    /// The workspace search each surface has running.
+    searches: search::Searches,
     /// Where the engine's own tasks report back (a run ended, a trigger fired).
     internal: mpsc::UnboundedSender<drones::runner::Internal>,
     /// The surface whose command is being handled: its answers and errors go to it alone.
@@ -343,6 +346,7 @@ pub fn start(runtime: &tokio::runtime::Handle, store: StoreHandle, data_dir: Pat
         chats: HashMap::new(),
         drone_runs: Default::default(),
         lanes: HashMap::new(),
+        searches: Default::default(),
         internal,
         origin: None,
         file_indexes: HashMap::new(),
@@ -488,6 +492,10 @@ impl Engine {
             Command::PinMemory { memory, pinned } => self.change_memory(seq, memory, Some(pinned)).await,
             Command::DeleteMemory { memory } => self.change_memory(seq, memory, None).await,
             Command::SearchMemory { project, query, limit } => self.search_memory(project, query, limit),
+            Command::SearchWorkspace { project, search, query, options } => {
+                self.search_workspace(project, search, query, options)
+            }
+            Command::CancelSearch { search } => self.cancel_search(search),
             Command::SaveLayout { layout } => self.save_layout(layout).await,
             Command::WriteRequirements { project } => self.write_requirements(seq, project).await,
             Command::ListFolder { project, path } => self.list_folder(seq, project, path),

@@ -2,8 +2,8 @@
 //! now, whoever changed it (the agent, the user's editor, a build). One thread per project owns an
 //! inotify watcher (through `notify`) on every folder the user sees: ignored folders (`target/`,
 //! `node_modules/`) and the git folder are never watched, so a build's output costs nothing.
-//! Changes are gathered for a moment and announced as one [`Event::FilesChanged`]; a flood (a
-//! build writing a whole tree, or the kernel's queue overflowing) is announced as `all`.
+//! Changes are gathered until the disk is quiet and announced as one [`Event::FilesChanged`]; a
+//! flood (a build writing a whole tree, or the kernel's queue overflowing) is announced as `all`.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,8 +19,10 @@ use crate::protocol::Event;
 use super::Emitter;
 use super::files::{FileIndex, walker};
 
-/// How long changes are gathered before they are announced.
+/// How long the disk must be quiet before changes are announced.
 const SETTLE: Duration = Duration::from_millis(100);
+/// The longest changes are held before they are announced, however busy the disk is.
+const MAX_HOLD: Duration = Duration::from_secs(1);
 /// More changed paths than this in one announcement are announced as `all`.
 const MAX_NAMED: usize = 1000;
 
@@ -90,9 +92,12 @@ impl Follower {
                 Ok(Message::Changed(change)) => batch.add(change),
                 Ok(Message::Stop) | Err(_) => return,
             }
-            let settled = Instant::now() + SETTLE;
-            loop {
-                match inbox.recv_timeout(settled.saturating_duration_since(Instant::now())) {
+            // Changes are gathered until the disk is quiet for SETTLE, but never held past
+            // MAX_HOLD: a build writing for minutes is announced as it goes.
+            let held_until = Instant::now() + MAX_HOLD;
+            while Instant::now() < held_until {
+                let quiet = (Instant::now() + SETTLE).min(held_until);
+                match inbox.recv_timeout(quiet.saturating_duration_since(Instant::now())) {
                     Ok(Message::Changed(change)) => batch.add(change),
                     Ok(Message::Stop) => return,
                     Err(RecvTimeoutError::Timeout) => break,

@@ -6,6 +6,7 @@ pub mod policy;
 pub mod read;
 pub mod registry;
 pub mod sandbox;
+pub mod search;
 pub mod shell;
 
 pub use jail::{JailError, MAX_EDIT_BYTES, Opened, Workspace};

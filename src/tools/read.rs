@@ -1,18 +1,18 @@
 //! Reading the workspace: `read_file` with line ranges and a content hash (binary and oversized
 //! files are described, not dumped), `list_files` / `find_files` honouring `.gitignore`, and
-//! `search` on ripgrep's own libraries.
+//! `search` through the shared search core ([`super::search`]).
 
 use std::io::{BufRead, Read, Seek};
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
 
-use grep_regex::RegexMatcherBuilder;
-use grep_searcher::{BinaryDetection, SearcherBuilder, Sink, SinkContext, SinkContextKind, SinkMatch};
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
 
-use crate::domain::ContentHash;
+use crate::domain::{ContentHash, FileHits, SearchOptions, SkippedFile};
 
+use super::search::{self, SearchError};
 use super::{JailError, Opened, Workspace};
 
 /// Files larger than this are described unless a line range is asked for.
@@ -239,92 +239,37 @@ pub struct SearchResult {
     pub hits: Vec<Hit>,
     /// More hits existed than `max_hits`.
     pub truncated: bool,
+    /// Files not searched (too large, unreadable), with why.
+    pub skipped: Vec<SkippedFile>,
 }
 
-/// Collects one file's hits with their context lines.
-struct Collect<'a> {
-    path: &'a str,
-    hits: Vec<Hit>,
-    pending_before: Vec<String>,
-    limit: usize,
-}
-
-fn line_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).trim_end_matches(['\n', '\r']).to_string()
-}
-
-impl Sink for Collect<'_> {
-    type Error = std::io::Error;
-
-    fn matched(&mut self, _: &grep_searcher::Searcher, mat: &SinkMatch<'_>) -> Result<bool, std::io::Error> {
-        self.hits.push(Hit {
-            path: self.path.to_string(),
-            line: mat.line_number().unwrap_or(0),
-            text: line_text(mat.bytes()),
-            before: std::mem::take(&mut self.pending_before),
-            after: Vec::new(),
-        });
-        Ok(self.hits.len() <= self.limit)
-    }
-
-    fn context(&mut self, _: &grep_searcher::Searcher, ctx: &SinkContext<'_>) -> Result<bool, std::io::Error> {
-        match ctx.kind() {
-            SinkContextKind::Before => self.pending_before.push(line_text(ctx.bytes())),
-            SinkContextKind::After => {
-                if let Some(hit) = self.hits.last_mut() {
-                    hit.after.push(line_text(ctx.bytes()));
-                }
-            }
-            SinkContextKind::Other => {}
-        }
-        Ok(true)
-    }
-}
-
-/// Searches every file not ignored, in parallel, skipping binary files.
+/// Searches every file not ignored, in parallel, skipping binary and oversized files: the shared
+/// search core, with the hits sorted by path, then line.
 pub fn search(ws: &Workspace, query: &SearchQuery) -> Result<SearchResult, ReadError> {
-    let matcher = RegexMatcherBuilder::new()
-        .fixed_strings(query.literal)
-        .case_insensitive(query.case_insensitive)
-        .build(&query.pattern)
-        .map_err(|e| ReadError::BadPattern { pattern: query.pattern.clone(), detail: e.to_string() })?;
-    let mut walk = WalkBuilder::new(ws.root());
-    walk.require_git(false);
-    if let Some(glob) = &query.glob {
-        let bad = |e: ignore::Error| ReadError::BadPattern { pattern: glob.clone(), detail: e.to_string() };
-        walk.overrides(OverrideBuilder::new(ws.root()).add(glob).map_err(bad)?.build().map_err(bad)?);
-    }
+    let core = search::Query {
+        options: SearchOptions { regex: !query.literal, case_sensitive: !query.case_insensitive, whole_word: false },
+        glob: query.glob.clone(),
+        context: query.context,
+        max_matches: query.max_hits,
+        ..search::Query::new(query.pattern.clone(), SearchOptions::default())
+    };
     let found: Mutex<Vec<Hit>> = Mutex::new(Vec::new());
-    let limit = query.max_hits;
-    walk.build_parallel().run(|| {
-        let matcher = matcher.clone();
-        let found = &found;
-        let mut searcher = SearcherBuilder::new()
-            .line_number(true)
-            .before_context(query.context)
-            .after_context(query.context)
-            .binary_detection(BinaryDetection::quit(0))
-            .build();
-        Box::new(move |entry| {
-            let Ok(entry) = entry else { return ignore::WalkState::Continue };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                return ignore::WalkState::Continue;
-            }
-            let path = relative(ws, entry.path());
-            let mut sink = Collect { path: &path, hits: Vec::new(), pending_before: Vec::new(), limit };
-            // Opened beneath the root: a folder swapped for a symlink during the walk leads nowhere.
-            let Ok(file) = ws.open_beneath(Path::new(&path)) else { return ignore::WalkState::Continue };
-            if searcher.search_file(&matcher, &file, &mut sink).is_err() {
-                return ignore::WalkState::Continue; // unreadable files are skipped, like ripgrep does
-            }
-            let mut all = found.lock().unwrap_or_else(|p| p.into_inner());
-            all.extend(sink.hits);
-            if all.len() > limit * 4 { ignore::WalkState::Quit } else { ignore::WalkState::Continue }
-        })
-    });
+    let summary = search::search(ws, &core, &AtomicBool::new(false), |file: FileHits| {
+        let hits = file.matches.into_iter().map(|m| Hit {
+            path: file.path.clone(),
+            line: m.line,
+            text: m.text,
+            before: m.before,
+            after: m.after,
+        });
+        found.lock().unwrap_or_else(|p| p.into_inner()).extend(hits);
+    })
+    .map_err(|e| match e {
+        SearchError::BadGlob { glob, detail } => ReadError::BadPattern { pattern: glob, detail },
+        SearchError::BadRegex { detail } => ReadError::BadPattern { pattern: query.pattern.clone(), detail },
+        other => ReadError::BadPattern { pattern: query.pattern.clone(), detail: other.to_string() },
+    })?;
     let mut hits = found.into_inner().unwrap_or_else(|p| p.into_inner());
     hits.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
-    let truncated = hits.len() > limit;
-    hits.truncate(limit);
-    Ok(SearchResult { hits, truncated })
+    Ok(SearchResult { hits, truncated: summary.truncated, skipped: summary.skipped_named })
 }

@@ -255,6 +255,9 @@ pub fn run_read(ws: &Workspace, input: &ToolInput) -> Result<String, String> {
             if result.truncated {
                 out.push_str(&format!("[only the first {MAX_HITS} hits; narrow the pattern or add a glob]\n"));
             }
+            for skipped in &result.skipped {
+                out.push_str(&format!("[not searched: {} ({})]\n", skipped.path, skipped.reason));
+            }
             out
         }
         other => return Err(format!("{other:?} is not a read tool")),

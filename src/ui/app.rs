@@ -281,13 +281,14 @@ impl AuraApp {
         }
     }
 
-    /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat; Ctrl+P the Files tab's filter
-    /// (Ctrl+1…9 are the docks').
+    /// Ctrl+Shift+P opens the palette; Ctrl+L focuses the chat, Ctrl+Shift+F the search, Ctrl+P the
+    /// Files tab's filter (Ctrl+1…9 are the docks').
     fn shortcuts(&mut self, ui: &Ui) {
-        let (palette, focus_chat, find_file) = ui.input_mut(|i| {
+        let (palette, focus_chat, search, find_file) = ui.input_mut(|i| {
             (
                 i.consume_shortcut(&palette::OPEN),
                 i.consume_key(Modifiers::COMMAND, Key::L),
+                i.consume_shortcut(&palette::SEARCH),
                 i.consume_key(Modifiers::COMMAND, Key::P),
             )
         });
@@ -299,6 +300,9 @@ impl AuraApp {
         }
         if find_file && self.view.project.is_some() {
             self.run(Action::FindFile, ui.ctx());
+        }
+        if search {
+            self.run(Action::SearchProject, ui.ctx());
         }
     }
 
@@ -319,6 +323,10 @@ impl AuraApp {
             Action::FindFile => {
                 intents.show(Tab::Files);
                 ctx.memory_mut(|m| m.request_focus(egui::Id::new(super::files::FILTER_ID)));
+            }
+            Action::SearchProject => {
+                self.view.search.focus_query = true;
+                intents.show(Tab::Search);
             }
             Action::StopTurn => intents.extend(self.view.chat.session.map(|session| Command::StopTurn { session })),
             Action::Loop(control) => intents.extend(project.map(|project| Command::Loop { project, control })),

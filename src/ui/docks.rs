@@ -23,7 +23,7 @@ const EMBEDDED_CASCADE: f32 = 32.0;
 
 /// The first layout: chat on the left; specs, tasks and review on the right; the rest below them.
 pub fn default_layout() -> DockState<Tab> {
-    let mut dock = DockState::new(vec![Tab::Chat, Tab::Drones, Tab::Files]);
+    let mut dock = DockState::new(vec![Tab::Chat, Tab::Drones, Tab::Files, Tab::Search]);
     let tree = dock.main_surface_mut();
     let [_, right] = tree.split_right(NodeIndex::root(), 0.55, vec![Tab::Specs, Tab::Tasks, Tab::Review, Tab::Git]);
     tree.split_below(right, 0.6, vec![Tab::Memory, Tab::Usage, Tab::Settings, Tab::Companion]);

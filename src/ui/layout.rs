@@ -351,20 +351,19 @@ mod tests {
         };
         let restored = Restored::from(layout);
         let main: Vec<Tab> = restored.main.iter_all_tabs().map(|(_, t)| t.clone()).collect();
-        assert_eq!(
-            main,
-            [
-                Tab::Chat,
-                Tab::Specs,
-                Tab::Tasks,
-                Tab::Drones,
-                Tab::Memory,
-                Tab::Settings,
-                Tab::Companion,
-                Tab::Files,
-                Tab::Git
-            ]
-        );
+        let expected = [
+            Tab::Chat,
+            Tab::Specs,
+            Tab::Tasks,
+            Tab::Drones,
+            Tab::Memory,
+            Tab::Settings,
+            Tab::Companion,
+            Tab::Files,
+            Tab::Git,
+            Tab::Search,
+        ];
+        assert_eq!(main, expected);
         assert_eq!(restored.windows.len(), 1);
         assert!(!placed(&restored).contains(&Tab::Usage), "a closed tab stays closed");
     }
@@ -392,10 +391,18 @@ mod tests {
         let Pane::Split { fraction, first, second, .. } = Pane::of(&restored.main) else { panic!("not split") };
         assert_eq!(fraction, 0.95);
         // Chat once, then the tabs no place named, added to the first place.
-        assert_eq!(
-            first.tabs(),
-            [Tab::Chat, Tab::Tasks, Tab::Review, Tab::Drones, Tab::Settings, Tab::Companion, Tab::Files, Tab::Git]
-        );
+        let expected = [
+            Tab::Chat,
+            Tab::Tasks,
+            Tab::Review,
+            Tab::Drones,
+            Tab::Settings,
+            Tab::Companion,
+            Tab::Files,
+            Tab::Git,
+            Tab::Search,
+        ];
+        assert_eq!(first.tabs(), expected);
         assert_eq!(second.tabs()[0], Tab::Specs, "the empty place is gone");
         assert_eq!(restored.windows.len(), 2, "the window whose tab was placed already is dropped");
         assert_eq!(restored.windows[0].1, None, "a position no screen has is forgotten");

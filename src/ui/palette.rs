@@ -13,6 +13,8 @@ use super::tabs::Tab;
 use super::view::ViewModel;
 
 pub const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::P);
+/// Brings the Search tab forward with its query box focused.
+pub const SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F);
 
 /// What the window can be asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub enum Action {
     FocusChat,
     /// The Files tab with its filter focused.
     FindFile,
+    /// The Search tab, its query box focused.
+    SearchProject,
     StopTurn,
     Loop(LoopControl),
     GenerateSpecs,
@@ -63,6 +67,7 @@ pub fn actions(view: &ViewModel, placement: &Placement) -> Vec<(String, &'static
     if view.project.is_some() {
         out.push(("Focus the chat input".into(), "Ctrl+L", Action::FocusChat));
         out.push(("Go to a file by name".into(), "Ctrl+P", Action::FindFile));
+        out.push(("Search the project".into(), "Ctrl+Shift+F", Action::SearchProject));
         if view.chat.running {
             out.push(("Stop the chat's turn".into(), "", Action::StopTurn));
         }

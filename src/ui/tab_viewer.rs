@@ -53,6 +53,7 @@ impl TabViewer for Tabs<'_> {
             Tab::Files => super::files::files_ui(ui, self.view, self.intents),
             Tab::File(path) => super::viewer::viewer_ui(ui, path, self.view, self.intents),
             Tab::Git => super::git::git_ui(ui, self.view, self.intents),
+            Tab::Search => super::search::search_ui(ui, self.view, self.intents),
             Tab::Companion => {
                 let ready = matches!(self.view.connection, Connection::Ready { .. });
                 companion_ui(ui, self.companion, ready)

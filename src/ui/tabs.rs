@@ -22,12 +22,14 @@ pub enum Tab {
     Git,
     /// One Drone's runs and their conversations.
     Drone(String),
+    /// Project-wide search of the files.
+    Search,
     /// One workspace file in the viewer, by its path relative to the root.
     File(String),
 }
 
 impl Tab {
-    pub const ALL: [Tab; 11] = [
+    pub const ALL: [Tab; 12] = [
         Tab::Chat,
         Tab::Specs,
         Tab::Tasks,
@@ -39,6 +41,7 @@ impl Tab {
         Tab::Companion,
         Tab::Files,
         Tab::Git,
+        Tab::Search,
     ];
 
     /// The fixed tabs' names, the Drone's, or the file's own name.
@@ -56,6 +59,7 @@ impl Tab {
             Tab::Files => "Files",
             Tab::Git => "Git",
             Tab::Drone(name) => name,
+            Tab::Search => "Search",
             Tab::File(path) => path.rsplit('/').next().unwrap_or(path),
         }
     }

@@ -45,6 +45,8 @@ pub struct Theme {
     pub error: Color32,
     /// The usage plot's bars (no text on them): cached input, uncached input, output.
     pub series: [Color32; 3],
+    /// Behind the matched text of a search result, drawn in `strong` on it.
+    pub matched: Color32,
 }
 
 pub const DARK: Theme = Theme {
@@ -70,6 +72,7 @@ pub const DARK: Theme = Theme {
         Color32::from_rgb(0xC0, 0x8A, 0x3C),
         Color32::from_rgb(0x5A, 0x8C, 0xD0),
     ],
+    matched: Color32::from_rgb(0x6B, 0x55, 0x00),
 };
 
 pub const LIGHT: Theme = Theme {
@@ -95,6 +98,7 @@ pub const LIGHT: Theme = Theme {
         Color32::from_rgb(0xA8, 0x6E, 0x1E),
         Color32::from_rgb(0x3E, 0x70, 0xB8),
     ],
+    matched: Color32::from_rgb(0xFF, 0xE0, 0x80),
 };
 
 /// A QR code stays dark on light whatever the theme: that is what phone cameras read.
@@ -224,6 +228,17 @@ mod tests {
                     assert!(ratio >= 4.5, "{name}: {text} on {background} is {ratio:.2}:1, under 4.5:1");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn matched_text_stays_readable() {
+        // The mark is a tint behind `strong` text (the rest of the line is in `text`), so the match
+        // differs from its line in two ways, and the tint never has to shout.
+        for theme in [&DARK, &LIGHT] {
+            let ratio = contrast(theme.strong, theme.matched);
+            assert!(ratio >= 4.5, "strong on matched is {ratio:.2}:1");
+            assert_ne!(theme.matched, theme.panel);
         }
     }
 

@@ -24,6 +24,7 @@ use super::keys::KeyDrafts;
 use super::memory::MemoryView;
 use super::path_entry::PathEntry;
 use super::review::ReviewView;
+use super::search::SearchView;
 use super::specs::SpecsView;
 use super::tabs::Tab;
 use super::usage::UsageView;
@@ -194,6 +195,8 @@ pub struct ViewModel {
     pub viewer: OpenFiles,
     /// The Git tab.
     pub git: GitView,
+    /// The Search tab's query and results.
+    pub search: SearchView,
     /// Theme and text size, as stored (or being changed in Settings).
     pub appearance: Appearance,
     /// Where each provider's key comes from.
@@ -228,6 +231,7 @@ impl Default for ViewModel {
             files: FilesView::default(),
             viewer: OpenFiles::default(),
             git: GitView::default(),
+            search: SearchView::default(),
             reopen_last: false,
             awaiting_orders: Vec::new(),
             appearance: Appearance::default(),
@@ -311,6 +315,7 @@ impl ViewModel {
         self.files.apply(&event, intents);
         self.viewer.apply(&event, intents);
         self.git.apply(&event, intents);
+        self.search.apply(&event);
         match event {
             Event::Welcome { app_version, data_dir, .. } => {
                 self.connection = Connection::Ready { app_version, data_dir }
@@ -360,6 +365,8 @@ impl ViewModel {
                     intents,
                 );
                 self.memory = MemoryView::open(snapshot.project.id, snapshot.memory);
+                self.search.stop(intents);
+                self.search = SearchView::open(snapshot.project.id, self.search.options);
                 let mut tasks = snapshot.tasks;
                 let order: HashMap<_, _> = snapshot.specs.iter().map(|s| (s.id, s.order)).collect();
                 tasks.sort_by_key(|t| (order.get(&t.spec).copied().unwrap_or(u32::MAX), t.order));
