@@ -34,17 +34,31 @@ fn type_in_field(harness: &mut Harness<'_, AuraApp>, hint: &str, text: &str) {
     harness.run_steps(2);
 }
 
-#[test]
-fn the_tree_opens_a_file_that_is_gone_to_found_in_and_edited() {
+/// A workspace holding `src/lib.rs` (300 lines) and a README, open in the app over a new store.
+struct Opened {
+    harness: Harness<'static, AuraApp>,
+    workspace: tempfile::TempDir,
+    _data: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn opened() -> Opened {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let data = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
-    let root = workspace.path();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join(LIB), lib_text()).unwrap();
-    std::fs::write(root.join("README.md"), "# Demo\n").unwrap();
+    std::fs::create_dir_all(workspace.path().join("src")).unwrap();
+    std::fs::write(workspace.path().join(LIB), lib_text()).unwrap();
+    std::fs::write(workspace.path().join("README.md"), "# Demo\n").unwrap();
     let mut harness = harness(data.path().join("data"), &runtime);
-    open_in_app(&mut harness, root);
+    open_in_app(&mut harness, workspace.path());
+    Opened { harness, workspace, _data: data, _runtime: runtime }
+}
+
+#[test]
+fn the_tree_opens_a_file_that_is_gone_to_found_in_and_edited() {
+    // Bound in this order so the engine's runtime goes last, as the store and workspace go before it.
+    let Opened { _runtime, _data, workspace, mut harness } = opened();
+    let root = workspace.path();
     harness.state_mut().show_tab(Tab::Files);
     step_until(&mut harness, 1_500, "the root was never listed", |app| app.view().files.folder("").is_some());
     harness.run_steps(2);
@@ -119,14 +133,7 @@ fn the_tree_opens_a_file_that_is_gone_to_found_in_and_edited() {
 
 #[test]
 fn a_path_in_memory_opens_the_viewer_at_its_line() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let workspace = tempfile::tempdir().unwrap();
-    let root = workspace.path();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join(LIB), lib_text()).unwrap();
-    let mut harness = harness(data.path().join("data"), &runtime);
-    open_in_app(&mut harness, root);
+    let Opened { _runtime, _data, workspace: _workspace, mut harness } = opened();
     let project = harness.state().view().project.as_ref().unwrap().project.id;
     harness.state_mut().send(Command::SaveMemory {
         project,

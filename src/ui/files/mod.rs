@@ -189,10 +189,11 @@ impl FilesView {
                 }
                 self.rows = None;
             }
-            Event::FilesFound { project, query, paths, total } if Some(*project) == self.project => {
-                if query.as_str() == self.filter.trim() {
-                    self.found = Some(Found { query: query.clone(), paths: paths.clone(), total: *total });
-                }
+            // An answer to an older filter is dropped.
+            Event::FilesFound { project, query, paths, total }
+                if Some(*project) == self.project && query.as_str() == self.filter.trim() =>
+            {
+                self.found = Some(Found { query: query.clone(), paths: paths.clone(), total: *total });
             }
             Event::FilesChanged { project, paths, all } if Some(*project) == self.project => {
                 self.changed(paths, *all, intents)
