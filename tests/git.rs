@@ -455,6 +455,11 @@ fn a_drones_merged_result_is_committed_the_same_way() {
 
 /// `aura run` (the real binary) over the loop workspace against the emulator; its output.
 fn aura_run(root: &Path, extra: &[&str]) -> String {
+    aura_run_with_path(root, extra, None)
+}
+
+/// `aura run` with `PATH` set to `path` when given.
+fn aura_run_with_path(root: &Path, extra: &[&str], path: Option<&Path>) -> String {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let data = tempfile::tempdir().unwrap();
     let emulator = runtime.block_on(Emulator::start(Script::new(loop_turns()))).unwrap();
@@ -466,6 +471,7 @@ fn aura_run(root: &Path, extra: &[&str]) -> String {
         .args(extra)
         .env("AURA_DATA_DIR", data.path())
         .env("AURA_LOG", "aura=warn")
+        .envs(path.map(|p| ("PATH", p.as_os_str())))
         .output()
         .unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -487,6 +493,36 @@ fn aura_run_prints_the_commit_and_no_commit_turns_it_off() {
     let log = aura_run(workspace.path(), &["--no-commit"]);
     assert!(log.contains("not committed: commits per task are off"), "{log}");
     assert_eq!(git_ok(workspace.path(), &["rev-parse", "HEAD"]), start);
+}
+
+/// A folder of links to every program on the `PATH` but git's, as on a machine without git.
+fn path_without_git(into: &Path) -> std::path::PathBuf {
+    let bin = into.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap()) {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let link = bin.join(&name);
+            if !name.to_string_lossy().starts_with("git") && !link.exists() {
+                let _ = std::os::unix::fs::symlink(entry.path(), link);
+            }
+        }
+    }
+    bin
+}
+
+#[test]
+fn without_git_installed_the_task_is_done_and_its_receipt_says_why_it_was_not_committed() {
+    let workspace = tempfile::tempdir().unwrap();
+    loop_workspace(workspace.path());
+    let start = git_ok(workspace.path(), &["rev-parse", "HEAD"]);
+    let tools = tempfile::tempdir().unwrap();
+    let path = path_without_git(tools.path());
+    assert!(!path.join("git").exists());
+    let log = aura_run_with_path(workspace.path(), &[], Some(&path));
+    assert!(log.contains("not committed: git is not installed"), "{log}");
+    assert_eq!(git_ok(workspace.path(), &["rev-parse", "HEAD"]), start, "nothing was committed");
+    assert!(std::fs::read_to_string(workspace.path().join("notes.txt")).is_ok(), "the task's work is kept");
 }
 
 #[test]

@@ -48,7 +48,17 @@ impl Engine {
     }
 }
 
+/// Git takes the index's lock for most of what it does (a status refreshes the index), and refuses
+/// to run while another holds it: Aura's own git work runs one piece at a time, so a status asked
+/// for by one surface never makes another's Stage fail.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn run_action(root: &Path, project: ProjectId, action: GitAction, reply: &Reply, all: &Reply) {
+    let _one = one_at_a_time();
     let changed = match action {
         GitAction::Status => return reply.send(Event::GitStatusChanged { project, status: report(root) }),
         GitAction::Diff { path, staged } => {
@@ -98,6 +108,7 @@ pub async fn commit_work(journal: &Journal, work: WorkCommit<'_>) -> CommitOutco
     let extras = accepted_changes(work.extras);
     let (root, message) = (work.root.clone(), work.message.clone());
     let committed = tokio::task::spawn_blocking(move || {
+        let _one = one_at_a_time();
         let request = CommitRequest { changes: &changes, extras: &extras, message: &message };
         git::commit_changes(&root, &request)
     })
@@ -117,7 +128,12 @@ pub async fn commit_work(journal: &Journal, work: WorkCommit<'_>) -> CommitOutco
     };
     if !matches!(outcome, CommitOutcome::Skipped { .. }) {
         let root = work.root.clone();
-        if let Ok(status) = tokio::task::spawn_blocking(move || report(&root)).await {
+        if let Ok(status) = tokio::task::spawn_blocking(move || {
+            let _one = one_at_a_time();
+            report(&root)
+        })
+        .await
+        {
             journal.emit(Event::GitStatusChanged { project: work.project, status });
         }
     }
