@@ -8,9 +8,8 @@ use egui::{Color32, FontId, Id, RichText, ScrollArea, Sense, TextEdit, TextStyle
 use crate::domain::{FileChange, HunkDecision};
 use crate::protocol::{ChangeSetDecision, Command};
 
-use super::super::file_link::file_link_ui;
 use super::super::highlight::HighlightedText;
-use super::super::intents::Intents;
+use super::super::intents::{Intent, Intents};
 use super::super::theme::{self, Theme};
 use super::super::view::ViewModel;
 use super::diff::{FileDiff, Row};
@@ -154,17 +153,16 @@ fn changeset_ui(ui: &mut Ui, review: &mut ReviewView, intents: &mut Intents) {
                 *file = index;
             }
         }
-    });
-    if let Some(change) = changeset.files.get(*file)
-        && change.before.is_some()
-    {
         // Waiting changes are not on disk yet: the file opens as it is, at the first hunk's place.
-        ui.horizontal(|ui| {
-            ui.label(RichText::new("Open the file as it is on disk:").weak());
+        if let Some(change) = changeset.files.get(*file).filter(|c| c.before.is_some()) {
             let line = change.hunks.first().map(|h| h.old_start.max(1));
-            file_link_ui(ui, &change.path, line, intents);
-        });
-    }
+            let hint = format!("Open {} as it is on disk", change.path);
+            if ui.link("open").on_hover_text(hint).clicked() {
+                intents.push(Intent::OpenFile { path: change.path.clone(), line });
+            }
+        }
+    });
+
     ui.separator();
     let index = (*file).min(changeset.files.len().saturating_sub(1));
     let Some(change) = changeset.files.get_mut(index) else { return };
