@@ -260,21 +260,6 @@ impl Engine {
         Ok(review.apply_own(changeset).await?)
     }
 
-    /// Starts following the project's files on disk, once per run; a machine without a watcher
-    /// is told why the Files tab will not follow changes.
-    pub(super) fn watch_files(&mut self, project: &crate::domain::Project) {
-        if self.watches.contains_key(&project.id) {
-            return;
-        }
-        let index = self.file_index(project.id);
-        match super::watch::watch(project.id, project.root.clone(), self.emitter.clone(), index) {
-            Ok(watch) => {
-                self.watches.insert(project.id, watch);
-            }
-            Err(message) => self.emit(Event::Error { command: None, message }),
-        }
-    }
-
     /// The project's file index, made on first use.
     pub(super) fn file_index(&mut self, project: ProjectId) -> FileIndex {
         self.file_indexes.entry(project).or_default().clone()

@@ -31,6 +31,23 @@ enum Message {
     Stop,
 }
 
+impl super::Engine {
+    /// Starts following the project's files on disk, once per run; a machine without a watcher
+    /// is told why the Files tab will not follow changes.
+    pub(super) fn watch_files(&mut self, project: &crate::domain::Project) {
+        if self.watches.contains_key(&project.id) {
+            return;
+        }
+        let index = self.file_index(project.id);
+        match watch(project.id, project.root.clone(), self.emitter.clone(), index) {
+            Ok(watch) => {
+                self.watches.insert(project.id, watch);
+            }
+            Err(message) => self.emit(Event::Error { command: None, message }),
+        }
+    }
+}
+
 /// A project's watcher; dropping it stops the watching.
 pub(super) struct FileWatch {
     messages: Sender<Message>,
@@ -43,7 +60,7 @@ impl Drop for FileWatch {
 }
 
 /// Starts following `root`; the reason when the system has no watcher to give.
-pub(super) fn watch(
+fn watch(
     project: ProjectId,
     root: PathBuf,
     emitter: Emitter,
