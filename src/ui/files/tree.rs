@@ -17,7 +17,7 @@ use super::{FILTER_ID, FilesView, TreeRow};
 /// How a file stands with the agent's changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mark {
-    /// Changed by an applied ChangeSet that can still be undone.
+    /// Changed by an applied ChangeSet that can still be undone (an agent's, or a save in the viewer).
     Changed,
     /// Named by a ChangeSet waiting in Review.
     Proposed,
@@ -33,7 +33,7 @@ impl Mark {
 
     fn hint(self) -> &'static str {
         match self {
-            Mark::Changed => "changed by the agent (undo it in Review)",
+            Mark::Changed => "changed in Aura (by an agent or a save here): Review can undo it",
             Mark::Proposed => "a change to it waits in Review",
         }
     }
