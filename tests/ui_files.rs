@@ -148,3 +148,22 @@ fn a_path_in_memory_opens_the_viewer_at_its_line() {
     harness.run_steps(2);
     harness.get_by_label("pub fn line_120() {}");
 }
+
+#[test]
+fn ctrl_p_a_few_letters_and_enter_open_the_best_match() {
+    let Opened { _runtime, _data, workspace: _workspace, mut harness } = opened();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::P);
+    harness.run_steps(2);
+    assert!(harness.state().open_tabs().contains(&Tab::Files));
+    let hint = "Filter files by name… (Enter opens the first)";
+    let filter = harness.get_by(|n| n.role() == Role::TextInput && n.placeholder().is_some_and(|p| p == hint));
+    assert!(filter.is_focused(), "Ctrl+P focuses the filter");
+    filter.type_text("lib");
+    step_until(&mut harness, 1_500, "the filter never answered", |app| {
+        app.view().files.found.as_ref().is_some_and(|f| f.paths == [LIB.to_string()])
+    });
+    harness.run_steps(1);
+    harness.key_press(Key::Enter);
+    harness.run_steps(2);
+    assert!(harness.state().open_tabs().contains(&Tab::File(LIB.into())), "Enter opened the match");
+}

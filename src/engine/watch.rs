@@ -60,12 +60,7 @@ impl Drop for FileWatch {
 }
 
 /// Starts following `root`; the reason when the system has no watcher to give.
-fn watch(
-    project: ProjectId,
-    root: PathBuf,
-    emitter: Emitter,
-    index: FileIndex,
-) -> Result<FileWatch, String> {
+fn watch(project: ProjectId, root: PathBuf, emitter: Emitter, index: FileIndex) -> Result<FileWatch, String> {
     let (messages, inbox) = channel();
     let events = messages.clone();
     let watcher = notify::recommended_watcher(move |change| {

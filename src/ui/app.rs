@@ -321,8 +321,8 @@ impl AuraApp {
                 ctx.memory_mut(|m| m.request_focus(egui::Id::new("aura-chat-text")));
             }
             Action::FindFile => {
+                self.view.files.focus_filter = true;
                 intents.show(Tab::Files);
-                ctx.memory_mut(|m| m.request_focus(egui::Id::new(super::files::FILTER_ID)));
             }
             Action::SearchProject => {
                 self.view.search.focus_query = true;

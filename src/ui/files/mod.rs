@@ -15,9 +15,6 @@ use super::intents::Intents;
 
 pub use tree::files_ui;
 
-/// The filter's field, focused by Ctrl+P.
-pub const FILTER_ID: &str = "aura-files-filter";
-
 /// How long the filter waits after the last key before it asks.
 const FILTER_DELAY: Duration = Duration::from_millis(120);
 /// The most matches the filter shows.
@@ -61,6 +58,9 @@ pub struct FilesView {
     typed_at: Option<Instant>,
     pub found: Option<Found>,
     pub selected: Option<String>,
+    /// Ctrl+P asked for the filter: it takes the focus when next drawn (a widget not drawn yet
+    /// cannot have it).
+    pub focus_filter: bool,
 }
 
 impl FilesView {

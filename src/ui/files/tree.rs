@@ -12,7 +12,7 @@ use super::super::intents::{Intent, Intents};
 use super::super::review::ReviewView;
 use super::super::theme::{self, Theme};
 use super::super::view::ViewModel;
-use super::{FILTER_ID, FilesView, TreeRow};
+use super::{FilesView, TreeRow};
 
 /// How a file stands with the agent's changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,12 +88,24 @@ pub fn files_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
     }
     let filter = ui.add(
         TextEdit::singleline(&mut files.filter)
-            .hint_text("Filter files by name…")
+            .hint_text("Filter files by name… (Enter opens the first)")
             .desired_width(f32::INFINITY)
-            .id(egui::Id::new(FILTER_ID)),
+            .id_salt("aura-files-filter"),
     );
+    if std::mem::take(&mut files.focus_filter) {
+        filter.request_focus();
+    }
     if filter.changed() {
         files.filter_changed();
+    }
+    // Enter opens the best match, as a quick-open does (Ctrl+P, a few letters, Enter).
+    let best = files.found.as_ref().filter(|f| f.query == files.filter.trim()).and_then(|f| f.paths.first());
+    if filter.lost_focus()
+        && ui.input(|i| i.key_pressed(egui::Key::Enter))
+        && let Some(path) = best.cloned()
+    {
+        files.selected = Some(path.clone());
+        intents.push(Intent::OpenFile { path, line: None });
     }
     ui.add_space(theme::SPACE_S);
     if files.found.is_some() && !files.filter.trim().is_empty() {
