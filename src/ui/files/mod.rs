@@ -61,6 +61,24 @@ pub struct FilesView {
     /// Ctrl+P asked for the filter: it takes the focus when next drawn (a widget not drawn yet
     /// cannot have it).
     pub focus_filter: bool,
+    /// Where the tree was scrolled to and how tall it was, last drawn: to keep a row moved to by
+    /// the keyboard in view.
+    pub viewport: (f32, f32),
+    /// The scroll offset to take on the next draw.
+    pub scroll_to: Option<f32>,
+}
+
+/// A key for the tree, as in other editors' file trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeKey {
+    Up,
+    Down,
+    /// Opens a folder, or steps into an open one.
+    Right,
+    /// Closes a folder, or steps out to the folder holding the row.
+    Left,
+    /// Opens a file, or opens or closes a folder.
+    Enter,
 }
 
 impl FilesView {
@@ -113,6 +131,43 @@ impl FilesView {
                 self.flatten(&path, depth + 1, rows);
             }
         }
+    }
+
+    /// Moves the selection or acts on it; the file to open, when Enter picked one. `row_h` keeps
+    /// the selected row in view.
+    pub fn key(&mut self, key: TreeKey, row_h: f32, intents: &mut Intents) -> Option<String> {
+        let rows = self.rows().to_vec();
+        let at = self.selected.as_ref().and_then(|s| rows.iter().position(|r| &r.path == s));
+        let row = at.map(|i| &rows[i]);
+        let next = match (key, at, row) {
+            (_, _, _) if rows.is_empty() => return None,
+            (TreeKey::Down | TreeKey::Up, None, _) => 0,
+            (TreeKey::Down, Some(i), _) => (i + 1).min(rows.len() - 1),
+            (TreeKey::Up, Some(i), _) => i.saturating_sub(1),
+            (TreeKey::Right, Some(i), Some(r)) if r.dir && self.expanded.contains(&r.path) => {
+                (i + 1).min(rows.len() - 1)
+            }
+            (TreeKey::Left, Some(i), Some(r)) if !(r.dir && self.expanded.contains(&r.path)) => {
+                let parent = r.path.rsplit_once('/').map(|(p, _)| p);
+                parent.and_then(|p| rows.iter().position(|x| x.path == p)).unwrap_or(i)
+            }
+            (TreeKey::Right | TreeKey::Left | TreeKey::Enter, Some(i), Some(r)) if r.dir => {
+                let open = self.expanded.contains(&r.path);
+                if (key == TreeKey::Right) != open || key == TreeKey::Enter {
+                    self.toggle(&r.path, intents);
+                }
+                i
+            }
+            (TreeKey::Enter, Some(_), Some(r)) => return Some(r.path.clone()),
+            _ => return None,
+        };
+        self.selected = Some(rows[next].path.clone());
+        let (offset, height) = self.viewport;
+        let y = next as f32 * row_h;
+        if y < offset || y + row_h > offset + height {
+            self.scroll_to = Some((y - height / 2.0).max(0.0));
+        }
+        None
     }
 
     /// Notes a key typed in the filter; the question goes after a pause ([`FilesView::poll`]).
@@ -246,6 +301,31 @@ mod tests {
         // Everything changed: every folder read so far is read again.
         files.apply(&Event::FilesChanged { project, paths: vec![], all: true }, &mut intents);
         assert_eq!(intents.commands().len(), 2);
+    }
+
+    #[test]
+    fn the_keyboard_walks_the_tree_opens_and_closes_folders_and_opens_files() {
+        let project = PROJECT.with(|p| *p);
+        let mut intents = Intents::default();
+        let mut files = FilesView::open(project, &mut intents);
+        files.apply(&listing("", &[("src", true), ("README.md", false)]), &mut intents);
+        intents.take();
+        let mut key = |files: &mut FilesView, key| files.key(key, 20.0, &mut intents);
+        assert_eq!(key(&mut files, TreeKey::Down), None);
+        assert_eq!(files.selected.as_deref(), Some("src"), "the first row");
+        key(&mut files, TreeKey::Right);
+        assert!(files.expanded.contains("src"), "Right opens the folder");
+        files.apply(&listing("src", &[("lib.rs", false)]), &mut Intents::default());
+        key(&mut files, TreeKey::Right);
+        assert_eq!(files.selected.as_deref(), Some("src/lib.rs"), "Right again steps in");
+        assert_eq!(key(&mut files, TreeKey::Enter).as_deref(), Some("src/lib.rs"), "Enter opens a file");
+        key(&mut files, TreeKey::Left);
+        assert_eq!(files.selected.as_deref(), Some("src"), "Left steps out to the folder");
+        key(&mut files, TreeKey::Left);
+        assert!(!files.expanded.contains("src"), "Left closes it");
+        key(&mut files, TreeKey::Down);
+        key(&mut files, TreeKey::Down);
+        assert_eq!(files.selected.as_deref(), Some("README.md"), "Down stops at the last row");
     }
 
     #[test]

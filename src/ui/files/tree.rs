@@ -12,7 +12,7 @@ use super::super::intents::{Intent, Intents};
 use super::super::review::ReviewView;
 use super::super::theme::{self, Theme};
 use super::super::view::ViewModel;
-use super::{FilesView, TreeRow};
+use super::{FilesView, TreeKey, TreeRow};
 
 /// How a file stands with the agent's changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,18 +170,21 @@ fn tree_ui(ui: &mut Ui, files: &mut FilesView, marks: &Marks<'_>, intents: &mut 
         return;
     }
     let mut clicked: Option<TreeRow> = None;
-    ScrollArea::vertical().id_salt("aura-files-tree").auto_shrink([false, false]).show_rows(
-        ui,
-        row_height(ui),
-        count,
-        |ui, range| {
-            for row in &rows[range] {
-                if row_ui(ui, row, files_now, marks) {
-                    clicked = Some(row.clone());
-                }
+    let row_h = row_height(ui);
+    let mut scroll = ScrollArea::vertical().id_salt("aura-files-tree").auto_shrink([false, false]);
+    if let Some(offset) = files_now.scroll_to {
+        scroll = scroll.vertical_scroll_offset(offset);
+    }
+    let shown = scroll.show_rows(ui, row_h, count, |ui, range| {
+        for row in &rows[range] {
+            if row_ui(ui, row, files_now, marks) {
+                clicked = Some(row.clone());
             }
-        },
-    );
+        }
+    });
+    files.scroll_to = None;
+    files.viewport = (shown.state.offset.y, shown.inner_rect.height());
+    keys_ui(ui, files, row_h, intents);
     match clicked {
         Some(row) if row.dir => files.toggle(&row.path, intents),
         Some(row) => {
@@ -189,6 +192,31 @@ fn tree_ui(ui: &mut Ui, files: &mut FilesView, marks: &Marks<'_>, intents: &mut 
             intents.push(Intent::OpenFile { path: row.path, line: None });
         }
         None => {}
+    }
+}
+
+/// The arrows and Enter walk the tree while the pointer is over it and no field takes the keys.
+fn keys_ui(ui: &mut Ui, files: &mut FilesView, row_h: f32, intents: &mut Intents) {
+    if !ui.ui_contains_pointer() || ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let pressed = ui.input(|i| {
+        [
+            (egui::Key::ArrowUp, TreeKey::Up),
+            (egui::Key::ArrowDown, TreeKey::Down),
+            (egui::Key::ArrowLeft, TreeKey::Left),
+            (egui::Key::ArrowRight, TreeKey::Right),
+            (egui::Key::Enter, TreeKey::Enter),
+        ]
+        .into_iter()
+        .filter(|(key, _)| i.key_pressed(*key))
+        .map(|(_, tree_key)| tree_key)
+        .collect::<Vec<_>>()
+    });
+    for key in pressed {
+        if let Some(path) = files.key(key, row_h, intents) {
+            intents.push(Intent::OpenFile { path, line: None });
+        }
     }
 }
 
