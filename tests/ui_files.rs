@@ -167,3 +167,26 @@ fn ctrl_p_a_few_letters_and_enter_open_the_best_match() {
     harness.run_steps(2);
     assert!(harness.state().open_tabs().contains(&Tab::File(LIB.into())), "Enter opened the match");
 }
+
+#[test]
+fn opening_another_project_closes_the_first_ones_file_tabs() {
+    let Opened { _runtime, _data, workspace: _workspace, mut harness } = opened();
+    let lib = Tab::File(LIB.into());
+    harness.state_mut().show_tab(Tab::Memory);
+    harness.run_steps(1);
+    let project = harness.state().view().project.as_ref().unwrap().project.id;
+    harness.state_mut().send(Command::SaveMemory { project, text: "See src/lib.rs:3.".into(), tags: vec![] });
+    step_until(&mut harness, 1_500, "the memory was never saved", |app| !app.view().memory.entries.is_empty());
+    harness.run_steps(2);
+    harness.get_by_label("src/lib.rs:3").click();
+    harness.run_steps(2);
+    assert!(harness.state().open_tabs().contains(&lib));
+    let other = tempfile::tempdir().unwrap();
+    harness.state_mut().send(Command::OpenProject { root: other.path().to_path_buf() });
+    step_until(&mut harness, 1_500, "the other project never opened", |app| {
+        app.view().project.as_ref().is_some_and(|p| p.project.id != project)
+    });
+    harness.run_steps(2);
+    assert!(!harness.state().open_tabs().contains(&lib), "the first project's file tab closed");
+    assert!(harness.state().view().viewer.get(LIB).is_none());
+}

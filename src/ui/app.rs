@@ -275,6 +275,11 @@ impl AuraApp {
                     }
                     self.docks.show_file(Tab::File(path));
                 }
+                Intent::CloseFileTabs => {
+                    self.docks.close_where(|tab| matches!(tab, Tab::File(_)));
+                    // A tab drawn this frame, before it closed, may have asked for its file again.
+                    self.view.viewer.close_all();
+                }
                 Intent::OpenFolder => self.folder.start(ctx),
                 Intent::ResetLayout => self.docks.reset(),
             }

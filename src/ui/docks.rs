@@ -177,6 +177,15 @@ impl Docks {
         self.show_tab(tab);
     }
 
+    /// Closes the tabs `closing` picks, wherever they are; a window left empty goes away.
+    pub fn close_where(&mut self, closing: impl Fn(&Tab) -> bool) {
+        self.main.retain_tabs(|tab| !closing(tab));
+        for window in &mut self.windows {
+            window.dock.retain_tabs(|tab| !closing(tab));
+        }
+        self.windows.retain(|w| w.dock.iter_all_tabs().next().is_some());
+    }
+
     /// Moves a tab of the main window into a window of its own.
     pub fn move_to_new_window(&mut self, tab: Tab) {
         let Some(path) = self.main.find_tab(&tab) else { return };

@@ -24,6 +24,8 @@ pub enum Intent {
         path: String,
         line: Option<u32>,
     },
+    /// Closes every file's viewer tab: another project was opened, and their paths were its files.
+    CloseFileTabs,
     /// Opens the system's folder dialog (its answer opens the project).
     OpenFolder,
     ResetLayout,

@@ -215,6 +215,11 @@ impl OpenFiles {
         read
     }
 
+    /// Forgets every file (their tabs were closed).
+    pub fn close_all(&mut self) {
+        self.files.clear();
+    }
+
     /// Forgets a file whose tab was closed.
     pub fn close(&mut self, path: &str) {
         self.files.remove(path);
@@ -223,8 +228,11 @@ impl OpenFiles {
     pub fn apply(&mut self, event: &Event, intents: &mut Intents) {
         match event {
             Event::ProjectOpened { snapshot } => {
-                if self.project != Some(snapshot.project.id) {
+                // Another project than the one open: its files' tabs close. (At the first open
+                // the tabs a restored layout brought are the reopened project's own.)
+                if self.project.is_some_and(|open| open != snapshot.project.id) {
                     self.files.clear();
+                    intents.push(super::intents::Intent::CloseFileTabs);
                 }
                 self.project = Some(snapshot.project.id);
                 // Whatever is open is read again: it may have changed while the project was closed.
