@@ -40,22 +40,37 @@ fn write(root: &Path, path: &str, bytes: impl AsRef<[u8]>) {
     std::fs::write(path, bytes).unwrap();
 }
 
-#[test]
-fn folders_list_what_the_user_sees_and_files_are_found_by_name() {
+/// A workspace made by `setup`, opened as a project on an engine over a new store.
+struct Opened {
+    _runtime: tokio::runtime::Runtime,
+    _data: tempfile::TempDir,
+    workspace: tempfile::TempDir,
+    client: EngineClient,
+    project: ProjectId,
+}
+
+fn opened(setup: impl FnOnce(&Path)) -> Opened {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let data = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
-    let root = workspace.path();
-    write(root, ".gitignore", "target/\n*.log\n");
-    write(root, "src/lib.rs", "pub fn a() {}\n");
-    write(root, "src/parse/tokens.rs", "");
-    write(root, "target/debug/aura", "binary");
-    write(root, "build.log", "noise");
-    write(root, ".github/workflows/ci.yml", "on: push\n");
-    write(root, ".git/HEAD", "ref: refs/heads/main\n");
-    write(root, "Zebra.md", "");
+    setup(workspace.path());
     let mut client = launch(&runtime, &data.path().join("data"));
-    let project = open_project(&mut client, root);
+    let project = open_project(&mut client, workspace.path());
+    Opened { _runtime: runtime, _data: data, workspace, client, project }
+}
+
+#[test]
+fn folders_list_what_the_user_sees_and_files_are_found_by_name() {
+    let Opened { _runtime, _data, workspace: _workspace, mut client, project } = opened(|root| {
+        write(root, ".gitignore", "target/\n*.log\n");
+        write(root, "src/lib.rs", "pub fn a() {}\n");
+        write(root, "src/parse/tokens.rs", "");
+        write(root, "target/debug/aura", "binary");
+        write(root, "build.log", "noise");
+        write(root, ".github/workflows/ci.yml", "on: push\n");
+        write(root, ".git/HEAD", "ref: refs/heads/main\n");
+        write(root, "Zebra.md", "");
+    });
 
     let top = listed(&mut client, project, "");
     assert_eq!(top.error, None);
@@ -92,19 +107,15 @@ fn folders_list_what_the_user_sees_and_files_are_found_by_name() {
 
 #[test]
 fn files_are_read_as_what_they_hold() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let workspace = tempfile::tempdir().unwrap();
-    let root = workspace.path();
-    write(root, "ok.rs", "fn main() {}\r\n");
-    write(root, "latin1.txt", b"caf\xe9 cr\xe8me\n");
-    write(root, "image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
-    // 200 MB, sparse: its size is what the viewer looks at, so nothing this big is read.
-    let huge = std::fs::File::create(root.join("huge.bin")).unwrap();
-    huge.set_len(200 << 20).unwrap();
-    std::os::unix::fs::symlink("/etc/hostname", root.join("escape")).unwrap();
-    let mut client = launch(&runtime, &data.path().join("data"));
-    let project = open_project(&mut client, root);
+    let Opened { _runtime, _data, workspace: _workspace, mut client, project } = opened(|root| {
+        write(root, "ok.rs", "fn main() {}\r\n");
+        write(root, "latin1.txt", b"caf\xe9 cr\xe8me\n");
+        write(root, "image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+        // 200 MB, sparse: its size is what the viewer looks at, so nothing this big is read.
+        let huge = std::fs::File::create(root.join("huge.bin")).unwrap();
+        huge.set_len(200 << 20).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", root.join("escape")).unwrap();
+    });
 
     let FileBody::Text { text, hash, lossy } = read(&mut client, project, "ok.rs") else { panic!() };
     assert_eq!((text.as_str(), lossy), ("fn main() {}\r\n", false), "the bytes as they are, CRLF kept");
@@ -130,13 +141,10 @@ fn save(client: &mut EngineClient, project: ProjectId, path: &str, text: &str, e
 
 #[test]
 fn a_hand_edit_is_saved_with_a_checkpoint_and_never_over_a_newer_file() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let workspace = tempfile::tempdir().unwrap();
+    let Opened { _runtime, _data, workspace, mut client, project } = opened(|root| {
+        write(root, "src/lib.rs", "pub fn a() {}\n");
+    });
     let root = workspace.path();
-    write(root, "src/lib.rs", "pub fn a() {}\n");
-    let mut client = launch(&runtime, &data.path().join("data"));
-    let project = open_project(&mut client, root);
     let FileBody::Text { hash, .. } = read(&mut client, project, "src/lib.rs") else { panic!() };
 
     client.send(Command::SaveFile {
@@ -205,15 +213,12 @@ fn changed(client: &EngineClient, project: ProjectId) -> (Vec<String>, bool) {
 
 #[test]
 fn the_watcher_names_changes_on_disk_and_a_flood_as_everything() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let workspace = tempfile::tempdir().unwrap();
+    let Opened { _runtime, _data, workspace, mut client, project } = opened(|root| {
+        write(root, ".gitignore", "target/\n");
+        write(root, "src/lib.rs", "");
+        write(root, "target/.keep", "");
+    });
     let root = workspace.path();
-    write(root, ".gitignore", "target/\n");
-    write(root, "src/lib.rs", "");
-    write(root, "target/.keep", "");
-    let mut client = launch(&runtime, &data.path().join("data"));
-    let project = open_project(&mut client, root);
     // The watch is set up once the project is open; a listing answered after it means it is.
     listed(&mut client, project, "");
     std::thread::sleep(Duration::from_millis(300));

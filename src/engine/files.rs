@@ -55,14 +55,26 @@ impl From<ReviewError> for SaveError {
 /// Every file path of a workspace (ignore files honoured), built on first use and dropped when
 /// the watcher sees a change, so finding files by name never walks the disk twice for one tree.
 #[derive(Clone, Default)]
-pub(super) struct FileIndex(Arc<Mutex<Option<Arc<Vec<String>>>>>);
+pub(super) struct FileIndex(Arc<Mutex<Option<Arc<Vec<IndexedPath>>>>>);
+
+/// A path and its lowercase form, made once per index rather than once per query.
+pub struct IndexedPath {
+    path: String,
+    lower: String,
+}
+
+impl IndexedPath {
+    pub fn new(path: String) -> IndexedPath {
+        IndexedPath { lower: path.to_lowercase(), path }
+    }
+}
 
 impl FileIndex {
     pub(super) fn invalidate(&self) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    fn paths(&self, workspace: &Workspace) -> Arc<Vec<String>> {
+    fn paths(&self, workspace: &Workspace) -> Arc<Vec<IndexedPath>> {
         let mut index = self.0.lock().unwrap_or_else(|p| p.into_inner());
         index.get_or_insert_with(|| Arc::new(walk_files(workspace))).clone()
     }
@@ -76,15 +88,16 @@ pub(super) fn walker(root: &std::path::Path) -> ignore::WalkBuilder {
     walk
 }
 
-fn walk_files(workspace: &Workspace) -> Vec<String> {
+fn walk_files(workspace: &Workspace) -> Vec<IndexedPath> {
     let root = workspace.root();
-    let mut paths: Vec<String> = walker(root)
+    let mut paths: Vec<IndexedPath> = walker(root)
         .build()
         .flatten()
         .filter(|entry| entry.file_type().is_some_and(|t| !t.is_dir()))
         .filter_map(|entry| entry.path().strip_prefix(root).ok().map(|p| p.to_string_lossy().into_owned()))
+        .map(IndexedPath::new)
         .collect();
-    paths.sort_unstable();
+    paths.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     paths
 }
 
@@ -114,23 +127,21 @@ pub fn list_folder(workspace: &Workspace, path: &str) -> FolderListing {
             FolderEntry { name: entry.file_name().to_string_lossy().into_owned(), dir, size }
         })
         .collect();
-    entries.sort_by(|a, b| b.dir.cmp(&a.dir).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    entries.sort_by_cached_key(|e| (!e.dir, e.name.to_lowercase()));
     listing(entries, None)
 }
 
 /// The paths holding every word of `query` (case-insensitive), those whose file name holds the
 /// last word first, then shorter paths; with the count of all matches.
-pub fn find_files(paths: &[String], query: &str, limit: u32) -> (Vec<String>, u32) {
+pub fn find_files(paths: &[IndexedPath], query: &str, limit: u32) -> (Vec<String>, u32) {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     let Some(last) = words.last() else { return (Vec::new(), 0) };
     let mut found: Vec<(bool, &String)> = paths
         .iter()
-        .filter_map(|path| {
-            let lower = path.to_lowercase();
-            words.iter().all(|w| lower.contains(w.as_str())).then(|| {
-                let name = lower.rsplit('/').next().unwrap_or(&lower);
-                (!name.contains(last.as_str()), path)
-            })
+        .filter(|p| words.iter().all(|w| p.lower.contains(w.as_str())))
+        .map(|p| {
+            let name = p.lower.rsplit('/').next().unwrap_or(&p.lower);
+            (!name.contains(last.as_str()), &p.path)
         })
         .collect();
     let total = u32::try_from(found.len()).unwrap_or(u32::MAX);
@@ -270,8 +281,8 @@ impl Engine {
 mod tests {
     use super::*;
 
-    fn paths(list: &[&str]) -> Vec<String> {
-        list.iter().map(|p| p.to_string()).collect()
+    fn paths(list: &[&str]) -> Vec<IndexedPath> {
+        list.iter().map(|p| IndexedPath::new(p.to_string())).collect()
     }
 
     #[test]

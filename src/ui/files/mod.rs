@@ -68,6 +68,13 @@ pub struct FilesView {
     pub scroll_to: Option<f32>,
 }
 
+/// What a key does to the tree: select a row, open or close a folder (staying on it), open a file.
+enum KeyTarget {
+    Row(usize),
+    Toggle(usize, String),
+    Open(String),
+}
+
 /// A key for the tree, as in other editors' file trees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TreeKey {
@@ -136,38 +143,47 @@ impl FilesView {
     /// Moves the selection or acts on it; the file to open, when Enter picked one. `row_h` keeps
     /// the selected row in view.
     pub fn key(&mut self, key: TreeKey, row_h: f32, intents: &mut Intents) -> Option<String> {
-        let rows = self.rows().to_vec();
-        let at = self.selected.as_ref().and_then(|s| rows.iter().position(|r| &r.path == s));
-        let row = at.map(|i| &rows[i]);
-        let next = match (key, at, row) {
-            (_, _, _) if rows.is_empty() => return None,
-            (TreeKey::Down | TreeKey::Up, None, _) => 0,
-            (TreeKey::Down, Some(i), _) => (i + 1).min(rows.len() - 1),
-            (TreeKey::Up, Some(i), _) => i.saturating_sub(1),
-            (TreeKey::Right, Some(i), Some(r)) if r.dir && self.expanded.contains(&r.path) => {
-                (i + 1).min(rows.len() - 1)
-            }
-            (TreeKey::Left, Some(i), Some(r)) if !(r.dir && self.expanded.contains(&r.path)) => {
-                let parent = r.path.rsplit_once('/').map(|(p, _)| p);
-                parent.and_then(|p| rows.iter().position(|x| x.path == p)).unwrap_or(i)
-            }
-            (TreeKey::Right | TreeKey::Left | TreeKey::Enter, Some(i), Some(r)) if r.dir => {
-                let open = self.expanded.contains(&r.path);
-                if (key == TreeKey::Right) != open || key == TreeKey::Enter {
-                    self.toggle(&r.path, intents);
-                }
-                i
-            }
-            (TreeKey::Enter, Some(_), Some(r)) => return Some(r.path.clone()),
-            _ => return None,
+        let (next, toggle) = match self.key_target(key)? {
+            KeyTarget::Row(next) => (next, None),
+            KeyTarget::Toggle(next, folder) => (next, Some(folder)),
+            KeyTarget::Open(path) => return Some(path),
         };
-        self.selected = Some(rows[next].path.clone());
+        // The row's place is taken before a toggle changes what lies below it.
+        self.selected = self.rows().get(next).map(|r| r.path.clone());
+        if let Some(folder) = toggle {
+            self.toggle(&folder, intents);
+        }
         let (offset, height) = self.viewport;
         let y = next as f32 * row_h;
         if y < offset || y + row_h > offset + height {
             self.scroll_to = Some((y - height / 2.0).max(0.0));
         }
         None
+    }
+
+    /// Where a key leads from the selected row, read off the rows as they are.
+    fn key_target(&mut self, key: TreeKey) -> Option<KeyTarget> {
+        self.rows();
+        let (rows, expanded) = (self.rows.as_deref().unwrap_or_default(), &self.expanded);
+        let last = rows.len().checked_sub(1)?;
+        let at = self.selected.as_ref().and_then(|s| rows.iter().position(|r| &r.path == s));
+        let Some(i) = at else {
+            return matches!(key, TreeKey::Down | TreeKey::Up).then_some(KeyTarget::Row(0));
+        };
+        let row = &rows[i];
+        let open = row.dir && expanded.contains(&row.path);
+        Some(match key {
+            TreeKey::Down => KeyTarget::Row((i + 1).min(last)),
+            TreeKey::Up => KeyTarget::Row(i.saturating_sub(1)),
+            TreeKey::Right if open => KeyTarget::Row((i + 1).min(last)),
+            TreeKey::Left if !open => {
+                let parent = row.path.rsplit_once('/').map(|(p, _)| p);
+                KeyTarget::Row(parent.and_then(|p| rows.iter().position(|x| x.path == p)).unwrap_or(i))
+            }
+            TreeKey::Right | TreeKey::Left | TreeKey::Enter if row.dir => KeyTarget::Toggle(i, row.path.clone()),
+            TreeKey::Enter => KeyTarget::Open(row.path.clone()),
+            TreeKey::Right | TreeKey::Left => return None,
+        })
     }
 
     /// Notes a key typed in the filter; the question goes after a pause ([`FilesView::poll`]).
