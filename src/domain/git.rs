@@ -90,10 +90,24 @@ impl GitStatus {
     /// The mark of `path` (workspace-relative), `None` when it is clean. For a folder: the strongest
     /// mark of what is under it.
     pub fn status_of(&self, path: &str) -> Option<GitMark> {
-        let inside = |entry: &&GitEntry| {
-            entry.path == path || path.is_empty() || entry.path.strip_prefix(path).is_some_and(|r| r.starts_with('/'))
-        };
-        self.entries.iter().filter(inside).map(GitEntry::mark).min_by_key(|m| *m as u8)
+        self.marks().get(path).copied()
+    }
+
+    /// Every marked path and every folder above one (`""` is the root), with its strongest mark:
+    /// made once per status, so a file tree looks each row up instead of scanning the entries.
+    pub fn marks(&self) -> std::collections::HashMap<String, GitMark> {
+        let mut marks = std::collections::HashMap::new();
+        for entry in &self.entries {
+            let mark = entry.mark();
+            let folders = entry.path.match_indices('/').map(|(at, _)| &entry.path[..at]);
+            for path in [""].into_iter().chain(folders).chain([entry.path.as_str()]) {
+                let strongest = marks.entry(path.to_string()).or_insert(mark);
+                if (mark as u8) < (*strongest as u8) {
+                    *strongest = mark;
+                }
+            }
+        }
+        marks
     }
 
     /// Whether a commit now would be refused, and why.

@@ -48,17 +48,9 @@ impl Engine {
     }
 }
 
-/// Git takes the index's lock for most of what it does (a status refreshes the index), and refuses
-/// to run while another holds it: Aura's own git work runs one piece at a time, so a status asked
-/// for by one surface never makes another's Stage fail.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn run_action(root: &Path, project: ProjectId, action: GitAction, reply: &Reply, all: &Reply) {
-    let _one = one_at_a_time();
+    // One piece at a time: a status asked for by one surface never makes another's Stage fail.
+    let _one = git::exclusive();
     let changed = match action {
         GitAction::Status => return reply.send(Event::GitStatusChanged { project, status: report(root) }),
         GitAction::Diff { path, staged } => {
@@ -70,8 +62,7 @@ fn run_action(root: &Path, project: ProjectId, action: GitAction, reply: &Reply,
         GitAction::Stage(paths) => git::stage(root, &paths),
         GitAction::Unstage(paths) => git::unstage(root, &paths),
         GitAction::Init => git::init(root),
-        GitAction::Commit(message) => git::commit_index(root, &message).map(|hash| {
-            let branch = git::status(root).ok().and_then(|s| s.branch).unwrap_or_default();
+        GitAction::Commit(message) => git::commit_index(root, &message).map(|(hash, branch)| {
             let title = message.lines().next().unwrap_or_default().to_string();
             all.send(Event::GitCommitted { project, commit: GitCommitInfo { hash, branch, title } });
         }),
@@ -107,13 +98,19 @@ pub async fn commit_work(journal: &Journal, work: WorkCommit<'_>) -> CommitOutco
     }
     let extras = accepted_changes(work.extras);
     let (root, message) = (work.root.clone(), work.message.clone());
-    let committed = tokio::task::spawn_blocking(move || {
-        let _one = one_at_a_time();
+    // The commit and the status it leaves, in one piece of git work.
+    let (committed, status) = tokio::task::spawn_blocking(move || {
+        let _one = git::exclusive();
         let request = CommitRequest { changes: &changes, extras: &extras, message: &message };
-        git::commit_changes(&root, &request)
+        let committed = git::commit_changes(&root, &request);
+        let touched = match &committed {
+            Ok(found) => found.is_some(),
+            Err(e) => !matches!(e, GitError::NotARepo(_) | GitError::GitMissing),
+        };
+        (committed, touched.then(|| report(&root)))
     })
     .await
-    .unwrap_or_else(|e| Err(GitError::Git { command: "commit".into(), stderr: e.to_string() }));
+    .unwrap_or_else(|e| (Err(GitError::Git { command: "commit".into(), stderr: e.to_string() }), None));
     let outcome = match committed {
         Ok(Some((hash, branch))) => {
             let title = work.message.lines().next().unwrap_or_default().to_string();
@@ -126,16 +123,8 @@ pub async fn commit_work(journal: &Journal, work: WorkCommit<'_>) -> CommitOutco
         Err(GitError::GitMissing) => skipped("git is not installed"),
         Err(e) => CommitOutcome::Refused { reason: e.to_string() },
     };
-    if !matches!(outcome, CommitOutcome::Skipped { .. }) {
-        let root = work.root.clone();
-        if let Ok(status) = tokio::task::spawn_blocking(move || {
-            let _one = one_at_a_time();
-            report(&root)
-        })
-        .await
-        {
-            journal.emit(Event::GitStatusChanged { project: work.project, status });
-        }
+    if let Some(status) = status {
+        journal.emit(Event::GitStatusChanged { project: work.project, status });
     }
     outcome
 }

@@ -8,21 +8,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use crate::domain::{FileChange, FileChangeKind, GitStatus, RepoOperation};
 
 use super::runner::{exec, failed, git, output};
 use super::status::{short_head, tracked_status};
 use super::{GitError, patch};
-
-static COMMITS: Mutex<()> = Mutex::new(());
-
-/// Aura's commits run one at a time in this process: a task's commit is built on the HEAD it read,
-/// and another commit moving HEAD meanwhile would be undone by it.
-pub(super) fn one_at_a_time() -> MutexGuard<'static, ()> {
-    COMMITS.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Tells apart the scratch files of this process's commits.
 static SCRATCH: AtomicU64 = AtomicU64::new(0);
@@ -67,9 +58,9 @@ pub(super) fn run_commit(dir: &Path, command: &mut Command) -> Result<String, Gi
 }
 
 /// Commits `request.changes` on the current branch: `Ok(None)` when they change nothing against
-/// HEAD, else the new commit's short hash and its branch.
+/// HEAD, else the new commit's short hash and its branch. Hold [`super::exclusive`]: the commit is
+/// built on the HEAD it read, and another commit moving HEAD meanwhile would be undone by it.
 pub fn commit_changes(root: &Path, request: &CommitRequest<'_>) -> Result<Option<(String, String)>, GitError> {
-    let _one = one_at_a_time();
     let status = tracked_status(root)?;
     refuse_if_busy(&status)?;
     let scratch = Scratch::new(root)?;

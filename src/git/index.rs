@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::runner::{exec, git};
-use super::status::short_head;
-use super::{GitError, checked, status};
+use super::status::{short_head, tracked_status};
+use super::{GitError, checked};
 
 /// `git add` of each path (a deleted file is staged as deleted).
 pub fn stage(root: &Path, paths: &[String]) -> Result<(), GitError> {
@@ -20,7 +20,7 @@ pub fn unstage(root: &Path, paths: &[String]) -> Result<(), GitError> {
     let paths = each_checked(paths)?;
     let mut command = git(root);
     command.env("GIT_LITERAL_PATHSPECS", "1");
-    if status(root)?.unborn {
+    if tracked_status(root)?.unborn {
         command.args(["rm", "--cached", "-q", "-r", "--"]);
     } else {
         command.args(["reset", "-q", "--"]);
@@ -29,18 +29,18 @@ pub fn unstage(root: &Path, paths: &[String]) -> Result<(), GitError> {
     Ok(())
 }
 
-/// Commits what is staged with `message` (the user's hooks run); the new commit's short hash.
-/// Refused mid-rebase, mid-merge, with conflicts or on a detached HEAD.
-pub fn commit_index(root: &Path, message: &str) -> Result<String, GitError> {
+/// Commits what is staged with `message` (the user's hooks run); the new commit's short hash and
+/// its branch. Refused mid-rebase, mid-merge, with conflicts or on a detached HEAD.
+pub fn commit_index(root: &Path, message: &str) -> Result<(String, String), GitError> {
     if message.trim().is_empty() {
         return Err(GitError::NoMessage);
     }
-    let _one = super::commit::one_at_a_time();
-    super::commit::refuse_if_busy(&status(root)?)?;
+    let status = tracked_status(root)?;
+    super::commit::refuse_if_busy(&status)?;
     let mut command = git(root);
     command.args(["commit", "-q", "--cleanup=strip", "-m", message]);
     super::commit::run_commit(root, &mut command)?;
-    short_head(root)
+    Ok((short_head(root)?, status.branch.unwrap_or_default()))
 }
 
 /// `git init` in the workspace folder.

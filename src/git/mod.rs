@@ -52,6 +52,14 @@ pub enum GitError {
     Io { path: PathBuf, source: io::Error },
 }
 
+/// Git takes the index's lock for most of what it does (a status refreshes the index) and refuses
+/// to run while another holds it; and a task's commit is built on the HEAD it read. So Aura's git
+/// work runs one piece at a time in this process: hold this around each piece.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Where the workspace sits in its repository.
 #[derive(Debug, Clone)]
 pub struct Repo {

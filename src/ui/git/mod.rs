@@ -5,6 +5,8 @@
 
 mod panel;
 
+use std::collections::HashMap;
+
 use crate::domain::{FileChange, GitMark, ProjectId};
 use crate::protocol::{Command, Event, GitCommitInfo, GitReport};
 
@@ -27,6 +29,8 @@ pub struct GitView {
     pub project: Option<ProjectId>,
     /// The newest status; `None` until the first answer.
     pub report: Option<GitReport>,
+    /// Each marked path and folder of that status, for [`GitView::status_of`].
+    marks: HashMap<String, GitMark>,
     /// A status was asked for and has not come yet.
     pub asking: bool,
     pub shown: Option<Shown>,
@@ -74,7 +78,7 @@ impl GitView {
     /// The mark of a workspace-relative path (a folder: the strongest under it), for colouring a
     /// file tree; `None` when it is clean or there is no repository.
     pub fn status_of(&self, path: &str) -> Option<GitMark> {
-        self.report.as_ref()?.status.as_ref()?.status_of(path)
+        self.marks.get(path).copied()
     }
 
     /// Shows `path`'s staged or unstaged diff (asked of the engine).
@@ -98,6 +102,7 @@ impl GitView {
             Event::ProjectOpened { snapshot } => *self = GitView::open(snapshot.project.id, intents),
             Event::GitStatusChanged { project, status } if ours(project) => {
                 self.asking = false;
+                self.marks = status.status.as_ref().map(|s| s.marks()).unwrap_or_default();
                 self.report = Some(status.clone());
                 self.reshow(intents);
             }

@@ -6,7 +6,7 @@
 use egui::{Color32, Id, RichText, ScrollArea, TextEdit, Ui};
 
 use crate::domain::{GitEntry, GitMark, GitStatus};
-use crate::protocol::{Command, GitProblem};
+use crate::protocol::{Command, GitProblem, GitReport};
 
 use super::super::intents::Intents;
 use super::super::review::{DiffMode, FileDiff, diff_ui};
@@ -32,25 +32,31 @@ pub fn git_ui(ui: &mut Ui, view: &mut ViewModel, intents: &mut Intents) {
         return;
     }
     git.drawn(ui.ctx().cumulative_pass_nr(), intents);
-    let Some(report) = git.report.clone() else {
+    // Taken out while the tab draws (the panels below need the view mutably), then put back.
+    let Some(report) = git.report.take() else {
         git.refresh(intents);
         ui.label(RichText::new("Reading the git status…").weak());
         return;
     };
-    let status = match (report.status, report.problem) {
+    report_ui(ui, git, &report, intents);
+    git.report.get_or_insert(report);
+}
+
+fn report_ui(ui: &mut Ui, git: &mut GitView, report: &GitReport, intents: &mut Intents) {
+    let status = match (&report.status, &report.problem) {
         (Some(status), _) => status,
-        (None, problem) => return problem_ui(ui, git, problem, intents),
+        (None, problem) => return problem_ui(ui, git, problem.clone(), intents),
     };
-    header_ui(ui, git, &status, intents);
+    header_ui(ui, git, status, intents);
     ui.separator();
     let third = (ui.available_width() / 3.0).max(160.0);
     egui::Panel::left(Id::new("aura-git-files")).resizable(true).default_size(260.0_f32.min(third * 1.5)).show(
         ui,
         |ui| {
             ScrollArea::vertical().id_salt("aura-git-lists").show(ui, |ui| {
-                files_ui(ui, git, &status, intents);
+                files_ui(ui, git, status, intents);
                 ui.separator();
-                commit_ui(ui, git, &status, intents);
+                commit_ui(ui, git, status, intents);
             });
         },
     );
