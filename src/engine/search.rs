@@ -16,7 +16,7 @@ use crate::tools::search::{self, Query, Summary};
 use super::{ClientId, Engine, EngineResult, Reply};
 
 /// What a stopped search says it was.
-pub const STOPPED: &str = "stopped before the end: a newer search replaced it, or it was cancelled";
+const STOPPED: &str = "stopped before the end: a newer search replaced it, or it was cancelled";
 
 /// The search each surface has running: its id and its stop flag.
 #[derive(Default)]
@@ -49,7 +49,7 @@ impl Engine {
     ) -> EngineResult {
         let stop = self.searches.start(self.origin, search);
         let reply = self.reply();
-        let workspace = self.project(project).and_then(|p| super::projects::open_workspace(&p));
+        let workspace = self.workspace_of(project);
         match workspace {
             Err(message) => reply.send(finished(search, Summary::default(), 0, Some(message))),
             // Nothing typed finds nothing (an empty pattern would match every line).

@@ -304,6 +304,11 @@ impl ViewModel {
     /// Applies an engine event; what it calls for (history to load, a message waiting for its
     /// session, a summoned Drone's tab) is pushed into `intents`.
     pub fn apply(&mut self, event: Event, intents: &mut Intents) {
+        // A search's hits go to the Search tab alone, moved rather than copied.
+        let event = match event {
+            Event::SearchHits { project, search, hits } => return self.search.push_hits(project, search, hits),
+            other => other,
+        };
         self.chat.apply(&event, intents);
         self.conversations.apply(&event);
         self.track_orders(&event);

@@ -52,7 +52,7 @@ pub fn shown_line(line: &[u8]) -> String {
 }
 
 /// Whether `byte` continues a UTF-8 sequence rather than starting one.
-fn continues(byte: u8) -> bool {
+pub(super) fn continues(byte: u8) -> bool {
     byte & 0xC0 == 0x80
 }
 

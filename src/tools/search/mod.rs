@@ -22,7 +22,7 @@ use crate::domain::{FileHits, LineHit, SearchOptions, SkippedFile};
 
 use super::Workspace;
 
-pub use excerpt::MAX_TEXT;
+use excerpt::MAX_TEXT;
 
 /// Files larger than this are skipped (and listed as skipped): a 200 MB log would hold a search
 /// for seconds and bury real matches.
@@ -89,7 +89,7 @@ pub struct Summary {
 
 /// The matcher for a query: the text as written unless it asks for a regex, never matching across
 /// a line end (which lets the searcher skip straight to candidate lines, as ripgrep does).
-pub fn matcher(pattern: &str, options: SearchOptions) -> Result<RegexMatcher, SearchError> {
+fn matcher(pattern: &str, options: SearchOptions) -> Result<RegexMatcher, SearchError> {
     if !options.regex && pattern.contains('\n') {
         return Err(SearchError::LineBreak);
     }
@@ -298,7 +298,7 @@ fn line_hit(matcher: &RegexMatcher, line: &[u8], number: u64, before: Vec<String
     });
     let first = ranges.first().map_or(0, |r| r.0);
     // Characters before the first match; a stray byte counts as one, as it is shown.
-    let column = line[..first].iter().filter(|&&b| b & 0xC0 != 0x80).count() + 1;
+    let column = line[..first].iter().filter(|&&b| !excerpt::continues(b)).count() + 1;
     let (text, ranges) = excerpt::excerpt(line, &ranges);
     LineHit { line: number, column: u32::try_from(column).unwrap_or(u32::MAX), text, ranges, before, after: Vec::new() }
 }

@@ -140,17 +140,20 @@ impl SearchView {
         self.finished = None;
     }
 
+    /// One file's hits, taken as they came (up to 20,000 lines a search: never copied).
+    pub fn push_hits(&mut self, project: ProjectId, search: u64, hits: FileHits) {
+        if Some(project) != self.project || Some(search) != self.current {
+            return;
+        }
+        let group = self.groups.len();
+        self.matches += hits.matches.len();
+        self.rows.push(Row::File(group));
+        self.rows.extend((0..hits.matches.len()).map(|hit| Row::Hit(group, hit)));
+        self.groups.push(FileGroup { hits, collapsed: false });
+    }
+
     pub fn apply(&mut self, event: &Event) {
         match event {
-            Event::SearchHits { project, search, hits }
-                if Some(*project) == self.project && Some(*search) == self.current =>
-            {
-                let group = self.groups.len();
-                self.matches += hits.matches.len();
-                self.rows.push(Row::File(group));
-                self.rows.extend((0..hits.matches.len()).map(|hit| Row::Hit(group, hit)));
-                self.groups.push(FileGroup { hits: hits.clone(), collapsed: false });
-            }
             Event::SearchFinished { search, truncated, elapsed_ms, error, binary_files, skipped, .. }
                 if Some(*search) == self.current =>
             {
@@ -273,9 +276,9 @@ mod tests {
     fn results_group_by_file_drop_stale_answers_and_fold() {
         let project = ProjectId::new();
         let (mut view, mut intents) = searching(project);
-        view.apply(&Event::SearchHits { project, search: 1, hits: hits("src/z.rs", &[3, 9]) });
-        view.apply(&Event::SearchHits { project, search: 7, hits: hits("stale.rs", &[1]) });
-        view.apply(&Event::SearchHits { project, search: 1, hits: hits("src/a.rs", &[1]) });
+        view.push_hits(project, 1, hits("src/z.rs", &[3, 9]));
+        view.push_hits(project, 7, hits("stale.rs", &[1]));
+        view.push_hits(project, 1, hits("src/a.rs", &[1]));
         assert!(view.running());
         assert_eq!(view.rows(), [Row::File(0), Row::Hit(0, 0), Row::Hit(0, 1), Row::File(1), Row::Hit(1, 0)]);
         view.apply(&finished(1));

@@ -153,9 +153,10 @@ fn results_ui(ui: &mut Ui, search: &mut SearchView, intents: &mut Intents) {
 }
 
 /// A row of the list's one height, clickable, named for assistive technology (and tests).
-fn row(ui: &mut Ui, height: f32, kind: egui::WidgetType, name: &str) -> (Rect, egui::Response) {
+/// `name` is made only when assistive technology asks for it, not per row per frame.
+fn row(ui: &mut Ui, height: f32, kind: egui::WidgetType, name: impl Fn() -> String) -> (Rect, egui::Response) {
     let (rect, response) = ui.allocate_exact_size(vec2(ui.available_width(), height), Sense::click());
-    response.widget_info(|| egui::WidgetInfo::labeled(kind, true, name));
+    response.widget_info(|| egui::WidgetInfo::labeled(kind, true, name()));
     if response.hovered() {
         ui.painter().rect_filled(rect, 0.0, ui.visuals().widgets.hovered.weak_bg_fill);
     }
@@ -166,8 +167,8 @@ fn row(ui: &mut Ui, height: f32, kind: egui::WidgetType, name: &str) -> (Rect, e
 fn file_row_ui(ui: &mut Ui, search: &SearchView, group: usize, height: f32) -> bool {
     let group = &search.groups[group];
     let fold = if group.collapsed { "⏵" } else { "⏷" };
-    let name = format!("{} ({})", group.hits.path, group.hits.matches.len());
-    let (rect, response) = row(ui, height, egui::WidgetType::Button, &name);
+    let name = || format!("{} ({})", group.hits.path, group.hits.matches.len());
+    let (rect, response) = row(ui, height, egui::WidgetType::Button, name);
     let theme = theme::of(ui);
     let font = TextStyle::Body.resolve(ui.style());
     let painter = ui.painter().with_clip_rect(rect.intersect(ui.clip_rect()));
@@ -182,8 +183,8 @@ fn file_row_ui(ui: &mut Ui, search: &SearchView, group: usize, height: f32) -> b
 
 /// A matching line: its number, then its text with the matches marked. True when clicked.
 fn hit_row_ui(ui: &mut Ui, path: &str, hit: &LineHit, height: f32) -> bool {
-    let name = format!("{path}:{}: {}", hit.line, hit.text);
-    let (rect, response) = row(ui, height, egui::WidgetType::Label, &name);
+    let name = || format!("{path}:{}: {}", hit.line, hit.text);
+    let (rect, response) = row(ui, height, egui::WidgetType::Label, name);
     let theme = theme::of(ui);
     let font = TextStyle::Monospace.resolve(ui.style());
     let mut job = LayoutJob::default();
@@ -213,7 +214,6 @@ mod tests {
 
     use super::*;
     use crate::domain::ProjectId;
-    use crate::protocol::Event;
     use crate::ui::intents::Intent;
 
     #[test]
@@ -221,7 +221,7 @@ mod tests {
         let project = ProjectId::new();
         let (mut search, intents) = super::super::tests::searching(project);
         let hits = super::super::tests::hits("src/a.rs", &[4]);
-        search.apply(&Event::SearchHits { project, search: 1, hits });
+        search.push_hits(project, 1, hits);
         let mut harness = Harness::new_ui_state(
             |ui, (search, intents): &mut (SearchView, Intents)| search_view_ui(ui, search, intents),
             (search, intents),
